@@ -1,0 +1,3 @@
+//! One module per subcommand: its arguments (documented where defined) and its `run`.
+
+pub mod inspect;

@@ -1,0 +1,1 @@
+//! The planner Lambda's handler and its typed configuration.

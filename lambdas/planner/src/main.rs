@@ -1,0 +1,3 @@
+//! Planner Lambda entrypoint.
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! Reporter Lambda entrypoint.
+
+fn main() {}
