@@ -1,5 +1,47 @@
 //! ECCO conventions that need no NetCDF: the model time axis, granule file names and
 //! directory layout, the ECCO metadata catalog (groupings, variable/coordinate/global
-//! metadata, diagnostic staggering) and the production configuration.
+//! metadata, diagnostic staggering), the production configuration, and the attribute merge
+//! algorithm as plain data.
 //!
 //! The planner Lambda links this crate, so it must never depend on libnetcdf.
+//!
+//! | module | job | docs |
+//! |---|---|---|
+//! | [`time`] | model clock, frequencies, bounds/centre/int32 hours of one record | `ecco-format.md` 8 |
+//! | [`naming`] | MDS input names, granule file names and paths | `ecco-format.md` 11, `edp-compat.md` 4 |
+//! | [`staggering`] | grid location of each diagnostic | `ecco-format.md` 2 |
+//! | [`catalog`] | the metadata directory; grouping id → [`catalog::Dataset`] | `ecco-format.md` 10.1-10.2, 10.5 |
+//! | [`config`] | the production configuration | `edp-compat.md` 6 |
+//! | [`attrs`] | variable, coordinate and global attributes; task dynamic metadata | `ecco-format.md` 9.5, 10.3 |
+//!
+//! ```no_run
+//! use edp_conventions::{Catalog, Frequency, LoadOptions, ProductType, ProductionConfig};
+//! use edp_conventions::attrs::DynamicMetadata;
+//! use edp_conventions::naming::{granule_file_name, granule_path};
+//!
+//! let config = ProductionConfig::v4r4();
+//! let catalog = Catalog::load("metadata/V4r4", &LoadOptions::default())?;
+//! let dataset = catalog.dataset(ProductType::Native, 0)?;
+//! let period = config.clock.period(Frequency::AvgMon, 732)?;
+//! let name = granule_file_name(&dataset.filename, &period, &config.ecco_version,
+//!                              ProductType::Native, config.grid_label(ProductType::Native));
+//! let path = granule_path("./out", &config.ecco_version, ProductType::Native,
+//!                         Frequency::AvgMon, &dataset.filename, &name);
+//! let dynamic = DynamicMetadata::new(&dataset, &period, &config);
+//! assert_eq!(path, "./out/V4r4/native/mon_mean/SEA_SURFACE_HEIGHT/\
+//!                   SEA_SURFACE_HEIGHT_mon_mean_1992-01_ECCO_V4r4_native_llc0090.nc");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod attrs;
+pub mod catalog;
+pub mod config;
+pub mod naming;
+pub mod staggering;
+pub mod time;
+pub mod vocab;
+
+pub use catalog::{Catalog, CatalogError, Dataset, LoadOptions};
+pub use config::{ConfigError, ProductionConfig};
+pub use time::{Frequency, ModelClock, Period, TimeError};
+pub use vocab::{Dimension, ProductType};

@@ -2,3 +2,13 @@
 //! completeness checks, cost-balanced shards, claims, the per-granule ledger and run reports.
 //!
 //! No NetCDF here: the planner Lambda links this crate.
+//!
+//! Pure modules (no I/O): [`jobfile`] (EDP job files), [`tasklist`] (EDP task lists, read and
+//! byte-compatible write), [`task_id`] (content hash of a task), [`cost`] (cost model) and
+//! [`shard`] (cost-balanced shards).
+
+pub mod cost;
+pub mod jobfile;
+pub mod shard;
+pub mod task_id;
+pub mod tasklist;

@@ -48,3 +48,7 @@ pub fn repo_root() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."))
 }
+
+pub mod moto;
+
+pub use moto::{MotoError, MotoServer};

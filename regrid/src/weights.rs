@@ -1,0 +1,496 @@
+//! Per-level sparse weights (ecco-format §7.4-7.5) and their application.
+//!
+//! Level `k` is a matrix `W_k` of shape `(n_b, n_a)` stored as CSR over its **wet targets**
+//! only: `out_k(p) = sum_s W_k[p, s] * F[s]` for the targets listed, NaN for every other
+//! target (land, or no source within `max_L`). A wet target always has at least one entry
+//! (the nearest wet source), so "listed" and "wet" are the same thing.
+
+use crate::error::{RegridError, Result, check_len};
+use crate::neighbours::{NONE, Neighbourhood, SearchLimits, SourceIndex};
+use crate::source::SourceGrid;
+use crate::target::{LatLonGrid, LatLonSpec};
+use rayon::prelude::*;
+
+/// The weights of one vertical level, CSR over its wet targets.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LevelWeights {
+    /// Wet target indices (0-based, ascending).
+    rows: Vec<u32>,
+    /// `rows.len() + 1` offsets into `cols`/`weights`.
+    ptr: Vec<u32>,
+    /// Source indices (0-based); ascending within a row.
+    cols: Vec<u32>,
+    /// Weight of each entry (`1/n` for a bin average of `n` sources, `1` for the fallback).
+    weights: Vec<f64>,
+    /// How many rows use the nearest-wet fallback (the rest are bin averages).
+    n_nearest: usize,
+}
+
+impl LevelWeights {
+    /// Assembles a level from its parts, checking that they fit together and that every index
+    /// is below `n_b` (targets) or `n_a` (sources).
+    pub fn from_parts(
+        rows: Vec<u32>,
+        ptr: Vec<u32>,
+        cols: Vec<u32>,
+        weights: Vec<f64>,
+        n_nearest: usize,
+        n_b: usize,
+        n_a: usize,
+    ) -> Result<LevelWeights> {
+        let invalid = |what: &str, expected: String, found: String| {
+            Err(RegridError::Invalid {
+                what: format!("level weights: {what}"),
+                expected,
+                found,
+            })
+        };
+        check_len("level weights: row offsets", rows.len() + 1, ptr.len())?;
+        check_len("level weights: weights", cols.len(), weights.len())?;
+        if ptr.first() != Some(&0) || ptr.last().map(|&l| l as usize) != Some(cols.len()) {
+            return invalid(
+                "row offsets",
+                format!("0 .. {}", cols.len()),
+                format!("{:?} .. {:?}", ptr.first(), ptr.last()),
+            );
+        }
+        if let Some(w) = ptr.windows(2).position(|w| w[1] <= w[0]) {
+            return invalid("row offsets", "strictly increasing (no empty row)".into(), format!("row {w}"));
+        }
+        if let Some(w) = rows.windows(2).position(|w| w[1] <= w[0]) {
+            return invalid("target rows", "strictly ascending".into(), format!("position {w}"));
+        }
+        if let Some(&r) = rows.iter().find(|&&r| r as usize >= n_b) {
+            return invalid("target row", format!("< n_b = {n_b}"), r.to_string());
+        }
+        if let Some(&c) = cols.iter().find(|&&c| c as usize >= n_a) {
+            return invalid("source column", format!("< n_a = {n_a}"), c.to_string());
+        }
+        if n_nearest > rows.len() {
+            return invalid("fallback count", format!("<= {} rows", rows.len()), n_nearest.to_string());
+        }
+        Ok(LevelWeights {
+            rows,
+            ptr,
+            cols,
+            weights,
+            n_nearest,
+        })
+    }
+
+    /// Wet target indices (ascending).
+    pub fn rows(&self) -> &[u32] {
+        &self.rows
+    }
+
+    /// Row offsets (`rows().len() + 1`).
+    pub fn ptr(&self) -> &[u32] {
+        &self.ptr
+    }
+
+    /// Source index of each entry.
+    pub fn cols(&self) -> &[u32] {
+        &self.cols
+    }
+
+    /// Weight of each entry.
+    pub fn weights(&self) -> &[f64] {
+        &self.weights
+    }
+
+    /// Number of non-zero entries.
+    pub fn n_entries(&self) -> usize {
+        self.cols.len()
+    }
+
+    /// Number of wet targets.
+    pub fn n_wet_targets(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Wet targets mapped with the nearest-wet fallback.
+    pub fn n_nearest(&self) -> usize {
+        self.n_nearest
+    }
+
+    /// Wet targets mapped with a bin average.
+    pub fn n_bin_average(&self) -> usize {
+        self.rows.len() - self.n_nearest
+    }
+
+    /// The `(source, weight)` entries of wet target `p`, or `None` when `p` is land.
+    pub fn row_of(&self, p: usize) -> Option<(&[u32], &[f64])> {
+        let r = self.rows.binary_search(&u32::try_from(p).ok()?).ok()?;
+        let (a, b) = (self.ptr[r] as usize, self.ptr[r + 1] as usize);
+        Some((&self.cols[a..b], &self.weights[a..b]))
+    }
+
+    /// Land mask over all `n_b` targets: `true` where the target is wet.
+    pub fn wet_mask(&self, n_b: usize) -> Vec<bool> {
+        let mut mask = vec![false; n_b];
+        for &p in &self.rows {
+            mask[p as usize] = true;
+        }
+        mask
+    }
+
+    /// `out[p] = sum W[p, s] F[s]` in f64 for the wet targets (cast to f32), NaN elsewhere.
+    fn apply_into<T: Copy + Into<f64> + Sync>(&self, field: &[T], out: &mut [f32], parallel: bool) {
+        out.fill(f32::NAN);
+        let dot = |r: usize| -> f32 {
+            let (a, b) = (self.ptr[r] as usize, self.ptr[r + 1] as usize);
+            let mut acc = 0.0f64;
+            for e in a..b {
+                acc += self.weights[e] * field[self.cols[e] as usize].into();
+            }
+            acc as f32
+        };
+        if parallel {
+            let values: Vec<f32> = (0..self.rows.len()).into_par_iter().with_min_len(4096).map(dot).collect();
+            for (&p, v) in self.rows.iter().zip(values) {
+                out[p as usize] = v;
+            }
+        } else {
+            for (r, &p) in self.rows.iter().enumerate() {
+                out[p as usize] = dot(r);
+            }
+        }
+    }
+}
+
+/// Figures of a build that the matrices alone do not tell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BuildStats {
+    /// Targets with at least one source (of any kind) within the nearest-neighbour cap.
+    pub targets_with_source: usize,
+    /// Largest number of `ALL` sources within the radius of one target.
+    pub max_within_all: usize,
+}
+
+/// Lat-lon regridding weights for every vertical level of a source grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weights {
+    pub(crate) source: SourceGrid,
+    pub(crate) source_checksum: String,
+    pub(crate) target: LatLonGrid,
+    pub(crate) limits: SearchLimits,
+    pub(crate) stats: BuildStats,
+    pub(crate) levels: Vec<LevelWeights>,
+}
+
+impl Weights {
+    /// Builds the weights of every level of `source` onto the grid of `spec` by the V4r4
+    /// algorithm (ecco-format §7): one neighbour search per target over all source cells,
+    /// then per level the wet bin average within `r_p` or the nearest wet source, and land
+    /// where the nearest source cell is dry. Parallel (rayon) over target rows and levels.
+    pub fn build(source: &SourceGrid, spec: &LatLonSpec) -> Result<Weights> {
+        let target = LatLonGrid::new(*spec)?;
+        let limits = SearchLimits::new(source, &target);
+        let index = SourceIndex::new(source)?;
+        let hood = index.neighbourhood(&target, &limits);
+        let levels = levels_from_neighbourhood(source, &hood, &limits)?;
+        Ok(Weights {
+            source_checksum: source.checksum(),
+            stats: BuildStats {
+                targets_with_source: hood.targets_with_source(),
+                max_within_all: hood.max_within(),
+            },
+            source: source.clone(),
+            target,
+            limits,
+            levels,
+        })
+    }
+
+    /// The source grid the weights were built from.
+    pub fn source(&self) -> &SourceGrid {
+        &self.source
+    }
+
+    /// [`SourceGrid::checksum`] of the source grid.
+    pub fn source_checksum(&self) -> &str {
+        &self.source_checksum
+    }
+
+    /// The target grid.
+    pub fn target(&self) -> &LatLonGrid {
+        &self.target
+    }
+
+    /// The search limits used.
+    pub fn limits(&self) -> &SearchLimits {
+        &self.limits
+    }
+
+    /// Level-independent figures of the build.
+    pub fn stats(&self) -> &BuildStats {
+        &self.stats
+    }
+
+    /// Number of source points `n_a`.
+    pub fn n_source(&self) -> usize {
+        self.source.len()
+    }
+
+    /// Number of target cells `n_b`.
+    pub fn n_target(&self) -> usize {
+        self.target.len()
+    }
+
+    /// Number of vertical levels.
+    pub fn n_levels(&self) -> usize {
+        self.levels.len()
+    }
+
+    /// The weights of level `k`.
+    pub fn level(&self, k: usize) -> Result<&LevelWeights> {
+        self.levels.get(k).ok_or_else(|| RegridError::Level {
+            level: k,
+            n_levels: self.levels.len(),
+            what: "the weights".into(),
+        })
+    }
+
+    /// All levels, surface first.
+    pub fn levels(&self) -> &[LevelWeights] {
+        &self.levels
+    }
+
+    /// Land mask of level `k` over the targets (`true` = wet, `false` = land/NaN).
+    pub fn target_wet_mask(&self, k: usize) -> Result<Vec<bool>> {
+        Ok(self.level(k)?.wet_mask(self.n_target()))
+    }
+
+    /// Regrids one level of a field given on **all** `n_a` source points (flat order; values
+    /// at dry sources are ignored). Computed in f64, returned as f32 with NaN on land.
+    pub fn apply_level<T: Copy + Into<f64> + Sync>(&self, k: usize, field: &[T]) -> Result<Vec<f32>> {
+        let level = self.level(k)?;
+        check_len(format!("field of level {k}"), self.n_source(), field.len())?;
+        let mut out = vec![f32::NAN; self.n_target()];
+        level.apply_into(field, &mut out, true);
+        Ok(out)
+    }
+
+    /// Regrids one level of a field given only at the **wet** sources of level `k`, in
+    /// ascending source order (EDP's convention for its sparse matrices).
+    pub fn apply_level_wet<T: Copy + Into<f64> + Sync>(&self, k: usize, wet_values: &[T]) -> Result<Vec<f32>> {
+        let wet = self.source.wet(k)?;
+        let n_wet = wet.iter().filter(|&&w| w).count();
+        check_len(format!("wet values of level {k}"), n_wet, wet_values.len())?;
+        let mut full = vec![0.0f64; wet.len()];
+        let mut values = wet_values.iter();
+        for (slot, _) in full.iter_mut().zip(wet).filter(|(_, w)| **w) {
+            if let Some(&v) = values.next() {
+                *slot = v.into();
+            }
+        }
+        self.apply_level(k, &full)
+    }
+
+    /// Regrids a 3-D field `[k][s]` with `n_levels * n_a` values (level `k` with `W_k`) into
+    /// `[k][p]` (`n_levels * n_b` values). Parallel over levels.
+    pub fn apply_3d<T: Copy + Into<f64> + Sync>(&self, field: &[T]) -> Result<Vec<f32>> {
+        let (n_a, n_b) = (self.n_source(), self.n_target());
+        check_len(
+            format!("3-D field ({} levels x {n_a} sources)", self.n_levels()),
+            self.n_levels() * n_a,
+            field.len(),
+        )?;
+        let mut out = vec![f32::NAN; self.n_levels() * n_b];
+        out.par_chunks_mut(n_b)
+            .zip(field.par_chunks(n_a))
+            .zip(self.levels.par_iter())
+            .for_each(|((dst, src), level)| level.apply_into(src, dst, false));
+        Ok(out)
+    }
+}
+
+/// Derives every level's matrix from the `ALL` neighbourhood (see `neighbours`).
+///
+/// When the wet sets are nested (a cell wet at level `k+1` is wet at `k`, as for any `hFacC`
+/// derived from a depth), a target that is land at level `k` stays land below, so each level
+/// only revisits the wet targets of the level above.
+fn levels_from_neighbourhood(
+    source: &SourceGrid,
+    hood: &Neighbourhood,
+    limits: &SearchLimits,
+) -> Result<Vec<LevelWeights>> {
+    let masks = source.wet_masks();
+    let nested = masks
+        .windows(2)
+        .all(|w| w[0].iter().zip(&w[1]).all(|(&upper, &lower)| upper || !lower));
+    let all_targets: Vec<u32> = (0..hood.nearest.len() as u32).collect();
+    let mut levels = Vec::with_capacity(masks.len());
+    for wet in masks {
+        let candidates: &[u32] = match levels.last() {
+            Some(prev) if nested => LevelWeights::rows(prev),
+            _ => &all_targets,
+        };
+        let level = level_weights(hood, wet, candidates, limits.neighbour_cap)?;
+        levels.push(level);
+    }
+    Ok(levels)
+}
+
+/// One level's matrix over the `candidates` targets (ascending).
+fn level_weights(hood: &Neighbourhood, wet: &[bool], candidates: &[u32], cap: usize) -> Result<LevelWeights> {
+    // Rows in parallel chunks; each chunk returns (rows, per-row lengths, cols, fallbacks).
+    let chunks: Vec<(Vec<u32>, Vec<u32>, Vec<u32>, usize)> = candidates
+        .par_chunks(4096)
+        .map(|chunk| {
+            let mut rows = Vec::with_capacity(chunk.len());
+            let mut lens = Vec::with_capacity(chunk.len());
+            let mut cols = Vec::with_capacity(chunk.len() * 2);
+            let mut fallbacks = 0;
+            for &p in chunk {
+                let s0 = hood.nearest[p as usize];
+                if s0 == NONE || !wet[s0 as usize] {
+                    continue; // land at this level
+                }
+                let start = cols.len();
+                cols.extend(hood.within(p as usize).iter().copied().filter(|&s| wet[s as usize]).take(cap));
+                if cols.len() == start {
+                    cols.push(s0);
+                    fallbacks += 1;
+                }
+                cols[start..].sort_unstable();
+                rows.push(p);
+                lens.push((cols.len() - start) as u32);
+            }
+            (rows, lens, cols, fallbacks)
+        })
+        .collect();
+    let n_rows: usize = chunks.iter().map(|c| c.0.len()).sum();
+    let n_entries: usize = chunks.iter().map(|c| c.2.len()).sum();
+    if u32::try_from(n_entries).is_err() {
+        return Err(RegridError::Invalid {
+            what: "number of weights of one level".into(),
+            expected: "< 2^32".into(),
+            found: n_entries.to_string(),
+        });
+    }
+    let mut level = LevelWeights {
+        rows: Vec::with_capacity(n_rows),
+        ptr: Vec::with_capacity(n_rows + 1),
+        cols: Vec::with_capacity(n_entries),
+        weights: Vec::with_capacity(n_entries),
+        n_nearest: 0,
+    };
+    level.ptr.push(0);
+    for (rows, lens, cols, fallbacks) in chunks {
+        level.rows.extend(rows);
+        for len in lens {
+            let w = 1.0 / f64::from(len);
+            level.weights.extend(std::iter::repeat_n(w, len as usize));
+            // Checked above: the total fits in u32.
+            level.ptr.push(level.ptr.last().copied().unwrap_or(0) + len);
+        }
+        level.cols.extend(cols);
+        level.n_nearest += fallbacks;
+    }
+    Ok(level)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::CHORD_SPHERE_RADIUS_M;
+    use crate::target::TargetRadius;
+
+    /// One 1 x 1 deg target cell centred on (0.5, 0.5) with a fixed 50 km radius.
+    fn one_cell() -> LatLonSpec {
+        LatLonSpec {
+            resolution_deg: 1.0,
+            lon_min: 0.0,
+            lon_max: 1.0,
+            lat_min: 0.0,
+            lat_max: 1.0,
+            radius: TargetRadius::Fixed(50_000.0),
+        }
+    }
+
+    /// Longitude of a point on the parallel 0.5 N that is `km` east of the target centre
+    /// (small-angle, good to well under a kilometre at these distances).
+    fn lon_east(km: f64) -> f64 {
+        0.5 + (km * 1000.0 / (CHORD_SPHERE_RADIUS_M * 0.5f64.to_radians().cos())).to_degrees()
+    }
+
+    fn source(lons: Vec<f64>, wet: Vec<bool>, max_l: f64) -> SourceGrid {
+        let n = lons.len();
+        SourceGrid::new(vec![n], lons, vec![0.5; n], vec![wet], 1000.0, max_l).unwrap()
+    }
+
+    #[test]
+    fn wet_sources_within_the_radius_get_equal_weights() {
+        // Sources at 10 km (wet), 20 km (dry), 30 km (wet) and 80 km (wet, outside r).
+        let src = source(vec![lon_east(30.0), lon_east(10.0), lon_east(20.0), lon_east(80.0)], vec![true, true, false, true], 200_000.0);
+        let w = Weights::build(&src, &one_cell()).unwrap();
+        let level = w.level(0).unwrap();
+        let (cols, weights) = level.row_of(0).unwrap();
+        assert_eq!(cols, &[0, 1]);
+        assert_eq!(weights, &[0.5, 0.5]);
+        assert_eq!((level.n_bin_average(), level.n_nearest()), (1, 0));
+        let out = w.apply_level(0, &[2.0f32, 4.0, 1e30, 1e30]).unwrap();
+        assert_eq!(out, vec![3.0]);
+        assert_eq!(w.stats().max_within_all, 3);
+    }
+
+    #[test]
+    fn dry_nearest_cell_makes_the_target_land() {
+        let src = source(vec![lon_east(5.0), lon_east(10.0)], vec![false, true], 200_000.0);
+        let w = Weights::build(&src, &one_cell()).unwrap();
+        assert_eq!(w.level(0).unwrap().n_wet_targets(), 0);
+        assert!(w.apply_level(0, &[1.0f32, 1.0]).unwrap()[0].is_nan());
+    }
+
+    #[test]
+    fn nearest_wet_fallback_beyond_the_radius_but_within_max_l() {
+        let src = source(vec![lon_east(90.0), lon_east(120.0)], vec![true, true], 100_000.0);
+        let w = Weights::build(&src, &one_cell()).unwrap();
+        let level = w.level(0).unwrap();
+        assert_eq!(level.row_of(0).unwrap(), (&[0u32][..], &[1.0][..]));
+        assert_eq!(level.n_nearest(), 1);
+        assert_eq!(w.stats().targets_with_source, 1);
+        // The same sources with max_L below 90 km: no source at all, land.
+        let src = source(vec![lon_east(90.0), lon_east(120.0)], vec![true, true], 85_000.0);
+        let w = Weights::build(&src, &one_cell()).unwrap();
+        assert_eq!(w.level(0).unwrap().n_wet_targets(), 0);
+        assert_eq!(w.stats().targets_with_source, 0);
+    }
+
+    #[test]
+    fn exact_distance_ties_go_to_the_smaller_source_index() {
+        // Two sources at the same position beyond the radius; only one is wet. The land mask
+        // follows the smaller index.
+        let lon = lon_east(70.0);
+        let w = Weights::build(&source(vec![lon, lon], vec![false, true], 200_000.0), &one_cell()).unwrap();
+        assert_eq!(w.level(0).unwrap().n_wet_targets(), 0);
+        let w = Weights::build(&source(vec![lon, lon], vec![true, false], 200_000.0), &one_cell()).unwrap();
+        assert_eq!(w.level(0).unwrap().row_of(0).unwrap().0, &[0]);
+    }
+
+    #[test]
+    fn levels_follow_their_own_wet_masks() {
+        let lons = vec![lon_east(10.0), lon_east(20.0)];
+        let src = SourceGrid::new(
+            vec![2],
+            lons,
+            vec![0.5; 2],
+            vec![vec![true, true], vec![true, false], vec![false, true]],
+            1000.0,
+            200_000.0,
+        )
+        .unwrap();
+        let w = Weights::build(&src, &one_cell()).unwrap();
+        assert_eq!(w.level(0).unwrap().row_of(0).unwrap().0, &[0, 1]);
+        assert_eq!(w.level(1).unwrap().row_of(0).unwrap().0, &[0]);
+        // Not nested: level 2 is land (its nearest cell is dry) although a wet cell is within r.
+        assert_eq!(w.level(2).unwrap().n_wet_targets(), 0);
+        let out = w.apply_3d(&[1.0f64, 3.0, 5.0, 7.0, 9.0, 11.0]).unwrap();
+        assert_eq!(&out[..2], &[2.0, 5.0]);
+        assert!(out[2].is_nan());
+        assert_eq!(w.apply_level_wet(1, &[5.0f32]).unwrap(), vec![5.0]);
+        assert!(w.apply_level(3, &[0.0f32; 2]).is_err());
+        assert!(w.apply_level(0, &[0.0f32; 3]).is_err());
+    }
+}

@@ -1,0 +1,66 @@
+//! Weights files: round trip, cache behaviour, mismatch detection.
+
+use crate::common::llc90_weights;
+use edp_regrid::{CacheOutcome, LatLonSpec, RegridError, Weights};
+
+#[test]
+fn weights_file_round_trip_is_identical() {
+    let Some((_, _, w)) = llc90_weights() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("weights.nc");
+    w.write(&path).unwrap();
+    let back = Weights::read(&path).unwrap();
+    assert!(&back == w, "read weights differ from the written ones");
+    // No temporary file is left behind.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+    // The plain ESMF variables hold level 0, 1-based; the level pointer spans everything.
+    let file = netcdf::open(&path).unwrap();
+    let row: Vec<i32> = file.variable("row").unwrap().get_values(..).unwrap();
+    let col: Vec<i32> = file.variable("col").unwrap().get_values(..).unwrap();
+    let level0 = w.level(0).unwrap();
+    assert_eq!(row.len(), level0.n_entries());
+    assert_eq!(row[0] as u32, level0.rows()[0] + 1);
+    assert_eq!(col[0] as u32, level0.cols()[0] + 1);
+    let ptr: Vec<i64> = file.variable("level_ptr").unwrap().get_values(..).unwrap();
+    assert_eq!(ptr.len(), 51);
+    let total: usize = w.levels().iter().map(|l| l.n_entries()).sum();
+    assert_eq!(ptr[50] as usize, total);
+    assert_eq!(file.dimension_len("n_a"), Some(105_300));
+    assert_eq!(file.dimension_len("n_b"), Some(259_200));
+}
+
+#[test]
+fn load_or_build_builds_once_then_loads_and_refuses_other_specs() {
+    let Some((grid, _, _)) = llc90_weights() else { return };
+    let source = grid.source(2);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.nc");
+    let spec = LatLonSpec::global(1.0);
+    let (built, how) = Weights::load_or_build(&path, &source, &spec).unwrap();
+    assert_eq!(how, CacheOutcome::Built);
+    let (loaded, how) = Weights::load_or_build(&path, &source, &spec).unwrap();
+    assert_eq!(how, CacheOutcome::Loaded);
+    assert!(built == loaded);
+    assert_eq!(loaded.n_target(), 360 * 180);
+    // Another resolution or another grid: the cache does not match.
+    let err = Weights::load_or_build(&path, &source, &LatLonSpec::global(2.0)).unwrap_err();
+    assert!(matches!(err, RegridError::Mismatch { .. }), "{err}");
+    let err = Weights::load_or_build(&path, &grid.source(3), &spec).unwrap_err();
+    assert!(matches!(err, RegridError::Mismatch { .. }), "{err}");
+    assert!(err.to_string().contains("cache.nc"), "{err}");
+}
+
+#[test]
+fn a_file_that_is_not_a_weights_file_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.nc");
+    let mut f = netcdf::create(&path).unwrap();
+    f.add_dimension("n_a", 3).unwrap();
+    f.close().unwrap();
+    let err = Weights::read(&path).unwrap_err();
+    assert!(matches!(err, RegridError::BadFile { .. }), "{err}");
+    assert!(err.to_string().contains("edp_weights_format_version"), "{err}");
+    let err = Weights::read(&dir.path().join("missing.nc")).unwrap_err();
+    assert!(err.to_string().contains("missing.nc"), "{err}");
+}
