@@ -22,10 +22,10 @@ resource "aws_sqs_queue" "trigger" {
   receive_wait_time_seconds         = 20
   kms_master_key_id                 = aws_kms_key.main.arn
   kms_data_key_reuse_period_seconds = 3600
-}
 
-resource "aws_sqs_queue_redrive_policy" "trigger" {
-  queue_url = aws_sqs_queue.trigger.id
+  # Set with the queue, not as a separate aws_sqs_queue_redrive_policy: each separate
+  # SetQueueAttributes call would race with aws_sqs_queue_policy below (and moto 5 even drops
+  # the queue policy on any later SetQueueAttributes).
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.trigger_dlq.arn
     maxReceiveCount     = var.sqs_max_receive_count

@@ -53,7 +53,11 @@ pub struct Link {
 }
 
 const fn link(tile: usize, edge: Edge, reversed: bool) -> Option<Link> {
-    Some(Link { tile, edge, reversed })
+    Some(Link {
+        tile,
+        edge,
+        reversed,
+    })
 }
 
 use Edge::{East as E, North as N, South as S, West as W};
@@ -61,19 +65,79 @@ use Edge::{East as E, North as N, South as S, West as W};
 /// The edge table of ecco-format §5.1, `[tile][E, W, N, S]`. `None` is the domain boundary
 /// near the South Pole (Antarctic land).
 pub const EDGE_TABLE: [[Option<Link>; 4]; 13] = [
-    [link(3, W, false), link(12, N, true), link(1, S, false), None],
-    [link(4, W, false), link(11, N, true), link(2, S, false), link(0, N, false)],
-    [link(5, W, false), link(10, N, true), link(6, W, true), link(1, N, false)],
+    [
+        link(3, W, false),
+        link(12, N, true),
+        link(1, S, false),
+        None,
+    ],
+    [
+        link(4, W, false),
+        link(11, N, true),
+        link(2, S, false),
+        link(0, N, false),
+    ],
+    [
+        link(5, W, false),
+        link(10, N, true),
+        link(6, W, true),
+        link(1, N, false),
+    ],
     [link(9, S, true), link(0, E, false), link(4, S, false), None],
-    [link(8, S, true), link(1, E, false), link(5, S, false), link(3, N, false)],
-    [link(7, S, true), link(2, E, false), link(6, S, false), link(4, N, false)],
-    [link(7, W, false), link(2, N, true), link(10, W, true), link(5, N, false)],
-    [link(8, W, false), link(6, E, false), link(10, S, false), link(5, E, true)],
-    [link(9, W, false), link(7, E, false), link(11, S, false), link(4, E, true)],
-    [None, link(8, E, false), link(12, S, false), link(3, E, true)],
-    [link(11, W, false), link(6, N, true), link(2, W, true), link(7, N, false)],
-    [link(12, W, false), link(10, E, false), link(1, W, true), link(8, N, false)],
-    [None, link(11, E, false), link(0, W, true), link(9, N, false)],
+    [
+        link(8, S, true),
+        link(1, E, false),
+        link(5, S, false),
+        link(3, N, false),
+    ],
+    [
+        link(7, S, true),
+        link(2, E, false),
+        link(6, S, false),
+        link(4, N, false),
+    ],
+    [
+        link(7, W, false),
+        link(2, N, true),
+        link(10, W, true),
+        link(5, N, false),
+    ],
+    [
+        link(8, W, false),
+        link(6, E, false),
+        link(10, S, false),
+        link(5, E, true),
+    ],
+    [
+        link(9, W, false),
+        link(7, E, false),
+        link(11, S, false),
+        link(4, E, true),
+    ],
+    [
+        None,
+        link(8, E, false),
+        link(12, S, false),
+        link(3, E, true),
+    ],
+    [
+        link(11, W, false),
+        link(6, N, true),
+        link(2, W, true),
+        link(7, N, false),
+    ],
+    [
+        link(12, W, false),
+        link(10, E, false),
+        link(1, W, true),
+        link(8, N, false),
+    ],
+    [
+        None,
+        link(11, E, false),
+        link(0, W, true),
+        link(9, N, false),
+    ],
 ];
 
 /// What lies beyond `edge` of `tile` (`None` for the domain boundary or `tile >= 13`).
@@ -156,8 +220,20 @@ pub fn u_face(n: usize, tile: usize, j: usize, ig: usize) -> FaceValue {
         return FaceValue::U { tile, j, i: ig };
     }
     match neighbour(tile, Edge::East) {
-        Some(Link { tile: b, edge: Edge::West, .. }) => FaceValue::U { tile: b, j, i: 0 },
-        Some(Link { tile: b, edge: Edge::South, .. }) => FaceValue::V { tile: b, j: 0, i: n - 1 - j },
+        Some(Link {
+            tile: b,
+            edge: Edge::West,
+            ..
+        }) => FaceValue::U { tile: b, j, i: 0 },
+        Some(Link {
+            tile: b,
+            edge: Edge::South,
+            ..
+        }) => FaceValue::V {
+            tile: b,
+            j: 0,
+            i: n - 1 - j,
+        },
         _ => FaceValue::Zero,
     }
 }
@@ -170,8 +246,20 @@ pub fn v_face(n: usize, tile: usize, jg: usize, i: usize) -> FaceValue {
         return FaceValue::V { tile, j: jg, i };
     }
     match neighbour(tile, Edge::North) {
-        Some(Link { tile: b, edge: Edge::South, .. }) => FaceValue::V { tile: b, j: 0, i },
-        Some(Link { tile: b, edge: Edge::West, .. }) => FaceValue::U { tile: b, j: n - 1 - i, i: 0 },
+        Some(Link {
+            tile: b,
+            edge: Edge::South,
+            ..
+        }) => FaceValue::V { tile: b, j: 0, i },
+        Some(Link {
+            tile: b,
+            edge: Edge::West,
+            ..
+        }) => FaceValue::U {
+            tile: b,
+            j: n - 1 - i,
+            i: 0,
+        },
         _ => FaceValue::Zero,
     }
 }
@@ -186,7 +274,15 @@ mod tests {
             for e in Edge::ALL {
                 if let Some(l) = neighbour(t, e) {
                     let back = neighbour(l.tile, l.edge).expect("link back");
-                    assert_eq!(back, Link { tile: t, edge: e, reversed: l.reversed }, "tile {t} {e:?}");
+                    assert_eq!(
+                        back,
+                        Link {
+                            tile: t,
+                            edge: e,
+                            reversed: l.reversed
+                        },
+                        "tile {t} {e:?}"
+                    );
                 }
             }
         }
@@ -198,7 +294,15 @@ mod tests {
             .flat_map(|t| Edge::ALL.into_iter().map(move |e| (t, e)))
             .filter(|(t, e)| neighbour(*t, *e).is_none())
             .collect();
-        assert_eq!(open, vec![(0, Edge::South), (3, Edge::South), (9, Edge::East), (12, Edge::East)]);
+        assert_eq!(
+            open,
+            vec![
+                (0, Edge::South),
+                (3, Edge::South),
+                (9, Edge::East),
+                (12, Edge::East)
+            ]
+        );
     }
 
     #[test]
@@ -240,7 +344,9 @@ mod tests {
                     (n as isize, s, Edge::North),
                     (-1, s, Edge::South),
                 ] {
-                    let Some((b, bj, bi)) = ghost_cell(n, t, j, i) else { continue };
+                    let Some((b, bj, bi)) = ghost_cell(n, t, j, i) else {
+                        continue;
+                    };
                     let link = neighbour(t, back).unwrap();
                     // One more step from B out across B's edge lands on the original cell.
                     let (oj, oi) = match link.edge {
@@ -265,12 +371,54 @@ mod tests {
     #[test]
     fn face_lookups_of_section_6() {
         let n = 90;
-        assert_eq!(u_face(n, 1, 3, 10), FaceValue::U { tile: 1, j: 3, i: 10 });
-        assert_eq!(u_face(n, 1, 3, 90), FaceValue::U { tile: 4, j: 3, i: 0 });
-        assert_eq!(u_face(n, 5, 3, 90), FaceValue::V { tile: 7, j: 0, i: 86 });
+        assert_eq!(
+            u_face(n, 1, 3, 10),
+            FaceValue::U {
+                tile: 1,
+                j: 3,
+                i: 10
+            }
+        );
+        assert_eq!(
+            u_face(n, 1, 3, 90),
+            FaceValue::U {
+                tile: 4,
+                j: 3,
+                i: 0
+            }
+        );
+        assert_eq!(
+            u_face(n, 5, 3, 90),
+            FaceValue::V {
+                tile: 7,
+                j: 0,
+                i: 86
+            }
+        );
         assert_eq!(u_face(n, 12, 3, 90), FaceValue::Zero);
-        assert_eq!(v_face(n, 1, 90, 4), FaceValue::V { tile: 2, j: 0, i: 4 });
-        assert_eq!(v_face(n, 2, 90, 4), FaceValue::U { tile: 6, j: 85, i: 0 });
-        assert_eq!(v_face(n, 7, 12, 4), FaceValue::V { tile: 7, j: 12, i: 4 });
+        assert_eq!(
+            v_face(n, 1, 90, 4),
+            FaceValue::V {
+                tile: 2,
+                j: 0,
+                i: 4
+            }
+        );
+        assert_eq!(
+            v_face(n, 2, 90, 4),
+            FaceValue::U {
+                tile: 6,
+                j: 85,
+                i: 0
+            }
+        );
+        assert_eq!(
+            v_face(n, 7, 12, 4),
+            FaceValue::V {
+                tile: 7,
+                j: 12,
+                i: 4
+            }
+        );
     }
 }

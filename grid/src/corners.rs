@@ -131,8 +131,16 @@ impl Corners {
                     continue;
                 }
                 let at = |jg: usize, ig: usize| known[c.index(t, jg, ig)];
-                let along_i = if ig == n { at(jg, n - 2).zip(at(jg, n - 1)) } else { None };
-                let along_j = if jg == n { at(n - 2, ig).zip(at(n - 1, ig)) } else { None };
+                let along_i = if ig == n {
+                    at(jg, n - 2).zip(at(jg, n - 1))
+                } else {
+                    None
+                };
+                let along_j = if jg == n {
+                    at(n - 2, ig).zip(at(n - 1, ig))
+                } else {
+                    None
+                };
                 if let Some((before, last)) = along_i.or(along_j) {
                     known[k] = Some(extrapolate(before, last));
                     c.source[k] = CornerSource::Extrapolated;
@@ -152,7 +160,12 @@ impl Corners {
         c
     }
 
-    fn apply_rule(&mut self, boundary: &[(usize, usize, usize)], known: &mut [Option<(f64, f64)>], source: CornerSource) {
+    fn apply_rule(
+        &mut self,
+        boundary: &[(usize, usize, usize)],
+        known: &mut [Option<(f64, f64)>],
+        source: CornerSource,
+    ) {
         loop {
             let mut progress = false;
             for &(t, jg, ig) in boundary {
@@ -231,19 +244,48 @@ impl Corners {
 
 /// The §5.3 rule for corner `(t, jg, ig)`, following chains through other extension points
 /// for at most `steps` steps.
-fn rule(n: usize, known: &[Option<(f64, f64)>], t: usize, jg: usize, ig: usize, steps: usize) -> Option<(f64, f64)> {
+fn rule(
+    n: usize,
+    known: &[Option<(f64, f64)>],
+    t: usize,
+    jg: usize,
+    ig: usize,
+    steps: usize,
+) -> Option<(f64, f64)> {
     let m = n + 1;
     let lookup = |t: usize, jg: usize, ig: usize| -> Option<(f64, f64)> {
-        known[(t * m + jg) * m + ig].or_else(|| if steps > 1 { rule(n, known, t, jg, ig, steps - 1) } else { None })
+        known[(t * m + jg) * m + ig].or_else(|| {
+            if steps > 1 {
+                rule(n, known, t, jg, ig, steps - 1)
+            } else {
+                None
+            }
+        })
     };
     let east = |jg: usize| match neighbour(t, Edge::East) {
-        Some(Link { tile, edge: Edge::West, .. }) => lookup(tile, jg, 0),
-        Some(Link { tile, edge: Edge::South, .. }) => lookup(tile, 0, n - jg),
+        Some(Link {
+            tile,
+            edge: Edge::West,
+            ..
+        }) => lookup(tile, jg, 0),
+        Some(Link {
+            tile,
+            edge: Edge::South,
+            ..
+        }) => lookup(tile, 0, n - jg),
         _ => None,
     };
     let north = |ig: usize| match neighbour(t, Edge::North) {
-        Some(Link { tile, edge: Edge::South, .. }) => lookup(tile, 0, ig),
-        Some(Link { tile, edge: Edge::West, .. }) => lookup(tile, n - ig, 0),
+        Some(Link {
+            tile,
+            edge: Edge::South,
+            ..
+        }) => lookup(tile, 0, ig),
+        Some(Link {
+            tile,
+            edge: Edge::West,
+            ..
+        }) => lookup(tile, n - ig, 0),
         _ => None,
     };
     match (jg == n, ig == n) {

@@ -16,12 +16,14 @@ use rayon::prelude::*;
 pub fn hfac_c_from_depth(depth: &[f64], rf: &[f64], drf: &[f64]) -> Vec<f64> {
     let cells = depth.len();
     let mut out = vec![0.0; cells * drf.len()];
-    out.par_chunks_mut(cells.max(1)).enumerate().for_each(|(k, level)| {
-        let (top, thick) = (rf[k], drf[k]);
-        for (h, d) in level.iter_mut().zip(depth) {
-            *h = ((d + top) / thick).clamp(0.0, 1.0);
-        }
-    });
+    out.par_chunks_mut(cells.max(1))
+        .enumerate()
+        .for_each(|(k, level)| {
+            let (top, thick) = (rf[k], drf[k]);
+            for (h, d) in level.iter_mut().zip(depth) {
+                *h = ((d + top) / thick).clamp(0.0, 1.0);
+            }
+        });
     out
 }
 
@@ -81,7 +83,13 @@ pub fn mask_from_hfac(hfac: &[f64]) -> Vec<bool> {
 /// `hFacMnSz = max(hfac_min, min(hfac_min_dr / DRF[k], 1))` a cell becomes 0 when
 /// `h < hFacMnSz / 2` and `max(h, hFacMnSz)` otherwise. Returns the model `Depth`
 /// (`sum_k h * DRF[k]`), from which [`hfac_c_from_depth`] reproduces the rounded `h`.
-pub fn depth_after_partial_cells(bathy: &[f64], rf: &[f64], drf: &[f64], hfac_min: f64, hfac_min_dr: f64) -> Vec<f64> {
+pub fn depth_after_partial_cells(
+    bathy: &[f64],
+    rf: &[f64],
+    drf: &[f64],
+    hfac_min: f64,
+    hfac_min_dr: f64,
+) -> Vec<f64> {
     bathy
         .par_iter()
         .map(|b| {
@@ -89,7 +97,11 @@ pub fn depth_after_partial_cells(bathy: &[f64], rf: &[f64], drf: &[f64], hfac_mi
             for (k, thick) in drf.iter().enumerate() {
                 let h = ((rf[k] + b) / thick).clamp(0.0, 1.0);
                 let min_size = hfac_min.max((hfac_min_dr / thick).min(1.0));
-                let h = if h < 0.5 * min_size { 0.0 } else { h.max(min_size) };
+                let h = if h < 0.5 * min_size {
+                    0.0
+                } else {
+                    h.max(min_size)
+                };
                 if h == 0.0 {
                     // Deeper levels of a column are closed once one is (no overhangs).
                     break;

@@ -88,7 +88,10 @@ mod tests {
     fn extrapolation_continues_a_meridian() {
         // The chord extrapolation undershoots the arc by O(step^3): 2e-4 degrees here.
         let (lon, lat) = extrapolate((30.0, 10.0), (30.0, 11.0));
-        assert!((lon - 30.0).abs() < 1e-9 && (lat - 12.0).abs() < 1e-3, "{lat}");
+        assert!(
+            (lon - 30.0).abs() < 1e-9 && (lat - 12.0).abs() < 1e-3,
+            "{lat}"
+        );
         assert_eq!(wrap_lon(180.0), -180.0);
         assert_eq!(wrap_lon(-190.0), 170.0);
     }

@@ -36,7 +36,7 @@ pub mod vertical;
 
 pub use corners::{CornerSource, Corners};
 pub use error::{GridError, Result};
-pub use mds_dir::{MdsDirOptions, FIELDS_2D};
+pub use mds_dir::{FIELDS_2D, MdsDirOptions};
 pub use synthetic::{SyntheticLand, SyntheticSpec};
 
 use edp_mds::Llc;
@@ -156,7 +156,10 @@ impl Grid {
 
     /// Wet tracer cells of each level, surface first.
     pub fn wet_cells_per_level(&self) -> Vec<usize> {
-        self.mask_c.chunks(self.cells().max(1)).map(|l| l.iter().filter(|m| **m).count()).collect()
+        self.mask_c
+            .chunks(self.cells().max(1))
+            .map(|l| l.iter().filter(|m| **m).count())
+            .collect()
     }
 
     /// `XC_bnds` `(tile, j, i, nb)`; see [`Corners::xc_bnds`].
@@ -186,9 +189,15 @@ impl Grid {
 
     /// Fills `hfac_*` from what was loaded (or from `depth`) and recomputes the masks.
     pub(crate) fn derive_hfacs(&mut self, loaded: HFacs) {
-        let c = loaded.c.unwrap_or_else(|| derive::hfac_c_from_depth(&self.depth, &self.rf, &self.drf));
-        self.hfac_w = loaded.w.unwrap_or_else(|| derive::hfac_w_from_c(self.n, &c));
-        self.hfac_s = loaded.s.unwrap_or_else(|| derive::hfac_s_from_c(self.n, &c));
+        let c = loaded
+            .c
+            .unwrap_or_else(|| derive::hfac_c_from_depth(&self.depth, &self.rf, &self.drf));
+        self.hfac_w = loaded
+            .w
+            .unwrap_or_else(|| derive::hfac_w_from_c(self.n, &c));
+        self.hfac_s = loaded
+            .s
+            .unwrap_or_else(|| derive::hfac_s_from_c(self.n, &c));
         self.hfac_c = c;
         self.mask_c = derive::mask_from_hfac(&self.hfac_c);
         self.mask_w = derive::mask_from_hfac(&self.hfac_w);
@@ -197,9 +206,12 @@ impl Grid {
 
     /// Minimum and maximum of a slice (NaN ignored); `None` when empty.
     pub fn range(values: &[f64]) -> Option<(f64, f64)> {
-        values.iter().filter(|v| !v.is_nan()).fold(None, |acc, v| match acc {
-            None => Some((*v, *v)),
-            Some((lo, hi)) => Some((lo.min(*v), hi.max(*v))),
-        })
+        values
+            .iter()
+            .filter(|v| !v.is_nan())
+            .fold(None, |acc, v| match acc {
+                None => Some((*v, *v)),
+                Some((lo, hi)) => Some((lo.min(*v), hi.max(*v))),
+            })
     }
 }

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 /// The 2-D MDS grid files, in the order they are read and written.
 pub const FIELDS_2D: [&str; 15] = [
-    "XC", "YC", "XG", "YG", "AngleCS", "AngleSN", "DXG", "DYG", "DXC", "DYC", "RAC", "RAS", "RAW", "RAZ", "Depth",
+    "XC", "YC", "XG", "YG", "AngleCS", "AngleSN", "DXG", "DYG", "DXC", "DYC", "RAC", "RAS", "RAW",
+    "RAZ", "Depth",
 ];
 
 /// What [`Grid::write_mds_dir`] writes besides the 2-D and vertical fields.
@@ -28,7 +29,10 @@ pub struct MdsDirOptions {
 
 impl Default for MdsDirOptions {
     fn default() -> Self {
-        MdsDirOptions { hfac: false, mitgrid: true }
+        MdsDirOptions {
+            hfac: false,
+            mitgrid: true,
+        }
     }
 }
 
@@ -42,7 +46,10 @@ fn require(dir: &Path, name: &str, why: &str) -> Result<MdsFile> {
     let data = PathBuf::from(format!("{}.data", path.display()));
     for p in [&meta, &data] {
         if !p.is_file() {
-            return Err(GridError::MissingFile { path: p.clone(), why: why.to_owned() });
+            return Err(GridError::MissingFile {
+                path: p.clone(),
+                why: why.to_owned(),
+            });
         }
     }
     Ok(MdsFile::open(&path, ByteOrder::Big)?)
@@ -91,7 +98,9 @@ fn read_3d_optional(dir: &Path, name: &str, n: usize, nz: usize) -> Result<Optio
             found: file.meta.shape_description(),
         });
     }
-    Ok(Some(file.read_tiles::<f64>(&FieldSelector::Record(0))?.data))
+    Ok(Some(
+        file.read_tiles::<f64>(&FieldSelector::Record(0))?.data,
+    ))
 }
 
 impl Grid {
@@ -128,8 +137,21 @@ impl Grid {
         // FIELDS_2D order; pop from the back.
         let mut next = || fields.pop().unwrap_or_default();
         let (depth, raz, raw, ras, rac, dyc, dxc, dyg, dxg, sn, cs, yg, xg, yc, xc) = (
-            next(), next(), next(), next(), next(), next(), next(), next(), next(), next(), next(), next(),
-            next(), next(), next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
         );
         let corners = Corners::extend(n, &xg, &yg, &mitgrids);
         let mut grid = Grid {
@@ -204,19 +226,39 @@ impl Grid {
             let meta = Meta::new_llc(format!("{name}.meta"), self.n, 1, Precision::F64, 1);
             write_mds(stem(dir, name), &meta, &compact, ByteOrder::Big)?;
         }
-        for (name, values) in [("RC", &self.rc), ("RF", &self.rf), ("DRF", &self.drf), ("DRC", &self.drc)] {
+        for (name, values) in [
+            ("RC", &self.rc),
+            ("RF", &self.rf),
+            ("DRF", &self.drf),
+            ("DRC", &self.drc),
+        ] {
             let meta = Meta::new_vertical(format!("{name}.meta"), values.len(), Precision::F64);
             write_mds(stem(dir, name), &meta, values, ByteOrder::Big)?;
         }
         if options.hfac {
-            for (name, values) in [("hFacC", &self.hfac_c), ("hFacW", &self.hfac_w), ("hFacS", &self.hfac_s)] {
-                let meta = Meta::new_llc(format!("{name}.meta"), self.n, self.nz, Precision::F64, 1);
-                write_mds(stem(dir, name), &meta, &llc.tiles_to_compact(values)?, ByteOrder::Big)?;
+            for (name, values) in [
+                ("hFacC", &self.hfac_c),
+                ("hFacW", &self.hfac_w),
+                ("hFacS", &self.hfac_s),
+            ] {
+                let meta =
+                    Meta::new_llc(format!("{name}.meta"), self.n, self.nz, Precision::F64, 1);
+                write_mds(
+                    stem(dir, name),
+                    &meta,
+                    &llc.tiles_to_compact(values)?,
+                    ByteOrder::Big,
+                )?;
             }
         }
         if options.mitgrid {
             for facet in 1..=5 {
-                mitgrid::write(&dir.join(mitgrid::file_name(facet)), self.n, facet, &self.mitgrid_records(facet))?;
+                mitgrid::write(
+                    &dir.join(mitgrid::file_name(facet)),
+                    self.n,
+                    facet,
+                    &self.mitgrid_records(facet),
+                )?;
             }
         }
         Ok(())

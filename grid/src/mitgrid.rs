@@ -10,7 +10,8 @@ use std::path::Path;
 
 /// Record names in file order.
 pub const RECORDS: [&str; 16] = [
-    "XC", "YC", "DXF", "DYF", "RA", "XG", "YG", "DXV", "DYU", "RAZ", "DXC", "DYC", "RAW", "RAS", "DXG", "DYG",
+    "XC", "YC", "DXF", "DYF", "RA", "XG", "YG", "DXV", "DYU", "RAZ", "DXC", "DYC", "RAW", "RAS",
+    "DXG", "DYG",
 ];
 const XG_RECORD: usize = 5;
 const YG_RECORD: usize = 6;
@@ -71,11 +72,21 @@ impl Mitgrid {
             return Err(GridError::Shape {
                 path: path.to_path_buf(),
                 what: format!("facet {facet} of LLC({n})"),
-                expected: format!("{expected} bytes (16 records of {}x{} float64)", ny + 1, nx + 1),
+                expected: format!(
+                    "{expected} bytes (16 records of {}x{} float64)",
+                    ny + 1,
+                    nx + 1
+                ),
                 found: format!("{} bytes", bytes.len()),
             });
         }
-        let record = |r: usize| decode_values::<f64>(&bytes[r * rec * 8..(r + 1) * rec * 8], Precision::F64, ByteOrder::Big);
+        let record = |r: usize| {
+            decode_values::<f64>(
+                &bytes[r * rec * 8..(r + 1) * rec * 8],
+                Precision::F64,
+                ByteOrder::Big,
+            )
+        };
         Ok(Mitgrid {
             facet,
             nx,
@@ -116,7 +127,11 @@ pub fn write(path: &Path, n: usize, facet: usize, records: &[Vec<f64>]) -> Resul
         return Err(GridError::Invalid {
             what: format!("records for {}", path.display()),
             expected: format!("16 records of {rec} values"),
-            found: format!("{} records of sizes {:?}", records.len(), records.iter().map(Vec::len).collect::<Vec<_>>()),
+            found: format!(
+                "{} records of sizes {:?}",
+                records.len(),
+                records.iter().map(Vec::len).collect::<Vec<_>>()
+            ),
         });
     }
     let mut bytes = Vec::with_capacity(16 * rec * 8);

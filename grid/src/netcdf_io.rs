@@ -22,21 +22,31 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn dim(&self, name: &str) -> Result<usize> {
-        self.file.dimension_len(name).ok_or_else(|| GridError::MissingVariable {
-            path: self.path.to_path_buf(),
-            what: format!("dimension {name}"),
-        })
+        self.file
+            .dimension_len(name)
+            .ok_or_else(|| GridError::MissingVariable {
+                path: self.path.to_path_buf(),
+                what: format!("dimension {name}"),
+            })
     }
 
     fn optional(&self, name: &str, len: usize) -> Result<Option<Vec<f64>>> {
-        let Some(var) = self.file.variable(name) else { return Ok(None) };
-        let values = var.get_values::<f64, _>(..).map_err(|source| GridError::NetCdf {
-            path: self.path.to_path_buf(),
-            what: format!("read variable {name}"),
-            source,
-        })?;
+        let Some(var) = self.file.variable(name) else {
+            return Ok(None);
+        };
+        let values = var
+            .get_values::<f64, _>(..)
+            .map_err(|source| GridError::NetCdf {
+                path: self.path.to_path_buf(),
+                what: format!("read variable {name}"),
+                source,
+            })?;
         if values.len() != len {
-            let dims: Vec<String> = var.dimensions().iter().map(|d| format!("{}={}", d.name(), d.len())).collect();
+            let dims: Vec<String> = var
+                .dimensions()
+                .iter()
+                .map(|d| format!("{}={}", d.name(), d.len()))
+                .collect();
             return Err(GridError::Shape {
                 path: self.path.to_path_buf(),
                 what: format!("variable {name}"),
@@ -48,10 +58,11 @@ impl Reader<'_> {
     }
 
     fn required(&self, name: &str, len: usize) -> Result<Vec<f64>> {
-        self.optional(name, len)?.ok_or_else(|| GridError::MissingVariable {
-            path: self.path.to_path_buf(),
-            what: format!("variable {name}"),
-        })
+        self.optional(name, len)?
+            .ok_or_else(|| GridError::MissingVariable {
+                path: self.path.to_path_buf(),
+                what: format!("variable {name}"),
+            })
     }
 }
 
@@ -82,7 +93,10 @@ impl Grid {
         let two_d = |name: &str| r.required(name, cells);
         let xg = two_d("XG")?;
         let yg = two_d("YG")?;
-        let corners = match (r.optional("XC_bnds", 4 * cells)?, r.optional("YC_bnds", 4 * cells)?) {
+        let corners = match (
+            r.optional("XC_bnds", 4 * cells)?,
+            r.optional("YC_bnds", 4 * cells)?,
+        ) {
             (Some(xb), Some(yb)) => Corners::from_bounds(n, &xb, &yb),
             _ => Corners::extend(n, &xg, &yg, &Default::default()),
         };
@@ -134,7 +148,13 @@ impl Grid {
     /// `dtype = "bool"` (what xarray writes for bool). No other attributes.
     pub fn write_netcdf(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        let nc_err = |what: String| move |source| GridError::NetCdf { path: path.to_path_buf(), what, source };
+        let nc_err = |what: String| {
+            move |source| GridError::NetCdf {
+                path: path.to_path_buf(),
+                what,
+                source,
+            }
+        };
         let mut file = netcdf::create(path).map_err(nc_err("create".into()))?;
         let (n, nz) = (self.n, self.nz);
         for (name, len) in [
@@ -150,11 +170,15 @@ impl Grid {
             ("nb", 4),
             ("nv", 2),
         ] {
-            file.add_dimension(name, len).map_err(nc_err(format!("add dimension {name}")))?;
+            file.add_dimension(name, len)
+                .map_err(nc_err(format!("add dimension {name}")))?;
             let index: Vec<i32> = (0..len as i32).collect();
             if !matches!(name, "nb" | "nv") {
-                let mut var = file.add_variable::<i32>(name, &[name]).map_err(nc_err(format!("add variable {name}")))?;
-                var.put_values(&index, ..).map_err(nc_err(format!("write variable {name}")))?;
+                let mut var = file
+                    .add_variable::<i32>(name, &[name])
+                    .map_err(nc_err(format!("add variable {name}")))?;
+                var.put_values(&index, ..)
+                    .map_err(nc_err(format!("write variable {name}")))?;
             }
         }
         let f32s = |v: &[f64]| v.iter().map(|x| *x as f32).collect::<Vec<f32>>();
@@ -183,8 +207,11 @@ impl Grid {
             ("Z_bnds", &["k", "nv"], &z_bnds),
         ];
         for (name, dims, values) in coords {
-            let mut var = file.add_variable::<f32>(name, dims).map_err(nc_err(format!("add variable {name}")))?;
-            var.put_values(&f32s(values), ..).map_err(nc_err(format!("write variable {name}")))?;
+            let mut var = file
+                .add_variable::<f32>(name, dims)
+                .map_err(nc_err(format!("add variable {name}")))?;
+            var.put_values(&f32s(values), ..)
+                .map_err(nc_err(format!("write variable {name}")))?;
         }
         let k3 = |h: [&'static str; 3]| -> [&'static str; 4] { ["k", h[0], h[1], h[2]] };
         let (kc, ku, kv) = (k3(c), k3(u), k3(v));
@@ -209,16 +236,29 @@ impl Grid {
             ("hFacS", &kv, &self.hfac_s),
         ];
         for (name, dims, values) in data {
-            let mut var = file.add_variable::<f32>(name, dims).map_err(nc_err(format!("add variable {name}")))?;
-            var.set_compression(5, true).map_err(nc_err(format!("compress variable {name}")))?;
-            var.put_values(&f32s(values), ..).map_err(nc_err(format!("write variable {name}")))?;
+            let mut var = file
+                .add_variable::<f32>(name, dims)
+                .map_err(nc_err(format!("add variable {name}")))?;
+            var.set_compression(5, true)
+                .map_err(nc_err(format!("compress variable {name}")))?;
+            var.put_values(&f32s(values), ..)
+                .map_err(nc_err(format!("write variable {name}")))?;
         }
-        for (name, dims, mask) in [("maskC", &kc, &self.mask_c), ("maskW", &ku, &self.mask_w), ("maskS", &kv, &self.mask_s)] {
-            let mut var = file.add_variable::<i8>(name, dims).map_err(nc_err(format!("add variable {name}")))?;
-            var.set_compression(5, true).map_err(nc_err(format!("compress variable {name}")))?;
-            var.put_attribute("dtype", "bool").map_err(nc_err(format!("attribute of {name}")))?;
+        for (name, dims, mask) in [
+            ("maskC", &kc, &self.mask_c),
+            ("maskW", &ku, &self.mask_w),
+            ("maskS", &kv, &self.mask_s),
+        ] {
+            let mut var = file
+                .add_variable::<i8>(name, dims)
+                .map_err(nc_err(format!("add variable {name}")))?;
+            var.set_compression(5, true)
+                .map_err(nc_err(format!("compress variable {name}")))?;
+            var.put_attribute("dtype", "bool")
+                .map_err(nc_err(format!("attribute of {name}")))?;
             let bytes: Vec<i8> = mask.iter().map(|m| i8::from(*m)).collect();
-            var.put_values(&bytes, ..).map_err(nc_err(format!("write variable {name}")))?;
+            var.put_values(&bytes, ..)
+                .map_err(nc_err(format!("write variable {name}")))?;
         }
         file.close().map_err(nc_err("close".into()))
     }

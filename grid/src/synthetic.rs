@@ -55,7 +55,11 @@ pub struct SyntheticSpec {
 
 impl Default for SyntheticSpec {
     fn default() -> Self {
-        SyntheticSpec { n: 12, nz: 5, land: SyntheticLand::Analytic }
+        SyntheticSpec {
+            n: 12,
+            nz: 5,
+            land: SyntheticLand::Analytic,
+        }
     }
 }
 
@@ -70,8 +74,16 @@ struct Mercator {
 
 impl Mercator {
     fn new(n: usize) -> Mercator {
-        let y = |phi: f64| (std::f64::consts::FRAC_PI_4 + phi.to_radians() / 2.0).tan().ln();
-        Mercator { n, step: (90.0 / n as f64).to_radians(), top: y(PHI_N) }
+        let y = |phi: f64| {
+            (std::f64::consts::FRAC_PI_4 + phi.to_radians() / 2.0)
+                .tan()
+                .ln()
+        };
+        Mercator {
+            n,
+            step: (90.0 / n as f64).to_radians(),
+            top: y(PHI_N),
+        }
     }
 
     /// Latitude (degrees) of facet row coordinate `x` (`0..=3N`; edges at integers).
@@ -90,7 +102,11 @@ fn cap_position(a: f64, b: f64) -> (f64, f64) {
         return (-128.0, lat);
     }
     let lon = if b.abs() >= a.abs() {
-        if b < 0.0 { 97.0 + 45.0 * a / rho } else { 277.0 - 45.0 * a / rho }
+        if b < 0.0 {
+            97.0 + 45.0 * a / rho
+        } else {
+            277.0 - 45.0 * a / rho
+        }
     } else if a > 0.0 {
         187.0 + 45.0 * b / rho
     } else {
@@ -121,7 +137,9 @@ fn position(n: usize, merc: &Mercator, t: usize, jj: f64, ii: f64) -> (f64, f64)
 
 /// Analytic raw bathymetry (positive metres; 0 = land).
 fn bathymetry(lon: f64, lat: f64) -> f64 {
-    let in_box = |lo0: f64, lo1: f64, la0: f64, la1: f64| (lo0..=lo1).contains(&lon) && (la0..=la1).contains(&lat);
+    let in_box = |lo0: f64, lo1: f64, la0: f64, la1: f64| {
+        (lo0..=lo1).contains(&lon) && (la0..=la1).contains(&lat)
+    };
     if lat < -78.0
         || in_box(-20.0, 40.0, -30.0, 30.0)
         || in_box(-120.0, -80.0, 10.0, 60.0)
@@ -213,12 +231,20 @@ impl Grid {
                     dxg[c] = distance_m(g(t, j, i), g(t, j, i + 1));
                     dyg[c] = distance_m(g(t, j, i), g(t, j + 1, i));
                     rac[c] = if t == 6 {
-                        polygon_area_m2(&[g(t, j, i), g(t, j, i + 1), g(t, j + 1, i + 1), g(t, j + 1, i)])
+                        polygon_area_m2(&[
+                            g(t, j, i),
+                            g(t, j, i + 1),
+                            g(t, j + 1, i + 1),
+                            g(t, j + 1, i),
+                        ])
                     } else {
                         // Exact area of a lat-lon cell.
                         let lats = [g(t, j, i).1, g(t, j + 1, i + 1).1];
                         let (lo, hi) = (lats[0].min(lats[1]), lats[0].max(lats[1]));
-                        EARTH_RADIUS_M * EARTH_RADIUS_M * dl_rad * (hi.to_radians().sin() - lo.to_radians().sin())
+                        EARTH_RADIUS_M
+                            * EARTH_RADIUS_M
+                            * dl_rad
+                            * (hi.to_radians().sin() - lo.to_radians().sin())
                     };
                     let here = centre(t, j, i);
                     // Centre-to-centre distances with the west / south neighbour; across the
@@ -241,7 +267,11 @@ impl Grid {
         let vertical = Vertical::stretched(nz);
         let bottom = -vertical.rf[nz];
         let bathy: Vec<f64> = match spec.land {
-            SyntheticLand::Analytic => xc.iter().zip(&yc).map(|(lo, la)| bathymetry(*lo, *la).min(bottom)).collect(),
+            SyntheticLand::Analytic => xc
+                .iter()
+                .zip(&yc)
+                .map(|(lo, la)| bathymetry(*lo, *la).min(bottom))
+                .collect(),
             SyntheticLand::AllOcean => vec![bottom; cells],
         };
         let depth = depth_after_partial_cells(&bathy, &vertical.rf, &vertical.drf, 0.2, 5.0);

@@ -5,10 +5,10 @@
 /// The V4r4 level thicknesses `delR` (ecco-format §4.1, `drF`): 10 m at the top, 456.5 m at
 /// the bottom, 50 levels summing to 6134.5 m.
 pub const V4R4_DRF: [f64; 50] = [
-    10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.01, 10.03, 10.11, 10.32, 10.8, 11.76, 13.42, 16.04,
-    19.82, 24.85, 31.1, 38.42, 46.5, 55.0, 63.5, 71.58, 78.9, 85.15, 90.18, 93.96, 96.58, 98.25,
-    99.25, 100.01, 101.33, 104.56, 111.33, 122.83, 139.09, 158.94, 180.83, 203.55, 226.5, 249.5,
-    272.5, 295.5, 318.5, 341.5, 364.5, 387.5, 410.5, 433.5, 456.5,
+    10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.01, 10.03, 10.11, 10.32, 10.8, 11.76, 13.42,
+    16.04, 19.82, 24.85, 31.1, 38.42, 46.5, 55.0, 63.5, 71.58, 78.9, 85.15, 90.18, 93.96, 96.58,
+    98.25, 99.25, 100.01, 101.33, 104.56, 111.33, 122.83, 139.09, 158.94, 180.83, 203.55, 226.5,
+    249.5, 272.5, 295.5, 318.5, 341.5, 364.5, 387.5, 410.5, 433.5, 456.5,
 ];
 
 /// A vertical grid with `nz` levels, consistent by construction.
@@ -40,14 +40,21 @@ impl Vertical {
             .enumerate()
             .map(|(k, c)| if k == 0 { -c } else { rc[k - 1] - c })
             .collect();
-        Vertical { rc, rf, drf: drf.to_vec(), drc }
+        Vertical {
+            rc,
+            rf,
+            drf: drf.to_vec(),
+            drc,
+        }
     }
 
     /// The first `nz` levels of the V4r4 profile; beyond 50 levels the last thickness
     /// (456.5 m) repeats.
     pub fn stretched(nz: usize) -> Vertical {
         let last = V4R4_DRF[V4R4_DRF.len() - 1];
-        let drf: Vec<f64> = (0..nz).map(|k| V4R4_DRF.get(k).copied().unwrap_or(last)).collect();
+        let drf: Vec<f64> = (0..nz)
+            .map(|k| V4R4_DRF.get(k).copied().unwrap_or(last))
+            .collect();
         Vertical::from_thicknesses(&drf)
     }
 }
@@ -70,7 +77,10 @@ mod tests {
     #[test]
     fn any_level_count() {
         let v = Vertical::stretched(53);
-        assert_eq!((v.rc.len(), v.rf.len(), v.drf.len(), v.drc.len()), (53, 54, 53, 53));
+        assert_eq!(
+            (v.rc.len(), v.rf.len(), v.drf.len(), v.drc.len()),
+            (53, 54, 53, 53)
+        );
         assert_eq!(v.drf[52], 456.5);
         assert_eq!(Vertical::stretched(1).rf, vec![0.0, -10.0]);
     }

@@ -41,16 +41,24 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let stem = dir.path().join("THETA_mon_mean.0000000732");
     let meta = Meta::new_llc("THETA_mon_mean.0000000732.meta", N, NZ, Precision::F32, 1);
-    let values: Vec<f32> = (0..meta.n_values()).map(|v| (v % 100_003) as f32 * 0.25 - 3.0).collect();
+    let values: Vec<f32> = (0..meta.n_values())
+        .map(|v| (v % 100_003) as f32 * 0.25 - 3.0)
+        .collect();
     write_mds(&stem, &meta, &values, ByteOrder::Big).expect("write field");
     let data_path = dir.path().join("THETA_mon_mean.0000000732.data");
     let bytes_len = std::fs::metadata(&data_path).expect("stat").len();
 
     // Warm the page cache and check the result once.
     let warm = std::fs::read(&data_path).expect("read");
-    let field = MdsFile::open(&stem, ByteOrder::Big).unwrap().read_tiles::<f32>(&FieldSelector::Record(0)).unwrap();
+    let field = MdsFile::open(&stem, ByteOrder::Big)
+        .unwrap()
+        .read_tiles::<f32>(&FieldSelector::Record(0))
+        .unwrap();
     let llc = edp_mds::Llc::new(N);
-    assert_eq!(field.get(49, 12, 89, 89), values[49 * llc.level_len() + llc.off(12, 89, 89)]);
+    assert_eq!(
+        field.get(49, 12, 89, 89),
+        values[49 * llc.level_len() + llc.off(12, 89, 89)]
+    );
 
     let bytes = time(|| std::fs::read(&data_path).expect("read"));
     let tiles = time(|| {
@@ -59,14 +67,38 @@ fn main() {
             .expect("read tiles")
     });
     let decode_only = time(|| {
-        decode::decode_record_tiles::<f32>(&warm, &meta, &FieldSelector::Record(0), ByteOrder::Big, "mem")
-            .expect("decode")
+        decode::decode_record_tiles::<f32>(
+            &warm,
+            &meta,
+            &FieldSelector::Record(0),
+            ByteOrder::Big,
+            "mem",
+        )
+        .expect("decode")
     });
 
     let mb = bytes_len as f64 / 1e6;
-    println!("read_llc: LLC{N} x {NZ} levels float32 big-endian, {mb:.1} MB, median of {RUNS} runs, {} rayon threads", rayon::current_num_threads());
-    println!("  bytes  (std::fs::read)          {:8.3} ms  {:6.2} GB/s", ms(bytes), mb / 1e3 / bytes.as_secs_f64());
-    println!("  tiles  (MdsFile::read_tiles)    {:8.3} ms  {:6.2} GB/s", ms(tiles), mb / 1e3 / tiles.as_secs_f64());
-    println!("  decode (in memory -> tiles)     {:8.3} ms  {:6.2} GB/s", ms(decode_only), mb / 1e3 / decode_only.as_secs_f64());
-    println!("  ratio tiles / bytes             {:8.2}", tiles.as_secs_f64() / bytes.as_secs_f64());
+    println!(
+        "read_llc: LLC{N} x {NZ} levels float32 big-endian, {mb:.1} MB, median of {RUNS} runs, {} rayon threads",
+        rayon::current_num_threads()
+    );
+    println!(
+        "  bytes  (std::fs::read)          {:8.3} ms  {:6.2} GB/s",
+        ms(bytes),
+        mb / 1e3 / bytes.as_secs_f64()
+    );
+    println!(
+        "  tiles  (MdsFile::read_tiles)    {:8.3} ms  {:6.2} GB/s",
+        ms(tiles),
+        mb / 1e3 / tiles.as_secs_f64()
+    );
+    println!(
+        "  decode (in memory -> tiles)     {:8.3} ms  {:6.2} GB/s",
+        ms(decode_only),
+        mb / 1e3 / decode_only.as_secs_f64()
+    );
+    println!(
+        "  ratio tiles / bytes             {:8.2}",
+        tiles.as_secs_f64() / bytes.as_secs_f64()
+    );
 }

@@ -35,7 +35,12 @@ pub fn check_data_len(meta: &Meta, found: u64, file: &str) -> Result<()> {
 }
 
 /// The bytes of the record chosen by `field`, after checking the total size.
-pub fn record_bytes<'a>(bytes: &'a [u8], meta: &Meta, field: &FieldSelector, file: &str) -> Result<&'a [u8]> {
+pub fn record_bytes<'a>(
+    bytes: &'a [u8],
+    meta: &Meta,
+    field: &FieldSelector,
+    file: &str,
+) -> Result<&'a [u8]> {
     check_data_len(meta, bytes.len() as u64, file)?;
     let record = meta.record_of(field)?;
     let len = meta.record_bytes();
@@ -55,7 +60,12 @@ pub fn decode_record<T: Sample>(
 }
 
 /// Decodes every record in file order (`[record][nz][ny][nx]`).
-pub fn decode_all<T: Sample>(bytes: &[u8], meta: &Meta, order: ByteOrder, file: &str) -> Result<Vec<T>> {
+pub fn decode_all<T: Sample>(
+    bytes: &[u8],
+    meta: &Meta,
+    order: ByteOrder,
+    file: &str,
+) -> Result<Vec<T>> {
     check_data_len(meta, bytes.len() as u64, file)?;
     Ok(decode_parallel(bytes, meta.precision, order))
 }
@@ -71,7 +81,13 @@ pub fn decode_record_tiles<T: Sample>(
 ) -> Result<LlcField<T>> {
     let llc = meta.require_llc(file)?;
     let rec = record_bytes(bytes, meta, field, file)?;
-    Ok(tiles_from_record_bytes(rec, llc, meta.nz(), meta.precision, order))
+    Ok(tiles_from_record_bytes(
+        rec,
+        llc,
+        meta.nz(),
+        meta.precision,
+        order,
+    ))
 }
 
 /// Decodes the bytes of exactly one record (`nz` complete compact levels of LLC(`llc.n`))
@@ -125,8 +141,12 @@ pub(crate) fn fix_levels_in_place<T: Sample>(vals: &mut [T], llc: Llc, order: By
         .for_each_init(Vec::new, |scratch: &mut Vec<T>, level| {
             let (head, facets) = level.split_at_mut(7 * n * n);
             match order {
-                ByteOrder::Big => head.iter_mut().for_each(|v| *v = v.from_file_bits(ByteOrder::Big)),
-                ByteOrder::Little => head.iter_mut().for_each(|v| *v = v.from_file_bits(ByteOrder::Little)),
+                ByteOrder::Big => head
+                    .iter_mut()
+                    .for_each(|v| *v = v.decode_file_bits(ByteOrder::Big)),
+                ByteOrder::Little => head
+                    .iter_mut()
+                    .for_each(|v| *v = v.decode_file_bits(ByteOrder::Little)),
             }
             for facet in facets.chunks_exact_mut(facet_len) {
                 scratch.clear();
@@ -137,8 +157,12 @@ pub(crate) fn fix_levels_in_place<T: Sample>(vals: &mut [T], llc: Llc, order: By
                         let start = m * n * n + j * n;
                         let dst = facet[start..start + n].iter_mut().zip(src);
                         match order {
-                            ByteOrder::Big => dst.for_each(|(d, s)| *d = s.from_file_bits(ByteOrder::Big)),
-                            ByteOrder::Little => dst.for_each(|(d, s)| *d = s.from_file_bits(ByteOrder::Little)),
+                            ByteOrder::Big => {
+                                dst.for_each(|(d, s)| *d = s.decode_file_bits(ByteOrder::Big))
+                            }
+                            ByteOrder::Little => {
+                                dst.for_each(|(d, s)| *d = s.decode_file_bits(ByteOrder::Little))
+                            }
                         }
                     }
                 }
@@ -147,7 +171,11 @@ pub(crate) fn fix_levels_in_place<T: Sample>(vals: &mut [T], llc: Llc, order: By
 }
 
 /// Decodes a byte run in parallel chunks (compact order is kept).
-pub(crate) fn decode_parallel<T: Sample>(bytes: &[u8], precision: Precision, order: ByteOrder) -> Vec<T> {
+pub(crate) fn decode_parallel<T: Sample>(
+    bytes: &[u8],
+    precision: Precision,
+    order: ByteOrder,
+) -> Vec<T> {
     const CHUNK: usize = 1 << 16;
     let size = precision.size();
     let mut out = vec![T::default(); bytes.len() / size];
@@ -157,4 +185,3 @@ pub(crate) fn decode_parallel<T: Sample>(bytes: &[u8], precision: Precision, ord
         .for_each(|(dst, src)| decode_run(src, dst, precision, order));
     out
 }
-

@@ -114,7 +114,10 @@ pub enum MdsError {
     },
 
     /// A field was selected by a name that `fldList` does not contain.
-    #[error("field '{name}' not found in {file}: fldList has {}", list_or_none(available))]
+    #[error(
+        "field '{name}' not found in {file}: fldList has {}",
+        list_or_none(available)
+    )]
     FieldNotFound {
         /// The `.meta` file (or source name).
         file: String,
@@ -162,7 +165,11 @@ fn list_or_none(names: &[String]) -> String {
     if names.is_empty() {
         "no names (no fldList key)".to_owned()
     } else {
-        names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
+        names
+            .iter()
+            .map(|n| format!("'{n}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

@@ -2,11 +2,11 @@
 //! pair, reading records (only the bytes of the selected record are read) and writing pairs
 //! in MITgcm layout.
 
+use crate::decode::decode_parallel;
 use crate::decode::{check_data_len, decode_levels_into, fix_levels_in_place};
 use crate::error::{MdsError, Result};
 use crate::llc::LlcField;
 use crate::meta::{FieldSelector, Meta};
-use crate::decode::decode_parallel;
 use crate::sample::{ByteOrder, Sample, encode_values};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -23,7 +23,10 @@ pub fn mds_paths(path: &Path) -> (PathBuf, PathBuf) {
         .or_else(|| text.strip_suffix(".data"))
         .unwrap_or(&text)
         .to_owned();
-    (PathBuf::from(format!("{stem}.meta")), PathBuf::from(format!("{stem}.data")))
+    (
+        PathBuf::from(format!("{stem}.meta")),
+        PathBuf::from(format!("{stem}.data")),
+    )
 }
 
 /// Reads and parses the `.meta` of a pair (`path` is the stem, the `.meta` or the `.data`).
@@ -31,7 +34,9 @@ pub fn read_meta(path: impl AsRef<Path>) -> Result<Meta> {
     let (meta_path, _) = mds_paths(path.as_ref());
     let text = std::fs::read_to_string(&meta_path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
-            MdsError::MissingMeta { meta: meta_path.clone() }
+            MdsError::MissingMeta {
+                meta: meta_path.clone(),
+            }
         } else {
             MdsError::Io {
                 action: "read",
@@ -106,7 +111,8 @@ impl MdsFile {
         let len = self.meta.record_bytes();
         let mut file = File::open(&self.data_path).map_err(|e| self.io("open", e))?;
         let mut buf = vec![0u8; len];
-        file.seek(SeekFrom::Start((record * len) as u64)).map_err(|e| self.io("seek in", e))?;
+        file.seek(SeekFrom::Start((record * len) as u64))
+            .map_err(|e| self.io("seek in", e))?;
         self.read_exact(&mut file, &mut buf)?;
         Ok(buf)
     }
@@ -175,7 +181,15 @@ impl MdsFile {
             // Read the following chunk on one thread while the others decode this one.
             let (read, ()) = rayon::join(
                 || self.read_exact(&mut file, &mut next[..following * level_bytes]),
-                || decode_levels_into(&current[..levels * level_bytes], llc, self.meta.precision, self.order, out),
+                || {
+                    decode_levels_into(
+                        &current[..levels * level_bytes],
+                        llc,
+                        self.meta.precision,
+                        self.order,
+                        out,
+                    )
+                },
             );
             read?;
             std::mem::swap(&mut current, &mut next);
@@ -193,7 +207,9 @@ impl MdsFile {
                 MdsError::TruncatedData {
                     file: self.data_name(),
                     expected: self.meta.expected_data_bytes(),
-                    found: std::fs::metadata(&self.data_path).map(|m| m.len()).unwrap_or(0),
+                    found: std::fs::metadata(&self.data_path)
+                        .map(|m| m.len())
+                        .unwrap_or(0),
                     shape: self.meta.shape_description(),
                 }
             } else {
@@ -222,7 +238,12 @@ pub fn read_field_tiles<T: Sample>(
 /// `.meta` finds complete data). `values` are in file order (`[record][nz][ny][nx]`; use
 /// [`crate::Llc::tiles_to_compact`] for tile-ordered data) and are encoded as
 /// `meta.precision` in `order`.
-pub fn write_mds<T: Sample>(stem: impl AsRef<Path>, meta: &Meta, values: &[T], order: ByteOrder) -> Result<()> {
+pub fn write_mds<T: Sample>(
+    stem: impl AsRef<Path>,
+    meta: &Meta,
+    values: &[T],
+    order: ByteOrder,
+) -> Result<()> {
     let (meta_path, data_path) = mds_paths(stem.as_ref());
     if values.len() != meta.n_values() {
         return Err(MdsError::Length {

@@ -73,7 +73,7 @@ impl Llc {
 
     fn levels_of(&self, len: usize, what: &str) -> Result<usize> {
         let level = self.level_len();
-        if level == 0 || len % level != 0 {
+        if level == 0 || !len.is_multiple_of(level) {
             return Err(MdsError::Length {
                 what: format!("{what} for LLC({})", self.n),
                 expected: format!("a multiple of 13*{0}*{0} = {level}", self.n),
@@ -84,7 +84,10 @@ impl Llc {
     }
 
     /// Compact order (`[k][13N][N]`, any number of levels) to tile order `[k][t][j][i]`.
-    pub fn compact_to_tiles<T: Copy + Default + Send + Sync>(&self, compact: &[T]) -> Result<Vec<T>> {
+    pub fn compact_to_tiles<T: Copy + Default + Send + Sync>(
+        &self,
+        compact: &[T],
+    ) -> Result<Vec<T>> {
         self.levels_of(compact.len(), "compact array")?;
         let mut out = vec![T::default(); compact.len()];
         self.fill_tile_rows(&mut out, |k, t, j, dst| {
@@ -102,15 +105,17 @@ impl Llc {
         let level = self.level_len();
         let mut out = vec![T::default(); tiles.len()];
         // Each output level is filled from one input level; rows are contiguous in both.
-        out.par_chunks_mut(level.max(1)).zip(tiles.par_chunks(level.max(1))).for_each(|(dst, src)| {
-            for t in 0..TILES {
-                for j in 0..n {
-                    let d = self.row_off(t, j);
-                    let s = self.tile_index(t, j, 0);
-                    dst[d..d + n].copy_from_slice(&src[s..s + n]);
+        out.par_chunks_mut(level.max(1))
+            .zip(tiles.par_chunks(level.max(1)))
+            .for_each(|(dst, src)| {
+                for t in 0..TILES {
+                    for j in 0..n {
+                        let d = self.row_off(t, j);
+                        let s = self.tile_index(t, j, 0);
+                        dst[d..d + n].copy_from_slice(&src[s..s + n]);
+                    }
                 }
-            }
-        });
+            });
         debug_assert_eq!(out.len(), nz * level);
         Ok(out)
     }
@@ -219,7 +224,10 @@ mod tests {
     fn rejects_lengths_that_are_not_whole_levels() {
         let llc = Llc::new(4);
         let err = llc.compact_to_tiles(&[0.0f32; 100]).unwrap_err();
-        assert!(err.to_string().contains("a multiple of 13*4*4 = 208"), "{err}");
+        assert!(
+            err.to_string().contains("a multiple of 13*4*4 = 208"),
+            "{err}"
+        );
         assert!(llc.tiles_to_compact(&[0.0f32; 209]).is_err());
     }
 }

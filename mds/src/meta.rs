@@ -75,7 +75,12 @@ impl From<String> for FieldSelector {
 
 impl Meta {
     /// A meta for `n_records` records of shape `dims` (x first) with no optional keys.
-    pub fn new(source: impl Into<String>, dims: Vec<usize>, precision: Precision, n_records: usize) -> Meta {
+    pub fn new(
+        source: impl Into<String>,
+        dims: Vec<usize>,
+        precision: Precision,
+        n_records: usize,
+    ) -> Meta {
         Meta {
             source: source.into(),
             dims,
@@ -91,8 +96,18 @@ impl Meta {
 
     /// A meta for an LLC(`n`) compact field with `nz` levels (`nz = 1`: 2-D, `dimList`
     /// `[n, 13n]`; otherwise 3-D `[n, 13n, nz]`).
-    pub fn new_llc(source: impl Into<String>, n: usize, nz: usize, precision: Precision, n_records: usize) -> Meta {
-        let dims = if nz <= 1 { vec![n, 13 * n] } else { vec![n, 13 * n, nz] };
+    pub fn new_llc(
+        source: impl Into<String>,
+        n: usize,
+        nz: usize,
+        precision: Precision,
+        n_records: usize,
+    ) -> Meta {
+        let dims = if nz <= 1 {
+            vec![n, 13 * n]
+        } else {
+            vec![n, 13 * n, nz]
+        };
         Meta::new(source, dims, precision, n_records)
     }
 
@@ -145,7 +160,12 @@ impl Meta {
     pub fn shape_description(&self) -> String {
         let dims: Vec<String> = self.dims.iter().map(|d| d.to_string()).collect();
         let plural = if self.n_records == 1 { "" } else { "s" };
-        format!("{} record{plural} of {} {}", self.n_records, dims.join("x"), self.precision)
+        format!(
+            "{} record{plural} of {} {}",
+            self.n_records,
+            dims.join("x"),
+            self.precision
+        )
     }
 
     /// The LLC tile geometry when the field is in compact layout (`ny = 13 nx`), else `None`.
@@ -166,11 +186,14 @@ impl Meta {
     /// Record index of `name` in `fldList`.
     pub fn field_index(&self, name: &str) -> Result<usize> {
         let wanted = name.trim();
-        self.fields.iter().position(|f| f == wanted).ok_or_else(|| MdsError::FieldNotFound {
-            file: self.source.clone(),
-            name: wanted.to_owned(),
-            available: self.fields.clone(),
-        })
+        self.fields
+            .iter()
+            .position(|f| f == wanted)
+            .ok_or_else(|| MdsError::FieldNotFound {
+                file: self.source.clone(),
+                name: wanted.to_owned(),
+                available: self.fields.clone(),
+            })
     }
 
     /// Record index chosen by `selector`, checked against `nrecords`.
@@ -234,10 +257,11 @@ impl Meta {
         }
 
         let prec_text = ctx.required_single_string("dataprec")?;
-        let precision = Precision::from_dataprec(&prec_text).ok_or_else(|| MdsError::UnknownPrecision {
-            file: source.to_owned(),
-            found: prec_text.clone(),
-        })?;
+        let precision =
+            Precision::from_dataprec(&prec_text).ok_or_else(|| MdsError::UnknownPrecision {
+                file: source.to_owned(),
+                found: prec_text.clone(),
+            })?;
 
         let n_records = ctx.required_single_int("nrecords")?;
         if n_records < 1 {
@@ -249,7 +273,11 @@ impl Meta {
             Some(item) => {
                 let v = ctx.reals(item)?;
                 if v.is_empty() || v.len() > 2 {
-                    return Err(ctx.bad("timeInterval", "1 or 2 reals".into(), format!("{} values", v.len())));
+                    return Err(ctx.bad(
+                        "timeInterval",
+                        "1 or 2 reals".into(),
+                        format!("{} values", v.len()),
+                    ));
                 }
                 v
             }
@@ -259,7 +287,11 @@ impl Meta {
             Some(item) => {
                 let v = ctx.reals(item)?;
                 if v.len() != 1 {
-                    return Err(ctx.bad("missingValue", "1 real".into(), format!("{} values", v.len())));
+                    return Err(ctx.bad(
+                        "missingValue",
+                        "1 real".into(),
+                        format!("{} values", v.len()),
+                    ));
                 }
                 Some(v[0])
             }
@@ -327,7 +359,11 @@ impl Meta {
             let _ = writeln!(s, " timeStepNumber = [ {ts:>10} ];");
         }
         if !self.time_interval.is_empty() {
-            let v: Vec<String> = self.time_interval.iter().map(|x| fortran_e(*x, 12)).collect();
+            let v: Vec<String> = self
+                .time_interval
+                .iter()
+                .map(|x| fortran_e(*x, 12))
+                .collect();
             let _ = writeln!(s, " timeInterval = [ {} ];", v.join(" "));
         }
         if let Some(mv) = self.missing_value {
@@ -475,16 +511,28 @@ fn parse_items(text: &str, source: &str) -> Result<Vec<Item>> {
         };
         match it.next() {
             Some((Tok::Eq, _)) => {}
-            Some((other, l)) => return Err(syntax(*l, &format!("'=' after key `{key}`"), Some(other))),
+            Some((other, l)) => {
+                return Err(syntax(*l, &format!("'=' after key `{key}`"), Some(other)));
+            }
             None => return Err(syntax(last_line, &format!("'=' after key `{key}`"), None)),
         }
         let close = match it.next() {
             Some((Tok::Open('['), _)) => ']',
             Some((Tok::Open('{'), _)) => '}',
             Some((other, l)) => {
-                return Err(syntax(*l, &format!("'[' or '{{' after `{key} =`"), Some(other)));
+                return Err(syntax(
+                    *l,
+                    &format!("'[' or '{{' after `{key} =`"),
+                    Some(other),
+                ));
             }
-            None => return Err(syntax(last_line, &format!("'[' or '{{' after `{key} =`"), None)),
+            None => {
+                return Err(syntax(
+                    last_line,
+                    &format!("'[' or '{{' after `{key} =`"),
+                    None,
+                ));
+            }
         };
         let mut values = Vec::new();
         loop {
@@ -494,9 +542,19 @@ fn parse_items(text: &str, source: &str) -> Result<Vec<Item>> {
                 Some((Tok::Str(s), _)) => values.push(Value::Str(s.clone())),
                 Some((Tok::Word(w), _)) => values.push(Value::Word(w.clone())),
                 Some((other, l)) => {
-                    return Err(syntax(*l, &format!("a value or '{close}' in `{key}`"), Some(other)));
+                    return Err(syntax(
+                        *l,
+                        &format!("a value or '{close}' in `{key}`"),
+                        Some(other),
+                    ));
                 }
-                None => return Err(syntax(last_line, &format!("'{close}' closing `{key}`"), None)),
+                None => {
+                    return Err(syntax(
+                        last_line,
+                        &format!("'{close}' closing `{key}`"),
+                        None,
+                    ));
+                }
             }
         }
         if let Some((Tok::Semi, _)) = it.peek() {
@@ -508,7 +566,9 @@ fn parse_items(text: &str, source: &str) -> Result<Vec<Item>> {
 }
 
 fn is_identifier(w: &str) -> bool {
-    w.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    w.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -521,7 +581,10 @@ struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     /// The last statement with this key (keys compare case-insensitively).
     fn find(&self, key: &str) -> Option<&'a Item> {
-        self.items.iter().rev().find(|i| i.key.eq_ignore_ascii_case(key))
+        self.items
+            .iter()
+            .rev()
+            .find(|i| i.key.eq_ignore_ascii_case(key))
     }
 
     fn bad(&self, key: &str, expected: String, found: String) -> MdsError {
@@ -537,10 +600,14 @@ impl<'a> Ctx<'a> {
         item.values
             .iter()
             .map(|v| match v {
-                Value::Word(w) => w
-                    .parse::<usize>()
-                    .map_err(|_| self.bad(&item.key, "non-negative integers".into(), format!("'{w}'"))),
-                Value::Str(s) => Err(self.bad(&item.key, "non-negative integers".into(), format!("string '{s}'"))),
+                Value::Word(w) => w.parse::<usize>().map_err(|_| {
+                    self.bad(&item.key, "non-negative integers".into(), format!("'{w}'"))
+                }),
+                Value::Str(s) => Err(self.bad(
+                    &item.key,
+                    "non-negative integers".into(),
+                    format!("string '{s}'"),
+                )),
             })
             .collect()
     }
@@ -554,7 +621,9 @@ impl<'a> Ctx<'a> {
                     .replace(['D', 'd'], "E")
                     .parse::<f64>()
                     .map_err(|_| self.bad(&item.key, "real numbers".into(), format!("'{w}'"))),
-                Value::Str(s) => Err(self.bad(&item.key, "real numbers".into(), format!("string '{s}'"))),
+                Value::Str(s) => {
+                    Err(self.bad(&item.key, "real numbers".into(), format!("string '{s}'")))
+                }
             })
             .collect()
     }
@@ -573,7 +642,8 @@ impl<'a> Ctx<'a> {
         if v.len() != 1 {
             return Err(self.bad(key, "exactly 1 value".into(), format!("{} values", v.len())));
         }
-        v.pop().ok_or_else(|| self.bad(key, "exactly 1 value".into(), "none".into()))
+        v.pop()
+            .ok_or_else(|| self.bad(key, "exactly 1 value".into(), "none".into()))
     }
 
     fn required(&self, key: &'static str) -> Result<&'a Item> {
@@ -683,9 +753,17 @@ mod tests {
         m.fields = vec!["THETA".into(), "SALT".into()];
         m.simulation = Some("global_oce_llc90".into());
         let text = m.to_meta_text();
-        assert!(text.contains(" dimList = [\n    90,    1,   90,\n  1170,    1, 1170,\n    50,    1,   50\n ];"), "{text}");
+        assert!(
+            text.contains(
+                " dimList = [\n    90,    1,   90,\n  1170,    1, 1170,\n    50,    1,   50\n ];"
+            ),
+            "{text}"
+        );
         assert!(text.contains("'THETA   ' 'SALT    '"), "{text}");
-        assert!(text.contains("timeInterval = [ 0.000000000000E+00 2.635200000000E+06 ];"), "{text}");
+        assert!(
+            text.contains("timeInterval = [ 0.000000000000E+00 2.635200000000E+06 ];"),
+            "{text}"
+        );
         assert_eq!(Meta::parse(&text, "THETA.meta").unwrap(), m);
     }
 

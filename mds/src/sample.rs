@@ -74,7 +74,7 @@ pub trait Sample:
     const PRECISION: Precision;
     /// Reinterprets a value whose bytes were copied verbatim from a file written in `order`
     /// (a byte swap when `order` differs from the host's, else nothing).
-    fn from_file_bits(self, order: ByteOrder) -> Self;
+    fn decode_file_bits(self, order: ByteOrder) -> Self;
     /// Converts from an `f32` read from a file.
     fn from_f32(v: f32) -> Self;
     /// Converts from an `f64` read from a file.
@@ -86,7 +86,7 @@ pub trait Sample:
 impl Sample for f32 {
     const PRECISION: Precision = Precision::F32;
     #[inline(always)]
-    fn from_file_bits(self, order: ByteOrder) -> Self {
+    fn decode_file_bits(self, order: ByteOrder) -> Self {
         match order {
             ByteOrder::Big => f32::from_bits(u32::from_be(self.to_bits())),
             ByteOrder::Little => f32::from_bits(u32::from_le(self.to_bits())),
@@ -109,7 +109,7 @@ impl Sample for f32 {
 impl Sample for f64 {
     const PRECISION: Precision = Precision::F64;
     #[inline(always)]
-    fn from_file_bits(self, order: ByteOrder) -> Self {
+    fn decode_file_bits(self, order: ByteOrder) -> Self {
         match order {
             ByteOrder::Big => f64::from_bits(u64::from_be(self.to_bits())),
             ByteOrder::Little => f64::from_bits(u64::from_le(self.to_bits())),
@@ -133,7 +133,12 @@ impl Sample for f64 {
 /// `dst.len() * precision.size()` bytes; extra bytes are ignored, missing ones leave the
 /// tail of `dst` untouched). Callers check sizes beforehand and report typed errors.
 #[inline]
-pub(crate) fn decode_run<T: Sample>(src: &[u8], dst: &mut [T], precision: Precision, order: ByteOrder) {
+pub(crate) fn decode_run<T: Sample>(
+    src: &[u8],
+    dst: &mut [T],
+    precision: Precision,
+    order: ByteOrder,
+) {
     match precision {
         Precision::F32 => {
             let (chunks, _) = src.as_chunks::<4>();
@@ -214,8 +219,11 @@ mod tests {
         // 1.0f32 = 0x3F800000, -2.5f64 = 0xC004000000000000.
         let f: Vec<f32> = decode_values(&[0x3F, 0x80, 0, 0], Precision::F32, ByteOrder::Big);
         assert_eq!(f, vec![1.0]);
-        let d: Vec<f64> =
-            decode_values(&[0xC0, 0x04, 0, 0, 0, 0, 0, 0], Precision::F64, ByteOrder::Big);
+        let d: Vec<f64> = decode_values(
+            &[0xC0, 0x04, 0, 0, 0, 0, 0, 0],
+            Precision::F64,
+            ByteOrder::Big,
+        );
         assert_eq!(d, vec![-2.5]);
         let le: Vec<f32> = decode_values(&[0, 0, 0x80, 0x3F], Precision::F32, ByteOrder::Little);
         assert_eq!(le, vec![1.0]);

@@ -4,7 +4,7 @@
 //! `to_be_bytes`/`to_le_bytes`. Reading must put every value where its code says.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use edp_mds::{ByteOrder, FieldSelector, Llc, Meta, MdsFile, Precision, decode};
+use edp_mds::{ByteOrder, FieldSelector, Llc, MdsFile, Meta, Precision, decode};
 
 /// Value code of tile cell (k, t, j, i) in record r.
 fn code(r: usize, k: usize, t: usize, j: usize, i: usize) -> f64 {
@@ -67,16 +67,26 @@ fn check_tiles(n: usize, nz: usize, records: usize) {
         meta.fields = (0..records).map(|r| format!("FLD{r}")).collect();
         let bytes = encode(&compact_codes(n, nz, records), prec, order);
         for r in 0..records {
-            let sel = if r % 2 == 0 { FieldSelector::Record(r) } else { FieldSelector::Name(format!("FLD{r}")) };
-            let f32s = decode::decode_record_tiles::<f32>(&bytes, &meta, &sel, order, "mem").unwrap();
-            let f64s = decode::decode_record_tiles::<f64>(&bytes, &meta, &sel, order, "mem").unwrap();
+            let sel = if r % 2 == 0 {
+                FieldSelector::Record(r)
+            } else {
+                FieldSelector::Name(format!("FLD{r}"))
+            };
+            let f32s =
+                decode::decode_record_tiles::<f32>(&bytes, &meta, &sel, order, "mem").unwrap();
+            let f64s =
+                decode::decode_record_tiles::<f64>(&bytes, &meta, &sel, order, "mem").unwrap();
             assert_eq!((f32s.n, f32s.nz), (n, nz));
             for k in 0..nz {
                 for t in 0..13 {
                     for j in 0..n {
                         for i in 0..n {
                             let want = code(r, k, t, j, i);
-                            assert_eq!(f64s.get(k, t, j, i), want, "N={n} {prec:?} {order:?} r={r} ({k},{t},{j},{i})");
+                            assert_eq!(
+                                f64s.get(k, t, j, i),
+                                want,
+                                "N={n} {prec:?} {order:?} r={r} ({k},{t},{j},{i})"
+                            );
                             assert_eq!(f32s.get(k, t, j, i), want as f32);
                         }
                     }
@@ -85,7 +95,10 @@ fn check_tiles(n: usize, nz: usize, records: usize) {
             // Compact order keeps the file layout; the Llc reorder agrees with the fast path.
             let compact = decode::decode_record::<f64>(&bytes, &meta, &sel, order, "mem").unwrap();
             let start = r * nz * 13 * n * n;
-            assert_eq!(compact, compact_codes(n, nz, records)[start..start + nz * 13 * n * n]);
+            assert_eq!(
+                compact,
+                compact_codes(n, nz, records)[start..start + nz * 13 * n * n]
+            );
             let llc = Llc::new(n);
             assert_eq!(llc.compact_to_tiles(&compact).unwrap(), f64s.data);
             assert_eq!(llc.tiles_to_compact(&f64s.data).unwrap(), compact);
@@ -145,7 +158,9 @@ fn file_round_trip_through_write_mds_and_mdsfile() {
     let dir = tempfile::tempdir().unwrap();
     let (n, nz) = (12, 4);
     for (prec, order) in CASES {
-        let stem = dir.path().join(format!("THETA_mon_mean.{prec}.{order:?}.0000000732"));
+        let stem = dir
+            .path()
+            .join(format!("THETA_mon_mean.{prec}.{order:?}.0000000732"));
         let mut meta = Meta::new_llc("THETA.meta", n, nz, prec, 2);
         meta.time_step = Some(732);
         meta.fields = vec!["THETA".into(), "SALT".into()];
@@ -155,7 +170,8 @@ fn file_round_trip_through_write_mds_and_mdsfile() {
         let on_disk = std::fs::read(format!("{}.data", stem.display())).unwrap();
         assert_eq!(on_disk, encode(&codes, prec, order));
 
-        let halves = ["", ".meta", ".data"].map(|ext| std::path::PathBuf::from(format!("{}{ext}", stem.display())));
+        let halves = ["", ".meta", ".data"]
+            .map(|ext| std::path::PathBuf::from(format!("{}{ext}", stem.display())));
         for path in halves {
             let file = MdsFile::open(&path, order).unwrap();
             assert_eq!(file.meta.time_step, Some(732));
@@ -179,7 +195,11 @@ fn file_reads_stream_in_chunks_for_both_precisions_and_orders() {
     for (prec, order) in CASES {
         let stem = dir.path().join(format!("F.{prec}.{order:?}"));
         let meta = Meta::new_llc("F.meta", n, nz, prec, 2);
-        std::fs::write(format!("{}.data", stem.display()), encode(&codes, prec, order)).unwrap();
+        std::fs::write(
+            format!("{}.data", stem.display()),
+            encode(&codes, prec, order),
+        )
+        .unwrap();
         std::fs::write(format!("{}.meta", stem.display()), meta.to_meta_text()).unwrap();
         let file = MdsFile::open(&stem, order).unwrap();
         for r in 0..2 {
@@ -189,13 +209,28 @@ fn file_reads_stream_in_chunks_for_both_precisions_and_orders() {
                 for t in 0..13 {
                     for (j, i) in [(0, 0), (0, 89), (45, 7), (89, 0), (89, 89)] {
                         let want = code(r, k, t, j, i);
-                        assert_eq!(b.get(k, t, j, i), want, "{prec:?} {order:?} r={r} ({k},{t},{j},{i})");
-                        assert_eq!(a.get(k, t, j, i), want as f32, "{prec:?} {order:?} r={r} ({k},{t},{j},{i})");
+                        assert_eq!(
+                            b.get(k, t, j, i),
+                            want,
+                            "{prec:?} {order:?} r={r} ({k},{t},{j},{i})"
+                        );
+                        assert_eq!(
+                            a.get(k, t, j, i),
+                            want as f32,
+                            "{prec:?} {order:?} r={r} ({k},{t},{j},{i})"
+                        );
                     }
                 }
             }
             let bytes = std::fs::read(format!("{}.data", stem.display())).unwrap();
-            let mem = decode::decode_record_tiles::<f64>(&bytes, &meta, &FieldSelector::Record(r), order, "mem").unwrap();
+            let mem = decode::decode_record_tiles::<f64>(
+                &bytes,
+                &meta,
+                &FieldSelector::Record(r),
+                order,
+                "mem",
+            )
+            .unwrap();
             assert_eq!(mem, b);
         }
     }
@@ -209,8 +244,14 @@ fn a_file_that_shrinks_after_open_gives_a_truncation_error() {
     edp_mds::write_mds(&stem, &meta, &compact_codes(90, 3, 1), ByteOrder::Big).unwrap();
     let file = MdsFile::open(&stem, ByteOrder::Big).unwrap();
     std::fs::write(dir.path().join("SSH.data"), vec![0u8; 1000]).unwrap();
-    let err = file.read_tiles::<f32>(&FieldSelector::Record(0)).unwrap_err();
-    assert!(err.to_string().starts_with("truncated data file") && err.to_string().contains("found 1000"), "{err}");
+    let err = file
+        .read_tiles::<f32>(&FieldSelector::Record(0))
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with("truncated data file")
+            && err.to_string().contains("found 1000"),
+        "{err}"
+    );
     assert!(file.read_tiles::<f64>(&FieldSelector::Record(0)).is_err());
     assert!(file.read_bytes().is_err());
 }

@@ -8,22 +8,35 @@ use std::time::Instant;
 use edp_plan::cost::CostModel;
 use edp_plan::shard::{balance, split_into_shards};
 use edp_plan::tasklist::{EdpKey, to_python_json};
-use edp_task_schemas::{DynamicMetadata, Dimension, InputPair, ShardSizing, Task};
+use edp_task_schemas::{Dimension, DynamicMetadata, InputPair, ShardSizing, Task};
 use indexmap::IndexMap;
 
 fn synthetic_task(i: usize) -> Task {
-    let three_d = i % 3 == 0;
-    let product = if i % 2 == 0 { "native_llc0090" } else { "latlon_0p50deg" };
+    let three_d = i.is_multiple_of(3);
+    let product = if i.is_multiple_of(2) {
+        "native_llc0090"
+    } else {
+        "latlon_0p50deg"
+    };
     let mut variables = IndexMap::new();
     for v in 0..(1 + i % 4) {
-        let stem = format!("src/diags_daily/V{v}_day_mean/V{v}_day_mean.{:010}", 12 + 24 * i);
+        let stem = format!(
+            "src/diags_daily/V{v}_day_mean/V{v}_day_mean.{:010}",
+            12 + 24 * i
+        );
         variables.insert(
             format!("V{v}"),
-            vec![InputPair::new(format!("{stem}.data"), format!("{stem}.meta"))],
+            vec![InputPair::new(
+                format!("{stem}.data"),
+                format!("{stem}.meta"),
+            )],
         );
     }
     Task {
-        granule: format!("out/G_day_mean_1992-01-{:02}_ECCO_V4r4_{product}.nc", 1 + i % 28),
+        granule: format!(
+            "out/G_day_mean_1992-01-{:02}_ECCO_V4r4_{product}.nc",
+            1 + i % 28
+        ),
         variables,
         ecco_cfg_loc: Some("config_V4r4.yaml".into()),
         ecco_grid_loc: Some("grid".into()),
@@ -31,7 +44,11 @@ fn synthetic_task(i: usize) -> Task {
         ecco_metadata_loc: Some("metadata".into()),
         dynamic_metadata: DynamicMetadata {
             name: "synthetic".into(),
-            dimension: if three_d { Dimension::ThreeD } else { Dimension::TwoD },
+            dimension: if three_d {
+                Dimension::ThreeD
+            } else {
+                Dimension::TwoD
+            },
             time_coverage_start: "1992-01-01T12:00:00".into(),
             time_coverage_end: "1992-01-02T00:00:00".into(),
             time_coverage_center: "1992-01-01T18:00:00".into(),
@@ -78,7 +95,13 @@ fn main() {
     // Full split of 100 000 tasks (cost estimate + task id per task) by target seconds.
     let tasks: Vec<Task> = (0..100_000).map(synthetic_task).collect();
     let start = Instant::now();
-    let shards = split_into_shards("bench", tasks.clone(), ShardSizing::TargetSeconds(600.0), 10_000, &model);
+    let shards = split_into_shards(
+        "bench",
+        tasks.clone(),
+        ShardSizing::TargetSeconds(600.0),
+        10_000,
+        &model,
+    );
     let elapsed = start.elapsed();
     match shards {
         Ok(shards) => println!(

@@ -111,7 +111,12 @@ impl CostModel {
 
     /// Estimate for a granule of `kind` with `direct_inputs` components of direct variables
     /// and `vector_inputs` components of vector variables.
-    pub fn estimate_parts(&self, kind: ProductKind, direct_inputs: usize, vector_inputs: usize) -> f64 {
+    pub fn estimate_parts(
+        &self,
+        kind: ProductKind,
+        direct_inputs: usize,
+        vector_inputs: usize,
+    ) -> f64 {
         let cost = self.kind(kind);
         cost.fixed
             + cost.per_input * (direct_inputs as f64 + self.vector_factor * vector_inputs as f64)

@@ -133,7 +133,9 @@ pub enum JobFileError {
         errors: Vec<LineError>,
     },
     /// The file holds no job at all.
-    #[error("{file}: no jobs found, expected at least one line like [0, 'native', 'AVG_MON', 'all']")]
+    #[error(
+        "{file}: no jobs found, expected at least one line like [0, 'native', 'AVG_MON', 'all']"
+    )]
     NoJobs {
         /// File name as given.
         file: String,
@@ -317,9 +319,7 @@ pub fn parse_job_line(line: &str) -> Result<Option<RawJob>, String> {
     };
 
     cursor.skip_ws();
-    let grouping_id = cursor
-        .int()
-        .map_err(|e| format!("grouping id: {e}"))?;
+    let grouping_id = cursor.int().map_err(|e| format!("grouping id: {e}"))?;
     cursor.separator("after the grouping id")?;
     let product_text = cursor.string().map_err(|e| format!("product type: {e}"))?;
     let product_type: ProductType = product_text.parse().map_err(|e| format!("{e}"))?;
@@ -338,7 +338,11 @@ pub fn parse_job_line(line: &str) -> Result<Option<RawJob>, String> {
         Some('\'' | '"' | '[' | '-' | '0'..='9') => {
             return Err("expected exactly 4 elements, found more".to_string());
         }
-        Some(other) => return Err(format!("expected {close:?} to close the job, found {other:?}")),
+        Some(other) => {
+            return Err(format!(
+                "expected {close:?} to close the job, found {other:?}"
+            ));
+        }
         None => return Err(format!("missing {close:?} at the end of the job")),
     }
     cursor.skip_ws();
@@ -363,7 +367,10 @@ fn parse_step_list_text(text: &str) -> Result<Vec<u64>, String> {
     let steps = cursor.step_list()?;
     cursor.skip_ws();
     if cursor.peek().is_some() {
-        return Err(format!("unexpected text after the step list: {:?}", cursor.rest()));
+        return Err(format!(
+            "unexpected text after the step list: {:?}",
+            cursor.rest()
+        ));
     }
     Ok(steps)
 }
@@ -487,7 +494,9 @@ impl<'a> Cursor<'a> {
                     parse_step_list_text(&text)
                         .map(TimeSteps::Steps)
                         .map_err(|e| {
-                            format!("time steps {text:?} are neither 'all' nor a list of steps ({e})")
+                            format!(
+                                "time steps {text:?} are neither 'all' nor a list of steps ({e})"
+                            )
                         })
                 }
             }
@@ -555,7 +564,13 @@ mod tests {
 
     #[test]
     fn blank_and_comment_lines_are_not_jobs() {
-        for line in ["", "   ", "\t", "# native groupings:", "   # indented comment"] {
+        for line in [
+            "",
+            "   ",
+            "\t",
+            "# native groupings:",
+            "   # indented comment",
+        ] {
             assert_eq!(parse_job_line(line), Ok(None), "{line:?}");
         }
     }
@@ -618,12 +633,26 @@ mod tests {
 
     #[test]
     fn negative_ids_parse_and_fail_validation() {
-        let parsed = parse_job_file("j.txt", "[-1,'native','AVG_MON','all']", &ParseOptions::default())
-            .unwrap();
+        let parsed = parse_job_file(
+            "j.txt",
+            "[-1,'native','AVG_MON','all']",
+            &ParseOptions::default(),
+        )
+        .unwrap();
         assert_eq!(parsed.jobs[0].grouping_id, -1);
-        let err = validate("j.txt", &parsed.jobs, &GroupingCounts { native: 21, latlon: 13 })
-            .unwrap_err();
+        let err = validate(
+            "j.txt",
+            &parsed.jobs,
+            &GroupingCounts {
+                native: 21,
+                latlon: 13,
+            },
+        )
+        .unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("j.txt:1:") && text.contains("negative"), "{text}");
+        assert!(
+            text.contains("j.txt:1:") && text.contains("negative"),
+            "{text}"
+        );
     }
 }

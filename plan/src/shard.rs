@@ -33,7 +33,9 @@ pub enum ShardError {
     #[error("target seconds per shard must be a positive number, found {0}")]
     InvalidTarget(f64),
     /// A task's cost estimate is negative or not finite.
-    #[error("task {index} ({granule}): cost estimate must be a finite non-negative number, found {cost}")]
+    #[error(
+        "task {index} ({granule}): cost estimate must be a finite non-negative number, found {cost}"
+    )]
     InvalidCost {
         /// Index of the task.
         index: usize,
@@ -243,9 +245,18 @@ mod tests {
     fn shard_count_caps_and_rounds_up() {
         assert_eq!(shard_count(ShardSizing::Count(10), 0.0, 4, 100), Ok(4));
         assert_eq!(shard_count(ShardSizing::Count(10), 0.0, 40, 3), Ok(3));
-        assert_eq!(shard_count(ShardSizing::TargetSeconds(10.0), 25.0, 40, 100), Ok(3));
-        assert_eq!(shard_count(ShardSizing::TargetSeconds(10.0), 0.0, 40, 100), Ok(1));
-        assert_eq!(shard_count(ShardSizing::TargetSeconds(10.0), 0.0, 0, 100), Ok(0));
+        assert_eq!(
+            shard_count(ShardSizing::TargetSeconds(10.0), 25.0, 40, 100),
+            Ok(3)
+        );
+        assert_eq!(
+            shard_count(ShardSizing::TargetSeconds(10.0), 0.0, 40, 100),
+            Ok(1)
+        );
+        assert_eq!(
+            shard_count(ShardSizing::TargetSeconds(10.0), 0.0, 0, 100),
+            Ok(0)
+        );
         assert_eq!(
             shard_count(ShardSizing::Count(0), 1.0, 4, 100),
             Err(ShardError::ZeroShards)

@@ -79,7 +79,11 @@ pub fn canonical_bytes(task: &Task, config_hash: &str) -> Vec<u8> {
         "ecco_mapping_factors_loc",
         task.ecco_mapping_factors_loc.as_deref(),
     );
-    field(&mut out, "ecco_metadata_loc", task.ecco_metadata_loc.as_deref());
+    field(
+        &mut out,
+        "ecco_metadata_loc",
+        task.ecco_metadata_loc.as_deref(),
+    );
     // Serialising plain strings and maps of strings cannot fail; an empty record would still
     // be deterministic if it ever did.
     let metadata = serde_json::to_string(&task.dynamic_metadata).unwrap_or_default();

@@ -366,8 +366,7 @@ pub fn validate_task(task: &Task) -> Vec<String> {
                         pairs.len()
                     ));
                 } else {
-                    for (pair, (axis, expected)) in pairs.iter().zip([("x", &xy.x), ("y", &xy.y)])
-                    {
+                    for (pair, (axis, expected)) in pairs.iter().zip([("x", &xy.x), ("y", &xy.y)]) {
                         // Only MDS diagnostic names carry a variable name; other names were
                         // already checked for their suffixes above.
                         if let Some(parsed) = MdsFileName::parse(file_name(&pair.data))

@@ -60,20 +60,36 @@ fn files_written_by_edp_create_job_files_parse() {
     let jobs = validate("f", &parsed.jobs, &V4R4_COUNTS).unwrap();
     assert_eq!(
         jobs,
-        [job(17, ProductType::Native, Frequency::AvgDay, TimeSteps::All)]
+        [job(
+            17,
+            ProductType::Native,
+            Frequency::AvgDay,
+            TimeSteps::All
+        )]
     );
 }
 
 #[test]
 fn gen_b_string_steps_crlf_and_bom_are_accepted() {
-    let text = "\u{feff}[11,'latlon','avg_mon','[732, 1428]']\r\n[1, \"NATIVE\", \"snap\", [12, 36,]]\r\n";
+    let text =
+        "\u{feff}[11,'latlon','avg_mon','[732, 1428]']\r\n[1, \"NATIVE\", \"snap\", [12, 36,]]\r\n";
     let parsed = parse_job_file("j.txt", text, &ParseOptions::default()).unwrap();
     let jobs = validate("j.txt", &parsed.jobs, &V4R4_COUNTS).unwrap();
     assert_eq!(
         jobs,
         [
-            job(11, ProductType::Latlon, Frequency::AvgMon, TimeSteps::Steps(vec![732, 1428])),
-            job(1, ProductType::Native, Frequency::Snap, TimeSteps::Steps(vec![12, 36])),
+            job(
+                11,
+                ProductType::Latlon,
+                Frequency::AvgMon,
+                TimeSteps::Steps(vec![732, 1428])
+            ),
+            job(
+                1,
+                ProductType::Native,
+                Frequency::Snap,
+                TimeSteps::Steps(vec![12, 36])
+            ),
         ]
     );
     assert_eq!(parsed.jobs[0].text, "[11,'latlon','avg_mon','[732, 1428]']");
@@ -92,8 +108,14 @@ fn all_bad_lines_are_reported_with_file_line_and_text() {
     let message = err.to_string();
     assert!(message.contains("my_jobs.txt:2: "), "{message}");
     assert!(message.contains("[0,'native','AVG_MON']"), "{message}");
-    assert!(message.contains("my_jobs.txt:4: unsupported product type \"1D\""), "{message}");
-    assert!(message.contains("my_jobs.txt:5: ") && message.contains("empty"), "{message}");
+    assert!(
+        message.contains("my_jobs.txt:4: unsupported product type \"1D\""),
+        "{message}"
+    );
+    assert!(
+        message.contains("my_jobs.txt:5: ") && message.contains("empty"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -106,7 +128,11 @@ fn skip_option_turns_bad_lines_into_warnings() {
     assert_eq!(parsed.jobs.len(), 2);
     assert_eq!(parsed.warnings.len(), 1);
     assert_eq!(parsed.warnings[0].line, 2);
-    assert!(parsed.warnings[0].to_string().starts_with("j.txt:2: skipped invalid line"));
+    assert!(
+        parsed.warnings[0]
+            .to_string()
+            .starts_with("j.txt:2: skipped invalid line")
+    );
 }
 
 #[test]
@@ -124,7 +150,10 @@ fn duplicate_jobs_are_dropped_with_a_warning() {
 fn files_without_jobs_are_an_error() {
     for text in ["", "# only a comment\n\n", "\n\n"] {
         let err = parse_job_file("empty.txt", text, &ParseOptions::default()).unwrap_err();
-        assert!(matches!(err, JobFileError::NoJobs { .. }), "{text:?}: {err:?}");
+        assert!(
+            matches!(err, JobFileError::NoJobs { .. }),
+            "{text:?}: {err:?}"
+        );
         assert!(err.to_string().starts_with("empty.txt: no jobs"));
     }
     let options = ParseOptions {
@@ -145,9 +174,19 @@ fn out_of_range_ids_are_listed_with_line_numbers() {
     let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
     assert_eq!(lines, [2, 3, 4]);
     let message = err.to_string();
-    assert!(message.contains("j.txt:2: grouping id 21 is out of range: native has 21 groupings (0..=20)"), "{message}");
-    assert!(message.contains("j.txt:3: grouping id 13 is out of range: latlon has 13"), "{message}");
-    assert!(message.contains("j.txt:4: grouping id -1 is negative"), "{message}");
+    assert!(
+        message
+            .contains("j.txt:2: grouping id 21 is out of range: native has 21 groupings (0..=20)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("j.txt:3: grouping id 13 is out of range: latlon has 13"),
+        "{message}"
+    );
+    assert!(
+        message.contains("j.txt:4: grouping id -1 is negative"),
+        "{message}"
+    );
 }
 
 /// The grouping counts of the real V4r4 metadata catalog, read independently of edp.
@@ -158,15 +197,21 @@ fn validation_against_the_real_v4r4_catalog() {
     };
     let count = |name: &str| {
         let text = std::fs::read_to_string(dir.join(name)).unwrap();
-        serde_json::from_str::<Vec<serde_json::Value>>(&text).unwrap().len()
+        serde_json::from_str::<Vec<serde_json::Value>>(&text)
+            .unwrap()
+            .len()
     };
     let counts = GroupingCounts {
         native: count("ECCOv4r4_groupings_for_native_datasets.json"),
         latlon: count("ECCOv4r4_groupings_for_latlon_datasets.json"),
     };
-    assert_eq!(counts, V4R4_COUNTS, "edp-compat.md 5 lists 21 native and 13 latlon groupings");
+    assert_eq!(
+        counts, V4R4_COUNTS,
+        "edp-compat.md 5 lists 21 native and 13 latlon groupings"
+    );
     // demos/native_latlon_local/jobs_V4r4.txt adds these to the documented example.
-    let text = format!("{EDP_EXAMPLE}[17,'native','AVG_MON','all']\n[11,'latlon','AVG_MON','all']\n");
+    let text =
+        format!("{EDP_EXAMPLE}[17,'native','AVG_MON','all']\n[11,'latlon','AVG_MON','all']\n");
     let parsed = parse_job_file("jobs_V4r4.txt", &text, &ParseOptions::default()).unwrap();
     let jobs = validate("jobs_V4r4.txt", &parsed.jobs, &counts).unwrap();
     assert_eq!(jobs.len(), 4);

@@ -75,9 +75,21 @@ fn task_id_is_sha256_of_the_documented_records() {
     record(&mut expected, "meta", Some(meta));
     record(&mut expected, "meta_size", None);
     record(&mut expected, "meta_etag", None);
-    record(&mut expected, "ecco_cfg_loc", Some("../../config/config_V4r4.yaml"));
-    record(&mut expected, "ecco_grid_loc", Some("../data/ecco_grids/V4r4/grid_ECCOV4r4"));
-    record(&mut expected, "ecco_mapping_factors_loc", Some("../data/ecco_mapping_factors/V4r4"));
+    record(
+        &mut expected,
+        "ecco_cfg_loc",
+        Some("../../config/config_V4r4.yaml"),
+    );
+    record(
+        &mut expected,
+        "ecco_grid_loc",
+        Some("../data/ecco_grids/V4r4/grid_ECCOV4r4"),
+    );
+    record(
+        &mut expected,
+        "ecco_mapping_factors_loc",
+        Some("../data/ecco_mapping_factors/V4r4"),
+    );
     record(
         &mut expected,
         "ecco_metadata_loc",
@@ -133,7 +145,11 @@ fn task_id_depends_on_content_not_on_bookkeeping_or_key_order() {
     info.cost_core_seconds = 99.0;
     info.software_version = "9.9.9".into();
     with_edp.edp = Some(info.clone());
-    assert_eq!(task_id(&with_edp, "h"), id, "cost and version are not content");
+    assert_eq!(
+        task_id(&with_edp, "h"),
+        id,
+        "cost and version are not content"
+    );
 
     let first_data = task.variables["SSH"][0].data.clone();
     info.inputs = vec![InputObject {
@@ -146,7 +162,11 @@ fn task_id_depends_on_content_not_on_bookkeeping_or_key_order() {
     assert_ne!(id_e1, id, "a known ETag is content");
     info.inputs[0].etag = Some("e2".into());
     with_edp.edp = Some(info);
-    assert_ne!(task_id(&with_edp, "h"), id_e1, "a rewritten input changes the id");
+    assert_ne!(
+        task_id(&with_edp, "h"),
+        id_e1,
+        "a rewritten input changes the id"
+    );
 
     let mut moved = task.clone();
     moved.granule = moved.granule.replace("./V4r4", "s3://bucket/V4r4");
@@ -159,7 +179,11 @@ fn tasks_with_costs(costs: &[f64]) -> Vec<Task> {
         .iter()
         .enumerate()
         .map(|(i, cost)| {
-            let mut task = if i % 2 == 0 { first_task() } else { vector_task() };
+            let mut task = if i % 2 == 0 {
+                first_task()
+            } else {
+                vector_task()
+            };
             task.granule = task.granule.replace("1992", &format!("{}", 1992 + i));
             let id = task_id(&task, "");
             task.edp = Some(EdpTaskInfo {
@@ -192,7 +216,8 @@ fn shards_cover_every_task_once_and_are_balanced() {
     let costs: Vec<f64> = (0..97).map(|i| 1.0 + ((i * 37) % 11) as f64).collect();
     let tasks = tasks_with_costs(&costs);
     let model = CostModel::default();
-    let shards = split_into_shards("run-1", tasks.clone(), ShardSizing::Count(8), 100, &model).unwrap();
+    let shards =
+        split_into_shards("run-1", tasks.clone(), ShardSizing::Count(8), 100, &model).unwrap();
 
     assert_eq!(shards.len(), 8);
     for (i, shard) in shards.iter().enumerate() {
@@ -208,7 +233,10 @@ fn shards_cover_every_task_once_and_are_balanced() {
 
     // Graham's bound for LPT: max load <= 4/3 of the optimum, and the optimum is at least
     // max(mean load, largest task).
-    let loads: Vec<f64> = shards.iter().map(|s| shard_cost(s, &model).unwrap()).collect();
+    let loads: Vec<f64> = shards
+        .iter()
+        .map(|s| shard_cost(s, &model).unwrap())
+        .collect();
     let total: f64 = costs.iter().sum();
     assert!((loads.iter().sum::<f64>() - total).abs() < 1e-9);
     let lower = (total / 8.0).max(11.0);
@@ -247,9 +275,14 @@ fn target_seconds_sets_the_shard_count() {
     // 30 tasks of 10 core-seconds, target 45 s -> ceil(300 / 45) = 7 shards.
     let tasks = tasks_with_costs(&[10.0; 30]);
     let model = CostModel::default();
-    let shards =
-        split_into_shards("r", tasks.clone(), ShardSizing::TargetSeconds(45.0), 100, &model)
-            .unwrap();
+    let shards = split_into_shards(
+        "r",
+        tasks.clone(),
+        ShardSizing::TargetSeconds(45.0),
+        100,
+        &model,
+    )
+    .unwrap();
     assert_eq!(shards.len(), 7);
     let sizes: Vec<usize> = shards.iter().map(|s| s.tasks.len()).collect();
     assert!(sizes.iter().all(|n| *n == 4 || *n == 5), "{sizes:?}");
@@ -262,9 +295,18 @@ fn target_seconds_sets_the_shard_count() {
 #[test]
 fn invalid_costs_are_rejected_with_the_task() {
     let tasks = tasks_with_costs(&[1.0, f64::NAN]);
-    let err = split_into_shards("r", tasks, ShardSizing::Count(2), 100, &CostModel::default())
-        .unwrap_err();
-    assert!(matches!(err, ShardError::InvalidCost { index: 1, .. }), "{err:?}");
+    let err = split_into_shards(
+        "r",
+        tasks,
+        ShardSizing::Count(2),
+        100,
+        &CostModel::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, ShardError::InvalidCost { index: 1, .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("1993"), "{err}");
 }
 
@@ -279,8 +321,8 @@ fn cost_model_estimates_edp_tasks_from_their_content() {
     // Lat-lon 3-D: EVEL and NVEL are vectors (2 components each), WVEL is direct.
     let vector = vector_task();
     assert_eq!(task_kind(&vector).unwrap(), ProductKind::Latlon3d);
-    let expected = model.latlon_3d.fixed
-        + model.latlon_3d.per_input * (1.0 + model.vector_factor * 4.0);
+    let expected =
+        model.latlon_3d.fixed + model.latlon_3d.per_input * (1.0 + model.vector_factor * 4.0);
     assert!((model.estimate(&vector).unwrap() - expected).abs() < 1e-12);
     // A month of ocean velocity granules costs cents on Fargate Spot, not dollars.
     let usd = estimate_cloud_cost_usd(model.estimate(&vector).unwrap() * 31.0, 0.0163);

@@ -74,7 +74,10 @@ fn gen_b_is_read_and_rewritten_in_gen_c_order() {
         require_cfg_loc: true,
     };
     let filled = parse_task_list("gen_b.json", GEN_B_FIRST, &options).unwrap();
-    assert_eq!(to_python_json(&filled.tasks, EdpKey::Strip).unwrap(), GEN_C_FIRST);
+    assert_eq!(
+        to_python_json(&filled.tasks, EdpKey::Strip).unwrap(),
+        GEN_C_FIRST
+    );
 }
 
 #[test]
@@ -85,7 +88,10 @@ fn gen_b_without_any_configuration_is_rejected_when_required() {
     };
     let err = parse_task_list("gen_b.json", GEN_B_FIRST, &options).unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("gen_b.json") && text.contains("ecco_cfg_loc"), "{text}");
+    assert!(
+        text.contains("gen_b.json") && text.contains("ecco_cfg_loc"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -108,7 +114,8 @@ fn empty_task_list_is_written_as_python_does() {
 
 #[test]
 fn every_invalid_task_is_reported_together() {
-    let good: serde_json::Value = serde_json::from_str::<serde_json::Value>(GEN_C_FIRST).unwrap()[0].clone();
+    let good: serde_json::Value =
+        serde_json::from_str::<serde_json::Value>(GEN_C_FIRST).unwrap()[0].clone();
 
     let mut bad_suffix = good.clone();
     bad_suffix["variables"]["SSH"][0][1] = "x/SSH_mon_mean.0000000732.dat".into();
@@ -139,12 +146,22 @@ fn every_invalid_task_is_reported_together() {
     let text = serde_json::to_string(&list).unwrap();
     let err = parse_task_list("list.json", &text, &ReadOptions::default()).unwrap_err();
     let message = err.to_string();
-    assert!(message.starts_with("list.json: 7 of 9 task(s) invalid"), "{message}");
+    assert!(
+        message.starts_with("list.json: 7 of 9 task(s) invalid"),
+        "{message}"
+    );
 
     let problems = invalid_problems(&text);
     let indices: Vec<usize> = problems.iter().map(|(i, _)| *i).collect();
     assert_eq!(indices, [1, 2, 4, 5, 6, 7, 8]);
-    let first = |i: usize| problems.iter().find(|(j, _)| *j == i).unwrap().1.join(" | ");
+    let first = |i: usize| {
+        problems
+            .iter()
+            .find(|(j, _)| *j == i)
+            .unwrap()
+            .1
+            .join(" | ")
+    };
     assert!(first(1).contains("must end in '.meta'"), "{}", first(1));
     assert!(first(2).contains("stems differ"), "{}", first(2));
     assert!(first(4).contains("4D"), "{}", first(4));
@@ -156,25 +173,44 @@ fn every_invalid_task_is_reported_together() {
 
 #[test]
 fn vector_variables_need_two_components_in_x_y_order() {
-    let good: serde_json::Value = serde_json::from_str::<serde_json::Value>(GEN_C_VECTOR).unwrap()[0].clone();
+    let good: serde_json::Value =
+        serde_json::from_str::<serde_json::Value>(GEN_C_VECTOR).unwrap()[0].clone();
 
     let mut swapped = good.clone();
     let evel = swapped["variables"]["EVEL"].as_array_mut().unwrap();
     evel.swap(0, 1);
     let mut one_component = good.clone();
-    one_component["variables"]["NVEL"].as_array_mut().unwrap().pop();
+    one_component["variables"]["NVEL"]
+        .as_array_mut()
+        .unwrap()
+        .pop();
     let mut direct_with_two = good.clone();
     let extra = direct_with_two["variables"]["WVEL"][0].clone();
-    direct_with_two["variables"]["WVEL"].as_array_mut().unwrap().push(extra);
+    direct_with_two["variables"]["WVEL"]
+        .as_array_mut()
+        .unwrap()
+        .push(extra);
 
     let text = serde_json::to_string(&vec![good, swapped, one_component, direct_with_two]).unwrap();
     let problems = invalid_problems(&text);
     assert_eq!(problems.len(), 3);
     let joined: Vec<String> = problems.iter().map(|(_, p)| p.join(" | ")).collect();
-    assert!(joined[0].contains("x component must be UVEL"), "{}", joined[0]);
-    assert!(joined[0].contains("y component must be VVEL"), "{}", joined[0]);
+    assert!(
+        joined[0].contains("x component must be UVEL"),
+        "{}",
+        joined[0]
+    );
+    assert!(
+        joined[0].contains("y component must be VVEL"),
+        "{}",
+        joined[0]
+    );
     assert!(joined[1].contains("expected 2 components"), "{}", joined[1]);
-    assert!(joined[2].contains("variable WVEL: expected 1"), "{}", joined[2]);
+    assert!(
+        joined[2].contains("variable WVEL: expected 1"),
+        "{}",
+        joined[2]
+    );
 }
 
 #[test]
@@ -187,7 +223,10 @@ fn unknown_keys_are_ignored_and_listed() {
     let keys: Vec<&str> = parsed.unknown_keys.iter().map(|k| k.key.as_str()).collect();
     assert_eq!(keys, ["priority", "dynamic_metadata.extra"]);
     // Written back without them: exactly the original entry.
-    assert_eq!(to_python_json(&parsed.tasks, EdpKey::Keep).unwrap(), GEN_C_FIRST);
+    assert_eq!(
+        to_python_json(&parsed.tasks, EdpKey::Keep).unwrap(),
+        GEN_C_FIRST
+    );
 }
 
 #[test]
@@ -225,8 +264,7 @@ fn our_edp_key_comes_last_and_can_be_stripped() {
 fn duplicate_granules_are_reported_not_rejected() {
     let value: serde_json::Value = serde_json::from_str(GEN_C_FIRST).unwrap();
     let twice = serde_json::Value::Array(vec![value[0].clone(), value[0].clone()]);
-    let parsed =
-        parse_task_list("t.json", &twice.to_string(), &ReadOptions::default()).unwrap();
+    let parsed = parse_task_list("t.json", &twice.to_string(), &ReadOptions::default()).unwrap();
     assert_eq!(parsed.tasks.len(), 2);
     assert_eq!(parsed.duplicate_granules.len(), 1);
     assert_eq!(parsed.duplicate_granules[0].first, 0);
@@ -236,9 +274,15 @@ fn duplicate_granules_are_reported_not_rejected() {
 #[test]
 fn not_json_or_not_an_array_is_an_error_naming_the_file() {
     let err = parse_task_list("a.json", "{\"granule\": 1}", &ReadOptions::default()).unwrap_err();
-    assert_eq!(err.to_string(), "a.json: expected a JSON array of tasks, found an object");
+    assert_eq!(
+        err.to_string(),
+        "a.json: expected a JSON array of tasks, found an object"
+    );
     let err = parse_task_list("b.json", "[{", &ReadOptions::default()).unwrap_err();
-    assert!(err.to_string().starts_with("b.json: not valid JSON"), "{err}");
+    assert!(
+        err.to_string().starts_with("b.json: not valid JSON"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -248,7 +292,11 @@ fn time_invariant_tasks_are_accepted_but_unsupported() {
     value[0]["strip_attributes"] = true.into();
     let tasks = parse(&value.to_string());
     assert!(validate_task(&tasks[0]).is_empty());
-    assert!(unsupported_reason(&tasks[0]).unwrap().contains("input_netcdf"));
+    assert!(
+        unsupported_reason(&tasks[0])
+            .unwrap()
+            .contains("input_netcdf")
+    );
     assert!(unsupported_reason(&parse(GEN_C_FIRST)[0]).is_none());
 }
 

@@ -16,5 +16,5 @@ pub use neighbours::SearchLimits;
 pub use source::{SourceGrid, cell_size_range};
 pub use store::{CacheOutcome, FORMAT_VERSION};
 pub use target::{LatLonGrid, LatLonSpec, TargetRadius};
-pub use vector::{EdgeLink, TileEdge, VectorLocation, VectorRotation};
+pub use vector::{VectorLocation, VectorRotation};
 pub use weights::{BuildStats, LevelWeights, Weights};

@@ -83,6 +83,20 @@ impl SourceGrid {
         })
     }
 
+    /// The source grid of an LLC [`edp_grid::Grid`]: shape `[13, N, N]`, `XC`, `YC` in tile
+    /// order, `maskC` (`hFacC > 0`) per level, `min_L`/`max_L` over `dxG` and `dyG`.
+    pub fn from_grid(grid: &edp_grid::Grid) -> Result<SourceGrid> {
+        let cells = grid.cells();
+        check_len(
+            format!("maskC of the grid ({} levels x 13 x {} x {})", grid.nz, grid.n, grid.n),
+            grid.nz * cells,
+            grid.mask_c.len(),
+        )?;
+        let wet = grid.mask_c.chunks(cells.max(1)).map(<[bool]>::to_vec).collect();
+        let (min_l, max_l) = cell_size_range(&[&grid.dxg, &grid.dyg])?;
+        SourceGrid::new(vec![13, grid.n, grid.n], grid.xc.clone(), grid.yc.clone(), wet, min_l, max_l)
+    }
+
     /// Logical shape of one level (slowest first).
     pub fn shape(&self) -> &[usize] {
         &self.shape

@@ -16,35 +16,11 @@
 //! Rotation: `E = CS Rx - SN Ry`, `N = SN Rx + CS Ry`.
 
 use crate::error::{RegridError, Result, check_len};
+use edp_grid::connectivity::{FaceValue, u_face, v_face};
 use rayon::prelude::*;
 
 /// Number of LLC tiles.
 const TILES: usize = 13;
-
-/// An edge of a tile in index space.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TileEdge {
-    /// Beyond `i = N-1`.
-    East,
-    /// Before `i = 0`.
-    West,
-    /// Beyond `j = N-1`.
-    North,
-    /// Before `j = 0`.
-    South,
-}
-
-/// Where an edge of a tile leads: the neighbour tile, which of its edges, and whether the
-/// along-edge index runs backwards (`s -> N-1-s`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct EdgeLink {
-    /// Neighbour tile (0-based).
-    pub tile: usize,
-    /// The neighbour's edge that is shared.
-    pub edge: TileEdge,
-    /// Whether the along-edge index is reversed.
-    pub reversed: bool,
-}
 
 /// Where the two input components live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,57 +31,28 @@ pub enum VectorLocation {
     Centres,
 }
 
-/// How the face value beyond a tile's east or north edge is obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Borrow {
-    /// Domain boundary: 0.
-    Zero,
-    /// `u_B[j][0]` (east) / `v_B[0][i]` (north): plain link.
-    Same(usize),
-    /// `v_B[0][N-1-j]` (east, link to B's S reversed) / `u_B[N-1-i][0]` (north, link to B's W
-    /// reversed).
-    Other(usize),
-}
-
 /// Interpolates and rotates vector fields on one LLC grid.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VectorRotation {
     n: usize,
     cs: Vec<f64>,
     sn: Vec<f64>,
-    east: [Borrow; TILES],
-    north: [Borrow; TILES],
 }
 
 impl VectorRotation {
-    /// `n`: tile size; `cs`, `sn`: `AngleCS`, `AngleSN` at cell centres in tile order;
-    /// `link(tile, edge)`: the connectivity table (ecco-format §5.1), of which the east and
-    /// north edges are used.
-    ///
-    /// Fails when a link is of a kind LLC grids do not have (e.g. an east edge joined to a
-    /// north edge), since no face rule is defined for it.
-    pub fn new(
-        n: usize,
-        cs: Vec<f64>,
-        sn: Vec<f64>,
-        link: impl Fn(usize, TileEdge) -> Option<EdgeLink>,
-    ) -> Result<VectorRotation> {
+    /// `n`: tile size; `cs`, `sn`: `AngleCS`, `AngleSN` at cell centres in tile order. The
+    /// face values beyond tile edges follow the LLC connectivity of
+    /// [`edp_grid::connectivity`] ([`u_face`], [`v_face`]).
+    pub fn new(n: usize, cs: Vec<f64>, sn: Vec<f64>) -> Result<VectorRotation> {
         let len = TILES * n * n;
         check_len("AngleCS (13 x N x N)", len, cs.len())?;
         check_len("AngleSN (13 x N x N)", len, sn.len())?;
-        let mut east = [Borrow::Zero; TILES];
-        let mut north = [Borrow::Zero; TILES];
-        for t in 0..TILES {
-            east[t] = borrow_rule(t, TileEdge::East, link(t, TileEdge::East))?;
-            north[t] = borrow_rule(t, TileEdge::North, link(t, TileEdge::North))?;
-        }
-        Ok(VectorRotation {
-            n,
-            cs,
-            sn,
-            east,
-            north,
-        })
+        Ok(VectorRotation { n, cs, sn })
+    }
+
+    /// The rotation of an LLC [`edp_grid::Grid`] (its `CS`, `SN`).
+    pub fn from_grid(grid: &edp_grid::Grid) -> Result<VectorRotation> {
+        VectorRotation::new(grid.n, grid.cs.clone(), grid.sn.clone())
     }
 
     /// Tile size `N`.
@@ -124,29 +71,22 @@ impl VectorRotation {
         check_len("v component (one level, 13 x N x N)", self.level_len(), v.len())?;
         let n = self.n;
         let at = |f: &[T], t: usize, j: usize, i: usize| -> f64 { f[(t * n + j) * n + i].into() };
+        let face = |value: FaceValue| -> f64 {
+            match value {
+                FaceValue::U { tile, j, i } => at(u, tile, j, i),
+                FaceValue::V { tile, j, i } => at(v, tile, j, i),
+                FaceValue::Zero => 0.0,
+            }
+        };
         let mut rx = vec![0.0; self.level_len()];
         let mut ry = vec![0.0; self.level_len()];
         for t in 0..TILES {
             for j in 0..n {
                 for i in 0..n {
-                    let u_east = if i + 1 < n {
-                        at(u, t, j, i + 1)
-                    } else {
-                        match self.east[t] {
-                            Borrow::Zero => 0.0,
-                            Borrow::Same(b) => at(u, b, j, 0),
-                            Borrow::Other(b) => at(v, b, 0, n - 1 - j),
-                        }
-                    };
-                    let v_north = if j + 1 < n {
-                        at(v, t, j + 1, i)
-                    } else {
-                        match self.north[t] {
-                            Borrow::Zero => 0.0,
-                            Borrow::Same(b) => at(v, b, 0, i),
-                            Borrow::Other(b) => at(u, b, n - 1 - i, 0),
-                        }
-                    };
+                    // Inside the tile the next face is ours; beyond the edge the connectivity
+                    // says which neighbour face (u or v) it is.
+                    let u_east = if i + 1 < n { at(u, t, j, i + 1) } else { face(u_face(n, t, j, n)) };
+                    let v_north = if j + 1 < n { at(v, t, j + 1, i) } else { face(v_face(n, t, n, i)) };
                     let c = (t * n + j) * n + i;
                     rx[c] = 0.5 * (at(u, t, j, i) + u_east);
                     ry[c] = 0.5 * (at(v, t, j, i) + v_north);
@@ -227,84 +167,50 @@ impl VectorRotation {
     }
 }
 
-fn borrow_rule(tile: usize, edge: TileEdge, link: Option<EdgeLink>) -> Result<Borrow> {
-    let Some(link) = link else {
-        return Ok(Borrow::Zero);
-    };
-    if link.tile >= TILES {
-        return Err(RegridError::Invalid {
-            what: format!("connectivity of tile {tile} ({edge:?} edge)"),
-            expected: "a neighbour tile < 13".into(),
-            found: link.tile.to_string(),
-        });
-    }
-    match (edge, link.edge, link.reversed) {
-        (TileEdge::East, TileEdge::West, false) | (TileEdge::North, TileEdge::South, false) => {
-            Ok(Borrow::Same(link.tile))
-        }
-        (TileEdge::East, TileEdge::South, true) | (TileEdge::North, TileEdge::West, true) => {
-            Ok(Borrow::Other(link.tile))
-        }
-        _ => Err(RegridError::Invalid {
-            what: format!("connectivity of tile {tile} ({edge:?} edge)"),
-            expected: if edge == TileEdge::East {
-                "a link to the neighbour's West edge, or to its South edge reversed".into()
-            } else {
-                "a link to the neighbour's South edge, or to its West edge reversed".into()
-            },
-            found: format!("{:?} edge of tile {} (reversed: {})", link.edge, link.tile, link.reversed),
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Tiles 0 and 1 side by side (0's East = 1's West), 0's North = 2's West reversed; the
-    /// rest unlinked. Enough to exercise each borrow rule on a 2x2 tile size.
-    fn toy() -> VectorRotation {
-        let n = 2;
-        VectorRotation::new(n, vec![1.0; 13 * 4], vec![0.0; 13 * 4], |t, e| match (t, e) {
-            (0, TileEdge::East) => Some(EdgeLink { tile: 1, edge: TileEdge::West, reversed: false }),
-            (0, TileEdge::North) => Some(EdgeLink { tile: 2, edge: TileEdge::West, reversed: true }),
-            (1, TileEdge::East) => Some(EdgeLink { tile: 3, edge: TileEdge::South, reversed: true }),
-            (1, TileEdge::North) => Some(EdgeLink { tile: 4, edge: TileEdge::South, reversed: false }),
-            _ => None,
-        })
-        .unwrap()
+    const N: usize = 2;
+
+    fn idx(t: usize, j: usize, i: usize) -> usize {
+        (t * N + j) * N + i
     }
 
     #[test]
-    fn faces_beyond_the_tile_come_from_the_linked_neighbour() {
-        let r = toy();
-        let n = 2;
-        let idx = |t: usize, j: usize, i: usize| (t * n + j) * n + i;
-        // Each face value encodes its position: 1000*comp + 100*t + 10*j + i.
-        let u: Vec<f64> = (0..13 * 4).map(|c| 1000.0 + (100 * (c / 4) + 10 * ((c / 2) % 2) + c % 2) as f64).collect();
-        let v: Vec<f64> = (0..13 * 4).map(|c| 2000.0 + (100 * (c / 4) + 10 * ((c / 2) % 2) + c % 2) as f64).collect();
+    fn faces_beyond_the_tile_follow_the_rules_of_ecco_format_6() {
+        let r = VectorRotation::new(N, vec![1.0; 13 * N * N], vec![0.0; 13 * N * N]).unwrap();
+        // Every face value is distinct: u = 1000 + cell index, v = 2000 + cell index.
+        let u: Vec<f64> = (0..13 * N * N).map(|c| 1000.0 + c as f64).collect();
+        let v: Vec<f64> = (0..13 * N * N).map(|c| 2000.0 + c as f64).collect();
         let (rx, ry) = r.to_centres(&u, &v).unwrap();
-        // Tile 0, (j=1, i=1): east face = u_1[1][0]; north face = u_2[N-1-1][0] = u_2[0][0].
-        assert_eq!(rx[idx(0, 1, 1)], 0.5 * (u[idx(0, 1, 1)] + u[idx(1, 1, 0)]));
-        assert_eq!(ry[idx(0, 1, 1)], 0.5 * (v[idx(0, 1, 1)] + u[idx(2, 0, 0)]));
-        // Tile 1, (j=0, i=1): east face = v_3[0][N-1-0] = v_3[0][1]; north of (1, 0) = v_4[0][0].
-        assert_eq!(rx[idx(1, 0, 1)], 0.5 * (u[idx(1, 0, 1)] + v[idx(3, 0, 1)]));
-        assert_eq!(ry[idx(1, 1, 0)], 0.5 * (v[idx(1, 1, 0)] + v[idx(4, 0, 0)]));
-        // Unlinked tile 5: the outside faces are 0; interior faces are averaged.
-        assert_eq!(rx[idx(5, 0, 1)], 0.5 * u[idx(5, 0, 1)]);
-        assert_eq!(rx[idx(5, 0, 0)], 0.5 * (u[idx(5, 0, 0)] + u[idx(5, 0, 1)]));
-        assert_eq!(ry[idx(5, 1, 0)], 0.5 * v[idx(5, 1, 0)]);
+        let last = N - 1;
+        for j in 0..N {
+            // Tile 0 E -> tile 3 W: u_3[j][0].
+            assert_eq!(rx[idx(0, j, last)], 0.5 * (u[idx(0, j, last)] + u[idx(3, j, 0)]));
+            // Tile 3 E -> tile 9 S reversed: v_9[0][N-1-j].
+            assert_eq!(rx[idx(3, j, last)], 0.5 * (u[idx(3, j, last)] + v[idx(9, 0, last - j)]));
+            // Tile 9 E: domain boundary, 0.
+            assert_eq!(rx[idx(9, j, last)], 0.5 * u[idx(9, j, last)]);
+        }
+        for i in 0..N {
+            // Tile 0 N -> tile 1 S: v_1[0][i].
+            assert_eq!(ry[idx(0, last, i)], 0.5 * (v[idx(0, last, i)] + v[idx(1, 0, i)]));
+            // Tile 2 N -> tile 6 W reversed: u_6[N-1-i][0].
+            assert_eq!(ry[idx(2, last, i)], 0.5 * (v[idx(2, last, i)] + u[idx(6, last - i, 0)]));
+        }
+        // Interior faces are plain averages.
+        assert_eq!(rx[idx(5, 1, 0)], 0.5 * (u[idx(5, 1, 0)] + u[idx(5, 1, 1)]));
+        assert_eq!(ry[idx(5, 0, 1)], 0.5 * (v[idx(5, 0, 1)] + v[idx(5, 1, 1)]));
     }
 
     #[test]
     fn rotation_and_its_inverse() {
-        let n = 1;
         let angle: Vec<f64> = (0..13).map(|t| t as f64 * 0.5).collect();
         let r = VectorRotation::new(
-            n,
+            1,
             angle.iter().map(|a| a.cos()).collect(),
             angle.iter().map(|a| a.sin()).collect(),
-            |_, _| None,
         )
         .unwrap();
         let e: Vec<f64> = (0..13).map(|c| 1.0 + c as f64).collect();
@@ -315,20 +221,16 @@ mod tests {
             assert!((e2[c] - e[c]).abs() < 1e-12 && (n2[c] - nn[c]).abs() < 1e-12);
         }
         // Tiles 7-12 style axes (CS = 0, SN = -1): E = Ry, N = -Rx.
-        let r = VectorRotation::new(1, vec![0.0; 13], vec![-1.0; 13], |_, _| None).unwrap();
+        let r = VectorRotation::new(1, vec![0.0; 13], vec![-1.0; 13]).unwrap();
         let (e, nn) = r.rotate(&[3.0; 13], &[5.0; 13]).unwrap();
         assert_eq!((e[0], nn[0]), (5.0, -3.0));
     }
 
     #[test]
-    fn unsupported_links_and_bad_lengths_are_errors() {
-        let err = VectorRotation::new(1, vec![1.0; 13], vec![0.0; 13], |_, e| {
-            (e == TileEdge::East).then_some(EdgeLink { tile: 1, edge: TileEdge::North, reversed: false })
-        })
-        .unwrap_err();
-        assert!(err.to_string().contains("tile 0 (East edge)"), "{err}");
-        assert!(VectorRotation::new(1, vec![1.0; 12], vec![0.0; 13], |_, _| None).is_err());
-        let r = VectorRotation::new(1, vec![1.0; 13], vec![0.0; 13], |_, _| None).unwrap();
+    fn bad_lengths_are_errors() {
+        assert!(VectorRotation::new(1, vec![1.0; 12], vec![0.0; 13]).is_err());
+        let r = VectorRotation::new(1, vec![1.0; 13], vec![0.0; 13]).unwrap();
         assert!(r.east_north_3d(&[0.0f64; 20], &[0.0; 20], VectorLocation::Faces).is_err());
+        assert!(r.east_north(&[0.0f64; 13], &[0.0; 12], VectorLocation::Faces).is_err());
     }
 }

@@ -369,7 +369,10 @@ mod tests {
     #[test]
     fn product_kind_combines_type_and_dimension() {
         for kind in ProductKind::ALL {
-            assert_eq!(ProductKind::new(kind.product_type(), kind.dimension()), kind);
+            assert_eq!(
+                ProductKind::new(kind.product_type(), kind.dimension()),
+                kind
+            );
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json, format!("\"{}\"", kind.as_str()));
         }

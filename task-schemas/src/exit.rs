@@ -285,16 +285,15 @@ mod tests {
         let rules = evaluate_on_exit_rules();
         assert!(rules.len() <= MAX_BATCH_RULES);
         assert_eq!(batch_action_for(&rules, Some(4), None), BatchAction::Retry);
-        assert_eq!(batch_action_for(&rules, Some(137), None), BatchAction::Retry);
+        assert_eq!(
+            batch_action_for(&rules, Some(137), None),
+            BatchAction::Retry
+        );
         assert_eq!(batch_action_for(&rules, Some(3), None), BatchAction::Exit);
         assert_eq!(batch_action_for(&rules, Some(2), None), BatchAction::Exit);
         assert_eq!(batch_action_for(&rules, Some(1), None), BatchAction::Exit);
         assert_eq!(
-            batch_action_for(
-                &rules,
-                None,
-                Some("Host EC2 (instance i-0123) terminated.")
-            ),
+            batch_action_for(&rules, None, Some("Host EC2 (instance i-0123) terminated.")),
             BatchAction::Retry
         );
         // No exit code and an unrelated reason: no rule matches, Batch's default is to retry.

@@ -138,7 +138,10 @@ mod tests {
         let record: LedgerRecord = serde_json::from_str(text).unwrap();
         assert_eq!(record.status, TaskStatus::Failed);
         assert_eq!(record.attempts, 0);
-        assert_eq!(record.error.as_ref().map(|e| e.kind), Some(ErrorKind::Retryable));
+        assert_eq!(
+            record.error.as_ref().map(|e| e.kind),
+            Some(ErrorKind::Retryable)
+        );
         assert!(record.input_etags.is_empty());
         let back = serde_json::to_value(&record).unwrap();
         assert_eq!(back["status"], "failed");

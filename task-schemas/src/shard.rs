@@ -69,6 +69,12 @@ mod tests {
             count: 2,
             tasks: Vec::new(),
         };
-        assert!(shard.check().unwrap_err().to_string().contains("index 2 with count 2"));
+        assert!(
+            shard
+                .check()
+                .unwrap_err()
+                .to_string()
+                .contains("index 2 with count 2")
+        );
     }
 }

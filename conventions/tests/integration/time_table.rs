@@ -166,3 +166,33 @@ fn month_subtraction_clamps_the_day() {
     let p = clock.period(Frequency::AvgMon, ts).unwrap();
     assert_eq!(p.start, t("2001-02-28T00:00"));
 }
+
+#[test]
+fn the_v4r4_records_tile_the_run_without_gaps() {
+    // ecco-format.md 8.1: 9,497 daily and 312 monthly records, the last one partial.
+    let clock = ModelClock::v4r4();
+    let end = clock.end_step().unwrap();
+    let daily: Vec<u64> = (12..end).step_by(24).chain([end]).collect();
+    let mut monthly = Vec::new();
+    let mut month = t("1992-02-01T00:00");
+    while month < clock.end() {
+        monthly.push(clock.datetime_to_step(month).unwrap());
+        month = month.checked_add_months(chrono::Months::new(1)).unwrap();
+    }
+    monthly.push(end);
+    assert_eq!((daily.len(), monthly.len()), (9497, 312));
+    for (freq, steps) in [(Frequency::AvgDay, daily), (Frequency::AvgMon, monthly)] {
+        let mut previous_end = clock.start();
+        let mut dates = std::collections::HashSet::new();
+        for ts in steps {
+            let p = clock.period(freq, ts).unwrap();
+            assert_eq!(p.start, previous_end, "{freq} ts={ts}");
+            assert!(
+                dates.insert(p.file_date()),
+                "{freq} ts={ts}: duplicate file date"
+            );
+            previous_end = p.end;
+        }
+        assert_eq!(previous_end, clock.end());
+    }
+}

@@ -116,3 +116,13 @@ fn smooth_field_error_is_within_the_lipschitz_bound() {
     assert!(worst <= global, "worst error {worst} above the global bound {global}");
     eprintln!("smooth field: worst error {worst:.5} (global bound {global:.5})");
 }
+
+#[test]
+fn source_from_the_grid_crate_equals_the_one_read_here() {
+    let Some((_, source, _)) = llc90_weights() else { return };
+    let grid = edp_grid::Grid::from_mds_dir(edp_testkit::llc90_grid_dir().unwrap()).unwrap();
+    let from_grid = edp_regrid::SourceGrid::from_grid(&grid).unwrap();
+    // Same coordinates, same wet masks (edp-grid's hFacC vs Depth + RF[k] > 0 here), same
+    // cell sizes: same checksum.
+    assert_eq!(from_grid.checksum(), source.checksum());
+}

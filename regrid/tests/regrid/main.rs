@@ -8,4 +8,5 @@ mod common;
 mod brute_force;
 mod llc90_weights;
 mod target_grid;
+mod vectors;
 mod weights_file;

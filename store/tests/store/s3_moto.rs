@@ -307,3 +307,65 @@ async fn a_missing_bucket_is_permanent_not_retryable() {
     let err = moto.store.list(&loc).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Permanent, "{err}");
 }
+
+/// Environment variable through which [`store_from_env_in_child_process`] hands the child
+/// the location to write; the child half does nothing when it is absent.
+const CHILD_LOCATION: &str = "EDP_STORE_TEST_FROM_ENV_LOCATION";
+
+/// Child half of [`store_from_env_in_child_process`]: re-run by it with the emulator's
+/// environment. (Run directly, without the variable, it has nothing to do.)
+#[tokio::test]
+async fn from_env_child_half() {
+    let Ok(target) = std::env::var(CHILD_LOCATION) else {
+        return;
+    };
+    let store = edp_store::Store::from_env().await.unwrap();
+    let loc = Location::parse(&target).unwrap();
+    store.put(&loc, "written by Store::from_env").await.unwrap();
+    assert_eq!(
+        store.put_if_absent(&loc, "again").await.unwrap(),
+        PutOutcome::AlreadyExists
+    );
+}
+
+/// `Store::from_env` reaches the emulator through environment settings only — exactly
+/// `MotoServer::env_vars()`, as the real binaries get them. The environment cannot be changed
+/// inside this process (that needs `unsafe`), so this test re-runs its own binary, filtered
+/// to the child half above, with that environment.
+#[tokio::test]
+async fn store_from_env_in_child_process() {
+    let Some(moto) = Moto::start("fromenv", |_| {}).await else {
+        return;
+    };
+    let loc = moto.loc("via env/obj.json");
+    let env = moto.server.env_vars();
+    let output = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .args(["s3_moto::from_env_child_half", "--exact", "--nocapture"])
+        .envs(env)
+        // Keep the developer's AWS profile files out of the child.
+        .env("AWS_CONFIG_FILE", "/nonexistent/edp-test-aws-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/edp-test-aws-credentials",
+        )
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env(CHILD_LOCATION, loc.to_string())
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "child failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("1 passed"),
+        "the child half did not run: {stdout}"
+    );
+    assert_eq!(
+        moto.store.get(&loc).await.unwrap().as_ref(),
+        b"written by Store::from_env"
+    );
+}

@@ -36,8 +36,8 @@ pub fn emulator_config(endpoint: String) -> StoreConfig {
 pub struct Moto {
     pub store: Store,
     pub bucket: String,
-    // Kept alive for the test's duration; the emulator dies with it.
-    _server: MotoServer,
+    /// Kept alive for the test's duration; the emulator dies with it.
+    pub server: MotoServer,
 }
 
 impl Moto {
@@ -58,7 +58,7 @@ impl Moto {
         Some(Moto {
             store,
             bucket: bucket.to_string(),
-            _server: server,
+            server,
         })
     }
 
