@@ -58,6 +58,19 @@ resource "aws_batch_job_queue" "worker" {
 }
 
 locals {
+  # Fargate-only container properties. Kept out of EC2 job definitions with a filtering `for`
+  # rather than `cond ? {...} : {}`: a conditional unifies both sides to one type and would turn
+  # the numbers into strings, which Batch rejects.
+  worker_fargate_properties = {
+    fargatePlatformConfiguration = { platformVersion = "LATEST" }
+    networkConfiguration         = { assignPublicIp = var.batch_assign_public_ip ? "ENABLED" : "DISABLED" }
+    ephemeralStorage             = { sizeInGiB = var.worker_ephemeral_storage_gib }
+    runtimePlatform = {
+      operatingSystemFamily = "LINUX"
+      cpuArchitecture       = var.worker_cpu_architecture
+    }
+  }
+
   worker_container_properties = merge(
     {
       image            = "${aws_ecr_repository.worker.repository_url}:${var.image_tag}"
@@ -81,15 +94,7 @@ locals {
       privileged             = false
       readonlyRootFilesystem = false
     },
-    local.batch_on_fargate ? {
-      fargatePlatformConfiguration = { platformVersion = "LATEST" }
-      networkConfiguration         = { assignPublicIp = var.batch_assign_public_ip ? "ENABLED" : "DISABLED" }
-      ephemeralStorage             = { sizeInGiB = var.worker_ephemeral_storage_gib }
-      runtimePlatform = {
-        operatingSystemFamily = "LINUX"
-        cpuArchitecture       = var.worker_cpu_architecture
-      }
-    } : {}
+    { for k, v in local.worker_fargate_properties : k => v if local.batch_on_fargate },
   )
 }
 

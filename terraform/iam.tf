@@ -109,7 +109,7 @@ data "aws_iam_policy_document" "common" {
 
 data "aws_iam_policy_document" "lambda_common" {
   statement {
-    sid       = "DeadLetters"
+    sid       = "AsyncFailureDestination"
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.async_dlq.arn]
   }

@@ -19,6 +19,7 @@ resource "aws_cloudwatch_log_group" "reporter" {
 }
 
 resource "aws_lambda_function" "planner" {
+  #checkov:skip=CKV_AWS_116:Failed asynchronous invocations go to the async DLQ through an on-failure destination (aws_lambda_function_event_invoke_config.this), the successor of function DLQs; SQS-triggered batches use the trigger queue's DLQ.
   #checkov:skip=CKV_AWS_117:The planner only calls regional AWS APIs (S3, SSM, Batch); a VPC would add NAT cost without isolating anything.
   #checkov:skip=CKV_AWS_272:Zips are built by cargo lambda in CI; code signing needs an AWS Signer profile the deployment does not have yet.
   function_name = "${local.name}-planner"
@@ -42,10 +43,6 @@ resource "aws_lambda_function" "planner" {
 
   environment {
     variables = local.planner_environment
-  }
-
-  dead_letter_config {
-    target_arn = aws_sqs_queue.async_dlq.arn
   }
 
   tracing_config {
@@ -80,6 +77,7 @@ resource "aws_lambda_event_source_mapping" "planner_trigger" {
 }
 
 resource "aws_lambda_function" "reporter" {
+  #checkov:skip=CKV_AWS_116:Failed asynchronous invocations go to the async DLQ through an on-failure destination (aws_lambda_function_event_invoke_config.this), the successor of function DLQs.
   #checkov:skip=CKV_AWS_117:The reporter only calls regional AWS APIs (S3, SSM, Batch); a VPC would add NAT cost without isolating anything.
   #checkov:skip=CKV_AWS_272:Zips are built by cargo lambda in CI; code signing needs an AWS Signer profile the deployment does not have yet.
   function_name = "${local.name}-reporter"
@@ -103,10 +101,6 @@ resource "aws_lambda_function" "reporter" {
     variables = local.reporter_environment
   }
 
-  dead_letter_config {
-    target_arn = aws_sqs_queue.async_dlq.arn
-  }
-
   tracing_config {
     mode = var.enable_xray ? "Active" : "PassThrough"
   }
@@ -117,8 +111,22 @@ resource "aws_lambda_function" "reporter" {
   ]
 }
 
-resource "aws_lambda_function_event_invoke_config" "reporter" {
-  function_name                = aws_lambda_function.reporter.function_name
+# Asynchronous invocations (EventBridge -> reporter, `edp submit` -> planner with
+# InvocationType=Event) that still fail after the retries land in the async DLQ with the
+# request and the error (on-failure destination).
+resource "aws_lambda_function_event_invoke_config" "this" {
+  for_each = {
+    planner  = aws_lambda_function.planner.function_name
+    reporter = aws_lambda_function.reporter.function_name
+  }
+
+  function_name                = each.value
   maximum_retry_attempts       = 2
   maximum_event_age_in_seconds = 21600
+
+  destination_config {
+    on_failure {
+      destination = aws_sqs_queue.async_dlq.arn
+    }
+  }
 }

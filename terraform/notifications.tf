@@ -23,9 +23,15 @@ resource "aws_sqs_queue" "trigger" {
   kms_master_key_id                 = aws_kms_key.main.arn
   kms_data_key_reuse_period_seconds = 3600
 
-  # Set with the queue, not as a separate aws_sqs_queue_redrive_policy: each separate
-  # SetQueueAttributes call would race with aws_sqs_queue_policy below (and moto 5 even drops
-  # the queue policy on any later SetQueueAttributes).
+  # The redrive policy is owned by aws_sqs_queue_redrive_policy.trigger (it needs the DLQ ARN);
+  # the queue resource must not plan to reset the attribute it reads back.
+  lifecycle {
+    ignore_changes = [redrive_policy]
+  }
+}
+
+resource "aws_sqs_queue_redrive_policy" "trigger" {
+  queue_url = aws_sqs_queue.trigger.id
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.trigger_dlq.arn
     maxReceiveCount     = var.sqs_max_receive_count
@@ -60,6 +66,10 @@ data "aws_iam_policy_document" "trigger_queue" {
 resource "aws_sqs_queue_policy" "trigger" {
   queue_url = aws_sqs_queue.trigger.id
   policy    = data.aws_iam_policy_document.trigger_queue.json
+
+  # Both resources call SetQueueAttributes on the same queue: one after the other. (moto 5 also
+  # clears the queue policy on any SetQueueAttributes call that does not repeat it.)
+  depends_on = [aws_sqs_queue_redrive_policy.trigger]
 }
 
 resource "aws_s3_bucket_notification" "source" {

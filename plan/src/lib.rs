@@ -7,8 +7,14 @@
 //! byte-compatible write), [`task_id`] (content hash of a task), [`cost`] (cost model) and
 //! [`shard`] (cost-balanced shards).
 
+pub mod builder;
 pub mod cost;
+pub mod inventory;
 pub mod jobfile;
+pub mod planner;
+pub mod roots;
 pub mod shard;
+pub mod sources;
+pub mod state;
 pub mod task_id;
 pub mod tasklist;

@@ -59,7 +59,8 @@ pub fn sort_casefold(attrs: &mut Attrs) {
 /// entries whose `grid_dimension` excludes the granule's dimension, later entries overwriting
 /// earlier ones. Dynamic: `time_coverage_*`, `date_*`, `uuid`, `product_name`, `comment`
 /// (static + " " + grouping comment), `keywords` (sorted union), `summary` (task summary +
-/// " " + configuration summary, trimmed), `history`/`references`/`source`/`product_version`
+/// " " + project text, trimmed; the project text is the configuration `summary`, or the static
+/// `summary` of the global metadata when the configuration has none), `history`/`references`/`source`/`product_version`
 /// from the configuration, `geospatial_vertical_min` (3-D only), `product_time_coverage_*`,
 /// `id`/`metadata_link`/`title` from the PO.DAAC table, `coordinates_comment`. A `TBD_*`
 /// placeholder left over is an error.
@@ -139,7 +140,20 @@ pub fn global_attributes(
         AttrValue::Str(keywords.into_iter().collect::<Vec<_>>().join(", ")),
     );
 
-    let summary = format!("{} {}", d.summary, config.summary);
+    // Project text: the configuration's `summary` when it has one (Gen B / ACCESS), else the
+    // static `summary` of the global metadata JSON, so that granules made with the built-in
+    // V4r4 configuration (which has no project text) keep ECCO's project summary. Gen C
+    // appended an undefined `project_summary` instead and lost it (edp-compat 7.11).
+    let static_summary = get_attr(&attrs, "summary")
+        .and_then(AttrValue::as_str)
+        .unwrap_or("")
+        .to_string();
+    let project = if config.summary.trim().is_empty() {
+        static_summary.as_str()
+    } else {
+        config.summary.as_str()
+    };
+    let summary = format!("{} {}", d.summary.trim(), project.trim());
     set_attr(&mut attrs, "summary", text(summary.trim()));
     set_attr(&mut attrs, "history", text(&config.history));
     set_attr(&mut attrs, "references", text(&config.references));

@@ -17,6 +17,9 @@ pub enum AttrValue {
     F64s(Vec<f64>),
     /// NC_INT array.
     I32s(Vec<i32>),
+    /// NC_STRING array (a list of texts, e.g. provenance lists; never produced from the ECCO
+    /// metadata JSON).
+    Strs(Vec<String>),
 }
 
 impl AttrValue {

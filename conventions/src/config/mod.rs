@@ -150,7 +150,8 @@ pub struct ProductionConfig {
     /// `source` global attribute.
     pub source: String,
     /// Project text appended to every granule summary (Gen B `summary`; Gen C's
-    /// `project_summary` is ignored, edp-compat 7.11).
+    /// `project_summary` is ignored, edp-compat 7.11). Empty: the static `summary` of the
+    /// global metadata JSON is appended instead.
     pub summary: String,
     /// `dataset_description_tail_native`.
     pub dataset_description_tail_native: String,
@@ -218,9 +219,10 @@ impl ProductionConfig {
             // The V4r4 project text was to be taken from the shared
             // `product_generation_config*.yaml` files, but those are V4r5 files: one has a
             // V4r5 `summary`, the other a version-neutral `project_summary`, neither the V4r4
-            // text. As briefed, the built-in summary is therefore empty and the granule summary
-            // is the task summary alone (trimmed, so no trailing space as in EDP Gen C, bug
-            // 7.11). A configuration file with a `summary` key restores the project text.
+            // text. The built-in summary is therefore empty, and the global attribute builder
+            // then appends the static `summary` of the V4r4 global metadata JSON (ECCO's
+            // project text) to the task summary, trimmed (no trailing space as in EDP Gen C,
+            // bug 7.11). A configuration file with a `summary` key replaces the project text.
             summary: String::new(),
             dataset_description_tail_native: V4R4_TAIL_NATIVE.to_string(),
             dataset_description_tail_latlon: V4R4_TAIL_LATLON.to_string(),

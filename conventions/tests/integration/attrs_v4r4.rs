@@ -138,11 +138,16 @@ fn native_3d_granule_has_the_62_attributes_of_10_4_in_order() {
         s(&attrs, "product_time_coverage_end"),
         "2018-01-01T00:00:00"
     );
+    // The built-in V4r4 configuration has no project text, so the static `summary` of the
+    // global metadata JSON follows the task summary (edp-compat 7.11: Gen C lost it).
     assert_eq!(
         s(&attrs, "summary"),
-        "This dataset contains monthly-averaged ocean potential temperature and salinity on the \
-         native Lat-Lon-Cap 90 (LLC90) model grid from the ECCO Version 4 revision 4 (V4r4) ocean \
-         and sea-ice state estimate."
+        format!(
+            "This dataset contains monthly-averaged ocean potential temperature and salinity on \
+             the native Lat-Lon-Cap 90 (LLC90) model grid from the ECCO Version 4 revision 4 \
+             (V4r4) ocean and sea-ice state estimate. {}",
+            static_summary()
+        )
     );
     for absent in [
         "project_summary",
@@ -188,7 +193,31 @@ fn native_2d_ssh_monthly_has_57_attributes() {
             dynamic.comment.as_deref().unwrap()
         )
     );
-    assert_eq!(s(&attrs, "summary"), dynamic.summary);
+    assert_eq!(
+        s(&attrs, "summary"),
+        format!("{} {}", dynamic.summary, static_summary())
+    );
+    assert!(!s(&attrs, "summary").ends_with(' '));
+}
+
+/// The `summary` entry of the V4r4 global metadata JSON, read directly from the file.
+fn static_summary() -> String {
+    let path = v4r4_dir()
+        .unwrap()
+        .join("ECCOv4r4_global_metadata_for_all_datasets.json");
+    let entries: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let text = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "summary")
+        .unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(text.starts_with("Estimating the Circulation and Climate of the Ocean (ECCO)"));
+    text
 }
 
 #[test]

@@ -1,0 +1,365 @@
+//! The ledger: per-run records of each granule (`runs/<run_id>/ledger/<task_id>.json`, latest
+//! attempt), success markers (`done/<task_id>.json` = the ledger record of the success), the
+//! skip rule and run reports reconciled from the ledger.
+//!
+//! Skip rule (`docs/architecture.md`): a task is done when `done/<task_id>.json` exists, says
+//! `done` for that task, **and** the granule object exists with the recorded size.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{SecondsFormat, Utc};
+use edp_store::{Location, Store};
+use edp_task_schemas::{
+    Failure, KindStats, LedgerRecord, ProductKind, RunRecord, RunReport, StatusCounts, Task,
+    TaskStatus,
+};
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+use super::runs::{check_run_id, read_run_record, read_scratch_tasks};
+use super::{IO_CONCURRENCY, Layout, StateError, check_task_id, get_json, put_json};
+use crate::cost::{FARGATE_SPOT_VCPU_HOUR_USD, estimate_cloud_cost_usd, task_kind};
+use crate::roots::Root;
+use crate::task_id::task_id;
+
+/// The id under which a task's state is stored: `edp.task_id` when the planner set it, else
+/// the content hash with an empty configuration hash (tasks read from EDP task lists).
+pub fn task_key(task: &Task) -> String {
+    match &task.edp {
+        Some(edp) if !edp.task_id.is_empty() => edp.task_id.clone(),
+        _ => task_id(task, ""),
+    }
+}
+
+/// Writes the ledger record of `record.task_id` in run `record.run_id` (latest attempt wins).
+pub async fn write_ledger(
+    store: &Store,
+    layout: &Layout,
+    record: &LedgerRecord,
+) -> Result<Location, StateError> {
+    check_run_id(&record.run_id)?;
+    check_task_id(&record.task_id)?;
+    let location = layout.ledger(&record.run_id, &record.task_id);
+    put_json(store, &location, record, "ledger record").await?;
+    Ok(location)
+}
+
+/// Writes the success marker `done/<task_id>.json`. The record must have status `done`.
+pub async fn write_done_marker(
+    store: &Store,
+    layout: &Layout,
+    record: &LedgerRecord,
+) -> Result<Location, StateError> {
+    check_task_id(&record.task_id)?;
+    let location = layout.done(&record.task_id);
+    if record.status != TaskStatus::Done {
+        return Err(StateError::Mismatch {
+            location: location.to_string(),
+            field: "status",
+            expected: "done".to_string(),
+            found: record.status.as_str().to_string(),
+        });
+    }
+    put_json(store, &location, record, "done marker").await?;
+    Ok(location)
+}
+
+/// Records a success: the run's ledger record first, then the done marker (so a marker never
+/// exists without its ledger record).
+pub async fn record_success(
+    store: &Store,
+    layout: &Layout,
+    record: &LedgerRecord,
+) -> Result<(), StateError> {
+    write_ledger(store, layout, record).await?;
+    write_done_marker(store, layout, record).await?;
+    Ok(())
+}
+
+/// Reads `done/<task_id>.json`, `None` when absent.
+pub async fn read_done_marker(
+    store: &Store,
+    layout: &Layout,
+    task_id: &str,
+) -> Result<Option<LedgerRecord>, StateError> {
+    check_task_id(task_id)?;
+    get_json(store, &layout.done(task_id), "done marker").await
+}
+
+/// Every ledger record of a run, sorted by task id.
+pub async fn read_ledger(
+    store: &Store,
+    layout: &Layout,
+    run_id: &str,
+) -> Result<Vec<LedgerRecord>, StateError> {
+    check_run_id(run_id)?;
+    let objects = store.list(&layout.ledger_dir(run_id)).await?;
+    let mut records: Vec<LedgerRecord> = stream::iter(
+        objects
+            .into_iter()
+            .filter(|o| o.location.file_name().is_some_and(|n| n.ends_with(".json")))
+            .map(|object| async move {
+                let location = object.location;
+                let record: Option<LedgerRecord> =
+                    get_json(store, &location, "ledger record").await?;
+                Ok::<_, StateError>(record)
+            }),
+    )
+    .buffer_unordered(IO_CONCURRENCY)
+    .try_filter_map(|record| async move { Ok(record) })
+    .try_collect()
+    .await?;
+    records.sort_by(|a, b| a.task_id.cmp(&b.task_id));
+    Ok(records)
+}
+
+/// True when `task` is done: its marker says so and its granule exists with the recorded
+/// size. `dest` maps the task's granule path to a location.
+pub async fn is_done(store: &Store, dest: &Root, task: &Task) -> Result<bool, StateError> {
+    let layout = Layout::new(dest.location());
+    let id = task_key(task);
+    let Some(record) = read_done_marker(store, &layout, &id).await? else {
+        return Ok(false);
+    };
+    marker_confirms(store, dest, task, &id, &record).await
+}
+
+/// The marker is for this task and the granule is there with the recorded size.
+async fn marker_confirms(
+    store: &Store,
+    dest: &Root,
+    task: &Task,
+    id: &str,
+    record: &LedgerRecord,
+) -> Result<bool, StateError> {
+    if record.status != TaskStatus::Done || record.task_id != id {
+        return Ok(false);
+    }
+    let granule = dest
+        .resolve(&task.granule)
+        .map_err(|source| StateError::Location {
+            path: task.granule.clone(),
+            source,
+        })?;
+    let Some(meta) = store.head(&granule).await? else {
+        return Ok(false);
+    };
+    Ok(record.output_bytes.is_none_or(|bytes| bytes == meta.size))
+}
+
+/// The done markers of a destination, from one listing: cheap membership tests before the
+/// per-task check of [`DoneIndex::confirm`].
+#[derive(Debug, Clone, Default)]
+pub struct DoneIndex {
+    ids: HashSet<String>,
+}
+
+impl DoneIndex {
+    /// Lists `_edp/done/`.
+    pub async fn load(store: &Store, layout: &Layout) -> Result<DoneIndex, StateError> {
+        let done_dir = layout.done_dir();
+        let ids = store
+            .list(&done_dir)
+            .await?
+            .into_iter()
+            .filter_map(|o| {
+                o.location
+                    .file_name()
+                    .and_then(|n| n.strip_suffix(".json"))
+                    .map(str::to_string)
+            })
+            .collect();
+        Ok(DoneIndex { ids })
+    }
+
+    /// True when a marker exists for `task_id` (not yet confirmed).
+    pub fn contains(&self, task_id: &str) -> bool {
+        self.ids.contains(task_id)
+    }
+
+    /// Number of markers.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when there is no marker.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Splits `tasks` into (to do, done): tasks with a marker are checked as by [`is_done`]
+    /// (concurrently); the others are to do without any request. Order is kept.
+    pub async fn partition(
+        &self,
+        store: &Store,
+        dest: &Root,
+        tasks: Vec<Task>,
+    ) -> Result<(Vec<Task>, Vec<Task>), StateError> {
+        let layout = Layout::new(dest.location());
+        let checks: Vec<bool> = stream::iter(tasks.iter().map(|task| {
+            let layout = &layout;
+            async move {
+                let id = task_key(task);
+                if !self.contains(&id) {
+                    return Ok::<bool, StateError>(false);
+                }
+                match read_done_marker(store, layout, &id).await? {
+                    Some(record) => marker_confirms(store, dest, task, &id, &record).await,
+                    None => Ok(false),
+                }
+            }
+        }))
+        .buffered(IO_CONCURRENCY)
+        .try_collect()
+        .await?;
+        let mut todo = Vec::new();
+        let mut done = Vec::new();
+        for (task, is_done) in tasks.into_iter().zip(checks) {
+            if is_done {
+                done.push(task);
+            } else {
+                todo.push(task);
+            }
+        }
+        Ok((todo, done))
+    }
+}
+
+/// Per-kind accumulator of a report.
+#[derive(Default)]
+struct KindAcc {
+    counts: StatusCounts,
+    seconds: f64,
+    output_bytes: u64,
+    estimated: f64,
+}
+
+/// Builds the report of a run from its ledger.
+///
+/// Tasks come from the run's scratch task list when it still exists (tasks never recorded
+/// count as `planned`), else from the run record's `task_count`. Costs come from the tasks'
+/// estimates; the price per core-hour from the run record (its cost / its core-seconds),
+/// else [`FARGATE_SPOT_VCPU_HOUR_USD`].
+pub async fn reconcile_run(
+    store: &Store,
+    dest: &Location,
+    run_id: &str,
+) -> Result<RunReport, StateError> {
+    let layout = Layout::new(dest);
+    check_run_id(run_id)?;
+    let run = read_run_record(store, &layout, run_id).await?;
+    let tasks = read_scratch_tasks(store, &layout, run_id).await?;
+    let records = read_ledger(store, &layout, run_id).await?;
+    if run.is_none() && tasks.is_none() && records.is_empty() {
+        return Err(StateError::RunNotFound {
+            run_id: run_id.to_string(),
+            run_record: layout.run_record(run_id).to_string(),
+        });
+    }
+    Ok(build_report(run_id, run.as_ref(), tasks.as_deref(), &records))
+}
+
+/// The report of a run from what is known about it (pure; see [`reconcile_run`]).
+pub fn build_report(
+    run_id: &str,
+    run: Option<&RunRecord>,
+    tasks: Option<&[Task]>,
+    records: &[LedgerRecord],
+) -> RunReport {
+    let by_id: HashMap<&str, &LedgerRecord> =
+        records.iter().map(|r| (r.task_id.as_str(), r)).collect();
+    let mut counts = StatusCounts::default();
+    let mut kinds: BTreeMap<ProductKind, KindAcc> = BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut seconds = 0.0;
+    let mut output_bytes = 0u64;
+    let mut estimated = 0.0;
+    let mut seen: HashSet<&str> = HashSet::new();
+
+    let mut account = |record: Option<&LedgerRecord>, kind: Option<ProductKind>, cost: f64| {
+        let status = record.map_or(TaskStatus::Planned, |r| r.status);
+        counts.add(status);
+        estimated += cost;
+        let task_seconds = record.and_then(|r| r.seconds).unwrap_or(0.0);
+        let bytes = record.and_then(|r| r.output_bytes).unwrap_or(0);
+        seconds += task_seconds;
+        output_bytes += bytes;
+        if let Some(kind) = kind {
+            let acc = kinds.entry(kind).or_default();
+            acc.counts.add(status);
+            acc.seconds += task_seconds;
+            acc.output_bytes += bytes;
+            acc.estimated += cost;
+        }
+        if let Some(record) = record
+            && record.status == TaskStatus::Failed
+        {
+            failures.push(Failure {
+                task_id: record.task_id.clone(),
+                granule: record.granule.clone(),
+                attempts: record.attempts,
+                error: record.error.clone().unwrap_or(edp_task_schemas::TaskError {
+                    kind: edp_task_schemas::ErrorKind::Permanent,
+                    message: "failed without a recorded error".to_string(),
+                }),
+            });
+        }
+    };
+
+    if let Some(tasks) = tasks {
+        for task in tasks {
+            let id = task_key(task);
+            let record = by_id.get(id.as_str()).copied();
+            let kind = task_kind(task).ok();
+            let cost = task.edp.as_ref().map_or(0.0, |e| e.cost_core_seconds);
+            account(record, kind, cost);
+            if let Some(record) = record {
+                seen.insert(record.task_id.as_str());
+            }
+        }
+    }
+    // Records of tasks not in the task list (no list, or a list that expired).
+    for record in records {
+        if !seen.contains(record.task_id.as_str()) {
+            account(Some(record), None, 0.0);
+        }
+    }
+    if tasks.is_none()
+        && let Some(run) = run
+    {
+        let recorded = records.len() as u64;
+        for _ in recorded..run.task_count {
+            account(None, None, 0.0);
+        }
+        estimated = run.estimated_core_seconds;
+    }
+
+    failures.sort_by(|a, b| a.granule.cmp(&b.granule));
+    let price = run
+        .and_then(|r| {
+            let cost = r.estimated_cost_usd?;
+            (r.estimated_core_seconds > 0.0).then(|| cost / (r.estimated_core_seconds / 3600.0))
+        })
+        .unwrap_or(FARGATE_SPOT_VCPU_HOUR_USD);
+    RunReport {
+        run_id: run_id.to_string(),
+        generated_at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+        complete: counts.planned == 0 && counts.running == 0,
+        counts,
+        failures,
+        seconds,
+        output_bytes,
+        estimated_core_seconds: estimated,
+        estimated_cost_usd: Some(estimate_cloud_cost_usd(estimated, price)),
+        by_kind: kinds
+            .into_iter()
+            .map(|(kind, acc)| KindStats {
+                kind,
+                counts: acc.counts,
+                seconds: acc.seconds,
+                output_bytes: acc.output_bytes,
+                estimated_core_seconds: acc.estimated,
+            })
+            .collect(),
+        batch_job_id: run.and_then(|r| r.batch_job_id.clone()),
+    }
+}
