@@ -22,8 +22,9 @@ WORKDIR /src
 COPY . .
 # Keep Cargo.toml/Cargo.lock and every .rs path, but replace each Rust source with a stub that
 # compiles as a library, a binary, a build script, a test or a bench target alike.
-RUN find . -type f ! -name Cargo.toml ! -name Cargo.lock ! -name '*.rs' ! -path './.cargo/*' -delete \
- && find . -type f -name '*.rs' -exec sh -c 'for f; do echo "fn main() {}" > "$f"; done' sh {} + \
+RUN echo 'fn main() {}' > /tmp/stub.rs \
+ && find . -type f ! -name Cargo.toml ! -name Cargo.lock ! -name '*.rs' ! -path './.cargo/*' -delete \
+ && find . -type f -name '*.rs' -exec sh -c 'for f; do cp /tmp/stub.rs "$f"; done' sh {} + \
  && find . -type d -empty -delete
 
 # ---------------------------------------------------------------------------------------

@@ -36,12 +36,13 @@ RC
 # edp_terraform_tree REPO DIR
 #   Copies terraform/ and the files it reads outside itself (task-schemas/schemas/, for the
 #   worker exit-code table) from REPO into DIR, keeping their relative layout, without any
-#   local Terraform state or data. Prints DIR/terraform.
+#   local Terraform state or data. The committed dependency lock file is copied, so init
+#   checks the provider against it. Prints DIR/terraform.
 edp_terraform_tree() {
   local repo=$1 dir=$2
   mkdir -p "$dir"
   tar -C "$repo" \
-    --exclude='.terraform' --exclude='.terraform.lock.hcl' \
+    --exclude='.terraform' \
     --exclude='*.tfstate' --exclude='*.tfstate.*' \
     -cf - terraform task-schemas/schemas | tar -C "$dir" -xf -
   echo "$dir/terraform"

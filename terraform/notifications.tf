@@ -23,8 +23,9 @@ resource "aws_sqs_queue" "trigger" {
   kms_master_key_id                 = aws_kms_key.main.arn
   kms_data_key_reuse_period_seconds = 3600
 
-  # The redrive policy is owned by aws_sqs_queue_redrive_policy.trigger (it needs the DLQ ARN);
-  # the queue resource must not plan to reset the attribute it reads back.
+  # The redrive policy is its own resource (aws_sqs_queue_redrive_policy.trigger) so that the
+  # queue policy can be applied after it; the queue must not plan to reset an attribute it
+  # does not own.
   lifecycle {
     ignore_changes = [redrive_policy]
   }

@@ -95,7 +95,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   }
 
   rule {
-    id     = "abort-incomplete-uploads"
+    id     = each.key == "products" ? "abort-uploads-expire-noncurrent" : "abort-incomplete-uploads"
     status = "Enabled"
 
     filter {}

@@ -426,6 +426,17 @@ variable "batch_spot_bid_percentage" {
   }
 }
 
+variable "batch_service_role_arn" {
+  description = "IAM service role of the compute environment. Empty (production): AWS Batch uses its service-linked role AWSServiceRoleForBatch, as AWS recommends. Emulators that require serviceRole (moto 5) get a role ARN here."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.batch_service_role_arn == "" || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.batch_service_role_arn))
+    error_message = "batch_service_role_arn must be empty or an IAM role ARN."
+  }
+}
+
 variable "worker_vcpus" {
   description = "vCPUs of one worker (one shard). Fargate accepts 0.25, 0.5, 1, 2, 4, 8 or 16."
   type        = number
@@ -615,22 +626,11 @@ variable "failed_granules_alarm_threshold" {
 }
 
 # ---------------------------------------------------------------------------------------
-# Emulator switches: true/false as in production unless the target is a local emulator
+# Emulator switch: keep the default unless the target is a local emulator
 # ---------------------------------------------------------------------------------------
 
 variable "enable_query_definitions" {
   description = "Save the Logs Insights queries of docs/operations.md as CloudWatch query definitions. Set false only on an emulator without the PutQueryDefinition API (moto 5)."
   type        = bool
   default     = true
-}
-
-variable "batch_service_role_arn" {
-  description = "IAM service role of the compute environment. Empty (production): AWS Batch uses its service-linked role AWSServiceRoleForBatch, as AWS recommends. Emulators that require serviceRole (moto 5) get a role ARN here."
-  type        = string
-  default     = ""
-
-  validation {
-    condition     = var.batch_service_role_arn == "" || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.batch_service_role_arn))
-    error_message = "batch_service_role_arn must be empty or an IAM role ARN."
-  }
 }

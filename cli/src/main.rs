@@ -17,12 +17,15 @@ struct Cli {
 enum Command {
     /// Summarise an MDS field (.meta/.data pair) or a grid directory.
     Inspect(cmd::inspect::InspectArgs),
+    /// Build or check lat-lon regridding weights for a grid.
+    Factors(cmd::factors::FactorsArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Factors(args) => cmd::factors::run(args),
     };
     match result {
         Ok(code) => code,

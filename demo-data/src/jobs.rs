@@ -41,8 +41,14 @@ pub(crate) fn write_config(path: &Path, spec: &DemoSpec, grid: &Grid) -> Result<
     line("model_timestep_units", quoted("h"));
     line("num_vertical_levels", spec.nz.to_string());
     line("geospatial_vertical_min", format!("{bottom}"));
-    line("latlon_grid_resolution", format!("{}", spec.latlon_resolution));
-    line("latlon_grid_area_extent", "[-180.0, 90.0, 180.0, -90.0]".to_string());
+    line(
+        "latlon_grid_resolution",
+        format!("{}", spec.latlon_resolution),
+    );
+    line(
+        "latlon_grid_area_extent",
+        "[-180.0, 90.0, 180.0, -90.0]".to_string(),
+    );
     line("podaac_metadata_filename", quoted(DEFAULT_PODAAC_FILENAME));
     line("history", quoted("Demo release"));
     line("references", quoted("edp architecture and format notes"));

@@ -137,7 +137,11 @@ impl DemoSpec {
             found,
         };
         if !(2..=270).contains(&self.n) {
-            return Err(invalid("n", "a tile size from 2 to 270", self.n.to_string()));
+            return Err(invalid(
+                "n",
+                "a tile size from 2 to 270",
+                self.n.to_string(),
+            ));
         }
         if !(2..=50).contains(&self.nz) {
             return Err(invalid("nz", "2 to 50 levels", self.nz.to_string()));
@@ -258,12 +262,13 @@ impl DemoLayout {
         for job in &self.jobs {
             let grouping = DemoGrouping::of(job.product, job.grouping_id)?;
             for &step in self.spec.steps(job.frequency) {
-                let period = clock.period(job.frequency, step).map_err(|source| {
-                    DemoError::Time {
-                        step,
-                        source: Box::new(source),
-                    }
-                })?;
+                let period =
+                    clock
+                        .period(job.frequency, step)
+                        .map_err(|source| DemoError::Time {
+                            step,
+                            source: Box::new(source),
+                        })?;
                 let name = granule_file_name(
                     grouping.filename,
                     &period,

@@ -10,9 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::DemoSpec;
 use crate::error::{DemoError, create_dir, write_file, write_json};
-use crate::variables::{
-    DIAGNOSTICS, DemoGrouping, LATLON_VARIABLES, VARIABLES, VariableText,
-};
+use crate::variables::{DIAGNOSTICS, DemoGrouping, LATLON_VARIABLES, VARIABLES, VariableText};
 
 /// Prefix of the demo metadata file names (the catalog matches `*<identifier>.json`).
 const PREFIX: &str = "EDPdemo_";
@@ -42,7 +40,10 @@ pub(crate) fn write(dir: &Path, spec: &DemoSpec) -> Result<(), DemoError> {
     )?;
     write_json(&file("global_metadata_for_all_datasets"), &all_globals())?;
     // The time coordinate file has no prefix in the published set either.
-    write_json(&dir.join("time_coordinate_metadata.json"), &time_coordinates())?;
+    write_json(
+        &dir.join("time_coordinate_metadata.json"),
+        &time_coordinates(),
+    )?;
     write_file(&dir.join(DEFAULT_PODAAC_FILENAME), podaac_table(spec))?;
     write_file(&dir.join(DIAGNOSTICS_LOG_FILENAME), diagnostics_log(spec))?;
     Ok(())
@@ -173,14 +174,49 @@ fn coordinates(product: ProductType) -> Value {
                 coordinate(name, long, dims, &extra)
             };
             list.extend([
-                index("i", "grid index in x of tracer and 'v' points", Some("X"), "2D 3D"),
-                index("i_g", "grid index in x of 'u' and corner points", None, "2D 3D"),
-                index("j", "grid index in y of tracer and 'u' points", Some("Y"), "2D 3D"),
-                index("j_g", "grid index in y of 'v' and corner points", None, "2D 3D"),
+                index(
+                    "i",
+                    "grid index in x of tracer and 'v' points",
+                    Some("X"),
+                    "2D 3D",
+                ),
+                index(
+                    "i_g",
+                    "grid index in x of 'u' and corner points",
+                    None,
+                    "2D 3D",
+                ),
+                index(
+                    "j",
+                    "grid index in y of tracer and 'u' points",
+                    Some("Y"),
+                    "2D 3D",
+                ),
+                index(
+                    "j_g",
+                    "grid index in y of 'v' and corner points",
+                    None,
+                    "2D 3D",
+                ),
                 index("k", "grid index in z of tracer points", Some("Z"), "3D"),
-                index("k_l", "grid index in z of the top faces of tracer cells", None, "3D"),
-                index("k_u", "grid index in z of the bottom faces of tracer cells", None, "3D"),
-                index("k_p1", "grid index in z of all tracer cell faces", None, "3D"),
+                index(
+                    "k_l",
+                    "grid index in z of the top faces of tracer cells",
+                    None,
+                    "3D",
+                ),
+                index(
+                    "k_u",
+                    "grid index in z of the bottom faces of tracer cells",
+                    None,
+                    "3D",
+                ),
+                index(
+                    "k_p1",
+                    "grid index in z of all tracer cell faces",
+                    None,
+                    "3D",
+                ),
                 index("tile", "lat-lon-cap tile index", None, "2D 3D"),
                 coordinate(
                     "XC",
@@ -216,16 +252,36 @@ fn coordinates(product: ProductType) -> Value {
                     "2D 3D",
                     &[("standard_name", "latitude"), ("units", "degrees_north")],
                 ),
-                depth("Z", "depth of tracer cell center", "Levels are not evenly spaced.", Some("Z_bnds")),
+                depth(
+                    "Z",
+                    "depth of tracer cell center",
+                    "Levels are not evenly spaced.",
+                    Some("Z_bnds"),
+                ),
                 coordinate(
                     "Z_bnds",
                     "depths of the top and bottom faces of tracer cells",
                     "3D",
                     &[("units", "m"), ("positive", "up")],
                 ),
-                depth("Zp1", "depth of tracer cell faces", "One more value than levels.", None),
-                depth("Zu", "depth of the bottom face of tracer cells", "Bottom faces.", None),
-                depth("Zl", "depth of the top face of tracer cells", "Top faces; the first is 0 m.", None),
+                depth(
+                    "Zp1",
+                    "depth of tracer cell faces",
+                    "One more value than levels.",
+                    None,
+                ),
+                depth(
+                    "Zu",
+                    "depth of the bottom face of tracer cells",
+                    "Bottom faces.",
+                    None,
+                ),
+                depth(
+                    "Zl",
+                    "depth of the top face of tracer cells",
+                    "Top faces; the first is 0 m.",
+                    None,
+                ),
             ]);
         }
         ProductType::Latlon => {
@@ -264,8 +320,18 @@ fn coordinates(product: ProductType) -> Value {
                     "2D 3D",
                     &[("units", "degrees_east")],
                 ),
-                depth("Z", "depth of grid cell center", "Levels are not evenly spaced.", Some("Z_bnds")),
-                depth("Zp1", "depth of grid cell faces", "One more value than levels.", None),
+                depth(
+                    "Z",
+                    "depth of grid cell center",
+                    "Levels are not evenly spaced.",
+                    Some("Z_bnds"),
+                ),
+                depth(
+                    "Zp1",
+                    "depth of grid cell faces",
+                    "One more value than levels.",
+                    None,
+                ),
                 coordinate(
                     "Z_bnds",
                     "depths of grid cell upper and lower faces",
@@ -306,7 +372,10 @@ fn all_globals() -> Value {
     let tbd = |name: &str| global(name, "s", json!("TBD_DATASET"), None);
     let both = Some("2D 3D");
     Value::Array(vec![
-        s("acknowledgement", "Synthetic data generated by the edp demo; not a scientific product."),
+        s(
+            "acknowledgement",
+            "Synthetic data generated by the edp demo; not a scientific product.",
+        ),
         s("author", "edp demo generator"),
         s("cdm_data_type", "Grid"),
         s("Conventions", "CF-1.8, ACDD-1.3"),
@@ -324,7 +393,12 @@ fn all_globals() -> Value {
         global("geospatial_bounds_crs", "s", json!("EPSG:4326"), both),
         global("geospatial_vertical_max", "f", json!("0"), Some("3D")),
         global("geospatial_vertical_positive", "s", json!("up"), Some("3D")),
-        global("geospatial_vertical_resolution", "s", json!("variable"), Some("3D")),
+        global(
+            "geospatial_vertical_resolution",
+            "s",
+            json!("variable"),
+            Some("3D"),
+        ),
         global("geospatial_vertical_units", "s", json!("meter"), Some("3D")),
         s("history", "Demo release"),
         global("id", "s", json!("TBD_DOI"), None),
@@ -352,7 +426,10 @@ fn all_globals() -> Value {
             "standard_name_vocabulary",
             "NetCDF Climate and Forecast (CF) Metadata Convention",
         ),
-        s("summary", "Synthetic ocean fields for demonstrating the edp pipeline."),
+        s(
+            "summary",
+            "Synthetic ocean fields for demonstrating the edp pipeline.",
+        ),
         tbd("time_coverage_end"),
         tbd("time_coverage_start"),
         tbd("title"),
@@ -383,8 +460,18 @@ fn product_globals(product: ProductType, spec: &DemoSpec) -> Value {
                 json!("Fields interpolated to a regular latitude-longitude grid."),
                 None,
             ),
-            global("geospatial_lat_resolution", "f", json!(spec.latlon_resolution.to_string()), both),
-            global("geospatial_lon_resolution", "f", json!(spec.latlon_resolution.to_string()), both),
+            global(
+                "geospatial_lat_resolution",
+                "f",
+                json!(spec.latlon_resolution.to_string()),
+                both,
+            ),
+            global(
+                "geospatial_lon_resolution",
+                "f",
+                json!(spec.latlon_resolution.to_string()),
+                both,
+            ),
         ]),
     }
 }
@@ -437,7 +524,12 @@ fn diagnostics_log(spec: &DemoSpec) -> String {
         " Total Nb of available Diagnostics: ndiagt= {:>5}\n{rule}\n  Num  |<-Name->|Levs|  mate |<- code ->|<--  Units   -->|<- Tile (max=80c)\n{rule}\n",
         DIAGNOSTICS.len()
     );
-    let number = |name: &str| DIAGNOSTICS.iter().position(|d| d.name == name).map(|p| p + 1);
+    let number = |name: &str| {
+        DIAGNOSTICS
+            .iter()
+            .position(|d| d.name == name)
+            .map(|p| p + 1)
+    };
     for (index, d) in DIAGNOSTICS.iter().enumerate() {
         let levels = if d.location.is_3d() { spec.nz } else { 1 };
         // UVEL and VVEL are each other's vector mate.

@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use edp_conventions::naming::{MdsFileKind, PeriodToken, input_freq_dir, mds_file_name, mds_prefix};
+use edp_conventions::naming::{
+    MdsFileKind, PeriodToken, input_freq_dir, mds_file_name, mds_prefix,
+};
 use edp_conventions::{Frequency, ModelClock};
 use edp_grid::Grid;
 use edp_mds::{ByteOrder, Meta, Precision, write_mds};
@@ -18,7 +20,11 @@ use crate::{DemoInput, DemoSpec};
 const MISSING_VALUE: f64 = -999.0;
 
 /// Writes every input pair and returns them in write order.
-pub(crate) fn write(root: &Path, grid: &Grid, spec: &DemoSpec) -> Result<Vec<DemoInput>, DemoError> {
+pub(crate) fn write(
+    root: &Path,
+    grid: &Grid,
+    spec: &DemoSpec,
+) -> Result<Vec<DemoInput>, DemoError> {
     let clock = ModelClock::v4r4();
     let llc = grid.llc();
     let mut inputs = Vec::new();
@@ -39,12 +45,18 @@ pub(crate) fn write(root: &Path, grid: &Grid, spec: &DemoSpec) -> Result<Vec<Dem
             }
             create_dir(&dir)?;
             for &step in steps {
-                let period = clock.period(frequency, step).map_err(|source| DemoError::Time {
-                    step,
-                    source: Box::new(source),
-                })?;
+                let period = clock
+                    .period(frequency, step)
+                    .map_err(|source| DemoError::Time {
+                        step,
+                        source: Box::new(source),
+                    })?;
                 let values = field(grid, diagnostic.name, diagnostic.location, step);
-                let levels = if diagnostic.location.is_3d() { grid.nz } else { 1 };
+                let levels = if diagnostic.location.is_3d() {
+                    grid.nz
+                } else {
+                    1
+                };
                 let data_name = mds_file_name(diagnostic.name, token, step, MdsFileKind::Data);
                 let meta_name = mds_file_name(diagnostic.name, token, step, MdsFileKind::Meta);
                 let mut meta = Meta::new_llc(meta_name.clone(), grid.n, levels, Precision::F32, 1);
@@ -57,7 +69,12 @@ pub(crate) fn write(root: &Path, grid: &Grid, spec: &DemoSpec) -> Result<Vec<Dem
                 meta.missing_value = Some(MISSING_VALUE);
                 meta.fields = vec![diagnostic.name.to_string()];
                 let stem = dir.join(format!("{}.{step:010}", mds_prefix(diagnostic.name, token)));
-                write_mds(&stem, &meta, &llc.tiles_to_compact(&values)?, ByteOrder::Big)?;
+                write_mds(
+                    &stem,
+                    &meta,
+                    &llc.tiles_to_compact(&values)?,
+                    ByteOrder::Big,
+                )?;
                 inputs.push(DemoInput {
                     variable: diagnostic.name.to_string(),
                     frequency,

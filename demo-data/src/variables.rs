@@ -120,8 +120,7 @@ pub(crate) struct VariableText {
 }
 
 const GCMD_SEA_LEVEL: &str = "EARTH SCIENCE > OCEANS > SEA SURFACE TOPOGRAPHY > SEA SURFACE HEIGHT";
-const GCMD_CURRENTS: &str =
-    "EARTH SCIENCE > OCEANS > OCEAN CIRCULATION, EARTH SCIENCE > OCEANS > OCEAN CIRCULATION > OCEAN CURRENTS";
+const GCMD_CURRENTS: &str = "EARTH SCIENCE > OCEANS > OCEAN CIRCULATION, EARTH SCIENCE > OCEANS > OCEAN CIRCULATION > OCEAN CURRENTS";
 
 /// `*_variable_metadata.json` of the demo (native names, plus `WVEL`, the new name of the
 /// renamed `WVELMASS`).

@@ -23,7 +23,10 @@ fn catalog_accepts_the_metadata_and_resolves_every_grouping() {
     assert!(catalog.diagnostics().is_some(), "diagnostics log is loaded");
     for product in ProductType::ALL {
         let groupings = catalog.groupings(product).unwrap();
-        let demo: Vec<_> = DEMO_GROUPINGS.iter().filter(|g| g.product == product).collect();
+        let demo: Vec<_> = DEMO_GROUPINGS
+            .iter()
+            .filter(|g| g.product == product)
+            .collect();
         assert_eq!(groupings.len(), demo.len());
         for g in demo {
             let dataset = catalog.dataset(product, g.id as i64).unwrap();
@@ -42,17 +45,31 @@ fn catalog_accepts_the_metadata_and_resolves_every_grouping() {
     let wvel = velocity.variable("WVEL").unwrap();
     assert_eq!(wvel.inputs[0].location.vertical, Vertical::KL);
     assert_eq!(
-        velocity.variable("UVEL").unwrap().inputs[0].location.horizontal,
+        velocity.variable("UVEL").unwrap().inputs[0]
+            .location
+            .horizontal,
         Horizontal::UFace
     );
     let latlon_velocity = catalog.dataset(ProductType::Latlon, 2).unwrap();
     assert!(latlon_velocity.variable("EVEL").unwrap().is_vector());
     // Variable attributes exist for every output name, including the renamed WVEL.
-    for name in ["SSH", "SSHIBC", "SSHNOIBC", "ETAN", "THETA", "SALT", "UVEL", "VVEL", "WVEL"] {
-        assert!(catalog.native_variable_entry(name).unwrap().is_some(), "{name}");
+    for name in [
+        "SSH", "SSHIBC", "SSHNOIBC", "ETAN", "THETA", "SALT", "UVEL", "VVEL", "WVEL",
+    ] {
+        assert!(
+            catalog.native_variable_entry(name).unwrap().is_some(),
+            "{name}"
+        );
     }
     for name in ["EVEL", "NVEL", "WVEL"] {
-        assert!(catalog.latlon_variable_metadata().unwrap().find(name).is_some(), "{name}");
+        assert!(
+            catalog
+                .latlon_variable_metadata()
+                .unwrap()
+                .find(name)
+                .is_some(),
+            "{name}"
+        );
     }
 }
 
@@ -80,7 +97,11 @@ fn podaac_table_matches_every_demo_granule_name() {
     assert_eq!(granules.len(), 18);
     for path in granules {
         let name = path.rsplit('/').next().unwrap();
-        let ids = catalog.podaac().unwrap().ids(name, "https://example.invalid/").unwrap();
+        let ids = catalog
+            .podaac()
+            .unwrap()
+            .ids(name, "https://example.invalid/")
+            .unwrap();
         assert!(ids.id.starts_with("10.5067/EDPD"), "{name}: {}", ids.id);
     }
 }
@@ -95,8 +116,8 @@ fn configuration_and_job_file_are_accepted() {
     assert_eq!(config.clock, edp_conventions::ModelClock::v4r4());
 
     let text = std::fs::read_to_string(&layout.jobfile).unwrap();
-    let parsed = edp_plan::jobfile::parse_job_file("demo_jobs.txt", &text, &Default::default())
-        .unwrap();
+    let parsed =
+        edp_plan::jobfile::parse_job_file("demo_jobs.txt", &text, &Default::default()).unwrap();
     let counts = edp_plan::jobfile::GroupingCounts {
         native: 3,
         latlon: 3,
@@ -144,7 +165,9 @@ fn read(layout: &edp_demo_data::DemoLayout, var: &str, freq: Frequency, step: u6
     let file = MdsFile::open(&input.meta, ByteOrder::Big).unwrap();
     assert_eq!(file.meta.time_step, Some(step));
     assert_eq!(file.meta.fields, [var]);
-    file.read_tiles::<f32>(&FieldSelector::Record(0)).unwrap().data
+    file.read_tiles::<f32>(&FieldSelector::Record(0))
+        .unwrap()
+        .data
 }
 
 #[test]
@@ -216,7 +239,10 @@ fn velocities_rotate_back_to_the_documented_geographic_flow() {
         let lon = grid.xc[c].to_radians();
         let want_east = 0.3 * lat.cos() * decay * (1.0 + 0.2 * phase.sin());
         let want_north = 0.1 * (2.0 * lon).sin() * lat.cos() * decay;
-        assert!((east - want_east).abs() < 1e-5, "cell {c}: east {east} vs {want_east}");
+        assert!(
+            (east - want_east).abs() < 1e-5,
+            "cell {c}: east {east} vs {want_east}"
+        );
         assert!((north - want_north).abs() < 1e-5, "cell {c}: north {north}");
         checked += 1;
     }
@@ -234,16 +260,20 @@ fn expected_granules_follow_the_naming_rules() {
         "/out/V4r4/native/mon_mean/SEA_SURFACE_HEIGHT/\
          SEA_SURFACE_HEIGHT_mon_mean_1992-01_ECCO_V4r4_native_llc0006.nc"
     );
-    assert!(granules.contains(
-        &"/out/V4r4/native/day_mean/SEA_SURFACE_HEIGHT/\
+    assert!(
+        granules.contains(
+            &"/out/V4r4/native/day_mean/SEA_SURFACE_HEIGHT/\
           SEA_SURFACE_HEIGHT_day_mean_1992-01-01_ECCO_V4r4_native_llc0006.nc"
-            .to_string()
-    ));
-    assert!(granules.contains(
-        &"/out/V4r4/native/mon_mean/OCEAN_VELOCITY/\
+                .to_string()
+        )
+    );
+    assert!(
+        granules.contains(
+            &"/out/V4r4/native/mon_mean/OCEAN_VELOCITY/\
           OCEAN_VELOCITY_mon_mean_1992-02_ECCO_V4r4_native_llc0006.nc"
-            .to_string()
-    ));
+                .to_string()
+        )
+    );
 }
 
 #[test]

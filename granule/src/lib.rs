@@ -1,3 +1,63 @@
-//! CF-1.8 / ACDD-1.3 NetCDF-4 granule writers for the native LLC grid and the lat-lon grid.
+//! CF-1.8 / ACDD-1.3 NetCDF-4 granule writers for the native LLC grid (and, later, the lat-lon
+//! grid): "produce one granule from one task".
 //!
-//! libnetcdf holds a global lock: decode, mask and regrid in parallel, write on one thread.
+//! libnetcdf holds a global lock: inputs are decoded, checked, masked and hashed in parallel
+//! (rayon), and the NetCDF calls run on the calling thread.
+//!
+//! | module | job |
+//! |---|---|
+//! | [`produce`] | [`produce_granule`] / [`produce_task`]: the entry points; dispatch on product type |
+//! | [`request`] | [`GranuleRequest`]: a task resolved against the catalog (or built from explicit values) |
+//! | [`resources`] | [`Resources`] (grid, catalog, configuration) and [`ResourceCache`] (one load per location) |
+//! | [`input`] | [`InputSource`]: bytes by location ([`MemoryInputs`] for the worker, [`LocalFiles`]) |
+//! | [`fields`] | fetch + check against staggering/grid + decode + hash one input (shared) |
+//! | [`metadata`] | variable planning, time axis, global and provenance attributes (shared) |
+//! | [`encoding`] | fill value, NaN/mask handling and valid range, netCDF-C default chunks (shared) |
+//! | [`nc`] | NetCDF attribute and variable helpers (shared) |
+//! | [`atomic`] | temporary file + sync + rename: never a partial granule (shared) |
+//! | `native` | the native writer (`ecco-format.md` 9.3, 12) |
+//! | [`local`] | input discovery in a local MDS tree (for `edp granule`) |
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use edp_conventions::{Frequency, ProductType};
+//! use edp_granule::{GranuleRequest, LocalFiles, ResourceCache, local, produce_granule};
+//!
+//! # fn main() -> Result<(), edp_granule::GranuleError> {
+//! let cache = ResourceCache::new();
+//! let resources = cache.resources(
+//!     Path::new("grid/llc90"), Path::new("metadata/V4r4"), None)?;
+//! let dataset = resources.catalog.dataset(ProductType::Native, 0)?;
+//! let found = local::find_inputs(Path::new("ecco_results/V4r4"), &dataset,
+//!     Frequency::AvgMon, 732, resources.config.snap_instants);
+//! let request = GranuleRequest::new(&resources.catalog, &resources.config,
+//!     ProductType::Native, 0, Frequency::AvgMon, 732, found.variables)?;
+//! let out = request.edp_path("out")?;
+//! let report = produce_granule(&request, &resources, &LocalFiles::new(), Path::new(&out))?;
+//! println!("{} bytes, SSH valid range {:?}..{:?}", report.bytes,
+//!          report.variables[0].valid_min, report.variables[0].valid_max);
+//! # Ok(()) }
+//! ```
+
+pub mod atomic;
+pub mod encoding;
+mod error;
+pub mod fields;
+pub mod input;
+pub mod local;
+pub mod metadata;
+mod native;
+pub mod nc;
+pub mod produce;
+mod report;
+pub mod request;
+pub mod resources;
+
+pub use encoding::FILL_F32;
+pub use error::{ErrorClass, GranuleError, Result};
+pub use fields::InputDigest;
+pub use input::{InputError, InputSource, LocalFiles, MemoryInputs};
+pub use produce::{produce_granule, produce_task};
+pub use report::{GranuleReport, Timings, VariableReport};
+pub use request::{GranuleRequest, InputRef, RequestVariable};
+pub use resources::{ResourceCache, Resources};

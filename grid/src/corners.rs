@@ -16,7 +16,8 @@
 //! corner shared by tiles 2, 6, 10; `G(3, 0, N)`; the `ig = N` columns of tiles 9 and 12)
 //! are taken from the facet's `.mitgrid` file when present; points still unknown after that
 //! are extrapolated linearly on the unit sphere from the two previous columns (or rows) and
-//! flagged [`CornerSource::Extrapolated`] (not bit-identical to the released grid file).
+//! flagged [`CornerSource::Extrapolated`] (not bit-identical to the released grid file; for
+//! tile 12's last column of LLC90 the extrapolation misses `tile005.mitgrid` by about 0.5 km).
 
 use crate::connectivity::{Edge, Link, neighbour};
 use crate::geometry::extrapolate;
@@ -96,7 +97,9 @@ impl Corners {
                 for i in 0..n {
                     let src = (t * n + j) * n + i;
                     let k = c.index(t, j, i);
-                    known[k] = Some((xg[src], yg[src]));
+                    // Short input arrays give NaN corners rather than a panic.
+                    let at = |v: &[f64]| v.get(src).copied().unwrap_or(f64::NAN);
+                    known[k] = Some((at(xg), at(yg)));
                     c.source[k] = CornerSource::Interior;
                 }
             }
@@ -207,8 +210,9 @@ impl Corners {
                         (true, false) => (n - 1, ig, 3),
                     };
                     let k = c.index(t, jg, ig);
-                    c.lon[k] = xc_bnds[b(t, j, i, nb)];
-                    c.lat[k] = yc_bnds[b(t, j, i, nb)];
+                    let at = |v: &[f64]| v.get(b(t, j, i, nb)).copied().unwrap_or(f64::NAN);
+                    c.lon[k] = at(xc_bnds);
+                    c.lat[k] = at(yc_bnds);
                 }
             }
         }

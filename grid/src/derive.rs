@@ -19,7 +19,8 @@ pub fn hfac_c_from_depth(depth: &[f64], rf: &[f64], drf: &[f64]) -> Vec<f64> {
     out.par_chunks_mut(cells.max(1))
         .enumerate()
         .for_each(|(k, level)| {
-            let (top, thick) = (rf[k], drf[k]);
+            let top = rf.get(k).copied().unwrap_or(f64::NAN);
+            let thick = drf[k];
             for (h, d) in level.iter_mut().zip(depth) {
                 *h = ((d + top) / thick).clamp(0.0, 1.0);
             }
@@ -94,8 +95,8 @@ pub fn depth_after_partial_cells(
         .par_iter()
         .map(|b| {
             let mut depth = 0.0;
-            for (k, thick) in drf.iter().enumerate() {
-                let h = ((rf[k] + b) / thick).clamp(0.0, 1.0);
+            for (thick, top) in drf.iter().zip(rf) {
+                let h = ((top + b) / thick).clamp(0.0, 1.0);
                 let min_size = hfac_min.max((hfac_min_dr / thick).min(1.0));
                 let h = if h < 0.5 * min_size {
                     0.0

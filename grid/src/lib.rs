@@ -204,6 +204,63 @@ impl Grid {
         self.mask_s = derive::mask_from_hfac(&self.hfac_s);
     }
 
+    /// Checks that every array has the length `n` and `nz` imply (writers call this first,
+    /// so a hand-built inconsistent grid is an error, not a panic).
+    pub fn check_consistent(&self) -> Result<()> {
+        let (cells, nz) = (self.cells(), self.nz);
+        let two_d = [
+            ("xc", self.xc.len()),
+            ("yc", self.yc.len()),
+            ("xg", self.xg.len()),
+            ("yg", self.yg.len()),
+            ("cs", self.cs.len()),
+            ("sn", self.sn.len()),
+            ("dxg", self.dxg.len()),
+            ("dyg", self.dyg.len()),
+            ("dxc", self.dxc.len()),
+            ("dyc", self.dyc.len()),
+            ("rac", self.rac.len()),
+            ("raw", self.raw.len()),
+            ("ras", self.ras.len()),
+            ("raz", self.raz.len()),
+            ("depth", self.depth.len()),
+        ];
+        let three_d = [
+            ("hfac_c", self.hfac_c.len()),
+            ("hfac_w", self.hfac_w.len()),
+            ("hfac_s", self.hfac_s.len()),
+            ("mask_c", self.mask_c.len()),
+            ("mask_w", self.mask_w.len()),
+            ("mask_s", self.mask_s.len()),
+        ];
+        let vertical = [
+            ("rc", self.rc.len(), nz),
+            ("rf", self.rf.len(), nz + 1),
+            ("drf", self.drf.len(), nz),
+            ("drc", self.drc.len(), nz),
+        ];
+        let corners = 13 * (self.n + 1) * (self.n + 1);
+        let checks = two_d
+            .iter()
+            .map(|(name, len)| (*name, *len, cells))
+            .chain(three_d.iter().map(|(name, len)| (*name, *len, nz * cells)))
+            .chain(vertical)
+            .chain([
+                ("corners.lon", self.corners.lon.len(), corners),
+                ("corners.lat", self.corners.lat.len(), corners),
+            ]);
+        for (name, len, expected) in checks {
+            if len != expected {
+                return Err(GridError::Invalid {
+                    what: format!("grid array {name} of LLC({}) with {nz} levels", self.n),
+                    expected: format!("{expected} values"),
+                    found: format!("{len} values"),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Minimum and maximum of a slice (NaN ignored); `None` when empty.
     pub fn range(values: &[f64]) -> Option<(f64, f64)> {
         values

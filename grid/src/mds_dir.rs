@@ -214,6 +214,7 @@ impl Grid {
     /// [`Grid::from_mds_dir`] reads back identically.
     pub fn write_mds_dir(&self, dir: impl AsRef<Path>, options: &MdsDirOptions) -> Result<()> {
         let dir = dir.as_ref();
+        self.check_consistent()?;
         std::fs::create_dir_all(dir).map_err(|source| GridError::Io {
             action: "create directory",
             path: dir.to_path_buf(),

@@ -148,6 +148,7 @@ impl Grid {
     /// `dtype = "bool"` (what xarray writes for bool). No other attributes.
     pub fn write_netcdf(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
+        self.check_consistent()?;
         let nc_err = |what: String| {
             move |source| GridError::NetCdf {
                 path: path.to_path_buf(),

@@ -341,3 +341,21 @@ fn broken_grid_directories_give_typed_errors() {
     let err = Grid::from_netcdf(dir.path().join("nowhere.nc")).unwrap_err();
     assert!(err.to_string().contains("nowhere.nc"), "{err}");
 }
+
+#[test]
+fn writers_refuse_an_inconsistent_grid() {
+    let mut g = synthetic(3, 2, SyntheticLand::AllOcean);
+    g.check_consistent().unwrap();
+    g.rf.pop();
+    let dir = tempfile::tempdir().unwrap();
+    let err = g.write_netcdf(dir.path().join("g.nc")).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("grid array rf of LLC(3) with 2 levels: expected 3 values, found 2 values"),
+        "{err}"
+    );
+    assert!(
+        g.write_mds_dir(dir.path(), &MdsDirOptions::default())
+            .is_err()
+    );
+}

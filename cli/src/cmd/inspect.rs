@@ -61,7 +61,10 @@ impl From<ByteOrderArg> for ByteOrder {
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let report = if args.path.is_dir() || is_netcdf(&args.path) {
         if args.grid.is_some() {
-            bail!("--grid applies to MDS fields, but {} is a grid", args.path.display());
+            bail!(
+                "--grid applies to MDS fields, but {} is a grid",
+                args.path.display()
+            );
         }
         Report::Grid(grid_summary(&args.path, &load_grid(&args.path)?))
     } else {
@@ -79,11 +82,16 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn is_netcdf(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("nc"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("nc"))
 }
 
 fn load_grid(path: &Path) -> anyhow::Result<Grid> {
-    let grid = if is_netcdf(path) { Grid::from_netcdf(path) } else { Grid::from_mds_dir(path) };
+    let grid = if is_netcdf(path) {
+        Grid::from_netcdf(path)
+    } else {
+        Grid::from_mds_dir(path)
+    };
     grid.with_context(|| format!("cannot load grid {}", path.display()))
 }
 
@@ -214,10 +222,18 @@ struct FieldSummary {
 
 /// Field name from a file name: `SSH_mon_mean.0000000732` -> `SSH_mon_mean`.
 fn name_from_file(path: &Path) -> String {
-    let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-    let stem = file.strip_suffix(".meta").or_else(|| file.strip_suffix(".data")).unwrap_or(&file);
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = file
+        .strip_suffix(".meta")
+        .or_else(|| file.strip_suffix(".data"))
+        .unwrap_or(&file);
     match stem.rsplit_once('.') {
-        Some((name, ts)) if ts.len() == 10 && ts.bytes().all(|b| b.is_ascii_digit()) => name.to_owned(),
+        Some((name, ts)) if ts.len() == 10 && ts.bytes().all(|b| b.is_ascii_digit()) => {
+            name.to_owned()
+        }
         _ => stem.to_owned(),
     }
 }
@@ -225,7 +241,10 @@ fn name_from_file(path: &Path) -> String {
 /// Time step from the file name's `.NNNNNNNNNN` part, when the `.meta` has none.
 fn step_from_file(path: &Path) -> Option<u64> {
     let file = path.file_name()?.to_string_lossy().into_owned();
-    let stem = file.strip_suffix(".meta").or_else(|| file.strip_suffix(".data")).unwrap_or(&file);
+    let stem = file
+        .strip_suffix(".meta")
+        .or_else(|| file.strip_suffix(".data"))
+        .unwrap_or(&file);
     let (_, ts) = stem.rsplit_once('.')?;
     (ts.len() == 10).then(|| ts.parse().ok()).flatten()
 }
@@ -237,11 +256,17 @@ fn field_summary(args: &InspectArgs, grid_path: Option<&Path>) -> anyhow::Result
     let time_step = meta.time_step.or_else(|| step_from_file(&file.meta_path));
     let date = match time_step {
         Some(ts) => Some(format_time(
-            ModelClock::v4r4().step_to_datetime(ts).with_context(|| format!("time step {ts}"))?,
+            ModelClock::v4r4()
+                .step_to_datetime(ts)
+                .with_context(|| format!("time step {ts}"))?,
         )),
         None => None,
     };
-    let names = if meta.fields.is_empty() { vec![name_from_file(&file.meta_path)] } else { meta.fields.clone() };
+    let names = if meta.fields.is_empty() {
+        vec![name_from_file(&file.meta_path)]
+    } else {
+        meta.fields.clone()
+    };
 
     let grid = match grid_path {
         Some(p) => Some(load_grid(p)?),
@@ -254,7 +279,9 @@ fn field_summary(args: &InspectArgs, grid_path: Option<&Path>) -> anyhow::Result
             bail!(
                 "{} is not on the grid {}: expected an LLC{} compact field (dimList {} x {}), found dimList {:?}",
                 file.data_path.display(),
-                grid_path.map(|p| p.display().to_string()).unwrap_or_default(),
+                grid_path
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
                 g.n,
                 g.n,
                 13 * g.n,
@@ -288,7 +315,11 @@ fn field_summary(args: &InspectArgs, grid_path: Option<&Path>) -> anyhow::Result
                 match &grid {
                     Some(g) => {
                         let mask = &g.mask_c[k * level_len..(k + 1) * level_len];
-                        level.iter().zip(mask).filter(|(_, m)| **m).for_each(|(v, _)| acc.add(*v));
+                        level
+                            .iter()
+                            .zip(mask)
+                            .filter(|(_, m)| **m)
+                            .for_each(|(v, _)| acc.add(*v));
                     }
                     None => level.iter().for_each(|v| acc.add(*v)),
                 }
@@ -330,7 +361,13 @@ fn fmt_opt(v: Option<f64>) -> String {
 }
 
 fn fmt_stats(s: &Stats) -> String {
-    format!("min {}  max {}  mean {}  ({} points)", fmt_opt(s.min), fmt_opt(s.max), fmt_opt(s.mean), s.count)
+    format!(
+        "min {}  max {}  mean {}  ({} points)",
+        fmt_opt(s.min),
+        fmt_opt(s.max),
+        fmt_opt(s.mean),
+        s.count
+    )
 }
 
 fn print_field(f: &FieldSummary) {
@@ -338,7 +375,10 @@ fn print_field(f: &FieldSummary) {
     println!("field       {}", f.names.join(", "));
     println!("files       {} / {}", f.meta, f.data);
     let layout = match f.llc_n {
-        Some(n) => format!(" (LLC{n} compact: 13 tiles of {n} x {n}, {} level(s))", f.levels),
+        Some(n) => format!(
+            " (LLC{n} compact: 13 tiles of {n} x {n}, {} level(s))",
+            f.levels
+        ),
         None => String::new(),
     };
     println!("dims        {} (x first){layout}", dims.join(" x "));
@@ -353,7 +393,11 @@ fn print_field(f: &FieldSummary) {
     }
     println!("statistics  over {}", f.stats_over);
     for r in &f.stats {
-        let name = r.name.as_deref().map(|n| format!(" {n}")).unwrap_or_default();
+        let name = r
+            .name
+            .as_deref()
+            .map(|n| format!(" {n}"))
+            .unwrap_or_default();
         println!("  record {}{name}: {}", r.record, fmt_stats(&r.all_levels));
         for (k, s) in r.levels.iter().flatten().enumerate() {
             println!("    level {k:>3}: {}", fmt_stats(s));
@@ -362,18 +406,31 @@ fn print_field(f: &FieldSummary) {
 }
 
 fn print_grid(g: &GridSummary) {
-    let range = |r: Option<[f64; 2]>| r.map_or_else(|| "-".to_owned(), |[lo, hi]| format!("{lo:.3} .. {hi:.3}"));
+    let range = |r: Option<[f64; 2]>| {
+        r.map_or_else(|| "-".to_owned(), |[lo, hi]| format!("{lo:.3} .. {hi:.3}"))
+    };
     println!("grid         {}", g.path);
     println!("N            {}", g.n);
     println!("tiles        {}", g.tiles);
     println!("levels       {}", g.levels);
     println!("wet columns  {}", g.wet_columns);
     println!("wet cells    {}", g.wet_cells);
-    let per_level: Vec<String> = g.wet_cells_per_level.iter().map(|c| c.to_string()).collect();
+    let per_level: Vec<String> = g
+        .wet_cells_per_level
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
     println!("per level    {}", per_level.join(" "));
     println!("longitude    {}", range(g.lon_range));
     println!("latitude     {}", range(g.lat_range));
-    println!("corners      {}", if g.corners_exact { "exact" } else { "partly extrapolated" });
+    println!(
+        "corners      {}",
+        if g.corners_exact {
+            "exact"
+        } else {
+            "partly extrapolated"
+        }
+    );
 }
 
 #[cfg(test)]
@@ -396,7 +453,10 @@ mod tests {
             a.add(v);
         }
         let s = a.stats();
-        assert_eq!((s.count, s.min, s.max, s.mean), (3, Some(-1.0), Some(5.0), Some(2.0)));
+        assert_eq!(
+            (s.count, s.min, s.max, s.mean),
+            (3, Some(-1.0), Some(5.0), Some(2.0))
+        );
         assert_eq!(Accumulator::default().stats().min, None);
     }
 }

@@ -1,3 +1,4 @@
 //! One module per subcommand: its arguments (documented where defined) and its `run`.
 
+pub mod factors;
 pub mod inspect;

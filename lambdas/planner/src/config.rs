@@ -1,85 +1,16 @@
 //! [`PlannerConfig`]: the planner's deployment settings, read once from the environment
-//! variables of the deployment contract (`docs/architecture.md`, names in
+//! variables of the deployment contract (`docs/architecture.md`; names in
 //! [`edp_task_schemas::deploy`]).
 
-use std::fmt;
-use std::str::FromStr;
-
+use edp_deploy::env::{self, ConfigError, LogFormat};
 use edp_store::Location;
 use edp_task_schemas::deploy::{
-    ENV_CLAIM_TTL_SECONDS, ENV_DEST_ROOT, ENV_JOB_DEFINITION, ENV_JOB_QUEUE, ENV_LOG_FORMAT,
-    ENV_MAX_SHARDS, ENV_SHARD_TARGET_SECONDS, ENV_SOURCE_ROOT, ENV_SSM_PREFIX, MAX_ARRAY_SIZE,
+    ENV_CLAIM_TTL_SECONDS, ENV_DEST_ROOT, ENV_JOB_DEFINITION, ENV_JOB_QUEUE, ENV_MAX_SHARDS,
+    ENV_SHARD_TARGET_SECONDS, ENV_SOURCE_ROOT, MAX_ARRAY_SIZE,
 };
 
-/// A deployment variable that is missing or holds a value the program cannot use.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    /// The variable is not set (or blank).
-    #[error("environment variable {variable} is not set: expected {expected}")]
-    Missing {
-        /// The variable.
-        variable: &'static str,
-        /// What it should hold.
-        expected: &'static str,
-    },
-    /// The variable is set to something unusable.
-    #[error("environment variable {variable}={found:?}: expected {expected}")]
-    Invalid {
-        /// The variable.
-        variable: &'static str,
-        /// What it should hold.
-        expected: &'static str,
-        /// Its value.
-        found: String,
-    },
-}
-
-/// How log lines are written (`EDP_LOG_FORMAT`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LogFormat {
-    /// One JSON object per line (CloudWatch Logs Insights can query the fields).
-    #[default]
-    Json,
-    /// Human-readable lines for a terminal.
-    Text,
-}
-
-impl FromStr for LogFormat {
-    type Err = ();
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "json" => Ok(LogFormat::Json),
-            "text" => Ok(LogFormat::Text),
-            _ => Err(()),
-        }
-    }
-}
-
-impl fmt::Display for LogFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            LogFormat::Json => "json",
-            LogFormat::Text => "text",
-        })
-    }
-}
-
-impl LogFormat {
-    /// `EDP_LOG_FORMAT` from `lookup`; JSON when unset (the cloud default).
-    pub fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<LogFormat, ConfigError> {
-        match non_blank(lookup, ENV_LOG_FORMAT) {
-            None => Ok(LogFormat::Json),
-            Some(value) => value.parse().map_err(|()| ConfigError::Invalid {
-                variable: ENV_LOG_FORMAT,
-                expected: "json or text",
-                found: value,
-            }),
-        }
-    }
-}
-
-/// Everything the planner reads from its environment.
+/// Everything the planner reads from its environment. `edp submit` builds one from its
+/// command line instead.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlannerConfig {
     /// `EDP_SOURCE_ROOT`: root of the model output (new objects below it trigger plans).
@@ -105,7 +36,7 @@ pub struct PlannerConfig {
 impl PlannerConfig {
     /// Reads the planner's variables from the process environment.
     pub fn from_env() -> Result<PlannerConfig, ConfigError> {
-        PlannerConfig::from_lookup(|name| std::env::var(name).ok())
+        PlannerConfig::from_lookup(env::process_env)
     }
 
     /// Like [`PlannerConfig::from_env`] with an explicit lookup (tests, or a settings map).
@@ -113,116 +44,42 @@ impl PlannerConfig {
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<PlannerConfig, ConfigError> {
         Ok(PlannerConfig {
-            source_root: s3_root(&lookup, ENV_SOURCE_ROOT)?,
-            dest_root: s3_root(&lookup, ENV_DEST_ROOT)?,
-            ssm_prefix: ssm_prefix(&lookup)?,
-            job_queue: required(&lookup, ENV_JOB_QUEUE, "a Batch job queue name or ARN")?,
-            job_definition: required(
+            source_root: env::location(&lookup, ENV_SOURCE_ROOT)?,
+            dest_root: env::location(&lookup, ENV_DEST_ROOT)?,
+            ssm_prefix: env::ssm_prefix(&lookup)?,
+            job_queue: env::required(&lookup, ENV_JOB_QUEUE, "a Batch job queue name or ARN")?,
+            job_definition: env::required(
                 &lookup,
                 ENV_JOB_DEFINITION,
                 "a Batch job definition name or ARN",
             )?,
-            shard_target_seconds: positive_seconds(&lookup, ENV_SHARD_TARGET_SECONDS)?,
-            max_shards: max_shards(&lookup)?,
-            claim_ttl_seconds: claim_ttl(&lookup)?,
+            shard_target_seconds: env::parsed(
+                &lookup,
+                ENV_SHARD_TARGET_SECONDS,
+                "a positive number of seconds",
+                |s: &f64| s.is_finite() && *s > 0.0,
+            )?,
+            max_shards: env::parsed(
+                &lookup,
+                ENV_MAX_SHARDS,
+                "an integer in 1..=10000 (the AWS Batch array size limit)",
+                |n: &u32| (1..=MAX_ARRAY_SIZE).contains(n),
+            )?,
+            claim_ttl_seconds: env::parsed(
+                &lookup,
+                ENV_CLAIM_TTL_SECONDS,
+                "a positive integer number of seconds",
+                |n: &u64| *n > 0,
+            )?,
             log_format: LogFormat::from_lookup(&lookup)?,
         })
-    }
-}
-
-/// The value of `variable`, `None` when unset or blank.
-pub(crate) fn non_blank(
-    lookup: &impl Fn(&str) -> Option<String>,
-    variable: &str,
-) -> Option<String> {
-    lookup(variable).filter(|v| !v.trim().is_empty())
-}
-
-/// A variable that must be set.
-pub(crate) fn required(
-    lookup: &impl Fn(&str) -> Option<String>,
-    variable: &'static str,
-    expected: &'static str,
-) -> Result<String, ConfigError> {
-    non_blank(lookup, variable)
-        .map(|v| v.trim().to_string())
-        .ok_or(ConfigError::Missing { variable, expected })
-}
-
-/// A storage root: `s3://bucket[/prefix]` in the cloud; local paths are accepted too so that
-/// the same handler runs against a folder in tests and on a laptop.
-pub(crate) fn s3_root(
-    lookup: &impl Fn(&str) -> Option<String>,
-    variable: &'static str,
-) -> Result<Location, ConfigError> {
-    const EXPECTED: &str = "a storage root such as s3://bucket/prefix";
-    let value = required(lookup, variable, EXPECTED)?;
-    Location::parse(&value).map_err(|_| ConfigError::Invalid {
-        variable,
-        expected: EXPECTED,
-        found: value,
-    })
-}
-
-/// `EDP_SSM_PREFIX`: an absolute parameter path such as `/edp/prod/`.
-pub(crate) fn ssm_prefix(lookup: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
-    const EXPECTED: &str = "an SSM parameter path starting with '/', such as /edp/prod/";
-    let value = required(lookup, ENV_SSM_PREFIX, EXPECTED)?;
-    if !value.starts_with('/') {
-        return Err(ConfigError::Invalid {
-            variable: ENV_SSM_PREFIX,
-            expected: EXPECTED,
-            found: value,
-        });
-    }
-    Ok(value)
-}
-
-fn positive_seconds(
-    lookup: &impl Fn(&str) -> Option<String>,
-    variable: &'static str,
-) -> Result<f64, ConfigError> {
-    const EXPECTED: &str = "a positive number of seconds";
-    let value = required(lookup, variable, EXPECTED)?;
-    match value.parse::<f64>() {
-        Ok(s) if s.is_finite() && s > 0.0 => Ok(s),
-        _ => Err(ConfigError::Invalid {
-            variable,
-            expected: EXPECTED,
-            found: value,
-        }),
-    }
-}
-
-fn max_shards(lookup: &impl Fn(&str) -> Option<String>) -> Result<u32, ConfigError> {
-    const EXPECTED: &str = "an integer in 1..=10000 (the AWS Batch array size limit)";
-    let value = required(lookup, ENV_MAX_SHARDS, EXPECTED)?;
-    match value.parse::<u32>() {
-        Ok(n) if (1..=MAX_ARRAY_SIZE).contains(&n) => Ok(n),
-        _ => Err(ConfigError::Invalid {
-            variable: ENV_MAX_SHARDS,
-            expected: EXPECTED,
-            found: value,
-        }),
-    }
-}
-
-fn claim_ttl(lookup: &impl Fn(&str) -> Option<String>) -> Result<u64, ConfigError> {
-    const EXPECTED: &str = "a positive integer number of seconds";
-    let value = required(lookup, ENV_CLAIM_TTL_SECONDS, EXPECTED)?;
-    match value.parse::<u64>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(ConfigError::Invalid {
-            variable: ENV_CLAIM_TTL_SECONDS,
-            expected: EXPECTED,
-            found: value,
-        }),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use edp_task_schemas::deploy::{ENV_LOG_FORMAT, ENV_SSM_PREFIX, PLANNER_ENV};
     use std::collections::HashMap;
 
     fn complete() -> HashMap<&'static str, &'static str> {
@@ -230,7 +87,10 @@ mod tests {
             (ENV_SOURCE_ROOT, "s3://model-output/v4r4"),
             (ENV_DEST_ROOT, "s3://products"),
             (ENV_SSM_PREFIX, "/edp/prod/"),
-            (ENV_JOB_QUEUE, "arn:aws:batch:us-east-1:123456789012:job-queue/edp"),
+            (
+                ENV_JOB_QUEUE,
+                "arn:aws:batch:us-east-1:123456789012:job-queue/edp",
+            ),
             (ENV_JOB_DEFINITION, "edp-worker:3"),
             (ENV_SHARD_TARGET_SECONDS, "3600"),
             (ENV_MAX_SHARDS, "500"),
@@ -244,10 +104,20 @@ mod tests {
     }
 
     #[test]
+    fn the_fixture_sets_exactly_the_planner_variables_of_the_contract() {
+        let mut names: Vec<&str> = complete().into_keys().collect();
+        names.sort_unstable();
+        let mut contract = PLANNER_ENV.to_vec();
+        contract.sort_unstable();
+        assert_eq!(names, contract);
+    }
+
+    #[test]
     fn a_complete_environment_parses_into_typed_fields() {
         let config = read(&complete()).unwrap();
         assert_eq!(config.source_root.as_s3(), Some(("model-output", "v4r4")));
         assert_eq!(config.dest_root.as_s3(), Some(("products", "")));
+        assert_eq!(config.ssm_prefix, "/edp/prod/");
         assert_eq!(config.job_definition, "edp-worker:3");
         assert_eq!(config.shard_target_seconds, 3600.0);
         assert_eq!(config.max_shards, 500);
@@ -257,21 +127,12 @@ mod tests {
 
     #[test]
     fn every_required_variable_is_named_when_missing() {
-        for variable in [
-            ENV_SOURCE_ROOT,
-            ENV_DEST_ROOT,
-            ENV_SSM_PREFIX,
-            ENV_JOB_QUEUE,
-            ENV_JOB_DEFINITION,
-            ENV_SHARD_TARGET_SECONDS,
-            ENV_MAX_SHARDS,
-            ENV_CLAIM_TTL_SECONDS,
-        ] {
+        for variable in PLANNER_ENV.iter().filter(|v| **v != ENV_LOG_FORMAT) {
             let mut env = complete();
             env.remove(variable);
             let err = read(&env).unwrap_err();
             assert!(
-                matches!(err, ConfigError::Missing { variable: v, .. } if v == variable),
+                matches!(err, ConfigError::Missing { variable: v, .. } if v == *variable),
                 "{variable}: {err}"
             );
             assert!(err.to_string().contains(variable), "{err}");
@@ -298,14 +159,5 @@ mod tests {
             assert!(message.contains(value), "{message}");
             assert!(message.contains(expected), "{message}");
         }
-    }
-
-    #[test]
-    fn log_format_defaults_to_json_and_accepts_text() {
-        let mut env = complete();
-        env.remove(ENV_LOG_FORMAT);
-        assert_eq!(read(&env).unwrap().log_format, LogFormat::Json);
-        env.insert(ENV_LOG_FORMAT, "TEXT");
-        assert_eq!(read(&env).unwrap().log_format, LogFormat::Text);
     }
 }

@@ -1,3 +1,39 @@
-//! Planner Lambda entrypoint.
+//! Planner Lambda entrypoint: reads the configuration, builds the clients once per
+//! container, and serves invocations with [`edp_planner_lambda::handle`].
 
-fn main() {}
+use edp_deploy::{SsmSettings, logging};
+use edp_planner_lambda::{BatchSubmitter, Deps, PlannerConfig, handle};
+use edp_store::Store;
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use serde_json::Value;
+use tracing::Instrument;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let config = PlannerConfig::from_env()?;
+    logging::init(config.log_format)?;
+    let aws = aws_config::load_from_env().await;
+    let deps = Deps {
+        store: Store::from_env().await?,
+        submitter: BatchSubmitter::new(aws_sdk_batch::Client::new(&aws)),
+        settings: SsmSettings::new(aws_sdk_ssm::Client::new(&aws)),
+        config,
+    };
+    let deps = &deps;
+    run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let request_id = event.context.request_id.clone();
+        let span = tracing::info_span!("invocation", request_id = %request_id);
+        async {
+            // Boxed: the planning future is deep enough to exceed the compiler's default
+            // query depth when inlined into the runtime's future.
+            let response = Box::pin(handle(event.payload, Some(&request_id), deps)).await;
+            if let Err(err) = &response {
+                tracing::error!(error = %err, "planner failed");
+            }
+            response
+        }
+        .instrument(span)
+        .await
+    }))
+    .await
+}

@@ -1,3 +1,36 @@
-//! Reporter Lambda entrypoint.
+//! Reporter Lambda entrypoint: reads the configuration, builds the clients once per
+//! container, and serves invocations with [`edp_reporter_lambda::handle`].
 
-fn main() {}
+use edp_deploy::{SsmSettings, logging};
+use edp_reporter_lambda::{BatchDescriber, Deps, ReporterConfig, handle};
+use edp_store::Store;
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use serde_json::Value;
+use tracing::Instrument;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let config = ReporterConfig::from_env()?;
+    logging::init(config.log_format)?;
+    let aws = aws_config::load_from_env().await;
+    let deps = Deps {
+        store: Store::from_env().await?,
+        describer: BatchDescriber::new(aws_sdk_batch::Client::new(&aws)),
+        settings: SsmSettings::new(aws_sdk_ssm::Client::new(&aws)),
+        config,
+    };
+    let deps = &deps;
+    run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
+        async {
+            let response = handle(event.payload, deps).await;
+            if let Err(err) = &response {
+                tracing::error!(error = %err, "reporter failed");
+            }
+            response
+        }
+        .instrument(span)
+        .await
+    }))
+    .await
+}

@@ -1,0 +1,467 @@
+//! The shard executor: every task of a shard (or of several shards, or of a task list) on all
+//! cores, each one:
+//!
+//! 1. skipped when done (done marker + granule with the recorded size), unless `force`;
+//! 2. recorded as `running` in the run's ledger (attempts = previous attempts + 1);
+//! 3. its resources (grid, catalog, configuration) taken from the per-location cache;
+//! 4. its inputs fetched through the [`Store`] (HEAD for the ETag, then GET) into memory;
+//! 5. produced by `edp-granule` on a blocking thread into a local file (for a local
+//!    destination the final path, written under a temporary name and renamed; for `s3://` a
+//!    file in the cache folder), then hashed (SHA-256) and, for `s3://`, uploaded;
+//! 6. recorded: `done` ledger record then done marker, or `failed` with the classified error.
+//!
+//! Every finished granule is logged with `run_id`, `task_id`, `granule`, `seconds` and
+//! `bytes`, and with [`MetricsOutput::Stdout`] also written as a CloudWatch EMF line.
+//!
+//! Parallelism: up to [`WorkerOptions::effective_concurrency`] tasks are in flight; their
+//! fetches are asynchronous, their conversions run on tokio's blocking pool and use rayon's
+//! global pool (one thread per core) inside, so the total number of busy threads stays near
+//! the core count while one granule's NetCDF write (a global lock) overlaps another's decode.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Instant;
+
+use chrono::{SecondsFormat, Utc};
+use edp_granule::{MemoryInputs, produce_task};
+use edp_plan::cost::task_kind;
+use edp_plan::state::{Layout, StateError, is_done, read_done_marker, record_success, task_key, write_ledger};
+use edp_plan::tasklist::unsupported_reason;
+use edp_store::{Location, Store};
+use edp_task_schemas::{LedgerRecord, ProductKind, Shard, Task, TaskStatus};
+use futures::stream::{self, StreamExt};
+use indexmap::IndexMap;
+
+use crate::digest::sha256_file;
+use crate::emf::GranuleMetric;
+use crate::failure::Failure;
+use crate::options::{MetricsOutput, WorkerOptions};
+use crate::outcome::{ShardOutcome, TaskOutcome};
+use crate::process::peak_memory_bytes;
+use crate::resources::WorkerResources;
+
+/// Version of the worker written into ledger records.
+pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Inputs of one task fetched concurrently.
+const FETCH_CONCURRENCY: usize = 8;
+
+/// Told about every task as it starts and finishes (progress bars, tests).
+pub trait TaskObserver: Send + Sync {
+    /// A task is about to be processed.
+    fn started(&self, _task: &Task) {}
+    /// A task finished (done, failed or skipped).
+    fn finished(&self, _outcome: &TaskOutcome) {}
+}
+
+/// An observer that does nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoObserver;
+
+impl TaskObserver for NoObserver {}
+
+/// Runs every task of `shard` (see the module documentation).
+pub async fn run_shard(store: &Store, shard: &Shard, options: &WorkerOptions) -> ShardOutcome {
+    run_shards(store, std::slice::from_ref(shard), options, &NoObserver).await
+}
+
+/// Runs the tasks of several shards in one pool (ledger records keep each task's shard).
+pub async fn run_shards(
+    store: &Store,
+    shards: &[Shard],
+    options: &WorkerOptions,
+    observer: &dyn TaskObserver,
+) -> ShardOutcome {
+    let tasks = shards
+        .iter()
+        .flat_map(|s| s.tasks.iter().map(move |t| (t.clone(), Some(s.index))))
+        .collect();
+    run_tasks(store, tasks, options, observer).await
+}
+
+/// Runs `tasks` (each with the shard it came from, if any). Tasks writing a granule already
+/// written by an earlier task of the list are left out with a warning (EDP task lists can
+/// repeat a granule; producing it twice at once would race).
+pub async fn run_tasks(
+    store: &Store,
+    tasks: Vec<(Task, Option<u32>)>,
+    options: &WorkerOptions,
+    observer: &dyn TaskObserver,
+) -> ShardOutcome {
+    let started = Instant::now();
+    let mut seen = HashSet::new();
+    let tasks: Vec<(Task, Option<u32>)> = tasks
+        .into_iter()
+        .filter(|(task, _)| {
+            let first = seen.insert(task.granule.clone());
+            if !first {
+                tracing::warn!(granule = %task.granule, "duplicate task for this granule ignored");
+            }
+            first
+        })
+        .collect();
+    let context = Context {
+        store,
+        options,
+        layout: Layout::new(options.dest_root.location()),
+        resources: WorkerResources::new(
+            store.clone(),
+            options.cache_dir.clone(),
+            options.defaults.clone(),
+        ),
+        observer,
+    };
+    tracing::info!(
+        run_id = %options.run_id,
+        tasks = tasks.len(),
+        concurrency = options.effective_concurrency(),
+        "starting"
+    );
+    let outcomes: Vec<TaskOutcome> = stream::iter(tasks)
+        .map(|(task, shard)| context.process(task, shard))
+        .buffer_unordered(options.effective_concurrency().max(1))
+        .collect()
+        .await;
+    ShardOutcome::new(
+        options.run_id.clone(),
+        outcomes,
+        started.elapsed().as_secs_f64(),
+    )
+}
+
+/// What every task of one execution shares.
+struct Context<'a> {
+    store: &'a Store,
+    options: &'a WorkerOptions,
+    layout: Layout,
+    resources: WorkerResources,
+    observer: &'a dyn TaskObserver,
+}
+
+/// What a successful production leaves behind.
+struct Produced {
+    bytes: u64,
+    sha256: String,
+    input_etags: IndexMap<String, String>,
+    config_hash: String,
+    warnings: Vec<String>,
+}
+
+fn now_rfc3339() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl Context<'_> {
+    /// Processes one task and reports its outcome (never fails: failures are outcomes).
+    async fn process(&self, task: Task, shard_index: Option<u32>) -> TaskOutcome {
+        self.observer.started(&task);
+        let started = Instant::now();
+        let started_at = now_rfc3339();
+        let task_id = task_key(&task);
+        let kind = task_kind(&task).ok();
+        let mut outcome = TaskOutcome {
+            task_id: task_id.clone(),
+            granule: task.granule.clone(),
+            product_kind: kind,
+            shard_index,
+            status: TaskStatus::Failed,
+            error: None,
+            attempts: 0,
+            seconds: 0.0,
+            output_bytes: None,
+            sha256: None,
+            warnings: Vec::new(),
+        };
+        let previous = self.previous_attempts(&task_id).await;
+        let mut record = LedgerRecord {
+            task_id: task_id.clone(),
+            granule: task.granule.clone(),
+            run_id: self.options.run_id.clone(),
+            status: TaskStatus::Running,
+            attempts: previous,
+            error: None,
+            shard_index,
+            seconds: None,
+            peak_memory_bytes: None,
+            output_bytes: None,
+            sha256: None,
+            input_etags: Default::default(),
+            software_version: SOFTWARE_VERSION.to_string(),
+            config_hash: task
+                .edp
+                .as_ref()
+                .map(|e| e.config_hash.clone())
+                .unwrap_or_default(),
+            started_at: Some(started_at),
+            finished_at: None,
+        };
+
+        match self.already_done(&task, &task_id).await {
+            Ok(Some(done)) => {
+                outcome.status = TaskStatus::Skipped;
+                outcome.attempts = previous;
+                outcome.output_bytes = done.output_bytes;
+                outcome.sha256 = done.sha256.clone();
+                record.status = TaskStatus::Skipped;
+                record.output_bytes = done.output_bytes;
+                record.sha256 = done.sha256;
+                record.finished_at = Some(now_rfc3339());
+                if let Err(err) = write_ledger(self.store, &self.layout, &record).await {
+                    // The granule is done; only this run's bookkeeping is incomplete.
+                    tracing::warn!(run_id = %record.run_id, task_id = %task_id, error = %err,
+                        "cannot record the skipped granule in the ledger");
+                }
+                outcome.seconds = started.elapsed().as_secs_f64();
+                tracing::info!(run_id = %record.run_id, task_id = %task_id,
+                    granule = %task.granule, "granule already done, skipped");
+                self.observer.finished(&outcome);
+                return outcome;
+            }
+            Ok(None) => {}
+            Err(failure) => {
+                outcome.attempts = previous;
+                return self.fail(outcome, record, failure, started).await;
+            }
+        }
+
+        record.attempts = previous + 1;
+        outcome.attempts = previous + 1;
+        if let Err(err) = write_ledger(self.store, &self.layout, &record).await {
+            let failure = Failure::from(err).context("recording the start in the ledger");
+            return self.fail(outcome, record, failure, started).await;
+        }
+        match self.produce(&task, &task_id).await {
+            Ok(produced) => {
+                record.status = TaskStatus::Done;
+                record.output_bytes = Some(produced.bytes);
+                record.sha256 = Some(produced.sha256.clone());
+                record.input_etags = produced.input_etags;
+                record.config_hash = produced.config_hash;
+                record.seconds = Some(started.elapsed().as_secs_f64());
+                record.peak_memory_bytes = peak_memory_bytes();
+                record.finished_at = Some(now_rfc3339());
+                if let Err(err) = record_success(self.store, &self.layout, &record).await {
+                    let failure = Failure::from(err).context(
+                        "the granule was written but recording it (ledger, done marker) failed",
+                    );
+                    return self.fail(outcome, record, failure, started).await;
+                }
+                outcome.status = TaskStatus::Done;
+                outcome.output_bytes = Some(produced.bytes);
+                outcome.sha256 = Some(produced.sha256);
+                outcome.warnings = produced.warnings;
+                outcome.seconds = started.elapsed().as_secs_f64();
+                for warning in &outcome.warnings {
+                    tracing::warn!(task_id = %task_id, granule = %task.granule, "{warning}");
+                }
+                tracing::info!(
+                    run_id = %self.options.run_id,
+                    task_id = %task_id,
+                    granule = %task.granule,
+                    seconds = outcome.seconds,
+                    bytes = produced.bytes,
+                    "granule done"
+                );
+                self.emit_metric(&outcome);
+                self.observer.finished(&outcome);
+                outcome
+            }
+            Err(failure) => self.fail(outcome, record, failure, started).await,
+        }
+    }
+
+    /// Records a failure in the ledger and the outcome.
+    async fn fail(
+        &self,
+        mut outcome: TaskOutcome,
+        mut record: LedgerRecord,
+        failure: Failure,
+        started: Instant,
+    ) -> TaskOutcome {
+        outcome.status = TaskStatus::Failed;
+        outcome.error = Some(failure.to_task_error());
+        outcome.seconds = started.elapsed().as_secs_f64();
+        record.status = TaskStatus::Failed;
+        record.error = outcome.error.clone();
+        record.seconds = Some(outcome.seconds);
+        record.peak_memory_bytes = peak_memory_bytes();
+        record.finished_at = Some(now_rfc3339());
+        tracing::error!(
+            run_id = %self.options.run_id,
+            task_id = %outcome.task_id,
+            granule = %outcome.granule,
+            seconds = outcome.seconds,
+            kind = kind_name(failure.kind),
+            "granule failed: {}",
+            failure.message
+        );
+        if let Err(err) = write_ledger(self.store, &self.layout, &record).await {
+            tracing::error!(task_id = %outcome.task_id, error = %err,
+                "cannot record the failure in the ledger");
+        }
+        self.emit_metric(&outcome);
+        self.observer.finished(&outcome);
+        outcome
+    }
+
+    /// Attempts recorded for this task in this run so far (0 when none or unreadable).
+    async fn previous_attempts(&self, task_id: &str) -> u32 {
+        let location = self.layout.ledger(&self.options.run_id, task_id);
+        match self.store.get(&location).await {
+            Ok(bytes) => match serde_json::from_slice::<LedgerRecord>(&bytes) {
+                Ok(record) => record.attempts,
+                Err(err) => {
+                    tracing::warn!(%location, error = %err, "unreadable ledger record, attempts restart at 1");
+                    0
+                }
+            },
+            Err(_) => 0,
+        }
+    }
+
+    /// The done marker of the task when the skip rule holds (and `force` is off).
+    async fn already_done(&self, task: &Task, task_id: &str) -> Result<Option<LedgerRecord>, Failure> {
+        if self.options.force {
+            return Ok(None);
+        }
+        let done = is_done(self.store, &self.options.dest_root, task)
+            .await
+            .map_err(|e| Failure::from(e).context("checking the done marker"))?;
+        if !done {
+            return Ok(None);
+        }
+        read_done_marker(self.store, &self.layout, task_id)
+            .await
+            .map_err(|e: StateError| Failure::from(e).context("reading the done marker"))
+    }
+
+    /// Steps 3-5 of the module documentation.
+    async fn produce(&self, task: &Task, task_id: &str) -> Result<Produced, Failure> {
+        if let Some(reason) = unsupported_reason(task) {
+            return Err(Failure::permanent(reason));
+        }
+        let granule = self
+            .options
+            .dest_root
+            .resolve(&task.granule)
+            .map_err(|e| Failure::permanent(format!("granule location {:?}: {e}", task.granule)))?;
+        let (resources, _locations) = self.resources.for_task(task).await?;
+        let config_hash = resources.config.config_hash();
+        let (inputs, input_etags) = self.fetch_inputs(task).await?;
+
+        let name = granule.file_name().unwrap_or("granule.nc").to_string();
+        let (out_path, upload) = match granule.as_local_path() {
+            Some(path) => (path.to_path_buf(), false),
+            None => (
+                self.options
+                    .cache_dir
+                    .join("work")
+                    .join(&self.options.run_id)
+                    .join(task_id)
+                    .join(&name),
+                true,
+            ),
+        };
+        let owned_task = task.clone();
+        let path = out_path.clone();
+        let (report, bytes, sha256) = tokio::task::spawn_blocking(move || {
+            let report = produce_task(&owned_task, &resources, &inputs, &path)?;
+            drop(inputs);
+            let (bytes, sha256) = sha256_file(&path).map_err(|e| {
+                Failure::retryable(format!("cannot read back {}: {e}", path.display()))
+            })?;
+            Ok::<_, Failure>((report, bytes, sha256))
+        })
+        .await??;
+
+        if upload {
+            let result = self.store.put_file(&granule, &out_path).await;
+            remove_work_file(&out_path);
+            result?;
+        }
+        Ok(Produced {
+            bytes,
+            sha256,
+            input_etags,
+            config_hash,
+            warnings: report.warnings,
+        })
+    }
+
+    /// Fetches every input object of the task into memory, keyed by the location strings of
+    /// the task, with the ETags seen.
+    async fn fetch_inputs(
+        &self,
+        task: &Task,
+    ) -> Result<(MemoryInputs, IndexMap<String, String>), Failure> {
+        let mut wanted: Vec<String> = Vec::new();
+        for (_, pair) in task.input_pairs() {
+            for location in [&pair.meta, &pair.data] {
+                if !wanted.contains(location) {
+                    wanted.push(location.clone());
+                }
+            }
+        }
+        let fetched: Vec<Result<(String, Vec<u8>, Option<String>), Failure>> =
+            stream::iter(wanted.into_iter().map(|given| async move {
+                let location = Location::parse(&given)
+                    .map_err(|e| Failure::permanent(format!("input location {given:?}: {e}")))?;
+                let Some(meta) = self.store.head(&location).await? else {
+                    return Err(Failure::permanent(format!("input {location} not found")));
+                };
+                let bytes = self.store.get(&location).await?;
+                Ok((given, bytes.to_vec(), meta.etag.map(|e| e.trim_matches('"').to_string())))
+            }))
+            .buffered(FETCH_CONCURRENCY)
+            .collect()
+            .await;
+        let mut inputs = MemoryInputs::new();
+        let mut etags = IndexMap::new();
+        for item in fetched {
+            let (given, bytes, etag) = item?;
+            if let Some(etag) = etag {
+                etags.insert(given.clone(), etag);
+            }
+            inputs.insert(given, bytes);
+        }
+        Ok((inputs, etags))
+    }
+
+    /// One EMF line for a finished (done or failed) granule.
+    fn emit_metric(&self, outcome: &TaskOutcome) {
+        if self.options.metrics != MetricsOutput::Stdout {
+            return;
+        }
+        let line = GranuleMetric {
+            product_kind: outcome.product_kind.map_or("unknown", ProductKind::as_str),
+            succeeded: outcome.status == TaskStatus::Done,
+            seconds: outcome.seconds,
+            run_id: &self.options.run_id,
+            task_id: &outcome.task_id,
+            granule: &outcome.granule,
+            timestamp_ms: Utc::now().timestamp_millis(),
+        }
+        .to_json_line();
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        // A closed stdout must not fail the granule; the log line has the same facts.
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+}
+
+/// The ledger spelling of an error kind, for log fields.
+fn kind_name(kind: edp_task_schemas::ErrorKind) -> &'static str {
+    match kind {
+        edp_task_schemas::ErrorKind::Permanent => "permanent",
+        edp_task_schemas::ErrorKind::Retryable => "retryable",
+    }
+}
+
+/// Removes a granule staged for upload and its (now empty) task folder.
+fn remove_work_file(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    if let Some(parent) = path.parent() {
+        let _ = std::fs::remove_dir(parent);
+    }
+}

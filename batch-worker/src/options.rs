@@ -1,0 +1,66 @@
+//! How the executor runs: destination, run id, parallelism, skip rule, caches, default
+//! locations and metrics output.
+
+use std::path::PathBuf;
+
+use edp_plan::builder::TaskLocations;
+use edp_plan::roots::Root;
+
+/// Where the per-granule CloudWatch EMF lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MetricsOutput {
+    /// No metric lines (`edp run` on a terminal).
+    #[default]
+    Off,
+    /// One JSON line per finished granule on stdout (the Batch container; see [`crate::emf`]).
+    Stdout,
+}
+
+/// Options of [`crate::run_shard`] and friends.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Destination root: granule paths of the tasks resolve below it, run state goes to
+    /// `<dest_root>/_edp/`.
+    pub dest_root: Root,
+    /// Run id under which ledger records are written.
+    pub run_id: String,
+    /// Granules produced at the same time; 0 means one per available core. Each granule also
+    /// decodes on all cores (rayon), so more than the core count only adds memory; fewer
+    /// leaves the cores idle while a granule waits for NetCDF's global lock or for S3.
+    pub concurrency: usize,
+    /// Produce granules even when they are already done (done marker and granule present).
+    pub force: bool,
+    /// Local folder for downloaded resources (grid and metadata from `s3://`) and for
+    /// granules on their way to an `s3://` destination.
+    pub cache_dir: PathBuf,
+    /// Locations used when a task has none (`ecco_grid_loc`, `ecco_metadata_loc`,
+    /// `ecco_cfg_loc` null or absent, as in Gen B task lists with `--cfgfile`).
+    pub defaults: TaskLocations,
+    /// Per-granule metric lines.
+    pub metrics: MetricsOutput,
+}
+
+impl WorkerOptions {
+    /// Options with the defaults: all cores, skip done granules, cache in the system
+    /// temporary folder, no default locations, no metric lines.
+    pub fn new(dest_root: Root, run_id: impl Into<String>) -> WorkerOptions {
+        WorkerOptions {
+            dest_root,
+            run_id: run_id.into(),
+            concurrency: 0,
+            force: false,
+            cache_dir: std::env::temp_dir().join("edp-cache"),
+            defaults: TaskLocations::default(),
+            metrics: MetricsOutput::Off,
+        }
+    }
+
+    /// The effective number of granules in flight.
+    pub fn effective_concurrency(&self) -> usize {
+        if self.concurrency == 0 {
+            crate::process::available_cores()
+        } else {
+            self.concurrency
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! The error type of this crate and its classification (bad input vs internal/IO).
+//!
+//! Every variant names the granule, variable or file it is about and, where it applies, what
+//! was expected and what was found. [`GranuleError::class`] tells the worker whether a retry
+//! can help ([`GranuleError::kind`] maps that onto the ledger's permanent/retryable).
+
+use std::path::PathBuf;
+
+use edp_task_schemas::ErrorKind;
+
+use crate::input::InputError;
+
+/// Why a granule failed, for retry decisions and reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// The task, its inputs or the metadata are wrong: a retry fails the same way.
+    BadInput,
+    /// A valid request this build cannot produce (e.g. lat-lon before its writer exists).
+    Unsupported,
+    /// Fetching an input failed transiently (throttling, network): a retry may succeed.
+    Transient,
+    /// Writing failed in the NetCDF library or the file system (disk full, I/O error, or a
+    /// bug): retried once more by Batch, then reported.
+    Internal,
+}
+
+/// Errors of producing one granule.
+#[derive(Debug, thiserror::Error)]
+pub enum GranuleError {
+    /// The task itself is inconsistent (granule name, product, grouping, times...).
+    #[error("invalid task for granule {granule}: {reason}")]
+    InvalidTask {
+        /// Granule name or location.
+        granule: String,
+        /// What is wrong, naming expected and found values.
+        reason: String,
+    },
+
+    /// The task names an output variable that the grouping does not have.
+    #[error(
+        "granule {granule}: variable '{variable}' is not in {product} grouping {grouping_id} \
+         ({filename}), which has {expected}"
+    )]
+    UnknownVariable {
+        /// Granule name.
+        granule: String,
+        /// The unknown variable.
+        variable: String,
+        /// Product type (`native`/`latlon`).
+        product: String,
+        /// Grouping id.
+        grouping_id: usize,
+        /// Grouping `filename`.
+        filename: String,
+        /// The grouping's output variables.
+        expected: String,
+    },
+
+    /// A variable has the wrong number of input components (`[data, meta]` pairs).
+    #[error(
+        "granule {granule}: variable '{variable}' expects {expected} input component(s) \
+         ([data, meta] pairs), found {found}"
+    )]
+    ComponentCount {
+        /// Granule name.
+        granule: String,
+        /// Output variable.
+        variable: String,
+        /// Components required.
+        expected: usize,
+        /// Components given.
+        found: usize,
+    },
+
+    /// An input disagrees with the catalog or the grid (staggering, level count, grid size,
+    /// field name, time step).
+    #[error("input {location} of variable '{variable}': expected {expected}, found {found}")]
+    InputMismatch {
+        /// Output variable.
+        variable: String,
+        /// The `.meta` or `.data` location.
+        location: String,
+        /// What the catalog / grid / task requires.
+        expected: String,
+        /// What the input has.
+        found: String,
+    },
+
+    /// An input could not be fetched.
+    #[error(transparent)]
+    Input(#[from] InputError),
+
+    /// A `.meta` could not be parsed or a `.data` does not match it (the message names the
+    /// file, expected and found).
+    #[error(transparent)]
+    Mds(#[from] edp_mds::MdsError),
+
+    /// The metadata catalog failed (unknown grouping id, PO.DAAC lookup, ...).
+    #[error(transparent)]
+    Catalog(#[from] edp_conventions::CatalogError),
+
+    /// Building attributes failed (missing variable metadata, unresolved placeholder).
+    #[error(transparent)]
+    Attributes(#[from] edp_conventions::attrs::AttrError),
+
+    /// A time step or time string is invalid for the model clock.
+    #[error(transparent)]
+    Time(#[from] edp_conventions::TimeError),
+
+    /// A granule file name does not follow `ecco-format.md` 11.
+    #[error(transparent)]
+    GranuleName(#[from] edp_conventions::naming::GranuleNameError),
+
+    /// The grid does not fit the request (e.g. no mask rule for the variable's location).
+    #[error("grid {what}: expected {expected}, found {found}")]
+    GridMismatch {
+        /// What was checked.
+        what: String,
+        /// What was required.
+        expected: String,
+        /// What the grid has.
+        found: String,
+    },
+
+    /// Loading a grid failed.
+    #[error(transparent)]
+    Grid(#[from] edp_grid::GridError),
+
+    /// Loading a production configuration failed.
+    #[error(transparent)]
+    Config(#[from] edp_conventions::ConfigError),
+
+    /// The request is valid but this build cannot produce it.
+    #[error("unsupported {what}: {reason}")]
+    Unsupported {
+        /// What was asked for.
+        what: String,
+        /// Why it cannot be done (yet).
+        reason: String,
+    },
+
+    /// The NetCDF library failed while writing.
+    #[error("NetCDF error on {} ({what}): {source}", path.display())]
+    NetCdf {
+        /// The file being written (the temporary name).
+        path: PathBuf,
+        /// What we were doing, e.g. "write variable THETA".
+        what: String,
+        /// The library error.
+        source: netcdf::Error,
+    },
+
+    /// File-system I/O failed (creating the directory, syncing, renaming).
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// What we were doing.
+        action: &'static str,
+        /// The path concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+impl GranuleError {
+    /// The class of this error (see [`ErrorClass`]).
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            GranuleError::InvalidTask { .. }
+            | GranuleError::UnknownVariable { .. }
+            | GranuleError::ComponentCount { .. }
+            | GranuleError::InputMismatch { .. }
+            | GranuleError::Mds(_)
+            | GranuleError::Catalog(_)
+            | GranuleError::Attributes(_)
+            | GranuleError::Time(_)
+            | GranuleError::GranuleName(_)
+            | GranuleError::GridMismatch { .. }
+            | GranuleError::Grid(_)
+            | GranuleError::Config(_) => ErrorClass::BadInput,
+            GranuleError::Input(e) => e.class(),
+            GranuleError::Unsupported { .. } => ErrorClass::Unsupported,
+            GranuleError::NetCdf { .. } | GranuleError::Io { .. } => ErrorClass::Internal,
+        }
+    }
+
+    /// True when a retry cannot help (bad input or unsupported request).
+    pub fn is_permanent(&self) -> bool {
+        matches!(self.class(), ErrorClass::BadInput | ErrorClass::Unsupported)
+    }
+
+    /// The ledger's error kind: bad input and unsupported requests are permanent; transient
+    /// fetch failures and internal write errors are retryable (a fresh container may have a
+    /// healthy disk; Batch's retry limit stops a real bug).
+    pub fn kind(&self) -> ErrorKind {
+        if self.is_permanent() {
+            ErrorKind::Permanent
+        } else {
+            ErrorKind::Retryable
+        }
+    }
+}
+
+/// A closure mapping a NetCDF error to [`GranuleError::NetCdf`] for `path` and `what`.
+pub(crate) fn nc_err(
+    path: &std::path::Path,
+    what: impl Into<String>,
+) -> impl FnOnce(netcdf::Error) -> GranuleError {
+    let path = path.to_path_buf();
+    let what = what.into();
+    move |source| GranuleError::NetCdf { path, what, source }
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = GranuleError> = std::result::Result<T, E>;

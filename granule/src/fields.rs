@@ -1,0 +1,239 @@
+//! Reading one input component: fetch the `.meta` and `.data`, check them against the
+//! catalog's staggering, the grid and the request, decode into LLC tile order, and hash the
+//! bytes for provenance. Shared by the native and lat-lon writers.
+//!
+//! Checks (each failure is a bad-input error naming the file, expected and found):
+//! * the `.data` and `.meta` locations share their stem, and an EDP file name
+//!   (`<VAR>_<period>.<ts10>.data`) names the catalog's diagnostic and the request's step;
+//! * the `.meta` is an LLC compact field of the grid's tile size `N`;
+//! * 2-D vs 3-D agrees with the staggering (diagnostics log / built-in table,
+//!   `ecco-format.md` 2), and a 3-D field has the grid's level count; a log `Levs` of 1 must
+//!   be a 2-D field and any other `Levs` a 3-D one (the exact count is compared with the grid,
+//!   which describes the run, so that reduced-level test grids work with the V4r4 log);
+//! * `fldList`, when present, holds the diagnostic (its record is the one decoded);
+//! * `timeStepNumber`, when present, is the request's step.
+
+use edp_conventions::catalog::InputComponent;
+use edp_conventions::naming::MdsFileName;
+use edp_grid::Grid;
+use edp_mds::{ByteOrder, FieldSelector, LlcField, Meta};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{GranuleError, Result};
+use crate::input::InputSource;
+use crate::request::{InputRef, base_name};
+
+/// Size and SHA-256 of one input object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputDigest {
+    /// Location as written in the task.
+    pub location: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// SHA-256, lower-case hex.
+    pub sha256: String,
+}
+
+impl InputDigest {
+    fn of(location: &str, bytes: &[u8]) -> InputDigest {
+        InputDigest {
+            location: location.to_string(),
+            bytes: bytes.len() as u64,
+            sha256: hex::encode(Sha256::digest(bytes)),
+        }
+    }
+}
+
+/// One decoded input component.
+#[derive(Debug)]
+pub struct DecodedInput {
+    /// The values in tile order `[k][t][j][i]` (float32 whatever `dataprec` was).
+    pub field: LlcField<f32>,
+    /// The parsed `.meta`.
+    pub meta: Meta,
+    /// Digest of the `.data`.
+    pub data: InputDigest,
+    /// Digest of the `.meta`.
+    pub meta_digest: InputDigest,
+}
+
+/// Fetches, checks, decodes and hashes input `input` of output variable `variable`, whose
+/// diagnostic is `component`. MITgcm writes big-endian (`ByteOrder::Big`); the precision
+/// comes from the `.meta`.
+pub fn load_input(
+    variable: &str,
+    component: &InputComponent,
+    input: &InputRef,
+    grid: &Grid,
+    step: u64,
+    source: &dyn InputSource,
+) -> Result<DecodedInput> {
+    let mismatch = |location: &str, expected: String, found: String| GranuleError::InputMismatch {
+        variable: variable.to_string(),
+        location: location.to_string(),
+        expected,
+        found,
+    };
+    check_names(variable, component, input, step)?;
+
+    let meta_bytes = source.fetch(&input.meta)?;
+    let text = std::str::from_utf8(&meta_bytes).map_err(|e| {
+        mismatch(
+            &input.meta,
+            "a UTF-8 text .meta file".into(),
+            format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+        )
+    })?;
+    let meta = Meta::parse(text, &input.meta)?;
+    let llc = meta.require_llc(&input.meta)?;
+    if llc.n != grid.n {
+        return Err(mismatch(
+            &input.meta,
+            format!("an LLC{} field (the grid's tile size)", grid.n),
+            format!("an LLC{} field ({})", llc.n, meta.shape_description()),
+        ));
+    }
+    let three_d = component.location.is_3d();
+    let nz = meta.nz();
+    let levels_ok = if three_d {
+        meta.n_dims() == 3 && nz == grid.nz
+    } else {
+        nz == 1
+    };
+    if !levels_ok {
+        return Err(mismatch(
+            &input.meta,
+            if three_d {
+                format!(
+                    "a 3-D field with {} levels ({} {} per the staggering table, grid has {} \
+                     levels)",
+                    grid.nz, component.name, component.location, grid.nz
+                )
+            } else {
+                format!(
+                    "a 2-D field ({} {} per the staggering table)",
+                    component.name, component.location
+                )
+            },
+            format!("nDims = {}, {}", meta.n_dims(), meta.shape_description()),
+        ));
+    }
+    if let Some(levs) = component.levels
+        && (levs == 1) == three_d
+    {
+        return Err(mismatch(
+            &input.meta,
+            format!(
+                "agreement with the diagnostics log, which lists {} with Levs = {levs}",
+                component.name
+            ),
+            format!(
+                "a {} location {}",
+                if three_d { "3-D" } else { "2-D" },
+                component.location
+            ),
+        ));
+    }
+    let selector = if meta.fields.is_empty() {
+        if meta.n_records != 1 {
+            return Err(mismatch(
+                &input.meta,
+                format!("one record or a fldList naming {}", component.name),
+                format!("{} records and no fldList", meta.n_records),
+            ));
+        }
+        FieldSelector::Record(0)
+    } else if meta.fields.iter().any(|f| f == &component.name) {
+        FieldSelector::Name(component.name.clone())
+    } else {
+        return Err(mismatch(
+            &input.meta,
+            format!("fldList containing '{}'", component.name),
+            format!("fldList {:?}", meta.fields),
+        ));
+    };
+    if let Some(ts) = meta.time_step
+        && ts != step
+    {
+        return Err(mismatch(
+            &input.meta,
+            format!("timeStepNumber {step} (the request's step)"),
+            format!("timeStepNumber {ts}"),
+        ));
+    }
+
+    let data_bytes = source.fetch(&input.data)?;
+    // Hash while decoding: both only read the bytes.
+    let (field, data_digest) = rayon::join(
+        || {
+            edp_mds::decode_record_tiles::<f32>(
+                &data_bytes,
+                &meta,
+                &selector,
+                ByteOrder::Big,
+                &input.data,
+            )
+        },
+        || InputDigest::of(&input.data, &data_bytes),
+    );
+    Ok(DecodedInput {
+        field: field?,
+        meta_digest: InputDigest::of(&input.meta, &meta_bytes),
+        meta,
+        data: data_digest,
+    })
+}
+
+/// Checks the pair's file names: `.data`/`.meta` with the same stem, and for EDP names the
+/// catalog's diagnostic and the request's step.
+fn check_names(
+    variable: &str,
+    component: &InputComponent,
+    input: &InputRef,
+    step: u64,
+) -> Result<()> {
+    let mismatch = |location: &str, expected: String, found: String| GranuleError::InputMismatch {
+        variable: variable.to_string(),
+        location: location.to_string(),
+        expected,
+        found,
+    };
+    let (Some(data_stem), Some(meta_stem)) = (
+        input.data.strip_suffix(".data"),
+        input.meta.strip_suffix(".meta"),
+    ) else {
+        return Err(mismatch(
+            &input.data,
+            "a [<stem>.data, <stem>.meta] pair".into(),
+            format!("[{}, {}]", input.data, input.meta),
+        ));
+    };
+    if data_stem != meta_stem {
+        return Err(mismatch(
+            &input.data,
+            format!("the .meta {meta_stem}.meta to have the same stem"),
+            format!("stem {data_stem}"),
+        ));
+    }
+    if let Some(name) = MdsFileName::parse(base_name(&input.data)) {
+        if name.variable != component.name {
+            return Err(mismatch(
+                &input.data,
+                format!(
+                    "a file of diagnostic {} (the input of {variable})",
+                    component.name
+                ),
+                format!("a file of {}", name.variable),
+            ));
+        }
+        if name.step != step {
+            return Err(mismatch(
+                &input.data,
+                format!("time step {step:010}"),
+                format!("time step {:010}", name.step),
+            ));
+        }
+    }
+    Ok(())
+}

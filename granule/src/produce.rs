@@ -1,0 +1,60 @@
+//! "Produce one granule from one task": the entry point of the batch worker and of
+//! `edp granule`. Resolves the request against the catalog, then dispatches on the product
+//! type.
+
+use std::path::Path;
+use std::time::Instant;
+
+use edp_conventions::ProductType;
+use edp_task_schemas::Task;
+
+use crate::error::{GranuleError, Result};
+use crate::input::InputSource;
+use crate::metadata::plan_variables;
+use crate::native::write_native;
+use crate::report::GranuleReport;
+use crate::request::GranuleRequest;
+use crate::resources::Resources;
+
+/// Produces the granule of `request` at `out_path` (a local file; its directory is created;
+/// the file appears only when complete) and reports what was written.
+///
+/// Inputs are read from `inputs` by the locations in the request. Errors say whether a
+/// retry can help ([`GranuleError::kind`]); on any error no file exists at `out_path` (an
+/// older file there is left untouched).
+pub fn produce_granule(
+    request: &GranuleRequest,
+    resources: &Resources,
+    inputs: &dyn InputSource,
+    out_path: &Path,
+) -> Result<GranuleReport> {
+    let started = Instant::now();
+    let dataset = resources
+        .catalog
+        .dataset(request.product, request.grouping_id as i64)?;
+    let planned = plan_variables(request, &dataset)?;
+    match request.product {
+        ProductType::Native => write_native(
+            request, &dataset, &planned, resources, inputs, out_path, started,
+        ),
+        // The lat-lon writer (module `latlon`, built on edp-regrid) plugs in here with the
+        // same arguments; it reuses `fields::load_input`, `metadata::*`, `nc::*`,
+        // `encoding::*` and `atomic::AtomicFile`.
+        ProductType::Latlon => Err(GranuleError::Unsupported {
+            what: format!("lat-lon granule {}", request.granule_name),
+            reason: "the lat-lon writer is not part of this build yet".into(),
+        }),
+    }
+}
+
+/// [`produce_granule`] for a task of a task list (resolved with
+/// [`GranuleRequest::from_task`] against the resources' catalog).
+pub fn produce_task(
+    task: &Task,
+    resources: &Resources,
+    inputs: &dyn InputSource,
+    out_path: &Path,
+) -> Result<GranuleReport> {
+    let request = GranuleRequest::from_task(task, &resources.catalog)?;
+    produce_granule(&request, resources, inputs, out_path)
+}

@@ -1,0 +1,271 @@
+//! Bad requests and bad inputs fail with errors that name the problem, are classified as
+//! permanent, and leave no file under the final name (and no temporary file).
+
+use std::path::Path;
+
+use edp_conventions::naming::PeriodToken;
+use edp_conventions::{Frequency, ProductType};
+use edp_granule::{
+    ErrorClass, GranuleError, GranuleRequest, InputRef, LocalFiles, MemoryInputs,
+    RequestVariable, produce_granule,
+};
+use edp_task_schemas::ErrorKind;
+
+use crate::support::*;
+
+const SSH_NAME: &str = "SEA_SURFACE_HEIGHT_mon_mean_1992-01_ECCO_V4r4_native_llc0090.nc";
+
+/// Runs `request` against `inputs` into `dir/name` and checks that it fails leaving `dir`
+/// empty; returns the error.
+fn fails_cleanly(
+    fx: &Fixture,
+    request: &GranuleRequest,
+    inputs: &dyn edp_granule::InputSource,
+    dir: &Path,
+) -> GranuleError {
+    let out = dir.join(&request.granule_name);
+    let err = produce_granule(request, &fx.resources, inputs, &out).unwrap_err();
+    assert!(!out.exists(), "{} exists after: {err}", out.display());
+    assert_eq!(file_names(dir), Vec::<String>::new(), "after: {err}");
+    err
+}
+
+fn ssh_request(fx: &Fixture, variables: Vec<RequestVariable>) -> GranuleRequest {
+    let r = &fx.resources;
+    GranuleRequest::new(
+        &r.catalog,
+        &r.config,
+        ProductType::Native,
+        0,
+        Frequency::AvgMon,
+        732,
+        variables,
+    )
+    .unwrap()
+}
+
+fn var(name: &str, data: &str) -> RequestVariable {
+    RequestVariable {
+        name: name.into(),
+        inputs: vec![InputRef::new(data, data.replace(".data", ".meta"))],
+    }
+}
+
+/// A V4r4-style `.meta` of an SSH input with `nz` levels.
+fn ssh_meta_text(name: &str, nz: usize) -> Vec<u8> {
+    let mut meta = edp_mds::Meta::new_llc(name, N, nz, edp_mds::Precision::F32, 1);
+    meta.time_step = Some(732);
+    meta.fields = vec!["SSH".into()];
+    meta.to_meta_text().into_bytes()
+}
+
+/// An in-memory SSH input with a meta of `nz` levels and `data_len` bytes of data.
+fn memory_ssh(name: &str, nz: usize, data_len: usize) -> MemoryInputs {
+    let mut inputs = MemoryInputs::new();
+    inputs.insert(format!("{name}.meta"), ssh_meta_text(name, nz));
+    inputs.insert(format!("{name}.data"), vec![0u8; data_len]);
+    inputs
+}
+
+#[test]
+fn missing_input_file_is_a_permanent_error_without_output() {
+    let Some(fx) = fixture() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let request = ssh_request(
+        fx,
+        vec![var(
+            "SSH",
+            "s3://bucket/diags_monthly/SSH_mon_mean/SSH_mon_mean.0000000732.data",
+        )],
+    );
+    let err = fails_cleanly(fx, &request, &MemoryInputs::new(), tmp.path());
+    assert!(
+        err.to_string()
+            .contains("input s3://bucket/diags_monthly/SSH_mon_mean/SSH_mon_mean.0000000732.meta not found"),
+        "{err}"
+    );
+    assert_eq!(err.class(), ErrorClass::BadInput);
+    assert_eq!(err.kind(), ErrorKind::Permanent);
+
+    // The .meta exists but the .data does not.
+    let name = "d/SSH_mon_mean.0000000732";
+    let mut inputs = MemoryInputs::new();
+    inputs.insert(format!("{name}.meta"), ssh_meta_text(name, 1));
+    let request = ssh_request(fx, vec![var("SSH", &format!("{name}.data"))]);
+    let err = fails_cleanly(fx, &request, &inputs, tmp.path());
+    assert!(err.to_string().contains(&format!("{name}.data not found")), "{err}");
+}
+
+#[test]
+fn wrong_shapes_are_rejected_with_expected_and_found() {
+    let Some(fx) = fixture() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let name = "d/SSH_mon_mean.0000000732";
+    let request = ssh_request(fx, vec![var("SSH", &format!("{name}.data"))]);
+
+    // A 3-D field for a 2-D variable.
+    let err = fails_cleanly(fx, &request, &memory_ssh(name, 50, 50 * 421_200), tmp.path());
+    let text = err.to_string();
+    assert!(
+        matches!(err, GranuleError::InputMismatch { .. }),
+        "{err:?}"
+    );
+    assert!(text.contains("expected a 2-D field"), "{text}");
+    assert!(text.contains("found nDims = 3"), "{text}");
+    assert_eq!(err.kind(), ErrorKind::Permanent);
+
+    // A truncated .data.
+    let err = fails_cleanly(fx, &request, &memory_ssh(name, 1, 4096), tmp.path());
+    let text = err.to_string();
+    assert!(text.contains("truncated data file d/SSH_mon_mean.0000000732.data"), "{text}");
+    assert!(text.contains("expected 421200 bytes"), "{text}");
+    assert_eq!(err.class(), ErrorClass::BadInput);
+
+    // A 3-D tracer with the wrong number of levels.
+    let r = &fx.resources;
+    let theta = "d/THETA_mon_mean.0000000732";
+    let mut meta = edp_mds::Meta::new_llc(theta, N, 10, edp_mds::Precision::F32, 1);
+    meta.fields = vec!["THETA".into()];
+    let mut inputs = MemoryInputs::new();
+    inputs.insert(format!("{theta}.meta"), meta.to_meta_text().into_bytes());
+    inputs.insert(format!("{theta}.data"), vec![0; 10 * 421_200]);
+    let request = GranuleRequest::new(
+        &r.catalog,
+        &r.config,
+        ProductType::Native,
+        15,
+        Frequency::AvgMon,
+        732,
+        vec![var("THETA", &format!("{theta}.data"))],
+    )
+    .unwrap();
+    let err = fails_cleanly(fx, &request, &inputs, tmp.path());
+    let text = err.to_string();
+    assert!(text.contains("a 3-D field with 50 levels"), "{text}");
+    assert!(text.contains("10 levels") || text.contains("x 10"), "{text}");
+
+    // A file of another diagnostic given for SSH.
+    let etan = "d/ETAN_mon_mean.0000000732";
+    let request = ssh_request(fx, vec![var("SSH", &format!("{etan}.data"))]);
+    let err = fails_cleanly(fx, &request, &memory_ssh(etan, 1, 421_200), tmp.path());
+    assert!(err.to_string().contains("a file of diagnostic SSH"), "{err}");
+}
+
+#[test]
+fn unknown_grouping_variable_and_component_count_are_rejected() {
+    let Some(fx) = fixture() else { return };
+    let r = &fx.resources;
+    let err = GranuleRequest::new(
+        &r.catalog,
+        &r.config,
+        ProductType::Native,
+        99,
+        Frequency::AvgMon,
+        732,
+        Vec::new(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("unknown native grouping id 99"), "{err}");
+    assert!(err.is_permanent());
+
+    let tmp = tempfile::tempdir().unwrap();
+    let ok_input = "d/SSH_mon_mean.0000000732";
+    let inputs = memory_ssh(ok_input, 1, 421_200);
+    let request = ssh_request(
+        fx,
+        vec![
+            var("SSH", &format!("{ok_input}.data")),
+            var("THETA", "d/THETA_mon_mean.0000000732.data"),
+        ],
+    );
+    let err = fails_cleanly(fx, &request, &inputs, tmp.path());
+    assert!(matches!(err, GranuleError::UnknownVariable { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("which has SSH, SSHIBC, SSHNOIBC, ETAN"),
+        "{err}"
+    );
+
+    let mut two = var("SSH", &format!("{ok_input}.data"));
+    two.inputs.push(two.inputs[0].clone());
+    let err = fails_cleanly(fx, &ssh_request(fx, vec![two]), &inputs, tmp.path());
+    assert!(err.to_string().contains("expects 1 input component(s)"), "{err}");
+
+    let err = fails_cleanly(fx, &ssh_request(fx, Vec::new()), &inputs, tmp.path());
+    assert!(err.to_string().contains("no variables"), "{err}");
+
+    // A grouping without SNAP asked for SNAP.
+    let err = GranuleRequest::new(
+        &r.catalog,
+        &r.config,
+        ProductType::Native,
+        6,
+        Frequency::Snap,
+        12,
+        vec![var("EXFtaux", "d/EXFtaux_day_inst.0000000012.data")],
+    )
+    .map(|req| fails_cleanly(fx, &req, &inputs, tmp.path()))
+    .unwrap_or_else(|e| e);
+    assert!(err.is_permanent(), "{err}");
+}
+
+#[test]
+fn latlon_is_a_typed_unsupported_error() {
+    let Some(fx) = fixture() else { return };
+    let r = &fx.resources;
+    let tmp = tempfile::tempdir().unwrap();
+    let request = GranuleRequest::new(
+        &r.catalog,
+        &r.config,
+        ProductType::Latlon,
+        0,
+        Frequency::AvgMon,
+        732,
+        vec![var("SSH", "d/SSH_mon_mean.0000000732.data")],
+    )
+    .unwrap();
+    let err = fails_cleanly(fx, &request, &MemoryInputs::new(), tmp.path());
+    assert!(matches!(err, GranuleError::Unsupported { .. }), "{err:?}");
+    assert_eq!(err.class(), ErrorClass::Unsupported);
+    assert_eq!(err.kind(), ErrorKind::Permanent);
+}
+
+#[test]
+fn a_failed_rewrite_leaves_the_previous_granule_untouched() {
+    let Some(fx) = fixture() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join(SSH_NAME);
+    std::fs::write(&out, b"previous granule").unwrap();
+    let request = ssh_request(fx, vec![var("SSH", "d/SSH_mon_mean.0000000732.data")]);
+    let err = produce_granule(&request, &fx.resources, &MemoryInputs::new(), &out).unwrap_err();
+    assert!(err.is_permanent());
+    assert_eq!(std::fs::read(&out).unwrap(), b"previous granule");
+    assert_eq!(file_names(tmp.path()), [SSH_NAME]);
+}
+
+#[test]
+fn local_tree_with_a_corrupt_meta_fails_cleanly() {
+    let Some(fx) = fixture() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("src");
+    let ssh = real_2d(fx, "SSH.bin");
+    let (data, meta) = write_diagnostic(&root, "diags_monthly", "SSH", PeriodToken::MonMean, 732, &ssh, 1);
+    std::fs::write(&meta, "nDims = [ 2 ];\n dimList = [ 90, 1, 90 ];\n").unwrap();
+    let out_dir = tmp.path().join("out");
+    let request = ssh_request(
+        fx,
+        vec![RequestVariable {
+            name: "SSH".into(),
+            inputs: vec![InputRef::new(
+                data.display().to_string(),
+                meta.display().to_string(),
+            )],
+        }],
+    );
+    let out = out_dir.join(SSH_NAME);
+    let err = produce_granule(&request, &fx.resources, &LocalFiles::new(), &out).unwrap_err();
+    assert!(err.to_string().contains(&meta.display().to_string()), "{err}");
+    assert!(err.is_permanent());
+    assert!(!out.exists());
+    assert_eq!(file_names(&out_dir), Vec::<String>::new());
+}
