@@ -19,6 +19,10 @@ enum Command {
     Inspect(cmd::inspect::InspectArgs),
     /// Build or check lat-lon regridding weights for a grid.
     Factors(cmd::factors::FactorsArgs),
+    /// Plan a run: jobs + model output -> EDP task list, claims, shards, run record.
+    Plan(cmd::plan::PlanArgs),
+    /// Show the state of a run: counts by status and failed granules.
+    Status(cmd::status::StatusArgs),
 }
 
 fn main() -> ExitCode {
@@ -26,6 +30,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Factors(args) => cmd::factors::run(args),
+        Command::Plan(args) => cmd::plan::run(args),
+        Command::Status(args) => cmd::status::run(args),
     };
     match result {
         Ok(code) => code,

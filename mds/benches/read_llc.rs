@@ -60,12 +60,34 @@ fn main() {
         values[49 * llc.level_len() + llc.off(12, 89, 89)]
     );
 
+    if std::env::var_os("TMP_ONLY_TILES").is_some() {
+        for _ in 0..300 { std::hint::black_box(MdsFile::open(&stem, ByteOrder::Big).and_then(|f| f.read_tiles::<f32>(&FieldSelector::Record(0))).unwrap()); }
+        return;
+    }
     let bytes = time(|| std::fs::read(&data_path).expect("read"));
     let tiles = time(|| {
         MdsFile::open(&stem, ByteOrder::Big)
             .and_then(|f| f.read_tiles::<f32>(&FieldSelector::Record(0)))
             .expect("read tiles")
     });
+    let streaming = time(|| {
+        MdsFile::open(&stem, ByteOrder::Big)
+            .and_then(|f| f.read_tiles_streaming::<f32>(&FieldSelector::Record(0)))
+            .expect("read tiles")
+    });
+    let mut reused = Vec::new();
+    let into = time(|| {
+        MdsFile::open(&stem, ByteOrder::Big)
+            .and_then(|f| f.read_tiles_into::<f32>(&FieldSelector::Record(0), &mut reused))
+            .expect("read tiles")
+    });
+    let mut reused_bytes = Vec::new();
+    let bytes_into = time(|| {
+        use std::io::Read;
+        reused_bytes.clear();
+        std::fs::File::open(&data_path).and_then(|mut f| f.read_to_end(&mut reused_bytes)).expect("read")
+    });
+    println!("TMP streaming {:.3} ms  into {:.3} ms  bytes_into {:.3} ms", ms(streaming), ms(into), ms(bytes_into));
     let decode_only = time(|| {
         decode::decode_record_tiles::<f32>(
             &warm,

@@ -125,49 +125,97 @@ pub(crate) fn decode_levels_into<T: Sample>(
     });
 }
 
+/// Appends whole compact levels in `src` to `out` in tile order (sequentially; used to
+/// stream a file through a small buffer without zero-filling the result first).
+pub(crate) fn append_levels<T: Sample>(
+    src: &[u8],
+    llc: Llc,
+    precision: Precision,
+    order: ByteOrder,
+    out: &mut Vec<T>,
+) {
+    let size = precision.size();
+    let row_bytes = llc.n * size;
+    let level_bytes = llc.level_len() * size;
+    if level_bytes == 0 {
+        return;
+    }
+    for level in src.chunks_exact(level_bytes) {
+        for t in 0..crate::llc::TILES {
+            for j in 0..llc.n {
+                let start = llc.row_off(t, j) * size;
+                extend_decoded(out, &level[start..start + row_bytes], precision, order);
+            }
+        }
+    }
+}
+
+/// `out.extend(decoded src)`; the iterators are `TrustedLen`, so this is one reservation and
+/// a vectorisable loop.
+#[inline]
+fn extend_decoded<T: Sample>(out: &mut Vec<T>, src: &[u8], precision: Precision, order: ByteOrder) {
+    match (precision, order) {
+        (Precision::F32, ByteOrder::Big) => {
+            out.extend(src.as_chunks::<4>().0.iter().map(|c| T::from_f32(f32::from_be_bytes(*c))));
+        }
+        (Precision::F32, ByteOrder::Little) => {
+            out.extend(src.as_chunks::<4>().0.iter().map(|c| T::from_f32(f32::from_le_bytes(*c))));
+        }
+        (Precision::F64, ByteOrder::Big) => {
+            out.extend(src.as_chunks::<8>().0.iter().map(|c| T::from_f64(f64::from_be_bytes(*c))));
+        }
+        (Precision::F64, ByteOrder::Little) => {
+            out.extend(src.as_chunks::<8>().0.iter().map(|c| T::from_f64(f64::from_le_bytes(*c))));
+        }
+    }
+}
+
 /// Turns whole levels whose bytes were copied verbatim from a compact file into `vals`
-/// (so `T` has the file's precision) into decoded values in tile order, in place.
+/// (so `T` has the file's precision) into decoded values in tile order, in place and
+/// sequentially (callers parallelise over chunks of levels). `scratch` is reused between
+/// calls.
 ///
 /// Tiles 0..=6 already sit in tile order in the compact layout and only need the byte fix;
-/// facets 4 and 5 (`N x 3N` blocks) are permuted through a cache-sized scratch copy.
-pub(crate) fn fix_levels_in_place<T: Sample>(vals: &mut [T], llc: Llc, order: ByteOrder) {
+/// facets 4 and 5 (`N x 3N` blocks) are permuted through the cache-sized scratch copy.
+pub(crate) fn fix_levels_in_place<T: Sample>(
+    vals: &mut [T],
+    llc: Llc,
+    order: ByteOrder,
+    scratch: &mut Vec<T>,
+) {
     let n = llc.n;
     if n == 0 {
         return;
     }
     let facet_len = 3 * n * n;
-    vals.par_chunks_mut(llc.level_len())
-        .with_min_len(min_tiles_per_task(llc.level_len()))
-        .for_each_init(Vec::new, |scratch: &mut Vec<T>, level| {
-            let (head, facets) = level.split_at_mut(7 * n * n);
-            match order {
-                ByteOrder::Big => head
-                    .iter_mut()
-                    .for_each(|v| *v = v.decode_file_bits(ByteOrder::Big)),
-                ByteOrder::Little => head
-                    .iter_mut()
-                    .for_each(|v| *v = v.decode_file_bits(ByteOrder::Little)),
+    for level in vals.chunks_exact_mut(llc.level_len()) {
+        let (head, facets) = level.split_at_mut(7 * n * n);
+        match order {
+            ByteOrder::Big => head.iter_mut().for_each(|v| *v = v.decode_file_bits(ByteOrder::Big)),
+            ByteOrder::Little => {
+                head.iter_mut().for_each(|v| *v = v.decode_file_bits(ByteOrder::Little))
             }
-            for facet in facets.chunks_exact_mut(facet_len) {
-                scratch.clear();
-                scratch.extend_from_slice(facet);
-                // Compact facet row j holds tile rows (7+m, j) for m = 0, 1, 2 side by side.
-                for (j, src_row) in scratch.chunks_exact(3 * n).enumerate() {
-                    for (m, src) in src_row.chunks_exact(n).enumerate() {
-                        let start = m * n * n + j * n;
-                        let dst = facet[start..start + n].iter_mut().zip(src);
-                        match order {
-                            ByteOrder::Big => {
-                                dst.for_each(|(d, s)| *d = s.decode_file_bits(ByteOrder::Big))
-                            }
-                            ByteOrder::Little => {
-                                dst.for_each(|(d, s)| *d = s.decode_file_bits(ByteOrder::Little))
-                            }
+        }
+        for facet in facets.chunks_exact_mut(facet_len) {
+            scratch.clear();
+            scratch.extend_from_slice(facet);
+            // Compact facet row j holds tile rows (7+m, j) for m = 0, 1, 2 side by side.
+            for (j, src_row) in scratch.chunks_exact(3 * n).enumerate() {
+                for (m, src) in src_row.chunks_exact(n).enumerate() {
+                    let start = m * n * n + j * n;
+                    let dst = facet[start..start + n].iter_mut().zip(src);
+                    match order {
+                        ByteOrder::Big => {
+                            dst.for_each(|(d, s)| *d = s.decode_file_bits(ByteOrder::Big))
+                        }
+                        ByteOrder::Little => {
+                            dst.for_each(|(d, s)| *d = s.decode_file_bits(ByteOrder::Little))
                         }
                     }
                 }
             }
-        });
+        }
+    }
 }
 
 /// Decodes a byte run in parallel chunks (compact order is kept).

@@ -3,7 +3,8 @@
 //! in MITgcm layout.
 
 use crate::decode::decode_parallel;
-use crate::decode::{check_data_len, decode_levels_into, fix_levels_in_place};
+use crate::decode::{append_levels, check_data_len, decode_levels_into, fix_levels_in_place};
+use rayon::prelude::*;
 use crate::error::{MdsError, Result};
 use crate::llc::LlcField;
 use crate::meta::{FieldSelector, Meta};
@@ -51,6 +52,11 @@ pub fn read_meta(path: impl AsRef<Path>) -> Result<Meta> {
 /// Bytes read per step when streaming a record into tiles: large enough for few syscalls,
 /// small enough to stay in cache and to overlap reading with decoding.
 const STREAM_CHUNK_BYTES: usize = 1 << 20;
+
+/// Target bytes per parallel task of [`MdsFile::read_tiles`]: whole levels, at least this
+/// much, so small grids do not make thousands of tiny reads (one LLC90 float32 level is
+/// 421 200 bytes, so there a task is one level and stays in cache).
+const TASK_BYTES: usize = 256 * 1024;
 
 /// An opened MDS pair: the parsed `.meta`, and a `.data` whose size has been checked.
 #[derive(Debug, Clone)]
@@ -123,99 +129,116 @@ impl MdsFile {
         Ok(decode_parallel(&rec, self.meta.precision, self.order))
     }
 
-    /// One record of an LLC compact field in tile order `[k][t][j][i]`.
-    ///
-    /// Streams the record through a small buffer (a few levels at a time) and decodes one
-    /// chunk while the next is being read, so the only large allocation is the result and
-    /// the cost stays close to reading the bytes alone (see `benches/read_llc.rs`).
-    pub fn read_tiles<T: Sample>(&self, field: &FieldSelector) -> Result<LlcField<T>> {
+    /// One record in tile order, streamed through two small buffers: one thread reads the
+    /// next chunk while another appends the decoded current chunk to the (never zero-filled)
+    /// result. Experimental alternative to [`MdsFile::read_tiles`], compared in the benchmark.
+    pub fn read_tiles_streaming<T: Sample>(&self, field: &FieldSelector) -> Result<LlcField<T>> {
         let llc = self.meta.require_llc(&self.data_name())?;
         let record = self.meta.record_of(field)?;
         let nz = self.meta.nz();
-        let size = self.meta.precision.size();
-        let level_len = llc.level_len();
-        let level_bytes = level_len * size;
+        let level_bytes = llc.level_len() * self.meta.precision.size();
         let levels_per_chunk = (STREAM_CHUNK_BYTES / level_bytes.max(1)).clamp(1, nz.max(1));
-
         let mut file = File::open(&self.data_path).map_err(|e| self.io("open", e))?;
         file.seek(SeekFrom::Start((record * self.meta.record_bytes()) as u64))
             .map_err(|e| self.io("seek in", e))?;
-        let mut data = vec![T::default(); nz * level_len];
-        let chunk_len = levels_per_chunk * level_len;
-
-        if T::PRECISION == self.meta.precision {
-            // Fast path: the kernel copies the file bytes straight into the result, and each
-            // chunk is byte-fixed and reordered in place (while still in cache) as the next
-            // chunk is being read.
-            let mut chunks = data.chunks_mut(chunk_len.max(1));
-            let mut current = chunks.next();
-            if let Some(first) = current.as_deref_mut() {
-                self.read_exact(&mut file, bytemuck::cast_slice_mut(first))?;
-            }
-            while let Some(done) = current {
-                let mut next = chunks.next();
-                let (read, ()) = rayon::join(
-                    || match next.as_deref_mut() {
-                        Some(buf) => self.read_exact(&mut file, bytemuck::cast_slice_mut(buf)),
-                        None => Ok(()),
-                    },
-                    || fix_levels_in_place(done, llc, self.order),
-                );
-                read?;
-                current = next;
-            }
-            return Ok(LlcField { n: llc.n, nz, data });
-        }
-
-        // Converting path (e.g. a float64 file read as f32): stream through two byte buffers.
+        let mut data: Vec<T> = Vec::with_capacity(nz * llc.level_len());
         let mut current = vec![0u8; levels_per_chunk * level_bytes];
         let mut next = vec![0u8; levels_per_chunk * level_bytes];
-        let first = levels_per_chunk.min(nz);
-        self.read_exact(&mut file, &mut current[..first * level_bytes])?;
-
-        let mut k0 = 0;
-        for out in data.chunks_mut(chunk_len.max(1)) {
-            let levels = out.len() / level_len.max(1);
-            let k1 = k0 + levels;
-            let following = levels_per_chunk.min(nz - k1);
-            // Read the following chunk on one thread while the others decode this one.
+        let mut k = levels_per_chunk.min(nz);
+        self.read_exact(&mut file, &mut current[..k * level_bytes])?;
+        let mut levels = k;
+        while levels > 0 {
+            let following = levels_per_chunk.min(nz - k);
             let (read, ()) = rayon::join(
                 || self.read_exact(&mut file, &mut next[..following * level_bytes]),
-                || {
-                    decode_levels_into(
-                        &current[..levels * level_bytes],
-                        llc,
-                        self.meta.precision,
-                        self.order,
-                        out,
-                    )
-                },
+                || append_levels(&current[..levels * level_bytes], llc, self.meta.precision, self.order, &mut data),
             );
             read?;
             std::mem::swap(&mut current, &mut next);
-            k0 = k1;
+            levels = following;
+            k += following;
         }
         Ok(LlcField { n: llc.n, nz, data })
+    }
+
+    /// One record of an LLC compact field in tile order `[k][t][j][i]`.
+    ///
+    /// The record is split into chunks of whole levels processed in parallel; each task
+    /// reads its chunk with a positioned read and decodes it while it is still in that
+    /// core's cache. When `T` has the file's precision the bytes are read straight into the
+    /// result and fixed in place (byte swap + facet 4/5 reorder), so the data crosses memory
+    /// about as often as when reading the bytes alone (see `benches/read_llc.rs`).
+    pub fn read_tiles<T: Sample>(&self, field: &FieldSelector) -> Result<LlcField<T>> {
+        let mut data = Vec::new();
+        let (n, nz) = self.read_tiles_into(field, &mut data)?;
+        Ok(LlcField { n, nz, data })
+    }
+
+    /// [`MdsFile::read_tiles`] into a caller-owned buffer, which is resized to
+    /// `nz * 13 N^2` values and overwritten; returns `(N, nz)`. Reusing one buffer across
+    /// many fields avoids zero-filling and page-faulting a new allocation every time.
+    pub fn read_tiles_into<T: Sample>(&self, field: &FieldSelector, data: &mut Vec<T>) -> Result<(usize, usize)> {
+        let llc = self.meta.require_llc(&self.data_name())?;
+        let record = self.meta.record_of(field)?;
+        let nz = self.meta.nz();
+        let precision = self.meta.precision;
+        let level_len = llc.level_len();
+        let level_bytes = level_len * precision.size();
+        let levels_per_task = (TASK_BYTES / level_bytes.max(1)).clamp(1, nz.max(1));
+        let base = (record * self.meta.record_bytes()) as u64;
+        let file = File::open(&self.data_path).map_err(|e| self.io("open", e))?;
+
+        data.resize(nz * level_len, T::default());
+        data.par_chunks_mut((levels_per_task * level_len).max(1))
+            .enumerate()
+            .try_for_each_init(
+                || (Vec::<T>::new(), Vec::<u8>::new()),
+                |(scratch, bytes), (chunk, out)| {
+                    let offset = base + (chunk * levels_per_task * level_bytes) as u64;
+                    if T::PRECISION == precision {
+                        self.read_at(&file, bytemuck::cast_slice_mut(out), offset)?;
+                        fix_levels_in_place(out, llc, self.order, scratch);
+                    } else {
+                        bytes.resize(out.len() * precision.size(), 0);
+                        self.read_at(&file, bytes, offset)?;
+                        decode_levels_into(bytes, llc, precision, self.order, out);
+                    }
+                    Ok(())
+                },
+            )?;
+        Ok((llc.n, nz))
+    }
+
+    /// Fills `buf` from `offset` of the `.data` (a short file is a truncation error).
+    fn read_at(&self, file: &File, buf: &mut [u8], offset: u64) -> Result<()> {
+        #[cfg(unix)]
+        let read = std::os::unix::fs::FileExt::read_exact_at(file, buf, offset);
+        #[cfg(not(unix))]
+        let read = {
+            let mut f = file;
+            f.seek(SeekFrom::Start(offset)).and_then(|_| f.read_exact(buf))
+        };
+        read.map_err(|e| self.read_error(e))
+    }
+
+    fn read_error(&self, e: std::io::Error) -> MdsError {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            MdsError::TruncatedData {
+                file: self.data_name(),
+                expected: self.meta.expected_data_bytes(),
+                found: std::fs::metadata(&self.data_path).map(|m| m.len()).unwrap_or(0),
+                shape: self.meta.shape_description(),
+            }
+        } else {
+            self.io("read", e)
+        }
     }
 
     fn read_exact(&self, file: &mut File, buf: &mut [u8]) -> Result<()> {
         if buf.is_empty() {
             return Ok(());
         }
-        file.read_exact(buf).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                MdsError::TruncatedData {
-                    file: self.data_name(),
-                    expected: self.meta.expected_data_bytes(),
-                    found: std::fs::metadata(&self.data_path)
-                        .map(|m| m.len())
-                        .unwrap_or(0),
-                    shape: self.meta.shape_description(),
-                }
-            } else {
-                self.io("read", e)
-            }
-        })
+        file.read_exact(buf).map_err(|e| self.read_error(e))
     }
 
     /// Every record in file order `[record][nz][ny][nx]`.

@@ -41,7 +41,7 @@ use crate::roots::Root;
 use crate::shard::{ShardError, shard_count, split_into_shards};
 use crate::state::runs::check_run_id;
 use crate::state::{
-    ClaimOutcome, DoneIndex, ExistingClaim, IO_CONCURRENCY, Layout, StateError, claim_task,
+    CLAIM_CONCURRENCY, ClaimOutcome, DoneIndex, ExistingClaim, IO_CONCURRENCY, Layout, StateError, claim_task,
     inspect_claim, new_run_id, release_claim, task_key, write_run_record, write_scratch_tasks,
     write_shards,
 };
@@ -312,7 +312,7 @@ pub async fn plan_with_inventory(
                 let layout = &layout;
                 async move { claim_task(store, layout, &claim, now).await }
             }))
-            .buffered(IO_CONCURRENCY)
+            .buffered(CLAIM_CONCURRENCY)
             .collect()
             .await;
         let mut first_error = None;

@@ -2,3 +2,5 @@
 
 pub mod factors;
 pub mod inspect;
+pub mod plan;
+pub mod status;

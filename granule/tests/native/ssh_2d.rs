@@ -208,11 +208,11 @@ fn ssh_monthly_granule_matches_inputs_grid_and_metadata() {
     assert_eq!(var_text(&file, "YC", "bounds"), "YC_bnds");
 
     // Provenance: every input file with its SHA-256, computed here from the files.
-    let files = match file.attribute("edp_input_files").unwrap().value().unwrap() {
+    let files = match global_attr(&file, "edp_input_files").unwrap() {
         netcdf::AttributeValue::Strs(v) => v,
         other => panic!("edp_input_files is {other:?}"),
     };
-    let sums = match file.attribute("edp_input_sha256").unwrap().value().unwrap() {
+    let sums = match global_attr(&file, "edp_input_sha256").unwrap() {
         netcdf::AttributeValue::Strs(v) => v,
         other => panic!("edp_input_sha256 is {other:?}"),
     };

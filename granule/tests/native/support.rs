@@ -184,10 +184,19 @@ pub fn values_i32(file: &netcdf::File, name: &str) -> Vec<i32> {
         .unwrap()
 }
 
-/// A variable attribute.
+/// A variable attribute. Looked up by iterating, because asking HDF5 for an absent
+/// attribute prints HDF5-DIAG noise on stderr.
 pub fn var_attr(file: &netcdf::File, var: &str, name: &str) -> Option<netcdf::AttributeValue> {
     file.variable(var)?
-        .attribute(name)
+        .attributes()
+        .find(|a| a.name() == name)
+        .map(|a| a.value().unwrap())
+}
+
+/// A global attribute (looked up by iterating, see [`var_attr`]).
+pub fn global_attr(file: &netcdf::File, name: &str) -> Option<netcdf::AttributeValue> {
+    file.attributes()
+        .find(|a| a.name() == name)
         .map(|a| a.value().unwrap())
 }
 
@@ -209,7 +218,7 @@ pub fn var_f32(file: &netcdf::File, var: &str, name: &str) -> f32 {
 
 /// A text global attribute.
 pub fn global_text(file: &netcdf::File, name: &str) -> String {
-    match file.attribute(name).map(|a| a.value().unwrap()) {
+    match global_attr(file, name) {
         Some(netcdf::AttributeValue::Str(s)) => s,
         other => panic!("global {name} is {other:?}, expected text"),
     }

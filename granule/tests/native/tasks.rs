@@ -84,7 +84,7 @@ fn an_edp_task_without_our_key_is_resolved_from_names() {
         let want = if depth[idx] > 0.0 { ssh[idx] } else { FILL };
         assert_eq!(got[idx].to_bits(), want.to_bits(), "SSH[{idx}]");
     }
-    assert!(file.attribute("edp_task_id").is_none());
+    assert!(global_attr(&file, "edp_task_id").is_none());
 }
 
 #[test]

@@ -117,10 +117,7 @@ fn temperature_salinity_granule_has_the_3d_layout_and_level_masks() {
         global_text(&file, "coordinates"),
         "XC_bnds XG YC_bnds YG Z_bnds Zl Zp1 Zu time_bnds"
     );
-    match file
-        .attribute("geospatial_vertical_min")
-        .map(|a| a.value().unwrap())
-    {
+    match global_attr(&file, "geospatial_vertical_min") {
         Some(netcdf::AttributeValue::Double(v)) => assert_eq!(v, -6134.5),
         other => panic!("geospatial_vertical_min is {other:?}"),
     }

@@ -16,9 +16,12 @@ use crate::build::locations;
 use crate::runs::granule_set;
 use crate::support::{JOBS, Moto, SOURCE_WRITTEN, STEPS, Tree, catalog, config, jobs};
 
+/// The task as JSON with the two roots replaced by placeholders (matched with the opening
+/// quote, so only path prefixes are replaced).
 fn comparable(task: &Task, source: &str, dest: &str) -> String {
     let text = serde_json::to_string(&task.without_edp()).unwrap();
-    text.replace(source, "SOURCE").replace(dest, "DEST")
+    text.replace(&format!("\"{source}/"), "\"SOURCE/")
+        .replace(&format!("\"{dest}/"), "\"DEST/")
 }
 
 #[tokio::test]

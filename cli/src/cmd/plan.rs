@@ -1,0 +1,453 @@
+//! `edp plan`: jobs + model output -> an EDP-compatible task list and, unless `--dry-run`, the
+//! run state (claims, scratch task list, shards, run record) under `<dest>/_edp/`.
+//!
+//! ```text
+//! edp plan --jobfile jobs.txt --source ../data/ecco_results/V4r4 --dest . \
+//!          --metadata metadata/ --grid grid/ --outfile tasks.json [--dry-run]
+//! ```
+//!
+//! The option spellings of EDP's `edp_create_job_task_list` are accepted as aliases
+//! (`--ecco_source_root`, `--ecco_destination_root`, `--ecco_grid_loc`,
+//! `--ecco_mapping_factors_loc`, `--ecco_metadata_loc`, `--ecco_cfg_loc`/`--cfgfile`,
+//! `--outfile`, `-l/--log`), so existing scripts keep working.
+//!
+//! Output: the task list goes to `--outfile`, else to stdout (not with `--dry-run`). The
+//! summary (per product kind: tasks, input bytes, estimated core-seconds and cloud cost; the
+//! incomplete granules with what is missing; orphans; warnings) goes to stdout when stdout does
+//! not carry the task list, else to stderr.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use edp_conventions::catalog::LoadOptions;
+use edp_plan::builder::TaskLocations;
+use edp_plan::cost::FARGATE_SPOT_VCPU_HOUR_USD;
+use edp_plan::jobfile::ParseOptions;
+use edp_plan::planner::{
+    DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_SHARD_TARGET_SECONDS, KindSummary, PlanOutcome,
+    PlanRequest, plan_run,
+};
+use edp_plan::roots::Root;
+use edp_plan::sources::{
+    grouping_counts, load_catalog, load_config, parse_jobs, parse_location, read_text,
+};
+use edp_plan::tasklist::{EdpKey, to_python_json};
+use edp_store::Store;
+use edp_task_schemas::deploy::MAX_ARRAY_SIZE;
+use edp_task_schemas::{RunTrigger, ShardSizing};
+
+/// Arguments of `edp plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// EDP job file: one `[grouping_id, 'native'|'latlon', 'AVG_MON'|'AVG_DAY'|'SNAP',
+    /// 'all'|[steps]]` per line (local path or s3://). A file starting with `{` is read as a
+    /// JSON job spec.
+    #[arg(long, value_name = "FILE", required_unless_present = "job_spec")]
+    pub jobfile: Option<String>,
+
+    /// JSON job spec (`{"jobs": [...], "source_root": ..., ...}`), inline or as a location.
+    /// Its locations are defaults for the options below.
+    #[arg(long, value_name = "JSON", conflicts_with = "jobfile")]
+    pub job_spec: Option<String>,
+
+    /// Root of the model output: a directory or s3://bucket/prefix (EDP
+    /// `--ecco_source_root`). Paths in the task list are written below it as given.
+    #[arg(long, visible_alias = "ecco_source_root", value_name = "ROOT")]
+    pub source: Option<String>,
+
+    /// Root of the products (EDP `--ecco_destination_root`); run state goes to
+    /// `<dest>/_edp/`.
+    #[arg(long, visible_alias = "ecco_destination_root", value_name = "ROOT")]
+    pub dest: Option<String>,
+
+    /// ECCO metadata directory or s3:// prefix (EDP `--ecco_metadata_loc`); groupings are
+    /// read from here and the location is copied into every task.
+    #[arg(long, visible_alias = "ecco_metadata_loc", value_name = "LOC")]
+    pub metadata: Option<String>,
+
+    /// Grid location copied into every task (EDP `--ecco_grid_loc`).
+    #[arg(long, visible_alias = "ecco_grid_loc", value_name = "LOC")]
+    pub grid: Option<String>,
+
+    /// Lat-lon mapping factors location copied into every task (EDP
+    /// `--ecco_mapping_factors_loc`).
+    #[arg(long, visible_alias = "ecco_mapping_factors_loc", value_name = "LOC")]
+    pub factors: Option<String>,
+
+    /// Production configuration YAML (EDP `--ecco_cfg_loc`, Gen B `--cfgfile`): read here and
+    /// copied into every task. Default: the built-in V4r4 configuration.
+    #[arg(long, visible_aliases = ["ecco_cfg_loc", "cfgfile"], value_name = "YAML")]
+    pub config: Option<String>,
+
+    /// Where to write the task list (local path or s3://); default stdout.
+    #[arg(long, value_name = "FILE")]
+    pub outfile: Option<String>,
+
+    /// Exactly this many shards (capped by the task count and --max-shards).
+    #[arg(long, value_name = "N", conflicts_with = "shard_target_seconds")]
+    pub shards: Option<u32>,
+
+    /// Shards of about this many estimated core-seconds each (default 3600).
+    #[arg(long, value_name = "S")]
+    pub shard_target_seconds: Option<f64>,
+
+    /// Upper bound of the shard count (AWS Batch arrays hold at most 10000 children).
+    #[arg(long, value_name = "N", default_value_t = MAX_ARRAY_SIZE)]
+    pub max_shards: u32,
+
+    /// Seconds after which a claim of an unfinished run is considered dead.
+    #[arg(long, value_name = "S", default_value_t = DEFAULT_CLAIM_TTL_SECONDS)]
+    pub claim_ttl_seconds: u64,
+
+    /// Price of one vCPU-hour (memory included) for the cost estimate; default Fargate Spot
+    /// us-east-1 with 2 GB per vCPU.
+    #[arg(long, value_name = "USD", default_value_t = FARGATE_SPOT_VCPU_HOUR_USD)]
+    pub vcpu_hour_usd: f64,
+
+    /// Plan only: print the summary (and the task list with --outfile); write no run state,
+    /// claim nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Skip job-file lines that do not parse (with a warning) instead of failing.
+    #[arg(long)]
+    pub skip_bad_lines: bool,
+
+    /// Plan granules with missing inputs from their complete variables (EDP's behaviour);
+    /// they are still reported.
+    #[arg(long)]
+    pub allow_partial: bool,
+
+    /// Plan granules that are already done again.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Write the task list exactly as EDP would, without our `edp` bookkeeping key.
+    #[arg(long)]
+    pub strip_edp: bool,
+
+    /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL (EDP `-l/--log`).
+    #[arg(short = 'l', long = "log", value_name = "LEVEL", default_value = "WARNING")]
+    pub log: String,
+}
+
+/// Runs `edp plan`.
+pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
+    init_logging(&args.log)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(plan(args))
+}
+
+/// Sets up `tracing` on stderr at an EDP log level (once per process).
+pub fn init_logging(level: &str) -> anyhow::Result<()> {
+    let filter = match level.to_ascii_uppercase().as_str() {
+        "DEBUG" => tracing::Level::DEBUG,
+        "INFO" => tracing::Level::INFO,
+        "WARNING" | "WARN" => tracing::Level::WARN,
+        "ERROR" | "CRITICAL" => tracing::Level::ERROR,
+        _ => bail!("invalid log level {level:?}: expected DEBUG, INFO, WARNING, ERROR or CRITICAL"),
+    };
+    // Another command (or a test harness) may have installed a subscriber already.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(filter)
+        .try_init();
+    Ok(())
+}
+
+/// A store for the locations involved: S3 settings from the environment only when one of
+/// them is an `s3://` URL.
+pub async fn store_for(locations: &[Option<&str>]) -> anyhow::Result<Store> {
+    if locations.iter().flatten().any(|l| l.starts_with("s3://")) {
+        Store::from_env()
+            .await
+            .context("cannot configure S3 access from the environment")
+    } else {
+        Ok(Store::local_only())
+    }
+}
+
+async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
+    let inline_spec = args
+        .job_spec
+        .as_deref()
+        .filter(|s| s.trim_start().starts_with('{'));
+    let job_location = match (&args.jobfile, &args.job_spec) {
+        (Some(file), _) => Some(file.as_str()),
+        (None, Some(_)) if inline_spec.is_some() => None,
+        (None, spec) => spec.as_deref(),
+    };
+    // Locations of a job spec are only known after reading it; an s3:// spec location or
+    // option already asks for S3 access, and a local spec naming s3:// roots is re-checked.
+    let mut store = store_for(&[
+        job_location,
+        args.source.as_deref(),
+        args.dest.as_deref(),
+        args.metadata.as_deref(),
+        args.config.as_deref(),
+        args.outfile.as_deref(),
+    ])
+    .await?;
+
+    let (job_file_name, job_text) = match (job_location, inline_spec) {
+        (Some(location), _) => {
+            let loc = parse_location(location)?;
+            (location.to_string(), read_text(&store, &loc).await?)
+        }
+        (None, Some(text)) => ("--job-spec".to_string(), text.to_string()),
+        (None, None) => bail!("give --jobfile FILE or --job-spec JSON"),
+    };
+    let spec_first = if job_text.trim_start().starts_with('{') {
+        Some(edp_plan::sources::parse_job_spec(&job_file_name, &job_text)?)
+    } else {
+        None
+    };
+    let pick = |option: &Option<String>, from_spec: fn(&edp_task_schemas::JobSpec) -> &Option<String>| {
+        option
+            .clone()
+            .or_else(|| spec_first.as_ref().and_then(|s| from_spec(s).clone()))
+    };
+    let source = pick(&args.source, |s| &s.source_root)
+        .context("no source root: give --source (--ecco_source_root) or source_root in the job spec")?;
+    let dest = pick(&args.dest, |s| &s.dest_root).context(
+        "no destination root: give --dest (--ecco_destination_root) or dest_root in the job spec",
+    )?;
+    let metadata = pick(&args.metadata, |s| &s.metadata_loc).context(
+        "no metadata location: give --metadata (--ecco_metadata_loc) or metadata_loc in the job spec",
+    )?;
+    let grid = pick(&args.grid, |s| &s.grid_loc);
+    let factors = pick(&args.factors, |s| &s.factors_loc);
+    let cfg = pick(&args.config, |s| &s.cfg_loc);
+    if spec_first.is_some() {
+        store = store_for(&[
+            job_location,
+            Some(&source),
+            Some(&dest),
+            Some(&metadata),
+            cfg.as_deref(),
+            args.outfile.as_deref(),
+        ])
+        .await?;
+    }
+
+    let config = load_config(&store, cfg.as_deref()).await?;
+    let catalog = load_catalog(
+        &store,
+        &metadata,
+        &LoadOptions {
+            podaac_filename: config.podaac_metadata_filename.clone(),
+            ..LoadOptions::default()
+        },
+    )
+    .await?;
+    let counts = grouping_counts(&catalog)
+        .with_context(|| format!("metadata {metadata}: cannot count the groupings"))?;
+    let loaded = parse_jobs(
+        &job_file_name,
+        &job_text,
+        &counts,
+        &ParseOptions {
+            skip_invalid_lines: args.skip_bad_lines,
+        },
+    )?;
+    for warning in &loaded.warnings {
+        tracing::warn!("{warning}");
+    }
+
+    let source_root =
+        Root::parse(&source).with_context(|| format!("invalid source root {source:?}"))?;
+    if let Some(path) = source_root.location().as_local_path()
+        && !path.is_dir()
+    {
+        bail!("source root {source}: expected an existing directory, found none");
+    }
+    let dest_root = Root::parse(&dest).with_context(|| format!("invalid destination root {dest:?}"))?;
+    let mut request = PlanRequest::new(loaded.jobs, source_root, dest_root);
+    request.locations = TaskLocations {
+        cfg_loc: cfg,
+        grid_loc: grid,
+        factors_loc: factors,
+        metadata_loc: Some(metadata),
+    };
+    request.sizing = match (args.shards, args.shard_target_seconds) {
+        (Some(count), _) => ShardSizing::Count(count),
+        (None, Some(seconds)) => ShardSizing::TargetSeconds(seconds),
+        (None, None) => ShardSizing::TargetSeconds(DEFAULT_SHARD_TARGET_SECONDS),
+    };
+    request.max_shards = args.max_shards;
+    request.claim_ttl_seconds = args.claim_ttl_seconds;
+    request.dry_run = args.dry_run;
+    request.force = args.force;
+    request.allow_partial = args.allow_partial;
+    request.trigger = RunTrigger::Cli;
+    request.claimed_by = Some(claimed_by());
+    request.vcpu_hour_usd = args.vcpu_hour_usd;
+
+    let outcome = plan_run(&store, &catalog, &config, &request).await?;
+    for warning in &outcome.warnings {
+        tracing::warn!("{warning}");
+    }
+
+    let edp_key = if args.strip_edp {
+        EdpKey::Strip
+    } else {
+        EdpKey::Keep
+    };
+    let list = to_python_json(&outcome.tasks, edp_key)?;
+    let summary = summary(&outcome, args.dry_run);
+    match &args.outfile {
+        Some(outfile) => {
+            let location = parse_location(outfile)?;
+            store
+                .put(&location, list.into_bytes())
+                .await
+                .with_context(|| format!("cannot write the task list to {outfile}"))?;
+            print!("{summary}");
+        }
+        None if args.dry_run => print!("{summary}"),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(list.as_bytes())?;
+            stdout.flush()?;
+            eprint!("{summary}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `user@host` for claims, from the environment.
+fn claimed_by() -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_string());
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|| "unknown".to_string());
+    format!("edp plan ({user}@{host})")
+}
+
+/// Bytes with a binary-free decimal unit (`12.3 GB`).
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+fn kind_row(out: &mut String, name: &str, kind: &KindSummary) {
+    let _ = writeln!(
+        out,
+        "  {name:<10} {:>9} {:>13} {:>14.1} {:>12.4}",
+        kind.tasks,
+        human_bytes(kind.input_bytes),
+        kind.core_seconds,
+        kind.cost_usd
+    );
+}
+
+/// The human summary of a plan.
+fn summary(outcome: &PlanOutcome, dry_run: bool) -> String {
+    let mut out = String::new();
+    let stats = outcome.inventory;
+    let _ = writeln!(
+        out,
+        "{} {}: {} task(s) planned; skipped {} done, {} claimed by other runs; {} incomplete",
+        if dry_run { "dry run" } else { "run" },
+        outcome.run_id,
+        outcome.tasks.len(),
+        outcome.skipped_done.len(),
+        outcome.skipped_claimed.len(),
+        outcome.incomplete.len()
+    );
+    let _ = writeln!(
+        out,
+        "inputs: {} listed, {} MDS files ({}), {} pairs, {} outside the search space, {} other",
+        stats.listed,
+        stats.files,
+        human_bytes(stats.bytes),
+        stats.pairs,
+        stats.outside_search_space,
+        stats.not_mds
+    );
+    let _ = writeln!(
+        out,
+        "  {:<10} {:>9} {:>13} {:>14} {:>12}",
+        "kind", "tasks", "input bytes", "core-seconds", "cost (USD)"
+    );
+    for kind in &outcome.by_kind {
+        let name = kind.kind.map(|k| k.as_str()).unwrap_or("unknown");
+        kind_row(&mut out, name, kind);
+    }
+    kind_row(&mut out, "total", &outcome.total);
+    match (&outcome.shards_location, dry_run) {
+        (Some(location), _) => {
+            let _ = writeln!(out, "shards: {} in {location}", outcome.shard_count);
+        }
+        (None, true) => {
+            let _ = writeln!(out, "shards: {} (not written: dry run)", outcome.shard_count);
+        }
+        (None, false) => {
+            let _ = writeln!(out, "shards: none (nothing to plan, no run written)");
+        }
+    }
+    if let Some(location) = &outcome.run_record_location {
+        let _ = writeln!(out, "run record: {location}");
+    }
+    if outcome.taken_over > 0 {
+        let _ = writeln!(
+            out,
+            "claims taken over from finished or expired runs: {}",
+            outcome.taken_over
+        );
+    }
+    if !outcome.incomplete.is_empty() {
+        let _ = writeln!(out, "incomplete granules (inputs missing):");
+        for entry in &outcome.incomplete {
+            let _ = writeln!(out, "  {entry}");
+        }
+    }
+    if !outcome.orphans.is_empty() {
+        let _ = writeln!(out, "orphan input files:");
+        for orphan in &outcome.orphans {
+            let _ = writeln!(out, "  {orphan}");
+        }
+    }
+    if !outcome.skipped_claimed.is_empty() {
+        let _ = writeln!(out, "claimed by other runs:");
+        for claimed in &outcome.skipped_claimed {
+            let _ = writeln!(out, "  {} (run {})", claimed.granule, claimed.run_id);
+        }
+    }
+    if !outcome.warnings.is_empty() {
+        let _ = writeln!(out, "warnings:");
+        for warning in &outcome.warnings {
+            let _ = writeln!(out, "  {warning}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_shown_with_decimal_units() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(421_200), "421.2 kB");
+        assert_eq!(human_bytes(3_000_000_000), "3.0 GB");
+    }
+}

@@ -1,0 +1,201 @@
+//! The deployment artefacts agree with the code: the Dockerfile builds and starts the worker
+//! binary the workspace defines, CI builds it with the same command, Terraform's Batch retry
+//! rules come from the worker's exit-code table, and Terraform sets the environment variables
+//! the code reads.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use edp_task_schemas::deploy;
+use edp_task_schemas::exit::{BatchAction, ExitKind, KILLED_EXIT_CODE, batch_action_for};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    edp_testkit::repo_root()
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// The single `RUN cargo build ... --bin <name>` line of the Dockerfile (the dependency layer
+/// builds `--lib` only).
+fn dockerfile_build_command() -> String {
+    let dockerfile = read(&repo().join("Dockerfile"));
+    let lines: Vec<&str> = dockerfile
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("RUN cargo build") && l.contains("--bin"))
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "expected exactly one binary build line, found {lines:?}"
+    );
+    lines[0].trim_start_matches("RUN ").to_string()
+}
+
+fn flag_value<'a>(command: &'a str, flag: &str) -> &'a str {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let pos = words
+        .iter()
+        .position(|w| *w == flag)
+        .unwrap_or_else(|| panic!("{flag} missing in `{command}`"));
+    words[pos + 1]
+}
+
+#[test]
+fn dockerfile_builds_a_binary_the_workspace_defines_and_runs_it() {
+    let command = dockerfile_build_command();
+    assert!(
+        command.contains("--release") && command.contains("--locked"),
+        "{command}"
+    );
+    let package = flag_value(&command, "-p");
+    let bin = flag_value(&command, "--bin");
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
+        .current_dir(repo())
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pkg = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == package)
+        .unwrap_or_else(|| panic!("package {package} of the Dockerfile is not in the workspace"));
+    let has_bin = pkg["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"] == bin && t["kind"].as_array().unwrap().iter().any(|k| k == "bin"));
+    assert!(has_bin, "package {package} has no binary target {bin}");
+
+    let dockerfile = read(&repo().join("Dockerfile"));
+    let entry = format!("ENTRYPOINT [\"/usr/local/bin/{bin}\"]");
+    assert!(
+        dockerfile.lines().any(|l| l.trim() == entry),
+        "missing `{entry}`"
+    );
+    let copy = format!("target/release/{bin} /usr/local/bin/{bin}");
+    assert!(
+        dockerfile.contains(&copy),
+        "the runtime stage must copy `{copy}`"
+    );
+    assert!(
+        dockerfile.lines().any(|l| l.trim().starts_with("USER ")),
+        "non-root USER missing"
+    );
+}
+
+#[test]
+fn ci_builds_the_worker_with_the_dockerfile_command() {
+    let command = dockerfile_build_command();
+    let ci = read(&repo().join(".ci/run")) + &read(&repo().join("scripts/test"));
+    assert!(
+        ci.contains(&command),
+        "CI (.ci/run or scripts/test) must run the Dockerfile's build command `{command}`"
+    );
+}
+
+#[test]
+fn batch_retry_rules_follow_the_worker_exit_code_table() {
+    // Terraform reads exactly this file (checked below) into retry_strategy.evaluate_on_exit.
+    let doc: serde_json::Value =
+        serde_json::from_str(&read(&repo().join("task-schemas/schemas/exit-codes.json"))).unwrap();
+    let rules: Vec<edp_task_schemas::exit::EvaluateOnExit> =
+        serde_json::from_value(doc["batch_evaluate_on_exit"].clone()).unwrap();
+    for kind in [
+        ExitKind::Success,
+        ExitKind::Usage,
+        ExitKind::Permanent,
+        ExitKind::Retryable,
+    ] {
+        let action = batch_action_for(&rules, Some(i32::from(kind.code())), None);
+        let expected = match kind {
+            ExitKind::Retryable => BatchAction::Retry,
+            _ => BatchAction::Exit,
+        };
+        assert_eq!(action, expected, "exit code {} ({kind:?})", kind.code());
+        // The table's own statement agrees, except success which Batch never evaluates.
+        if kind != ExitKind::Success {
+            assert_eq!(kind.batch_action(), expected, "{kind:?}");
+        }
+    }
+    assert_eq!(
+        batch_action_for(&rules, Some(KILLED_EXIT_CODE), None),
+        BatchAction::Retry
+    );
+    assert_eq!(
+        batch_action_for(&rules, None, Some("Host EC2 (instance i-0abc) terminated.")),
+        BatchAction::Retry,
+        "lost Spot hosts are retried"
+    );
+
+    let locals = read(&repo().join("terraform/locals.tf"));
+    assert!(
+        locals.contains("../task-schemas/schemas/exit-codes.json"),
+        "terraform must read the exit-code table"
+    );
+    let batch = read(&repo().join("terraform/batch.tf"));
+    assert!(
+        batch.contains("dynamic \"evaluate_on_exit\""),
+        "retry rules must be generated"
+    );
+    assert!(
+        batch.contains("local.batch_evaluate_on_exit"),
+        "retry rules must come from the table"
+    );
+}
+
+#[test]
+fn terraform_sets_every_environment_variable_the_code_reads() {
+    let tf: String = std::fs::read_dir(repo().join("terraform"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "tf"))
+        .map(|p| read(&p))
+        .collect();
+    let set_by_others = [
+        deploy::ENV_RUN_ID,
+        deploy::ENV_SHARDS_URI,
+        deploy::ENV_ARRAY_INDEX,
+    ];
+    for name in deploy::PLANNER_ENV
+        .iter()
+        .chain(deploy::WORKER_ENV)
+        .chain(deploy::REPORTER_ENV)
+    {
+        if set_by_others.contains(name) {
+            continue; // the planner sets these per job; Batch sets the array index
+        }
+        assert!(tf.contains(name), "terraform never sets {name}");
+    }
+    // Settings are created from a map keyed by the setting's name (`settings/${each.key}`);
+    // secrets are spelled out.
+    let settings_from_map = tf.contains("settings/${each.key}");
+    let words = tf.split_whitespace().collect::<Vec<_>>().join(" ");
+    for name in deploy::SSM_PARAMETERS {
+        let created = tf.contains(name)
+            || name.strip_prefix("settings/").is_some_and(|key| {
+                settings_from_map && words.contains(&format!("{key} = optional(string"))
+            });
+        assert!(
+            created,
+            "terraform does not create the SSM parameter {name}"
+        );
+    }
+}
