@@ -1,110 +1,115 @@
-//! Container entrypoint of the AWS Batch worker (minimal version: settings from the
-//! environment only; SSM settings come with the deployment code).
+//! Container entrypoint of the AWS Batch worker: one array child runs one shard.
 //!
-//! Environment (`docs/architecture.md`, "Deployment contract"):
+//! 1. read the environment ([`cloud::WorkerEnv`]; see the [`cloud`] module for the table);
+//! 2. read the SSM settings and secrets below `EDP_SSM_PREFIX` and build the store;
+//! 3. load `<EDP_SHARDS_URI>/shard-<AWS_BATCH_JOB_ARRAY_INDEX:05>.json`;
+//! 4. run it with [`edp_batch_worker::run_shard`] (granule lines and EMF metric lines are
+//!    written there);
+//! 5. exit with the documented code: 0 success, 2 usage, 3 permanent failure, 4 retryable
+//!    failure (`edp_task_schemas::exit`, which also drives the Batch retry rules).
 //!
-//! | variable | meaning |
-//! |---|---|
-//! | `EDP_SHARDS_URI` | prefix holding `shard-NNNNN.json` (required) |
-//! | `AWS_BATCH_JOB_ARRAY_INDEX` | shard index (0 when absent) |
-//! | `EDP_DEST_ROOT` | destination root (required) |
-//! | `EDP_RUN_ID` | run id (default: the shard's) |
-//! | `EDP_LOG_FORMAT` | `json` (default) or `text` |
-//! | `EDP_CACHE_DIR` | local cache folder (default: the system temporary folder) |
-//!
-//! Exit codes: 0 success, 2 usage, 3 permanent failure, 4 retryable failure (see
-//! `edp_task_schemas::exit`).
+//! Logs are JSON lines on stderr (`EDP_LOG_FORMAT=json`, the default); stdout carries the
+//! EMF metric lines. Secrets never appear in either.
+
+mod cloud;
 
 use std::process::ExitCode;
 
 use edp_batch_worker::{MetricsOutput, WorkerOptions, input, run_shard};
+use edp_deploy::{SsmSettings, logging};
 use edp_plan::roots::Root;
-use edp_store::Store;
-use edp_task_schemas::{ExitKind, Shard, deploy};
+use edp_task_schemas::{ExitKind, Shard};
+
+use crate::cloud::{WorkerEnv, setup};
 
 fn main() -> ExitCode {
-    init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let worker_env = match WorkerEnv::from_env() {
+        Ok(worker_env) => worker_env,
+        Err(err) => {
+            // No subscriber yet: the format itself may be what is wrong.
+            eprintln!("edp-batch-worker: {err}");
+            return ExitKind::Usage.into();
+        }
+    };
+    if let Err(err) = logging::init(worker_env.log_format) {
+        eprintln!("edp-batch-worker: {err}");
+        return ExitKind::Usage.into();
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
-            tracing::error!("cannot start the async runtime: {err}");
+            tracing::error!(error = %err, "cannot start the async runtime");
             return ExitKind::Retryable.into();
         }
     };
-    runtime.block_on(run()).into()
+    let kind = runtime
+        .block_on(run(&worker_env))
+        .unwrap_or_else(|kind| kind);
+    ExitCode::from(kind)
 }
 
-fn init_logging() {
-    let json = std::env::var(deploy::ENV_LOG_FORMAT).map_or(true, |v| v != "text");
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
+/// Steps 2 to 4; `Err` carries the exit kind of a failure before any task ran.
+async fn run(worker_env: &WorkerEnv) -> Result<ExitKind, ExitKind> {
+    let index = worker_env.array_index;
+    let aws = aws_config::load_from_env().await;
+    let settings = SsmSettings::new(aws_sdk_ssm::Client::new(&aws));
+    let cloud = setup(worker_env, &settings).await.map_err(|err| {
+        tracing::error!(error = %err, shard = index, "cannot set up the worker");
+        err.exit_kind()
+    })?;
+    tracing::info!(
+        shard = index,
+        ssm_prefix = worker_env.ssm_prefix.as_deref(),
+        credentials = cloud.credentials_from.as_deref().unwrap_or("default chain"),
+        "worker configured"
+    );
+
+    let shard_location = worker_env.shards_uri.join(&Shard::file_name(index));
+    let shard = input::load_shard(&cloud.store, &shard_location)
+        .await
+        .map_err(|err| {
+            tracing::error!(error = %err, shard = index, "cannot load the shard");
+            err.exit_kind()
+        })?;
+    if shard.index != index {
+        tracing::error!(shard = index, location = %shard_location, found = shard.index,
+            "the shard file names another index");
+        return Err(ExitKind::Usage);
     }
-}
-
-/// A required environment variable, or a usage error naming it.
-fn env(name: &str) -> Result<String, ExitKind> {
-    std::env::var(name).map_err(|_| {
-        tracing::error!("environment variable {name} is not set");
-        ExitKind::Usage
-    })
-}
-
-async fn run() -> ExitKind {
-    match execute().await {
-        Ok(kind) | Err(kind) => kind,
-    }
-}
-
-async fn execute() -> Result<ExitKind, ExitKind> {
-    let shards_uri = env(deploy::ENV_SHARDS_URI)?;
-    let dest = env(deploy::ENV_DEST_ROOT)?;
-    let index: u32 = match std::env::var(deploy::ENV_ARRAY_INDEX) {
-        Ok(text) => text.trim().parse().map_err(|_| {
-            tracing::error!("{} must be a shard index, found {text:?}", deploy::ENV_ARRAY_INDEX);
-            ExitKind::Usage
-        })?,
-        Err(_) => 0,
+    let run_id = match &worker_env.run_id {
+        Some(run_id) if *run_id != shard.run_id => {
+            tracing::error!(run_id = %run_id, shard_run_id = %shard.run_id,
+                location = %shard_location, "EDP_RUN_ID does not match the shard's run");
+            return Err(ExitKind::Usage);
+        }
+        _ => shard.run_id.clone(),
     };
-    let store = Store::from_env().await.map_err(|err| {
-        tracing::error!("storage configuration: {err}");
+    let dest_root = Root::parse(&worker_env.dest_root).map_err(|err| {
+        tracing::error!(error = %err, dest_root = %worker_env.dest_root, "invalid EDP_DEST_ROOT");
         ExitKind::Usage
     })?;
-    let shards = input::parse_location("shards", &shards_uri).map_err(|err| {
-        tracing::error!("{err}");
-        err.exit_kind()
-    })?;
-    let shard_location = shards.join(&Shard::file_name(index));
-    let shard = input::load_shard(&store, &shard_location).await.map_err(|err| {
-        tracing::error!("{err}");
-        err.exit_kind()
-    })?;
-    let dest_root = Root::parse(&dest).map_err(|err| {
-        tracing::error!("{} {dest:?}: {err}", deploy::ENV_DEST_ROOT);
-        ExitKind::Usage
-    })?;
-    let run_id = std::env::var(deploy::ENV_RUN_ID).unwrap_or_else(|_| shard.run_id.clone());
+
     let mut options = WorkerOptions::new(dest_root, run_id);
     options.metrics = MetricsOutput::Stdout;
-    if let Ok(dir) = std::env::var("EDP_CACHE_DIR") {
-        options.cache_dir = dir.into();
+    options.defaults = cloud.defaults;
+    if let Some(dir) = &worker_env.cache_dir {
+        options.cache_dir = dir.clone();
     }
-    let outcome = run_shard(&store, &shard, &options).await;
+    let outcome = run_shard(&cloud.store, &shard, &options).await;
     let counts = outcome.counts();
     tracing::info!(
         run_id = %outcome.run_id,
         shard = index,
+        tasks = shard.tasks.len(),
         done = counts.done,
         skipped = counts.skipped,
         failed = counts.failed,
         seconds = outcome.seconds,
-        exit = outcome.exit.code(),
+        exit_code = outcome.exit.code(),
+        exit = outcome.exit.as_str(),
         "shard finished"
     );
     Ok(outcome.exit)

@@ -4,11 +4,16 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod cmd;
+mod logging;
 
 /// ECCO dataset production: MDS model output -> analysis-ready NetCDF granules.
 #[derive(Debug, Parser)]
 #[command(name = "edp", version, about, long_about = None)]
 struct Cli {
+    /// Log line format on stderr: human-readable text, or one JSON object per line (cloud).
+    #[arg(long, global = true, value_enum, env = "EDP_LOG_FORMAT", default_value = "text")]
+    log_format: logging::LogFormat,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -19,19 +24,38 @@ enum Command {
     Inspect(cmd::inspect::InspectArgs),
     /// Build or check lat-lon regridding weights for a grid.
     Factors(cmd::factors::FactorsArgs),
+    /// Produce one granule from explicit arguments and a local MDS results tree.
+    Granule(cmd::granule::GranuleArgs),
     /// Plan a run: jobs + model output -> EDP task list, claims, shards, run record.
     Plan(cmd::plan::PlanArgs),
     /// Show the state of a run: counts by status and failed granules.
     Status(cmd::status::StatusArgs),
+    /// Plan and produce on this machine: jobs -> granules, report and manifests.
+    Run(cmd::run::RunArgs),
+    /// Produce the granules of a shard or of an EDP task list (exit codes for AWS Batch).
+    Worker(cmd::worker::WorkerArgs),
+    /// Check the products against their manifests (checksums, NetCDF, variables).
+    Verify(cmd::verify::VerifyArgs),
+    /// Generate a synthetic dataset and run the whole pipeline on it.
+    Demo(cmd::demo::DemoArgs),
+    /// Plan jobs and submit the run to AWS Batch (the planner Lambda's code, from a terminal).
+    Submit(cmd::submit::SubmitArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::set_format(cli.log_format);
     let result = match cli.command {
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Factors(args) => cmd::factors::run(args),
+        Command::Granule(args) => cmd::granule::run(args),
         Command::Plan(args) => cmd::plan::run(args),
         Command::Status(args) => cmd::status::run(args),
+        Command::Run(args) => cmd::run::run(args),
+        Command::Worker(args) => cmd::worker::run(args),
+        Command::Verify(args) => cmd::verify::run(args),
+        Command::Demo(args) => cmd::demo::run(args),
+        Command::Submit(args) => cmd::submit::run(args),
     };
     match result {
         Ok(code) => code,

@@ -5,8 +5,8 @@
 //! | path | content |
 //! |---|---|
 //! | `grid/` | a synthetic Mercator-LLC(N) grid in MITgcm MDS layout (`XC.data` ..., `hFacC`, `tile00?.mitgrid`), from [`edp_grid::Grid::synthetic`] with its analytic land |
-//! | `model-output/diags_monthly/<VAR>_mon_mean/<VAR>_mon_mean.<ts10>.{data,meta}` | monthly means of SSH, SSHIBC, SSHNOIBC, ETAN, THETA, SALT, UVEL, VVEL, WVELMASS |
-//! | `model-output/diags_daily/<VAR>_day_mean/<VAR>_day_mean.<ts10>.{data,meta}` | daily means of the sea-surface-height variables |
+//! | `model-output/V4r4/diags_monthly/<VAR>_mon_mean/<VAR>_mon_mean.<ts10>.{data,meta}` | monthly means of SSH, SSHIBC, SSHNOIBC, ETAN, THETA, SALT, UVEL, VVEL, WVELMASS |
+//! | `model-output/V4r4/diags_daily/<VAR>_day_mean/<VAR>_day_mean.<ts10>.{data,meta}` | daily means of the sea-surface-height variables |
 //! | `metadata/` | a small ECCO metadata directory in the published JSON layout (groupings, variable, coordinate, global and time metadata, a PO.DAAC-style CSV, an `available_diagnostics.log`) describing only the demo groupings, in our own words |
 //! | `demo_config.yaml` | the production configuration (V4r4 clock, grid label `llc00NN`, `NZ` levels) |
 //! | `demo_jobs.txt` | a job file in EDP syntax for the demo groupings |
@@ -289,6 +289,14 @@ impl DemoLayout {
         Ok(out)
     }
 
+    /// Rewrites the job file with or without the lat-lon jobs (e.g. after checking that the
+    /// lat-lon writer is available) and updates [`DemoLayout::jobs`].
+    pub fn set_latlon_jobs(&mut self, latlon_jobs: bool) -> Result<(), DemoError> {
+        self.spec.latlon_jobs = latlon_jobs;
+        self.jobs = jobs::write_jobfile(&self.jobfile, &self.spec)?;
+        Ok(())
+    }
+
     /// The input pair of `variable` at `step` of `frequency`, if written.
     pub fn input(&self, variable: &str, frequency: Frequency, step: u64) -> Option<&DemoInput> {
         self.inputs
@@ -297,17 +305,83 @@ impl DemoLayout {
     }
 }
 
+/// Name of the file recording which spec generated a demo folder.
+const STAMP_FILE: &str = "edp-demo.stamp";
+
+/// The stamp of a spec: generator version and every field that changes the data (not the
+/// job-file choice of lat-lon jobs).
+fn stamp(spec: &DemoSpec) -> String {
+    let data = DemoSpec {
+        latlon_jobs: false,
+        ..spec.clone()
+    };
+    format!("edp-demo-data {} {data:?}\n", env!("CARGO_PKG_VERSION"))
+}
+
+/// The layout of `spec` below `root`, without writing anything.
+fn layout_of(root: &Path, spec: &DemoSpec) -> DemoLayout {
+    // EDP searches local roots only in directories whose path contains the ECCO version
+    // (`edp-compat.md` 4.4), as in its own test tree `ecco_results/V4r4/diags_monthly/...`.
+    let source_root = root.join("model-output").join(DEMO_ECCO_VERSION);
+    DemoLayout {
+        root: root.to_path_buf(),
+        grid_dir: root.join("grid"),
+        inputs: model_output::inputs(&source_root, spec)
+            .into_iter()
+            .map(|(input, _)| input)
+            .collect(),
+        source_root,
+        metadata_dir: root.join("metadata"),
+        config_file: root.join("demo_config.yaml"),
+        jobfile: root.join("demo_jobs.txt"),
+        dest_root: root.join("products"),
+        jobs: jobs::demo_jobs(spec),
+        spec: spec.clone(),
+    }
+}
+
+/// Like [`generate`], but when `dir` already holds a complete demo dataset generated from the
+/// same spec (same data: tile size, levels, steps, resolution), it is reused as it is and
+/// `true` is returned: rewriting it would give the inputs new modification times, hence new
+/// ETags and task ids, and every granule would be produced again. The job file is rewritten
+/// when only `latlon_jobs` differs.
+pub fn generate_or_reuse(
+    dir: impl AsRef<Path>,
+    spec: &DemoSpec,
+) -> Result<(DemoLayout, bool), DemoError> {
+    spec.check()?;
+    let root = dir.as_ref();
+    let layout = layout_of(root, spec);
+    let same_stamp = std::fs::read_to_string(root.join(STAMP_FILE)).is_ok_and(|s| s == stamp(spec));
+    let complete = layout.grid_dir.join("XC.data").is_file()
+        && layout.metadata_dir.is_dir()
+        && layout.config_file.is_file()
+        && layout.jobfile.is_file()
+        && layout.inputs.iter().all(|i| i.data.is_file() && i.meta.is_file());
+    if same_stamp && complete {
+        let mut layout = layout;
+        layout.set_latlon_jobs(spec.latlon_jobs)?;
+        return Ok((layout, true));
+    }
+    Ok((generate(root, spec)?, false))
+}
+
 /// Generates the demo dataset below `dir` (created when missing). Existing files of a
 /// previous generation are overwritten; nothing outside `dir` is read or written.
 pub fn generate(dir: impl AsRef<Path>, spec: &DemoSpec) -> Result<DemoLayout, DemoError> {
     spec.check()?;
     let root = dir.as_ref().to_path_buf();
-    let grid_dir = root.join("grid");
-    let source_root = root.join("model-output");
-    let metadata_dir = root.join("metadata");
-    let config_file = root.join("demo_config.yaml");
-    let jobfile = root.join("demo_jobs.txt");
+    let planned = layout_of(&root, spec);
+    let (grid_dir, source_root, metadata_dir, config_file, jobfile) = (
+        planned.grid_dir,
+        planned.source_root,
+        planned.metadata_dir,
+        planned.config_file,
+        planned.jobfile,
+    );
     error::create_dir(&root)?;
+    // A partial generation must not look complete: drop the stamp first, write it last.
+    let _ = std::fs::remove_file(root.join(STAMP_FILE));
 
     let grid = Grid::synthetic(&SyntheticSpec {
         n: spec.n,
@@ -326,6 +400,7 @@ pub fn generate(dir: impl AsRef<Path>, spec: &DemoSpec) -> Result<DemoLayout, De
     metadata::write(&metadata_dir, spec)?;
     jobs::write_config(&config_file, spec, &grid)?;
     let jobs = jobs::write_jobfile(&jobfile, spec)?;
+    error::write_file(&root.join(STAMP_FILE), stamp(spec))?;
 
     Ok(DemoLayout {
         dest_root: root.join("products"),

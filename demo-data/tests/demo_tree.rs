@@ -309,3 +309,38 @@ fn invalid_specs_are_rejected_before_writing() {
     }
     assert!(!target.exists());
 }
+
+#[test]
+fn an_existing_demo_folder_of_the_same_spec_is_reused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = DemoSpec::small();
+    let (first, reused) = edp_demo_data::generate_or_reuse(dir.path(), &spec).unwrap();
+    assert!(!reused);
+    let data = &first.inputs[0].data;
+    let written = std::fs::metadata(data).unwrap().modified().unwrap();
+
+    let latlon = DemoSpec {
+        latlon_jobs: true,
+        ..spec.clone()
+    };
+    let (second, reused) = edp_demo_data::generate_or_reuse(dir.path(), &latlon).unwrap();
+    assert!(reused);
+    assert_eq!(second.inputs, first.inputs);
+    assert_eq!(std::fs::metadata(data).unwrap().modified().unwrap(), written);
+    // Only the job file follows the new choice.
+    let text = std::fs::read_to_string(&second.jobfile).unwrap();
+    assert!(text.contains("\n[0,'latlon','AVG_MON','all']"), "{text}");
+
+    // Other data, or a missing input, means generating again.
+    std::fs::remove_file(data).unwrap();
+    let (_, reused) = edp_demo_data::generate_or_reuse(dir.path(), &spec).unwrap();
+    assert!(!reused);
+    assert!(data.is_file());
+    let other = DemoSpec {
+        monthly_steps: vec![732],
+        ..spec
+    };
+    let (third, reused) = edp_demo_data::generate_or_reuse(dir.path(), &other).unwrap();
+    assert!(!reused);
+    assert_eq!(third.inputs.len(), 9 + 4);
+}

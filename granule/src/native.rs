@@ -22,7 +22,10 @@
 //! instead of the short name, no `geospatial_vertical_min` on 2-D granules, a summary with the
 //! project text and no trailing space, and per-variable `coordinates` including `time`
 //! (9.5). We do not write xmitgcm's leftovers (`swap_dim`, `c_grid_axis_shift`, `mate`, `XC:
-//! coordinate`), which the format document calls optional.
+//! coordinate`), which the format document calls optional. One deliberate difference from
+//! the ECCO metadata: the index coordinates `i`, `j`, `k` carry no `axis` attribute (see
+//! `index_coordinate_attributes`), because CF reserves X/Y/Z for longitude, latitude and
+//! vertical coordinates.
 //!
 //! Processing: variables are handled one at a time to bound memory (one decoded 3-D field at a
 //! time): fetch + check + decode + hash (parallel), mask by grid location (maskC/W/S, level
@@ -125,6 +128,19 @@ fn mask_of<'g>(grid: &'g Grid, horizontal: Horizontal, variable: &str) -> Result
             reason: "ecco-format.md 12 defines masks for centres, u and v faces only".into(),
         }),
     }
+}
+
+/// The attributes of an index coordinate (`i`, `j`, `k`, ...) without `axis`.
+///
+/// The ECCO coordinate metadata gives `i`, `j`, `k` an `axis` of X, Y, Z, but CF reserves
+/// those values for longitude, latitude and vertical coordinates (CF 1.8 §4), which these
+/// integer indices of a curvilinear grid are not: with them, CF checkers take `i`/`j`/`k` for
+/// longitude/latitude/depth without units (high-priority failures of compliance-checker
+/// `cf:1.8` §4.1-4.3). Geographic positions are in `XC`/`YC`/`Z`, which keep their
+/// `standard_name`, `units` and `axis`-free CF description.
+fn index_coordinate_attributes(mut attrs: Attrs) -> Attrs {
+    attrs.retain(|(name, _)| name != "axis");
+    attrs
 }
 
 /// Checks that the grid's arrays have the sizes the layout needs.
@@ -256,7 +272,13 @@ pub(crate) fn write_native(
 
     // Definitions, in the reference order.
     for (name, _) in layout.index_coordinates() {
-        nc::define_coordinate::<i32>(&mut file, path, name, &[name], &coord_attrs(name)?)?;
+        nc::define_coordinate::<i32>(
+            &mut file,
+            path,
+            name,
+            &[name],
+            &index_coordinate_attributes(coord_attrs(name)?),
+        )?;
     }
     nc::define_coordinate::<i32>(
         &mut file,

@@ -1,1 +1,138 @@
+//! Produces native 2-D and 3-D granules on the real LLC90 grid and runs
+//! `tests/python/check_granules.py` on them (netCDF4, xarray `decode_cf`, IOOS
+//! compliance-checker `cf:1.8` + `acdd:1.3`; high-priority failures fail the test).
+//!
+//! The Python comes from `EDP_PYTHON`, else `/work/main/.venv/bin/python` style
+//! `<repo>/.venv/bin/python` when present. In CI (`CI` set) a missing Python environment is a
+//! failure; elsewhere the test is skipped with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use edp_conventions::naming::{MdsFileKind, PeriodToken, mds_file_name, mds_prefix};
+use edp_conventions::{Catalog, Frequency, LoadOptions, ProductType, ProductionConfig};
+use edp_granule::{GranuleRequest, LocalFiles, Resources, local, produce_granule};
+use edp_grid::Grid;
+use edp_mds::{ByteOrder, Meta, Precision};
+
+/// The Python interpreter with netCDF4, xarray and compliance-checker, or `None` (skip).
+fn python() -> Option<PathBuf> {
+    let candidate = std::env::var_os("EDP_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| edp_testkit::repo_root().join(".venv/bin/python"));
+    let usable = Command::new(&candidate)
+        .args(["-c", "import netCDF4, xarray, compliance_checker"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if usable {
+        return Some(candidate);
+    }
+    let why = format!(
+        "no Python with netCDF4, xarray and compliance-checker at {} (set EDP_PYTHON or create \
+         <repo>/.venv)",
+        candidate.display()
+    );
+    assert!(std::env::var_os("CI").is_none(), "CI: {why}");
+    eprintln!("SKIPPED: {why}");
+    None
+}
+
+/// Writes `<root>/<dir>/<VAR>_<token>/<VAR>_<token>.<ts10>.{data,meta}` (float32, big-endian).
+fn write_input(root: &Path, dir: &str, var: &str, token: PeriodToken, step: u64, compact: &[f32], nz: usize) {
+    let sub = root.join(dir).join(mds_prefix(var, token));
+    std::fs::create_dir_all(&sub).unwrap();
+    let data = sub.join(mds_file_name(var, token, step, MdsFileKind::Data));
+    let stem = data.with_extension("");
+    let mut meta = Meta::new_llc(stem.display().to_string(), 90, nz, Precision::F32, 1);
+    meta.time_step = Some(step);
+    meta.fields = vec![var.to_string()];
+    edp_mds::write_mds(&stem, &meta, compact, ByteOrder::Big).unwrap();
+}
+
+fn produce(resources: &Resources, root: &Path, id: usize, freq: Frequency, step: u64, out_dir: &Path) -> PathBuf {
+    let dataset = resources.catalog.dataset(ProductType::Native, id as i64).unwrap();
+    let found = local::find_inputs(root, &dataset, freq, step, resources.config.snap_instants);
+    assert!(found.missing.is_empty(), "{:?}", found.missing);
+    let request = GranuleRequest::new(
+        &resources.catalog,
+        &resources.config,
+        ProductType::Native,
+        id,
+        freq,
+        step,
+        found.variables,
+    )
+    .unwrap();
+    let out = PathBuf::from(request.edp_path(out_dir.to_str().unwrap()).unwrap());
+    produce_granule(&request, resources, &LocalFiles::new(), &out).unwrap();
+    out
+}
+
+#[test]
+fn native_granules_pass_netcdf4_xarray_and_compliance_checker() {
+    let Some(grid_dir) = edp_testkit::llc90_grid_dir() else { return };
+    let Some(metadata) = edp_testkit::v4r4_metadata_dir() else { return };
+    let Some(python) = python() else { return };
+    let resources = Resources::new(
+        Arc::new(Grid::from_mds_dir(&grid_dir).unwrap()),
+        Arc::new(Catalog::load(&metadata, &LoadOptions::default()).unwrap()),
+        Arc::new(ProductionConfig::v4r4()),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("src");
+    let out_dir = tmp.path().join("out");
+
+    // 2-D: the SSH grouping from the real SSH.bin; surface stress with u/v faces (TauX/TauY).
+    let read = |name: &str| -> Vec<f32> {
+        std::fs::read(grid_dir.join(name))
+            .unwrap()
+            .chunks_exact(4)
+            .map(|b| f32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    };
+    let ssh = read("SSH.bin");
+    for var in ["SSH", "SSHIBC", "SSHNOIBC", "ETAN"] {
+        write_input(&root, "diags_monthly", var, PeriodToken::MonMean, 732, &ssh, 1);
+    }
+    let (taux, tauy) = (read("TauX.bin"), read("TauY.bin"));
+    for (var, v) in [("EXFtaux", &taux), ("EXFtauy", &tauy), ("oceTAUX", &taux), ("oceTAUY", &tauy)] {
+        write_input(&root, "diags_monthly", var, PeriodToken::MonMean, 732, v, 1);
+    }
+    // 3-D: temperature/salinity and velocity (u/v faces, w levels), smooth synthetic values.
+    let cells = 13 * 90 * 90;
+    let field = |base: f32, scale: f32| -> Vec<f32> {
+        (0..50 * cells)
+            .map(|n| base + scale * (((n / cells) as f32) * 0.1 + ((n % cells) as f32 * 1e-3).sin()))
+            .collect()
+    };
+    write_input(&root, "diags_monthly", "THETA", PeriodToken::MonMean, 732, &field(10.0, 1.0), 50);
+    write_input(&root, "diags_monthly", "SALT", PeriodToken::MonMean, 732, &field(34.0, 0.1), 50);
+    write_input(&root, "diags_monthly", "UVEL", PeriodToken::MonMean, 732, &field(0.0, 0.01), 50);
+    write_input(&root, "diags_monthly", "VVEL", PeriodToken::MonMean, 732, &field(0.0, 0.01), 50);
+    write_input(&root, "diags_monthly", "WVELMASS", PeriodToken::MonMean, 732, &field(0.0, 1e-5), 50);
+
+    let granules: Vec<PathBuf> = [0, 6, 15, 17]
+        .into_iter()
+        .map(|id| produce(&resources, &root, id, Frequency::AvgMon, 732, &out_dir))
+        .collect();
+
+    let script = edp_testkit::repo_root().join("tests/python/check_granules.py");
+    let output = Command::new(&python)
+        .arg(&script)
+        .args(&granules)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    assert!(
+        output.status.success(),
+        "check_granules.py failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(stdout.contains("4 of 4 granules passed"), "{stdout}");
+}

@@ -79,15 +79,28 @@ pub fn decode_record_tiles<T: Sample>(
     order: ByteOrder,
     file: &str,
 ) -> Result<LlcField<T>> {
+    let mut data = Vec::new();
+    let (n, nz) = decode_record_tiles_into(bytes, meta, field, order, file, &mut data)?;
+    Ok(LlcField { n, nz, data })
+}
+
+/// [`decode_record_tiles`] into a caller-owned buffer (resized to `nz * 13 N^2` values and
+/// overwritten); returns `(N, nz)`. Reusing one buffer across fields avoids zero-filling
+/// and page-faulting a fresh allocation each time.
+pub fn decode_record_tiles_into<T: Sample>(
+    bytes: &[u8],
+    meta: &Meta,
+    field: &FieldSelector,
+    order: ByteOrder,
+    file: &str,
+    out: &mut Vec<T>,
+) -> Result<(usize, usize)> {
     let llc = meta.require_llc(file)?;
     let rec = record_bytes(bytes, meta, field, file)?;
-    Ok(tiles_from_record_bytes(
-        rec,
-        llc,
-        meta.nz(),
-        meta.precision,
-        order,
-    ))
+    let nz = meta.nz();
+    out.resize(nz * llc.level_len(), T::default());
+    decode_levels_into(rec, llc, meta.precision, order, out);
+    Ok((llc.n, nz))
 }
 
 /// Decodes the bytes of exactly one record (`nz` complete compact levels of LLC(`llc.n`))
@@ -125,51 +138,6 @@ pub(crate) fn decode_levels_into<T: Sample>(
     });
 }
 
-/// Appends whole compact levels in `src` to `out` in tile order (sequentially; used to
-/// stream a file through a small buffer without zero-filling the result first).
-pub(crate) fn append_levels<T: Sample>(
-    src: &[u8],
-    llc: Llc,
-    precision: Precision,
-    order: ByteOrder,
-    out: &mut Vec<T>,
-) {
-    let size = precision.size();
-    let row_bytes = llc.n * size;
-    let level_bytes = llc.level_len() * size;
-    if level_bytes == 0 {
-        return;
-    }
-    for level in src.chunks_exact(level_bytes) {
-        for t in 0..crate::llc::TILES {
-            for j in 0..llc.n {
-                let start = llc.row_off(t, j) * size;
-                extend_decoded(out, &level[start..start + row_bytes], precision, order);
-            }
-        }
-    }
-}
-
-/// `out.extend(decoded src)`; the iterators are `TrustedLen`, so this is one reservation and
-/// a vectorisable loop.
-#[inline]
-fn extend_decoded<T: Sample>(out: &mut Vec<T>, src: &[u8], precision: Precision, order: ByteOrder) {
-    match (precision, order) {
-        (Precision::F32, ByteOrder::Big) => {
-            out.extend(src.as_chunks::<4>().0.iter().map(|c| T::from_f32(f32::from_be_bytes(*c))));
-        }
-        (Precision::F32, ByteOrder::Little) => {
-            out.extend(src.as_chunks::<4>().0.iter().map(|c| T::from_f32(f32::from_le_bytes(*c))));
-        }
-        (Precision::F64, ByteOrder::Big) => {
-            out.extend(src.as_chunks::<8>().0.iter().map(|c| T::from_f64(f64::from_be_bytes(*c))));
-        }
-        (Precision::F64, ByteOrder::Little) => {
-            out.extend(src.as_chunks::<8>().0.iter().map(|c| T::from_f64(f64::from_le_bytes(*c))));
-        }
-    }
-}
-
 /// Turns whole levels whose bytes were copied verbatim from a compact file into `vals`
 /// (so `T` has the file's precision) into decoded values in tile order, in place and
 /// sequentially (callers parallelise over chunks of levels). `scratch` is reused between
@@ -191,10 +159,12 @@ pub(crate) fn fix_levels_in_place<T: Sample>(
     for level in vals.chunks_exact_mut(llc.level_len()) {
         let (head, facets) = level.split_at_mut(7 * n * n);
         match order {
-            ByteOrder::Big => head.iter_mut().for_each(|v| *v = v.decode_file_bits(ByteOrder::Big)),
-            ByteOrder::Little => {
-                head.iter_mut().for_each(|v| *v = v.decode_file_bits(ByteOrder::Little))
-            }
+            ByteOrder::Big => head
+                .iter_mut()
+                .for_each(|v| *v = v.decode_file_bits(ByteOrder::Big)),
+            ByteOrder::Little => head
+                .iter_mut()
+                .for_each(|v| *v = v.decode_file_bits(ByteOrder::Little)),
         }
         for facet in facets.chunks_exact_mut(facet_len) {
             scratch.clear();

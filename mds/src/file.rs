@@ -2,13 +2,12 @@
 //! pair, reading records (only the bytes of the selected record are read) and writing pairs
 //! in MITgcm layout.
 
-use crate::decode::decode_parallel;
-use crate::decode::{append_levels, check_data_len, decode_levels_into, fix_levels_in_place};
-use rayon::prelude::*;
+use crate::decode::{check_data_len, decode_levels_into, decode_parallel, fix_levels_in_place};
 use crate::error::{MdsError, Result};
 use crate::llc::LlcField;
 use crate::meta::{FieldSelector, Meta};
 use crate::sample::{ByteOrder, Sample, encode_values};
+use rayon::prelude::*;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -48,10 +47,6 @@ pub fn read_meta(path: impl AsRef<Path>) -> Result<Meta> {
     })?;
     Meta::parse(&text, &meta_path.display().to_string())
 }
-
-/// Bytes read per step when streaming a record into tiles: large enough for few syscalls,
-/// small enough to stay in cache and to overlap reading with decoding.
-const STREAM_CHUNK_BYTES: usize = 1 << 20;
 
 /// Target bytes per parallel task of [`MdsFile::read_tiles`]: whole levels, at least this
 /// much, so small grids do not make thousands of tiny reads (one LLC90 float32 level is
@@ -129,38 +124,6 @@ impl MdsFile {
         Ok(decode_parallel(&rec, self.meta.precision, self.order))
     }
 
-    /// One record in tile order, streamed through two small buffers: one thread reads the
-    /// next chunk while another appends the decoded current chunk to the (never zero-filled)
-    /// result. Experimental alternative to [`MdsFile::read_tiles`], compared in the benchmark.
-    pub fn read_tiles_streaming<T: Sample>(&self, field: &FieldSelector) -> Result<LlcField<T>> {
-        let llc = self.meta.require_llc(&self.data_name())?;
-        let record = self.meta.record_of(field)?;
-        let nz = self.meta.nz();
-        let level_bytes = llc.level_len() * self.meta.precision.size();
-        let levels_per_chunk = (STREAM_CHUNK_BYTES / level_bytes.max(1)).clamp(1, nz.max(1));
-        let mut file = File::open(&self.data_path).map_err(|e| self.io("open", e))?;
-        file.seek(SeekFrom::Start((record * self.meta.record_bytes()) as u64))
-            .map_err(|e| self.io("seek in", e))?;
-        let mut data: Vec<T> = Vec::with_capacity(nz * llc.level_len());
-        let mut current = vec![0u8; levels_per_chunk * level_bytes];
-        let mut next = vec![0u8; levels_per_chunk * level_bytes];
-        let mut k = levels_per_chunk.min(nz);
-        self.read_exact(&mut file, &mut current[..k * level_bytes])?;
-        let mut levels = k;
-        while levels > 0 {
-            let following = levels_per_chunk.min(nz - k);
-            let (read, ()) = rayon::join(
-                || self.read_exact(&mut file, &mut next[..following * level_bytes]),
-                || append_levels(&current[..levels * level_bytes], llc, self.meta.precision, self.order, &mut data),
-            );
-            read?;
-            std::mem::swap(&mut current, &mut next);
-            levels = following;
-            k += following;
-        }
-        Ok(LlcField { n: llc.n, nz, data })
-    }
-
     /// One record of an LLC compact field in tile order `[k][t][j][i]`.
     ///
     /// The record is split into chunks of whole levels processed in parallel; each task
@@ -177,7 +140,11 @@ impl MdsFile {
     /// [`MdsFile::read_tiles`] into a caller-owned buffer, which is resized to
     /// `nz * 13 N^2` values and overwritten; returns `(N, nz)`. Reusing one buffer across
     /// many fields avoids zero-filling and page-faulting a new allocation every time.
-    pub fn read_tiles_into<T: Sample>(&self, field: &FieldSelector, data: &mut Vec<T>) -> Result<(usize, usize)> {
+    pub fn read_tiles_into<T: Sample>(
+        &self,
+        field: &FieldSelector,
+        data: &mut Vec<T>,
+    ) -> Result<(usize, usize)> {
         let llc = self.meta.require_llc(&self.data_name())?;
         let record = self.meta.record_of(field)?;
         let nz = self.meta.nz();
@@ -216,7 +183,8 @@ impl MdsFile {
         #[cfg(not(unix))]
         let read = {
             let mut f = file;
-            f.seek(SeekFrom::Start(offset)).and_then(|_| f.read_exact(buf))
+            f.seek(SeekFrom::Start(offset))
+                .and_then(|_| f.read_exact(buf))
         };
         read.map_err(|e| self.read_error(e))
     }
@@ -226,7 +194,9 @@ impl MdsFile {
             MdsError::TruncatedData {
                 file: self.data_name(),
                 expected: self.meta.expected_data_bytes(),
-                found: std::fs::metadata(&self.data_path).map(|m| m.len()).unwrap_or(0),
+                found: std::fs::metadata(&self.data_path)
+                    .map(|m| m.len())
+                    .unwrap_or(0),
                 shape: self.meta.shape_description(),
             }
         } else {

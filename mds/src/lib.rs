@@ -39,7 +39,7 @@ mod llc;
 mod meta;
 mod sample;
 
-pub use decode::{decode_all, decode_record, decode_record_tiles};
+pub use decode::{decode_all, decode_record, decode_record_tiles, decode_record_tiles_into};
 pub use error::{MdsError, Result};
 pub use file::{MdsFile, mds_paths, read_field_tiles, read_meta, write_mds};
 pub use llc::{Llc, LlcField, TILES};

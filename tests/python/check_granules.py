@@ -14,6 +14,12 @@ For every granule:
 3. IOOS compliance-checker `--test cf:1.8 --test acdd:1.3 -f json`: any failed high-priority
    check is an error; failed medium-priority checks are printed.
 
+   One high-priority ACDD check is waived, narrowly and visibly ("WAIVED" lines): ACDD 1.3
+   "highly recommends" a `standard_name` on every data variable, but 52 of the 93 V4r4 native
+   variables (e.g. SSHIBC, ETAN, ADVx_TH) have none in ECCO's variable metadata and no CF
+   standard name exists for most of them; we do not invent one. The waiver applies only when
+   `standard_name` is the sole missing attribute of a data variable that indeed has none.
+
 Exit status: 0 when every granule passes, 1 when a check fails, 2 when the Python environment
 lacks a required package or the command line is wrong.
 """
@@ -105,6 +111,24 @@ def check_xarray(path, fails):
             fails.check(np.isfinite(values).any(), f"{name}: no valid value")
 
 
+ACDD_VARIABLE_HEADER = 'variable "{}" missing the following attributes:'
+
+
+def waived(suite, item, data_variables):
+    """The ACDD standard_name check of a data variable without a standard_name (see above)."""
+    if suite != "acdd:1.3" or item.get("msgs") != ["standard_name"]:
+        return False
+    return any(item["name"] == ACDD_VARIABLE_HEADER.format(name) and not has_std
+               for name, has_std in data_variables.items())
+
+
+def data_variables_of(path):
+    """Data variable name -> whether it has a standard_name."""
+    with netCDF4.Dataset(path) as ds:
+        return {name: "standard_name" in var.ncattrs()
+                for name, var in ds.variables.items() if name not in COORDINATE_NAMES}
+
+
 def run_compliance_checker(path, fails):
     exe = shutil.which("compliance-checker")
     if exe is None:
@@ -125,10 +149,13 @@ def run_compliance_checker(path, fails):
     except json.JSONDecodeError:
         fails.check(False, f"compliance-checker gave no JSON (exit {proc.returncode}): {proc.stderr.strip()[:2000]}")
         return
-    if proc.stderr.strip():
-        # Exceptions inside checks are reported on stderr; they are failures of the checker
-        # run, not of a convention, but must not go unnoticed.
-        fails.check(False, f"compliance-checker errors: {proc.stderr.strip()[:2000]}")
+    # Exceptions inside checks are reported on stderr (besides an informational "Running
+    # Compliance Checker on ..." line); they are failures of the run and must not go unnoticed.
+    problems = [line for line in proc.stderr.splitlines()
+                if line.strip() and not line.startswith("Running Compliance Checker on the datasets")]
+    if problems:
+        fails.check(False, "compliance-checker errors: " + " | ".join(problems)[:2000])
+    data_variables = data_variables_of(path)
     for suite in ("cf:1.8", "acdd:1.3"):
         result = report.get(suite)
         if not fails.check(result is not None, f"compliance-checker ran no {suite} suite"):
@@ -140,7 +167,9 @@ def run_compliance_checker(path, fails):
                     continue
                 msgs = "; ".join(m for m in item.get("msgs", []) if m) or "(no message)"
                 line = f"{suite} {item['name']}: {scored}/{possible}: {msgs}"
-                if priority == "high_priorities":
+                if priority == "high_priorities" and waived(suite, item, data_variables):
+                    print(f"  WAIVED HIGH {line} (no standard_name in the ECCO metadata)")
+                elif priority == "high_priorities":
                     fails.check(False, "HIGH " + line)
                 else:
                     print(f"  MEDIUM {line}")

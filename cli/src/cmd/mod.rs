@@ -1,6 +1,12 @@
 //! One module per subcommand: its arguments (documented where defined) and its `run`.
 
+pub mod demo;
 pub mod factors;
+pub mod granule;
 pub mod inspect;
 pub mod plan;
+pub mod run;
 pub mod status;
+pub mod submit;
+pub mod verify;
+pub mod worker;

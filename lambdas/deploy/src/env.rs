@@ -71,21 +71,19 @@ pub fn location(
 pub fn ssm_prefix(lookup: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
     const EXPECTED: &str = "an SSM parameter path starting with '/', such as /edp/prod/";
     let value = required(lookup, ENV_SSM_PREFIX, EXPECTED)?;
-    check_ssm_prefix(&value).map_err(|()| ConfigError::Invalid {
-        variable: ENV_SSM_PREFIX,
-        expected: EXPECTED,
-        found: value.clone(),
-    })?;
+    if !is_ssm_prefix(&value) {
+        return Err(ConfigError::Invalid {
+            variable: ENV_SSM_PREFIX,
+            expected: EXPECTED,
+            found: value,
+        });
+    }
     Ok(value)
 }
 
-/// SSM hierarchies are absolute: `/edp/prod/`.
-pub fn check_ssm_prefix(prefix: &str) -> Result<(), ()> {
-    if prefix.starts_with('/') && !prefix.contains("//") {
-        Ok(())
-    } else {
-        Err(())
-    }
+/// SSM hierarchies are absolute paths without empty segments: `/edp/prod/`.
+pub fn is_ssm_prefix(prefix: &str) -> bool {
+    prefix.starts_with('/') && !prefix.contains("//")
 }
 
 /// A number parsed with `FromStr` and accepted by `valid`.
@@ -186,7 +184,10 @@ mod tests {
             Location::s3("bucket", "prefix")
         );
         let err = location(&env, "BAD").unwrap_err().to_string();
-        assert!(err.contains("BAD=\"gs://bucket\"") && err.contains("s3://"), "{err}");
+        assert!(
+            err.contains("BAD=\"gs://bucket\"") && err.contains("s3://"),
+            "{err}"
+        );
         let err = ssm_prefix(&env).unwrap_err().to_string();
         assert!(err.contains("starting with '/'"), "{err}");
     }
@@ -202,11 +203,17 @@ mod tests {
 
     #[test]
     fn log_format_defaults_to_json() {
-        assert_eq!(LogFormat::from_lookup(&lookup(&[])).unwrap(), LogFormat::Json);
+        assert_eq!(
+            LogFormat::from_lookup(&lookup(&[])).unwrap(),
+            LogFormat::Json
+        );
         let text = lookup(&[(ENV_LOG_FORMAT, "Text")]);
         assert_eq!(LogFormat::from_lookup(&text).unwrap(), LogFormat::Text);
         let bad = lookup(&[(ENV_LOG_FORMAT, "yaml")]);
         let err = LogFormat::from_lookup(&bad).unwrap_err().to_string();
-        assert!(err.contains("EDP_LOG_FORMAT=\"yaml\": expected json or text"), "{err}");
+        assert!(
+            err.contains("EDP_LOG_FORMAT=\"yaml\": expected json or text"),
+            "{err}"
+        );
     }
 }

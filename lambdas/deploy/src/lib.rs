@@ -23,7 +23,7 @@
 //!         ),
 //!     ],
 //! )?;
-//! assert_eq!(settings.grid_loc.map(|l| l.to_string()).as_deref(), Some("s3://aux/grid"));
+//! assert_eq!(settings.grid_loc, Some(edp_store::Location::s3("aux", "grid")));
 //! assert!(!format!("{settings:?}").contains("s3cr3t"));
 //! # Ok::<(), edp_deploy::settings::SettingsError>(())
 //! ```

@@ -98,10 +98,11 @@ impl DeploySettings {
                 continue;
             }
             let slot_loc = |slot: &mut Option<Location>| -> Result<(), SettingsError> {
-                let parsed = Location::parse(value.trim()).map_err(|_| SettingsError::BadLocation {
-                    parameter: name.clone(),
-                    found: value.clone(),
-                })?;
+                let parsed =
+                    Location::parse(value.trim()).map_err(|_| SettingsError::BadLocation {
+                        parameter: name.clone(),
+                        found: value.clone(),
+                    })?;
                 *slot = Some(parsed);
                 Ok(())
             };
@@ -221,6 +222,13 @@ impl SsmSettings {
         SsmSettings { client }
     }
 
+    /// A client configured from the environment (credential and region chains,
+    /// `AWS_ENDPOINT_URL`).
+    pub async fn from_env() -> SsmSettings {
+        let config = aws_config::load_from_env().await;
+        SsmSettings::new(aws_sdk_ssm::Client::new(&config))
+    }
+
     /// Every parameter below `prefix` (recursive, SecureStrings decrypted), as
     /// `(full name, value)` pairs.
     pub async fn parameters(&self, prefix: &str) -> Result<Vec<(String, String)>, SettingsError> {
@@ -310,7 +318,10 @@ mod tests {
         assert_eq!(settings.grid_loc, Some(Location::s3("aux", "grid")));
         assert_eq!(settings.factors_loc, Some(Location::s3("aux", "factors")));
         assert_eq!(settings.config_loc, Some(Location::s3("aux", "cfg.yaml")));
-        assert_eq!(settings.jobs.as_deref(), Some("[0,'native','AVG_MON','all']\n"));
+        assert_eq!(
+            settings.jobs.as_deref(),
+            Some("[0,'native','AVG_MON','all']\n")
+        );
         let source = settings.source_credentials.as_ref().unwrap();
         assert_eq!(source.secret_access_key.expose(), "src-secret");
         let store_creds = static_credentials(source);
@@ -335,7 +346,10 @@ mod tests {
     fn blank_parameters_are_unset_and_prefix_slashes_do_not_matter() {
         let settings = DeploySettings::from_parameters(
             "/edp/test",
-            pairs(&[("/edp/test/settings/config_loc", " "), ("/edp/test/settings/grid_loc", "s3://g/x")]),
+            pairs(&[
+                ("/edp/test/settings/config_loc", " "),
+                ("/edp/test/settings/grid_loc", "s3://g/x"),
+            ]),
         )
         .unwrap();
         assert_eq!(settings.config_loc, None);
@@ -351,9 +365,15 @@ mod tests {
         )
         .unwrap_err();
         let message = err.to_string();
-        assert!(message.contains("/p/secrets/source_credentials"), "{message}");
+        assert!(
+            message.contains("/p/secrets/source_credentials"),
+            "{message}"
+        );
         assert!(message.contains("line 1"), "{message}");
-        assert!(!message.contains("12345678") && !message.contains("AKIAX"), "{message}");
+        assert!(
+            !message.contains("12345678") && !message.contains("AKIAX"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -364,6 +384,9 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("/p/settings/grid_loc") && err.contains("ftp://host/grid"), "{err}");
+        assert!(
+            err.contains("/p/settings/grid_loc") && err.contains("ftp://host/grid"),
+            "{err}"
+        );
     }
 }

@@ -269,12 +269,14 @@ fn parse_records(records: Vec<Value>) -> Result<PlannerEvent, EventError> {
             })
             .collect::<Result<_, _>>()
             .map(PlannerEvent::Sqs),
-        "aws:s3" => s3_records(records)
-            .map(PlannerEvent::S3)
-            .map_err(|source| EventError::Malformed {
-                what: "S3 record",
-                source,
-            }),
+        "aws:s3" => {
+            s3_records(records)
+                .map(PlannerEvent::S3)
+                .map_err(|source| EventError::Malformed {
+                    what: "S3 record",
+                    source,
+                })
+        }
         other => Err(EventError::UnsupportedSource {
             found: other.to_string(),
         }),
@@ -346,19 +348,30 @@ mod tests {
 
     #[test]
     fn keys_are_form_decoded() {
-        assert_eq!(decode_key("diags/SSH+mon%2Bmean.0000000732.data"), "diags/SSH mon+mean.0000000732.data");
+        assert_eq!(
+            decode_key("diags/SSH+mon%2Bmean.0000000732.data"),
+            "diags/SSH mon+mean.0000000732.data"
+        );
         assert_eq!(decode_key("a%20b/%C3%A9t%C3%A9.meta"), "a b/été.meta");
         assert_eq!(decode_key("plain/key.data"), "plain/key.data");
     }
 
     #[test]
     fn sqs_batch_of_s3_notifications_and_a_test_event() {
-        let body = s3_notification("model", "run1/diags/SSH+x.0000000732.data", "ObjectCreated:Put").to_string();
+        let body = s3_notification(
+            "model",
+            "run1/diags/SSH+x.0000000732.data",
+            "ObjectCreated:Put",
+        )
+        .to_string();
         let test_event = json!({"Service": "Amazon S3", "Event": "s3:TestEvent",
                                 "Time": "2026-01-01T00:00:00Z", "Bucket": "model",
-                                "RequestId": "1", "HostId": "2"}).to_string();
+                                "RequestId": "1", "HostId": "2"})
+        .to_string();
         let event = PlannerEvent::parse(sqs_batch(&[body, test_event, "not json".into()])).unwrap();
-        let PlannerEvent::Sqs(messages) = &event else { panic!("{event:?}") };
+        let PlannerEvent::Sqs(messages) = &event else {
+            panic!("{event:?}")
+        };
         assert_eq!(messages.len(), 3);
         assert_eq!(messages[1].body, MessageBody::TestEvent);
         assert!(matches!(messages[2].body, MessageBody::Unrecognised(_)));
@@ -372,7 +385,8 @@ mod tests {
     fn sns_wrapped_notifications_are_unwrapped() {
         let inner = s3_notification("model", "k.meta", "ObjectCreated:Copy").to_string();
         let sns = json!({"Type": "Notification", "MessageId": "x", "TopicArn": "arn:aws:sns:::t",
-                         "Message": inner}).to_string();
+                         "Message": inner})
+        .to_string();
         let event = PlannerEvent::parse(sqs_batch(&[sns])).unwrap();
         assert_eq!(event.s3_records()[0].key, "k.meta");
     }
@@ -384,7 +398,10 @@ mod tests {
             "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
             "s3": {"bucket": {"name": "b"}, "object": {"key": "x/y.data"}}}]}))
         .unwrap();
-        assert_eq!(event.s3_records()[0].location(), Location::s3("b", "x/y.data"));
+        assert_eq!(
+            event.s3_records()[0].location(),
+            Location::s3("b", "x/y.data")
+        );
     }
 
     #[test]
@@ -396,20 +413,73 @@ mod tests {
             key: key.into(),
             size: None,
         };
-        assert_eq!(relevance(&record("model", "v4r4/diags/SSH.0000000732.data", "ObjectCreated:Put"), &root), Ok(()));
-        assert_eq!(relevance(&record("model", "v4r4/diags/SSH.0000000732.meta", "ObjectCreated:CompleteMultipartUpload"), &root), Ok(()));
-        assert_eq!(relevance(&record("other", "v4r4/SSH.data", "ObjectCreated:Put"), &root), Err(IgnoreReason::OutsideSourceRoot));
-        assert_eq!(relevance(&record("model", "v4r4x/SSH.data", "ObjectCreated:Put"), &root), Err(IgnoreReason::OutsideSourceRoot));
-        assert_eq!(relevance(&record("model", "v4r4/diags/STDOUT.0000", "ObjectCreated:Put"), &root), Err(IgnoreReason::NotModelOutput));
-        assert_eq!(relevance(&record("model", "v4r4/diags/SSH.data", "ObjectRemoved:Delete"), &root), Err(IgnoreReason::NotCreated));
+        assert_eq!(
+            relevance(
+                &record(
+                    "model",
+                    "v4r4/diags/SSH.0000000732.data",
+                    "ObjectCreated:Put"
+                ),
+                &root
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            relevance(
+                &record(
+                    "model",
+                    "v4r4/diags/SSH.0000000732.meta",
+                    "ObjectCreated:CompleteMultipartUpload"
+                ),
+                &root
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            relevance(
+                &record("other", "v4r4/SSH.data", "ObjectCreated:Put"),
+                &root
+            ),
+            Err(IgnoreReason::OutsideSourceRoot)
+        );
+        assert_eq!(
+            relevance(
+                &record("model", "v4r4x/SSH.data", "ObjectCreated:Put"),
+                &root
+            ),
+            Err(IgnoreReason::OutsideSourceRoot)
+        );
+        assert_eq!(
+            relevance(
+                &record("model", "v4r4/diags/STDOUT.0000", "ObjectCreated:Put"),
+                &root
+            ),
+            Err(IgnoreReason::NotModelOutput)
+        );
+        assert_eq!(
+            relevance(
+                &record("model", "v4r4/diags/SSH.data", "ObjectRemoved:Delete"),
+                &root
+            ),
+            Err(IgnoreReason::NotCreated)
+        );
         let bucket_root = Location::parse("s3://model").unwrap();
-        assert_eq!(relevance(&record("model", "SSH.data", "ObjectCreated:Put"), &bucket_root), Ok(()));
+        assert_eq!(
+            relevance(
+                &record("model", "SSH.data", "ObjectCreated:Put"),
+                &bucket_root
+            ),
+            Ok(())
+        );
     }
 
     #[test]
     fn manual_payloads_and_schedules() {
-        let event = PlannerEvent::parse(json!({"job_file": "s3://b/jobs.txt", "dry_run": true})).unwrap();
-        let PlannerEvent::Manual(trigger) = event else { panic!() };
+        let event =
+            PlannerEvent::parse(json!({"job_file": "s3://b/jobs.txt", "dry_run": true})).unwrap();
+        let PlannerEvent::Manual(trigger) = event else {
+            panic!()
+        };
         assert_eq!(trigger.job_file.as_deref(), Some("s3://b/jobs.txt"));
         assert!(trigger.dry_run);
         let err = PlannerEvent::parse(json!({"jobfile": "x"})).unwrap_err();
@@ -417,12 +487,16 @@ mod tests {
         let schedule = json!({"version": "0", "id": "x", "detail-type": "Scheduled Event",
                               "source": "aws.events", "time": "2026-01-01T00:00:00Z",
                               "region": "us-east-1", "resources": [], "detail": {}});
-        assert_eq!(PlannerEvent::parse(schedule).unwrap(), PlannerEvent::Schedule);
+        assert_eq!(
+            PlannerEvent::parse(schedule).unwrap(),
+            PlannerEvent::Schedule
+        );
     }
 
     #[test]
     fn records_of_an_unknown_source_are_rejected() {
-        let err = PlannerEvent::parse(json!({"Records": [{"eventSource": "aws:kinesis"}]})).unwrap_err();
+        let err =
+            PlannerEvent::parse(json!({"Records": [{"eventSource": "aws:kinesis"}]})).unwrap_err();
         assert!(err.to_string().contains("aws:kinesis"), "{err}");
     }
 }

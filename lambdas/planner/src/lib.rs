@@ -117,7 +117,12 @@ pub async fn handle<J: JobSubmitter, S: SettingsSource>(
                 );
                 return Ok(PlannerResponse::ignored(ignored));
             }
-            (ManualTrigger::default(), RunTrigger::S3Event, new_objects, ignored)
+            (
+                ManualTrigger::default(),
+                RunTrigger::S3Event,
+                new_objects,
+                ignored,
+            )
         }
     };
 

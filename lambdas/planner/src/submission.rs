@@ -30,7 +30,7 @@ use edp_plan::state::{Layout, StateError, release_claim, task_key, write_run_rec
 use edp_store::{Location, Store};
 use edp_task_schemas::deploy::{SSM_JOBS, SSM_METADATA_LOC};
 use edp_task_schemas::{
-    Job, JobSource, ManualTrigger, PayloadError, RunTrigger, ShardSizing,
+    Job, JobSource, JobSpec, ManualTrigger, PayloadError, RunTrigger, ShardSizing,
 };
 use serde::Serialize;
 
@@ -64,16 +64,16 @@ pub enum SubmissionError {
     },
     /// Configuration, catalog or jobs could not be loaded.
     #[error(transparent)]
-    Source(#[from] SourceError),
+    Source(Box<SourceError>),
     /// The catalog cannot count its groupings.
     #[error("metadata catalog: {0}")]
-    Catalog(#[from] edp_conventions::catalog::CatalogError),
+    Catalog(Box<edp_conventions::catalog::CatalogError>),
     /// Listing the source failed.
     #[error(transparent)]
-    Inventory(#[from] InventoryError),
+    Inventory(Box<InventoryError>),
     /// Planning failed.
     #[error(transparent)]
-    Plan(#[from] PlanError),
+    Plan(Box<PlanError>),
     /// A store for the credentials of the settings could not be built.
     #[error(transparent)]
     Settings(#[from] edp_deploy::SettingsError),
@@ -95,8 +95,33 @@ pub enum SubmissionError {
         job_id: String,
         /// Why.
         #[source]
-        source: StateError,
+        source: Box<StateError>,
     },
+}
+
+// The planning errors are large (they carry catalog errors): boxed, so that results stay small.
+impl From<SourceError> for SubmissionError {
+    fn from(err: SourceError) -> Self {
+        SubmissionError::Source(Box::new(err))
+    }
+}
+
+impl From<edp_conventions::catalog::CatalogError> for SubmissionError {
+    fn from(err: edp_conventions::catalog::CatalogError) -> Self {
+        SubmissionError::Catalog(Box::new(err))
+    }
+}
+
+impl From<InventoryError> for SubmissionError {
+    fn from(err: InventoryError) -> Self {
+        SubmissionError::Inventory(Box::new(err))
+    }
+}
+
+impl From<PlanError> for SubmissionError {
+    fn from(err: PlanError) -> Self {
+        SubmissionError::Plan(Box::new(err))
+    }
 }
 
 /// What a plan-and-submit did; returned by the Lambda and printed by `edp submit`.
@@ -181,7 +206,11 @@ impl PlannerResponse {
             shards: outcome.shard_count,
             skipped_done: outcome.skipped_done.len() as u64,
             skipped_claimed: outcome.skipped_claimed.len() as u64,
-            incomplete: outcome.incomplete.iter().filter(|i| !i.planned_partial).count() as u64,
+            incomplete: outcome
+                .incomplete
+                .iter()
+                .filter(|i| !i.planned_partial)
+                .count() as u64,
             shards_uri: outcome.shards_location.as_ref().map(ToString::to_string),
             estimated_core_seconds: outcome.total.core_seconds,
             estimated_cost_usd: outcome.total.cost_usd,
@@ -256,9 +285,7 @@ pub async fn resolve<J>(
         JobSource::JobFile(given) => {
             let location = parse(given, "job file")?;
             let text = read_text(ctx.store, &location).await?;
-            let spec = is_job_spec(&text)
-                .then(|| parse_job_spec(given, &text))
-                .transpose()?;
+            let spec = job_spec_of(given, &text)?;
             let name = location.to_string();
             (JobsFrom::Text { name, text }, spec)
         }
@@ -273,9 +300,7 @@ pub async fn resolve<J>(
                     ),
                 });
             };
-            let spec = is_job_spec(&text)
-                .then(|| parse_job_spec(SSM_JOBS, &text))
-                .transpose()?;
+            let spec = job_spec_of(SSM_JOBS, &text)?;
             let name = format!("SSM {SSM_JOBS}");
             (JobsFrom::Text { name, text }, spec)
         }
@@ -303,8 +328,16 @@ pub async fn resolve<J>(
             .or_else(|| spec.and_then(|s| s.dest_root.clone()))
             .unwrap_or_else(|| ctx.config.dest_root.to_string()),
         locations: TaskLocations {
-            cfg_loc: pick(&trigger.cfg_loc, spec.map(|s| &s.cfg_loc), &settings.config_loc),
-            grid_loc: pick(&trigger.grid_loc, spec.map(|s| &s.grid_loc), &settings.grid_loc),
+            cfg_loc: pick(
+                &trigger.cfg_loc,
+                spec.map(|s| &s.cfg_loc),
+                &settings.config_loc,
+            ),
+            grid_loc: pick(
+                &trigger.grid_loc,
+                spec.map(|s| &s.grid_loc),
+                &settings.grid_loc,
+            ),
             factors_loc: pick(
                 &trigger.factors_loc,
                 spec.map(|s| &s.factors_loc),
@@ -322,8 +355,14 @@ pub async fn resolve<J>(
     })
 }
 
-fn is_job_spec(text: &str) -> bool {
-    text.trim_start().starts_with('{')
+/// The JSON job spec in `text`, `None` for an EDP job file (parsed later, against the
+/// catalog). The spec is parsed first because its locations may name the catalog.
+fn job_spec_of(name: &str, text: &str) -> Result<Option<JobSpec>, SubmissionError> {
+    if text.trim_start().starts_with('{') {
+        Ok(Some(parse_job_spec(name, text)?))
+    } else {
+        Ok(None)
+    }
 }
 
 fn parse(given: &str, what: &'static str) -> Result<Location, SubmissionError> {
@@ -366,7 +405,11 @@ pub async fn plan_and_submit<J: JobSubmitter>(
         (outcome.shards_location.clone(), outcome.run_record.clone())
     else {
         // plan_run writes no run state when nothing is left to plan.
-        return Ok(PlannerResponse::from_plan(&outcome, Outcome::NothingToDo, None));
+        return Ok(PlannerResponse::from_plan(
+            &outcome,
+            Outcome::NothingToDo,
+            None,
+        ));
     };
 
     let request = JobRequest::for_run(
@@ -395,7 +438,7 @@ pub async fn plan_and_submit<J: JobSubmitter>(
         .map_err(|source| SubmissionError::Record {
             run_id: outcome.run_id.clone(),
             job_id: job.job_id.clone(),
-            source,
+            source: Box::new(source),
         })?;
     Ok(PlannerResponse::from_plan(
         &outcome,

@@ -130,6 +130,13 @@ impl BatchSubmitter {
     pub fn new(client: aws_sdk_batch::Client) -> BatchSubmitter {
         BatchSubmitter { client }
     }
+
+    /// A client configured from the environment (credential and region chains,
+    /// `AWS_ENDPOINT_URL`).
+    pub async fn from_env() -> BatchSubmitter {
+        let config = aws_config::load_from_env().await;
+        BatchSubmitter::new(aws_sdk_batch::Client::new(&config))
+    }
 }
 
 impl JobSubmitter for BatchSubmitter {
@@ -192,7 +199,10 @@ mod tests {
 
     #[test]
     fn job_names_keep_only_batch_characters() {
-        assert_eq!(job_name("20260101T000000Z-ab12"), "edp-20260101T000000Z-ab12");
+        assert_eq!(
+            job_name("20260101T000000Z-ab12"),
+            "edp-20260101T000000Z-ab12"
+        );
         assert_eq!(job_name("r:1/2.3"), "edp-r-1-2-3");
         assert_eq!(job_name(&"x".repeat(300)).len(), 128);
     }
@@ -203,7 +213,10 @@ mod tests {
         assert_eq!(one.array_size(), None);
         let many = JobRequest::for_run("r1", "s3://b/_edp/scratch/r1/shards", 7, "q", "d");
         assert_eq!(many.array_size(), Some(7));
-        assert!(many.environment.contains(&(ENV_RUN_ID.to_string(), "r1".to_string())));
+        assert!(
+            many.environment
+                .contains(&(ENV_RUN_ID.to_string(), "r1".to_string()))
+        );
         assert!(many.environment.contains(&(
             ENV_SHARDS_URI.to_string(),
             "s3://b/_edp/scratch/r1/shards".to_string()

@@ -54,7 +54,9 @@ mod tests {
         let config = ReporterConfig::from_lookup(|n| env.get(n).map(|v| v.to_string())).unwrap();
         assert_eq!(config.dest_root, Location::s3("products", "ecco"));
         assert_eq!(config.log_format, LogFormat::Text);
-        let err = ReporterConfig::from_lookup(|_| None).unwrap_err().to_string();
+        let err = ReporterConfig::from_lookup(|_| None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(ENV_DEST_ROOT), "{err}");
     }
 }

@@ -13,7 +13,9 @@ pub const SOURCE: &str = "aws.batch";
 
 /// An event that is not even an EventBridge event.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid EventBridge event: expected {{\"source\", \"detail-type\", \"detail\": {{...}}}}: {source}")]
+#[error(
+    "invalid EventBridge event: expected {{\"source\", \"detail-type\", \"detail\": {{...}}}}: {source}"
+)]
 pub struct EventError {
     /// The JSON error (the payload is not echoed).
     #[source]
@@ -111,7 +113,8 @@ impl JobStateChange {
 
     /// Why the reporter has nothing to do with this event, `None` when it should report.
     pub fn ignore_reason(&self) -> Option<String> {
-        if self.source.as_deref() != Some(SOURCE) || self.detail_type.as_deref() != Some(DETAIL_TYPE)
+        if self.source.as_deref() != Some(SOURCE)
+            || self.detail_type.as_deref() != Some(DETAIL_TYPE)
         {
             return Some(format!(
                 "not a Batch job state change (source {:?}, detail-type {:?})",
@@ -123,14 +126,22 @@ impl JobStateChange {
         };
         match self.status.as_deref() {
             Some("SUCCEEDED" | "FAILED") => {}
-            other => return Some(format!("status {other:?} is not final (SUCCEEDED or FAILED)")),
+            other => {
+                return Some(format!(
+                    "status {other:?} is not final (SUCCEEDED or FAILED)"
+                ));
+            }
         }
         // Children carry their index; their ids are `<parent id>:<index>`.
         if let Some(index) = self.array_index {
-            return Some(format!("array child {index}: only the parent job is reported"));
+            return Some(format!(
+                "array child {index}: only the parent job is reported"
+            ));
         }
         if job_id.contains(':') {
-            return Some(format!("job {job_id} is an array child: only the parent job is reported"));
+            return Some(format!(
+                "job {job_id} is an array child: only the parent job is reported"
+            ));
         }
         None
     }
@@ -181,7 +192,10 @@ mod tests {
             let change = JobStateChange::parse(parent_event(status)).unwrap();
             assert_eq!(change.ignore_reason(), None);
             assert_eq!(change.job_id.as_deref(), Some("4c7599ae"));
-            assert_eq!(change.environment_value("EDP_RUN_ID"), Some("20260101T000000Z-ab12cd34"));
+            assert_eq!(
+                change.environment_value("EDP_RUN_ID"),
+                Some("20260101T000000Z-ab12cd34")
+            );
         }
     }
 
@@ -190,7 +204,10 @@ mod tests {
         let mut child = parent_event("SUCCEEDED");
         child["detail"]["jobId"] = json!("4c7599ae:2");
         child["detail"]["arrayProperties"] = json!({"index": 2});
-        let reason = JobStateChange::parse(child).unwrap().ignore_reason().unwrap();
+        let reason = JobStateChange::parse(child)
+            .unwrap()
+            .ignore_reason()
+            .unwrap();
         assert!(reason.contains("child"), "{reason}");
 
         let running = JobStateChange::parse(parent_event("RUNNING")).unwrap();
@@ -199,7 +216,13 @@ mod tests {
         let mut other = parent_event("SUCCEEDED");
         other["detail-type"] = json!("EC2 Instance State-change Notification");
         other["source"] = json!("aws.ec2");
-        assert!(JobStateChange::parse(other).unwrap().ignore_reason().unwrap().contains("aws.ec2"));
+        assert!(
+            JobStateChange::parse(other)
+                .unwrap()
+                .ignore_reason()
+                .unwrap()
+                .contains("aws.ec2")
+        );
     }
 
     #[test]

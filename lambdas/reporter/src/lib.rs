@@ -153,7 +153,10 @@ pub async fn handle<D: JobDescriber, S: SettingsSource>(
             .and_then(|env| env.get(ENV_RUN_ID).map(str::to_string)),
     };
     let Some(run_id) = run_id else {
-        return Ok(ignored(&job_id, format!("job has no {ENV_RUN_ID}: not an edp run")));
+        return Ok(ignored(
+            &job_id,
+            format!("job has no {ENV_RUN_ID}: not an edp run"),
+        ));
     };
 
     let settings = deps.settings.load_settings(&deps.config.ssm_prefix).await?;
@@ -194,9 +197,8 @@ pub async fn handle<D: JobDescriber, S: SettingsSource>(
     let report_location = write_report(&store, &layout, &report)
         .await
         .map_err(state_error)?;
-    let dest_root = Root::parse(&run.dest_root).unwrap_or_else(|_| {
-        Root::with_written(dest.clone(), dest.to_string())
-    });
+    let dest_root = Root::parse(&run.dest_root)
+        .unwrap_or_else(|_| Root::with_written(dest.clone(), dest.to_string()));
     let manifests = write_manifests(&store, &dest_root, &run_id)
         .await
         .map_err(state_error)?;

@@ -36,13 +36,12 @@ struct Neighbours {
     north: Vec<Option<usize>>,
 }
 
-fn nearest_centre(grid: &Llc90, p: [f64; 3], skip_tile: usize) -> (usize, f64) {
+fn nearest_centre(centres: &[[f64; 3]], p: [f64; 3], skip_tile: usize) -> (usize, f64) {
     let mut best = (usize::MAX, f64::INFINITY);
-    for s in 0..grid.xc.len() {
+    for (s, q) in centres.iter().enumerate() {
         if s / (N * N) == skip_tile {
             continue;
         }
-        let q = unit(grid.xc[s], grid.yc[s]);
         let d = (p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2) + (p[2] - q[2]).powi(2);
         if d < best.1 {
             best = (s, d);
@@ -58,7 +57,14 @@ fn extrapolate(grid: &Llc90, last: usize, before: usize) -> [f64; 3] {
     [e[0] / norm, e[1] / norm, e[2] / norm]
 }
 
-fn neighbours(grid: &Llc90) -> Neighbours {
+/// The geometric neighbours of every cell, computed once per test binary.
+fn neighbours(grid: &'static Llc90) -> &'static Neighbours {
+    static CELL: std::sync::OnceLock<Neighbours> = std::sync::OnceLock::new();
+    CELL.get_or_init(|| find_neighbours(grid))
+}
+
+fn find_neighbours(grid: &Llc90) -> Neighbours {
+    let centres: Vec<[f64; 3]> = grid.xc.iter().zip(&grid.yc).map(|(&x, &y)| unit(x, y)).collect();
     let mut east = vec![None; 13 * N * N];
     let mut north = vec![None; 13 * N * N];
     for t in 0..13 {
@@ -70,14 +76,14 @@ fn neighbours(grid: &Llc90) -> Neighbours {
                 } else if t == 9 || t == 12 {
                     None // east of tiles 9 and 12: the Antarctic domain boundary (value 0)
                 } else {
-                    let (s, d) = nearest_centre(grid, extrapolate(grid, c, idx(t, j, i - 1)), t);
+                    let (s, d) = nearest_centre(&centres, extrapolate(grid, c, idx(t, j, i - 1)), t);
                     assert!(d * 6_371.0 < 15.0, "tile {t} row {j}: no centre near the east ghost ({} km)", d * 6371.0);
                     Some(s)
                 };
                 north[c] = if j + 1 < N {
                     Some(idx(t, j + 1, i))
                 } else {
-                    let (s, d) = nearest_centre(grid, extrapolate(grid, c, idx(t, j - 1, i)), t);
+                    let (s, d) = nearest_centre(&centres, extrapolate(grid, c, idx(t, j - 1, i)), t);
                     assert!(d * 6_371.0 < 15.0, "tile {t} col {i}: no centre near the north ghost ({} km)", d * 6371.0);
                     Some(s)
                 };
@@ -85,6 +91,22 @@ fn neighbours(grid: &Llc90) -> Neighbours {
         }
     }
     Neighbours { east, north }
+}
+
+/// The in-tile neighbour of `o` that continues the line from `c` through `o`.
+fn next_in_tile(grid: &Llc90, o: usize, c: usize) -> usize {
+    let target = extrapolate(grid, o, c);
+    let (t, j, i) = (o / (N * N), (o / N) % N, o % N);
+    let mut candidates = Vec::new();
+    if i > 0 { candidates.push(idx(t, j, i - 1)); }
+    if i + 1 < N { candidates.push(idx(t, j, i + 1)); }
+    if j > 0 { candidates.push(idx(t, j - 1, i)); }
+    if j + 1 < N { candidates.push(idx(t, j + 1, i)); }
+    let d = |s: usize| {
+        let q = unit(grid.xc[s], grid.yc[s]);
+        (q[0] - target[0]).powi(2) + (q[1] - target[1]).powi(2) + (q[2] - target[2]).powi(2)
+    };
+    candidates.into_iter().min_by(|&a, &b| d(a).total_cmp(&d(b))).unwrap_or(o)
 }
 
 /// Smallest angle between `angle` and the four axis directions `beta + m pi/2` of a neighbour.
@@ -204,41 +226,42 @@ fn wind_stress_is_continuous_across_every_seam() {
             && (j == 0 || wet[idx(t, j - 1, i)])
             && (j + 1 == N || wet[idx(t, j + 1, i)])
     };
-    // For each tile edge: differences of (E, N) across the seam (last cell of A to the
-    // geometric neighbour in B) against differences one step inside A (last two cells).
+    // For each tile edge, with `c` the last cell of tile A, `p1`, `p2` the two cells before
+    // it in A, `o` the geometric neighbour across the seam and `o1` the next cell in B:
+    // the jumps into and out of `c` (|c - p1|, |o - c|) must stay within twice the
+    // variability measured without `c` (|p1 - p2| and |o1 - o|). A wrong component or sign
+    // at the seam corrupts `c` (the only value that borrows from B) and makes both jumps of
+    // the order of |tau| ~ 0.1 N/m2, several times the cell-to-cell variability.
     // Only cells away from the coast count (see `open`).
-    // A sign flip would make the seam differences about 2|tau| ~ 0.1-0.2 N/m2, an order of
-    // magnitude above the cell-to-cell variability of a smooth wind stress (~0.01).
+    let n2 = N * N;
+    let dist = |a: usize, b: usize| (e[a] - e[b]).hypot(n[a] - n[b]);
     for t in 0..13 {
         for edge in ["east", "north"] {
-            let (mut seam, mut inside, mut count, mut agree) = (0.0, 0.0, 0usize, 0usize);
+            let (mut jumps, mut reference, mut count) = (0.0, 0.0, 0usize);
             for k in 0..N {
-                let (c, prev, other) = if edge == "east" {
-                    (idx(t, k, N - 1), idx(t, k, N - 2), nb.east[idx(t, k, N - 1)])
+                let (c, p1, p2, other) = if edge == "east" {
+                    (idx(t, k, N - 1), idx(t, k, N - 2), idx(t, k, N - 3), nb.east[idx(t, k, N - 1)])
                 } else {
-                    (idx(t, N - 1, k), idx(t, N - 2, k), nb.north[idx(t, N - 1, k)])
+                    (idx(t, N - 1, k), idx(t, N - 2, k), idx(t, N - 3, k), nb.north[idx(t, N - 1, k)])
                 };
                 let Some(o) = other else { continue };
-                if o / (N * N) == t || !(open(c) && open(prev) && open(o)) {
+                // The next cell in B continues the line p1 -> c -> o.
+                let o1 = next_in_tile(grid, o, c);
+                if o / n2 == t || o1 == o || ![c, p1, p2, o, o1].iter().all(|&x| open(x)) {
                     continue;
                 }
-                seam += (e[o] - e[c]).powi(2) + (n[o] - n[c]).powi(2);
-                inside += (e[c] - e[prev]).powi(2) + (n[c] - n[prev]).powi(2);
+                jumps += dist(c, p1).powi(2) + dist(o, c).powi(2);
+                reference += dist(p1, p2).powi(2) + dist(o1, o).powi(2);
                 count += 1;
-                // Same sign of the dominant component on both sides.
-                let (dom_c, dom_o) = if e[c].abs() >= n[c].abs() { (e[c], e[o]) } else { (n[c], n[o]) };
-                agree += usize::from(dom_c * dom_o >= 0.0);
             }
             if count < 5 {
                 continue; // an all-land edge
             }
-            let (seam_rms, inside_rms) = ((seam / count as f64).sqrt(), (inside / count as f64).sqrt());
-            eprintln!("STAT t={t} {edge} count={count} seam={seam_rms:.4} inside={inside_rms:.4} agree={agree}");
+            let (jump_rms, ref_rms) = ((jumps / count as f64).sqrt(), (reference / count as f64).sqrt());
             assert!(
-                seam_rms <= 2.0 * inside_rms + 1e-3,
-                "tile {t} {edge} edge: rms jump across the seam {seam_rms:.4} vs {inside_rms:.4} inside ({count} cells)"
+                jump_rms <= 2.0 * ref_rms + 2e-3,
+                "tile {t} {edge} edge: rms jump at the seam {jump_rms:.4} vs {ref_rms:.4} away from it ({count} cells)"
             );
-            assert!(agree * 10 >= count * 9, "tile {t} {edge} edge: dominant component changes sign at {}/{count} cells", count - agree);
         }
     }
 }
@@ -283,7 +306,7 @@ fn face_value(g0: (f64, f64), g1: (f64, f64), c: [f64; 3], field: &impl Fn(f64, 
     dot([e * ev[0] + n * nv[0], e * ev[1] + n * nv[1], e * ev[2] + n * nv[2]], normal)
 }
 
-/// Largest |(E, N) - V| per tile when the faces carry the exact normal components of `field`
+/// Largest |(E, N) - V| per tile over wet cells when the faces carry the exact normal components of `field`
 /// at the face midpoints (from the extended cell corners of edp-grid).
 fn face_errors(grid: &edp_grid::Grid, rot: &VectorRotation, field: impl Fn(f64, f64) -> (f64, f64)) -> [f64; 13] {
     let cells = 13 * N * N;
@@ -308,9 +331,12 @@ fn face_errors(grid: &edp_grid::Grid, rot: &VectorRotation, field: impl Fn(f64, 
                     continue; // east of tiles 9 and 12 is the domain boundary (face value 0)
                 }
                 let c = idx(t, j, i);
+                if !grid.mask_c[c] {
+                    continue; // "away from land": land faces are not special here, but the
+                              // grid's singular points (cap corners) are all on land
+                }
                 let (e0, n0) = field(grid.xc[c], grid.yc[c]);
                 let err = (e[c] - e0).hypot(n[c] - n0);
-                if err > 0.02 { eprintln!("DBG t={t} j={j} i={i} lat={:.2} err={err:.3} wet={}", grid.yc[c], grid.mask_c[c]); }
                 worst[t] = worst[t].max(err);
             }
         }
@@ -318,6 +344,14 @@ fn face_errors(grid: &edp_grid::Grid, rot: &VectorRotation, field: impl Fn(f64, 
     worst
 }
 
+/// Second construction: the faces carry the exact normal components of the analytic field
+/// at the face midpoints (face = great-circle segment between the cell's extended corners
+/// from edp-grid; normal pointing into the cell, i.e. +i for u, +j for v). The interpolation
+/// is then second order and the rotation uses CS/SN, so the result is close to the field at
+/// the centre. Stated tolerance: 0.03 |V|max (both fields have |V| <= 1) on every wet cell of
+/// every tile. The largest errors sit at the four cells around the North Pole (0.027), where
+/// the cap's faces turn by about 45 degrees per cell; elsewhere, seams included, they stay
+/// below 0.02. The singular cap-corner points of the grid are on land.
 #[test]
 fn exact_face_components_come_back_as_east_north_within_a_few_percent() {
     let Some(dir) = edp_testkit::llc90_grid_dir() else { return };
@@ -328,6 +362,11 @@ fn exact_face_components_come_back_as_east_north_within_a_few_percent() {
         let (l, f) = (lon.to_radians(), lat.to_radians());
         (-f.sin() * l.cos(), l.sin())
     });
-    eprintln!("faces: uniform {uniform:?}");
-    eprintln!("faces: solid {solid:?}");
+    for t in 0..13 {
+        let tolerance = if t == 6 { 0.03 } else { 2e-3 };
+        assert!(uniform[t] <= tolerance, "uniform eastward flow, tile {t}: max error {}", uniform[t]);
+        assert!(solid[t] <= tolerance, "solid-body rotation, tile {t}: max error {}", solid[t]);
+    }
+    eprintln!("exact faces, uniform flow, max error per tile: {uniform:.4?}");
+    eprintln!("exact faces, solid rotation, max error per tile: {solid:.4?}");
 }

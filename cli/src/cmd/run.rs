@@ -1,0 +1,467 @@
+//! `edp run`: plan and produce on this machine, in one command.
+//!
+//! ```text
+//! edp run --jobfile jobs.txt --source model-output/V4r4 --dest products \
+//!         --metadata metadata --grid grid [--config cfg.yaml] [-j N]
+//! ```
+//!
+//! Takes the inputs of `edp plan` (same options, local folders or `s3://`), plans the run
+//! (done granules are skipped, claims taken, shards written), executes every shard on all
+//! cores with a progress bar, then writes the run report and the per-dataset manifests and
+//! prints a summary: counts by status and product kind, seconds, bytes and the CPU
+//! utilisation (user + system CPU time / (wall time x cores)).
+//!
+//! A second run of the same jobs plans nothing and says so; a deleted granule is planned and
+//! produced again alone; a bad input fails its own granule and the exit code says so.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use edp_batch_worker::process::{CpuTimes, available_cores, cpu_utilisation};
+use edp_batch_worker::{TaskObserver, TaskOutcome, WorkerOptions, run_shards};
+use edp_conventions::catalog::LoadOptions;
+use edp_plan::builder::TaskLocations;
+use edp_plan::jobfile::ParseOptions;
+use edp_plan::planner::{DEFAULT_SHARD_TARGET_SECONDS, PlanOutcome, PlanRequest, plan_run};
+use edp_plan::roots::Root;
+use edp_plan::sources::{
+    grouping_counts, load_catalog, load_config, parse_job_spec, parse_jobs, parse_location,
+    read_text,
+};
+use edp_plan::state::{Layout, read_shard, reconcile_run, write_manifests, write_report};
+use edp_plan::tasklist::{EdpKey, to_python_json};
+use edp_store::Store;
+use edp_task_schemas::{ExitKind, RunReport, RunTrigger, ShardSizing, TaskStatus};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::plan::{PlanArgs, store_for};
+
+const EXIT_CODES: &str = "Exit status:
+  0  every planned granule was produced (or nothing was left to do)
+  2  invalid arguments, configuration, metadata or job file (nothing was produced)
+  3  at least one granule failed permanently (bad or missing input, unsupported task)
+  4  at least one granule failed transiently (storage throttling, network); run again to
+     redo only what is not done";
+
+/// Arguments of `edp run`: those of `edp plan`, plus how to execute.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXIT_CODES)]
+pub struct RunArgs {
+    /// Planning inputs (as `edp plan`).
+    #[command(flatten)]
+    pub plan: PlanArgs,
+
+    /// Granules produced at the same time (default: one per core).
+    #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 0)]
+    pub jobs: usize,
+
+    /// Folder for downloads (remote grid/metadata) and granules on their way to S3.
+    #[arg(long, env = "EDP_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// No progress bar (it is also hidden when stderr is not a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Runs `edp run`.
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    crate::logging::init(&args.plan.log)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = runtime.block_on(execute(&args))?;
+    print_out(&result.summary);
+    Ok(result.exit.into())
+}
+
+/// What a run did (also used by `edp demo`).
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// The run id (planned even when nothing was left to do).
+    pub run_id: String,
+    /// Exit kind of the execution.
+    pub exit: ExitKind,
+    /// The printed summary.
+    pub summary: String,
+}
+
+/// Everything planning needs, read from the arguments.
+struct Prepared {
+    store: Store,
+    request: PlanRequest,
+    catalog: edp_conventions::Catalog,
+    config: edp_conventions::ProductionConfig,
+}
+
+/// Reads the planning inputs as `edp plan` does (job file or JSON job spec, whose locations
+/// are defaults for the options).
+async fn prepare(args: &PlanArgs) -> anyhow::Result<Prepared> {
+    let inline = args
+        .job_spec
+        .as_deref()
+        .filter(|s| s.trim_start().starts_with('{'));
+    let job_location = args.jobfile.as_deref().or(match inline {
+        Some(_) => None,
+        None => args.job_spec.as_deref(),
+    });
+    let probe = store_for(&[
+        job_location,
+        args.source.as_deref(),
+        args.dest.as_deref(),
+        args.metadata.as_deref(),
+        args.config.as_deref(),
+    ])
+    .await?;
+    let (file, text) = match (job_location, inline) {
+        (Some(location), _) => (
+            location.to_string(),
+            read_text(&probe, &parse_location(location)?).await?,
+        ),
+        (None, Some(text)) => ("--job-spec".to_string(), text.to_string()),
+        (None, None) => bail!("give --jobfile FILE or --job-spec JSON"),
+    };
+    let spec = if text.trim_start().starts_with('{') {
+        Some(parse_job_spec(&file, &text)?)
+    } else {
+        None
+    };
+    let pick = |own: &Option<String>, of_spec: fn(&edp_task_schemas::JobSpec) -> &Option<String>| {
+        own.clone()
+            .or_else(|| spec.as_ref().and_then(|s| of_spec(s).clone()))
+    };
+    let source = pick(&args.source, |s| &s.source_root)
+        .context("no source root: give --source (--ecco_source_root)")?;
+    let dest = pick(&args.dest, |s| &s.dest_root)
+        .context("no destination root: give --dest (--ecco_destination_root)")?;
+    let metadata = pick(&args.metadata, |s| &s.metadata_loc)
+        .context("no metadata location: give --metadata (--ecco_metadata_loc)")?;
+    let grid = pick(&args.grid, |s| &s.grid_loc)
+        .context("no grid location: give --grid (--ecco_grid_loc); the granules need it")?;
+    let factors = pick(&args.factors, |s| &s.factors_loc);
+    let cfg = pick(&args.config, |s| &s.cfg_loc);
+    let store = store_for(&[
+        job_location,
+        Some(&source),
+        Some(&dest),
+        Some(&metadata),
+        Some(&grid),
+        cfg.as_deref(),
+    ])
+    .await?;
+
+    let config = load_config(&store, cfg.as_deref()).await?;
+    let catalog = load_catalog(
+        &store,
+        &metadata,
+        &LoadOptions {
+            podaac_filename: config.podaac_metadata_filename.clone(),
+            ..LoadOptions::default()
+        },
+    )
+    .await?;
+    let counts = grouping_counts(&catalog)
+        .with_context(|| format!("metadata {metadata}: cannot count the groupings"))?;
+    let loaded = parse_jobs(
+        &file,
+        &text,
+        &counts,
+        &ParseOptions {
+            skip_invalid_lines: args.skip_bad_lines,
+        },
+    )?;
+    for warning in &loaded.warnings {
+        tracing::warn!("{warning}");
+    }
+    let source_root = Root::parse(&source).with_context(|| format!("invalid source root {source:?}"))?;
+    if let Some(path) = source_root.location().as_local_path()
+        && !path.is_dir()
+    {
+        bail!("source root {source}: expected an existing directory, found none");
+    }
+    let dest_root = Root::parse(&dest).with_context(|| format!("invalid destination root {dest:?}"))?;
+    let mut request = PlanRequest::new(loaded.jobs, source_root, dest_root);
+    request.locations = TaskLocations {
+        cfg_loc: cfg,
+        grid_loc: Some(grid),
+        factors_loc: factors,
+        metadata_loc: Some(metadata),
+    };
+    request.sizing = match (args.shards, args.shard_target_seconds) {
+        (Some(count), _) => ShardSizing::Count(count),
+        (None, Some(seconds)) => ShardSizing::TargetSeconds(seconds),
+        (None, None) => ShardSizing::TargetSeconds(DEFAULT_SHARD_TARGET_SECONDS),
+    };
+    request.max_shards = args.max_shards;
+    request.claim_ttl_seconds = args.claim_ttl_seconds;
+    request.dry_run = args.dry_run;
+    request.force = args.force;
+    request.allow_partial = args.allow_partial;
+    request.trigger = RunTrigger::Cli;
+    request.claimed_by = Some(format!("edp run (pid {})", std::process::id()));
+    request.vcpu_hour_usd = args.vcpu_hour_usd;
+    Ok(Prepared {
+        store,
+        request,
+        catalog,
+        config,
+    })
+}
+
+/// Plans and executes (see the module documentation); returns what happened and the summary
+/// text (not printed).
+pub async fn execute(args: &RunArgs) -> anyhow::Result<RunResult> {
+    let Prepared {
+        store,
+        request,
+        catalog,
+        config,
+    } = prepare(&args.plan).await?;
+    let plan = plan_run(&store, &catalog, &config, &request).await?;
+    for warning in &plan.warnings {
+        tracing::warn!("{warning}");
+    }
+    if let Some(outfile) = &args.plan.outfile {
+        let key = if args.plan.strip_edp {
+            EdpKey::Strip
+        } else {
+            EdpKey::Keep
+        };
+        store
+            .put(&parse_location(outfile)?, to_python_json(&plan.tasks, key)?.into_bytes())
+            .await
+            .with_context(|| format!("cannot write the task list to {outfile}"))?;
+    }
+    let mut summary = plan_lines(&plan);
+    if request.dry_run || plan.tasks.is_empty() {
+        if !request.dry_run {
+            let _ = writeln!(
+                summary,
+                "nothing to do: every granule of the jobs is already done{}",
+                if plan.skipped_claimed.is_empty() {
+                    String::new()
+                } else {
+                    format!(" or held by another run ({})", plan.skipped_claimed.len())
+                }
+            );
+        }
+        return Ok(RunResult {
+            run_id: plan.run_id,
+            exit: ExitKind::Success,
+            summary,
+        });
+    }
+
+    let shards_dir = plan
+        .shards_location
+        .clone()
+        .context("the plan wrote no shards")?;
+    let mut shards = Vec::with_capacity(plan.shard_count as usize);
+    for index in 0..plan.shard_count {
+        shards.push(read_shard(&store, &shards_dir, index).await?);
+    }
+    let total: usize = shards.iter().map(|s| s.tasks.len()).sum();
+
+    let mut options = WorkerOptions::new(request.dest_root.clone(), plan.run_id.clone());
+    options.concurrency = args.jobs;
+    options.force = request.force;
+    if let Some(dir) = &args.cache_dir {
+        options.cache_dir = dir.clone();
+    }
+    let progress = Progress::new(total as u64, args.no_progress);
+    let cpu_before = CpuTimes::now();
+    let wall = Instant::now();
+    let outcome = run_shards(&store, &shards, &options, &progress).await;
+    let wall = wall.elapsed();
+    let cpu = match (CpuTimes::now(), cpu_before) {
+        (Some(after), Some(before)) => Some(after.since(&before)),
+        _ => None,
+    };
+    progress.finish();
+
+    let dest = request.dest_root.location().clone();
+    let report = reconcile_run(&store, &dest, &plan.run_id).await?;
+    let report_location = write_report(&store, &Layout::new(&dest), &report).await?;
+    let manifests = write_manifests(&store, &request.dest_root, &plan.run_id).await?;
+
+    let cores = available_cores();
+    summary.push_str(&result_table(&report));
+    match cpu {
+        Some(cpu) => {
+            let _ = writeln!(
+                summary,
+                "wall {:.2} s; CPU {:.2} s (user {:.2} s + system {:.2} s) on {cores} core(s): \
+                 CPU utilisation {:.0}%",
+                wall.as_secs_f64(),
+                cpu.total().as_secs_f64(),
+                cpu.user.as_secs_f64(),
+                cpu.system.as_secs_f64(),
+                100.0 * cpu_utilisation(cpu.total(), wall, cores)
+            );
+        }
+        None => {
+            let _ = writeln!(summary, "wall {:.2} s (CPU time unavailable on this system)", wall.as_secs_f64());
+        }
+    }
+    let _ = writeln!(summary, "report: {report_location}");
+    let _ = writeln!(
+        summary,
+        "manifests: {} updated with {} granule(s) below {}",
+        manifests.written.len(),
+        manifests.granules,
+        Layout::new(&dest).manifests_dir()
+    );
+    if !report.failures.is_empty() {
+        let _ = writeln!(summary, "failed granules:");
+        for failure in &report.failures {
+            let _ = writeln!(
+                summary,
+                "  {} [{:?}, attempt {}]: {}",
+                failure.granule, failure.error.kind, failure.attempts, failure.error.message
+            );
+        }
+    }
+    let _ = writeln!(summary, "exit status: {}", outcome.exit);
+    Ok(RunResult {
+        run_id: plan.run_id,
+        exit: outcome.exit,
+        summary,
+    })
+}
+
+/// The planning part of the summary.
+fn plan_lines(plan: &PlanOutcome) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "run {}: {} granule(s) to produce, {} already done, {} held by other runs, {} incomplete",
+        plan.run_id,
+        plan.tasks.len(),
+        plan.skipped_done.len(),
+        plan.skipped_claimed.len(),
+        plan.incomplete.len()
+    );
+    for entry in &plan.incomplete {
+        let _ = writeln!(out, "  incomplete: {entry}");
+    }
+    for orphan in &plan.orphans {
+        let _ = writeln!(out, "  orphan input: {orphan}");
+    }
+    out
+}
+
+/// Counts by status and product kind with seconds and bytes.
+fn result_table(report: &RunReport) -> String {
+    let mut out = String::new();
+    let header = format!(
+        "  {:<10} {:>6} {:>7} {:>8} {:>8} {:>10} {:>11}",
+        "kind", "done", "failed", "skipped", "planned", "seconds", "bytes"
+    );
+    let _ = writeln!(out, "{header}");
+    for kind in &report.by_kind {
+        let c = kind.counts;
+        let _ = writeln!(
+            out,
+            "  {:<10} {:>6} {:>7} {:>8} {:>8} {:>10.2} {:>11}",
+            kind.kind.as_str(),
+            c.done,
+            c.failed,
+            c.skipped,
+            c.planned + c.running,
+            kind.seconds,
+            human_bytes(kind.output_bytes)
+        );
+    }
+    let c = report.counts;
+    let _ = writeln!(
+        out,
+        "  {:<10} {:>6} {:>7} {:>8} {:>8} {:>10.2} {:>11}",
+        "total",
+        c.done,
+        c.failed,
+        c.skipped,
+        c.planned + c.running,
+        report.seconds,
+        human_bytes(report.output_bytes)
+    );
+    out
+}
+
+/// Writes command output to stdout; a closed pipe (`edp run | head`) is not an error.
+pub(crate) fn print_out(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// Bytes with a decimal unit (`12.3 MB`).
+pub(crate) fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// The progress bar of `edp run` (granules, ETA, failures so far).
+struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    fn new(total: u64, disabled: bool) -> Progress {
+        let target = if disabled {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
+        let bar = ProgressBar::with_draw_target(Some(total), target);
+        // The template is a constant: a failure would be a programming error, so fall back
+        // to the default style rather than panic.
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} granules, ETA {eta} {msg}",
+        ) {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        crate::logging::set_progress_bar(Some(bar.clone()));
+        Progress { bar }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+        crate::logging::set_progress_bar(None);
+    }
+}
+
+impl TaskObserver for Progress {
+    fn finished(&self, outcome: &TaskOutcome) {
+        if outcome.status == TaskStatus::Failed {
+            self.bar.set_message("(some granules failed)");
+        }
+        self.bar.inc(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_use_decimal_units() {
+        assert_eq!(human_bytes(12), "12 B");
+        assert_eq!(human_bytes(1_234_567), "1.2 MB");
+    }
+}
