@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use edp_deploy::env::{self, ConfigError, LogFormat};
 use edp_deploy::{DeploySettings, SettingsError, SettingsSource};
 use edp_plan::builder::TaskLocations;
-use edp_store::{Location, Store};
+use edp_store::{Location, Store, StoreConfig};
 use edp_task_schemas::ExitKind;
 use edp_task_schemas::deploy::{
     ENV_ARRAY_INDEX, ENV_DEST_ROOT, ENV_RUN_ID, ENV_SHARDS_URI, ENV_SSM_PREFIX,
@@ -106,9 +106,6 @@ pub enum SetupError {
     /// Reading SSM failed (throttling, network: worth a retry).
     #[error(transparent)]
     Settings(#[from] SettingsError),
-    /// The store could not be configured from the environment.
-    #[error("store configuration: {0}")]
-    Store(#[from] edp_store::ConfigError),
 }
 
 impl SetupError {
@@ -117,7 +114,7 @@ impl SetupError {
     pub fn exit_kind(&self) -> ExitKind {
         match self {
             SetupError::Settings(SettingsError::Ssm { .. }) => ExitKind::Retryable,
-            SetupError::Settings(_) | SetupError::Store(_) => ExitKind::Usage,
+            SetupError::Settings(_) => ExitKind::Usage,
         }
     }
 }
@@ -131,6 +128,7 @@ impl SetupError {
 pub async fn setup(
     worker_env: &WorkerEnv,
     settings_source: &impl SettingsSource,
+    store_config: &StoreConfig,
 ) -> Result<CloudSetup, SetupError> {
     let settings = match &worker_env.ssm_prefix {
         Some(prefix) => settings_source.load_settings(prefix).await?,
@@ -139,16 +137,16 @@ pub async fn setup(
     let prefix = worker_env.ssm_prefix.as_deref().unwrap_or("/");
     let (store, credentials_from) = if settings.source_credentials.is_some() {
         (
-            settings.source_store(prefix).await?,
+            settings.source_store(store_config).await,
             Some(ssm_parameter_name(prefix, SSM_SOURCE_CREDENTIALS)),
         )
     } else if settings.destination_credentials.is_some() {
         (
-            settings.destination_store(prefix).await?,
+            settings.destination_store(store_config).await,
             Some(ssm_parameter_name(prefix, SSM_DESTINATION_CREDENTIALS)),
         )
     } else {
-        (Store::from_env().await?, None)
+        (Store::from_config(store_config.clone()).await, None)
     };
     let loc = |l: &Option<Location>| l.as_ref().map(ToString::to_string);
     Ok(CloudSetup {
@@ -220,7 +218,9 @@ mod tests {
             metadata_loc: Some(Location::s3("aux", "metadata")),
             ..DeploySettings::default()
         };
-        let setup = setup(&worker_env, &settings).await.unwrap();
+        let setup = setup(&worker_env, &settings, &StoreConfig::default())
+            .await
+            .unwrap();
         assert_eq!(setup.defaults.grid_loc.as_deref(), Some("s3://aux/grid"));
         assert_eq!(
             setup.defaults.metadata_loc.as_deref(),

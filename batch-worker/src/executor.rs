@@ -25,7 +25,9 @@ use std::time::Instant;
 use chrono::{SecondsFormat, Utc};
 use edp_granule::{MemoryInputs, produce_task};
 use edp_plan::cost::task_kind;
-use edp_plan::state::{Layout, StateError, is_done, read_done_marker, record_success, task_key, write_ledger};
+use edp_plan::state::{
+    Layout, StateError, is_done, read_done_marker, record_success, task_key, write_ledger,
+};
 use edp_plan::tasklist::unsupported_reason;
 use edp_store::{Location, Store};
 use edp_task_schemas::{LedgerRecord, ProductKind, Shard, Task, TaskStatus};
@@ -42,6 +44,9 @@ use crate::resources::WorkerResources;
 
 /// Version of the worker written into ledger records.
 pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// One fetched input: location as written in the task, bytes, ETag.
+type Fetched = (String, Vec<u8>, Option<String>);
 
 /// Inputs of one task fetched concurrently.
 const FETCH_CONCURRENCY: usize = 8;
@@ -320,7 +325,11 @@ impl Context<'_> {
     }
 
     /// The done marker of the task when the skip rule holds (and `force` is off).
-    async fn already_done(&self, task: &Task, task_id: &str) -> Result<Option<LedgerRecord>, Failure> {
+    async fn already_done(
+        &self,
+        task: &Task,
+        task_id: &str,
+    ) -> Result<Option<LedgerRecord>, Failure> {
         if self.options.force {
             return Ok(None);
         }
@@ -340,11 +349,10 @@ impl Context<'_> {
         if let Some(reason) = unsupported_reason(task) {
             return Err(Failure::permanent(reason));
         }
-        let granule = self
-            .options
-            .dest_root
-            .resolve(&task.granule)
-            .map_err(|e| Failure::permanent(format!("granule location {:?}: {e}", task.granule)))?;
+        let granule =
+            self.options.dest_root.resolve(&task.granule).map_err(|e| {
+                Failure::permanent(format!("granule location {:?}: {e}", task.granule))
+            })?;
         let (resources, _locations) = self.resources.for_task(task).await?;
         let config_hash = resources.config.config_hash();
         let (inputs, input_etags) = self.fetch_inputs(task).await?;
@@ -402,7 +410,7 @@ impl Context<'_> {
                 }
             }
         }
-        let fetched: Vec<Result<(String, Vec<u8>, Option<String>), Failure>> =
+        let fetched: Vec<Result<Fetched, Failure>> =
             stream::iter(wanted.into_iter().map(|given| async move {
                 let location = Location::parse(&given)
                     .map_err(|e| Failure::permanent(format!("input location {given:?}: {e}")))?;
@@ -410,7 +418,11 @@ impl Context<'_> {
                     return Err(Failure::permanent(format!("input {location} not found")));
                 };
                 let bytes = self.store.get(&location).await?;
-                Ok((given, bytes.to_vec(), meta.etag.map(|e| e.trim_matches('"').to_string())))
+                Ok((
+                    given,
+                    bytes.to_vec(),
+                    meta.etag.map(|e| e.trim_matches('"').to_string()),
+                ))
             }))
             .buffered(FETCH_CONCURRENCY)
             .collect()

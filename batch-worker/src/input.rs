@@ -26,11 +26,10 @@ pub async fn load_shard(store: &Store, location: &Location) -> Result<Shard, Wor
             what: "shard",
             source,
         })?;
-    let shard: Shard =
-        serde_json::from_slice(&bytes).map_err(|e| WorkerError::InvalidShard {
-            location: location.to_string(),
-            reason: e.to_string(),
-        })?;
+    let shard: Shard = serde_json::from_slice(&bytes).map_err(|e| WorkerError::InvalidShard {
+        location: location.to_string(),
+        reason: e.to_string(),
+    })?;
     shard.check().map_err(|e| WorkerError::InvalidShard {
         location: location.to_string(),
         reason: e.to_string(),
@@ -76,7 +75,11 @@ pub fn infer_dest_root(tasks: &[Task]) -> Result<Root, WorkerError> {
             });
         }
         let prefix = segments[..segments.len() - 5].join("/");
-        let prefix = if prefix.is_empty() { ".".to_string() } else { prefix };
+        let prefix = if prefix.is_empty() {
+            ".".to_string()
+        } else {
+            prefix
+        };
         match &found {
             None => found = Some(prefix),
             Some(first) if *first != prefix => {
@@ -134,8 +137,12 @@ mod tests {
     #[test]
     fn destination_is_the_prefix_before_the_edp_layout() {
         let tasks = vec![
-            task(&format!("./out/V4r4/native/mon_mean/SEA_SURFACE_HEIGHT/{NAME}")),
-            task(&format!("./out/V4r4/native/day_mean/SEA_SURFACE_HEIGHT/{NAME}")),
+            task(&format!(
+                "./out/V4r4/native/mon_mean/SEA_SURFACE_HEIGHT/{NAME}"
+            )),
+            task(&format!(
+                "./out/V4r4/native/day_mean/SEA_SURFACE_HEIGHT/{NAME}"
+            )),
         ];
         let root = infer_dest_root(&tasks).unwrap();
         assert_eq!(root.written(), "./out");

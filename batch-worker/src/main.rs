@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use edp_batch_worker::{MetricsOutput, WorkerOptions, input, run_shard};
 use edp_deploy::{SsmSettings, logging};
 use edp_plan::roots::Root;
+use edp_store::StoreConfig;
 use edp_task_schemas::{ExitKind, Shard};
 
 use crate::cloud::{WorkerEnv, setup};
@@ -56,10 +57,16 @@ async fn run(worker_env: &WorkerEnv) -> Result<ExitKind, ExitKind> {
     let index = worker_env.array_index;
     let aws = aws_config::load_from_env().await;
     let settings = SsmSettings::new(aws_sdk_ssm::Client::new(&aws));
-    let cloud = setup(worker_env, &settings).await.map_err(|err| {
-        tracing::error!(error = %err, shard = index, "cannot set up the worker");
-        err.exit_kind()
+    let store_config = StoreConfig::from_env().map_err(|err| {
+        tracing::error!(error = %err, shard = index, "invalid storage configuration");
+        ExitKind::Usage
     })?;
+    let cloud = setup(worker_env, &settings, &store_config)
+        .await
+        .map_err(|err| {
+            tracing::error!(error = %err, shard = index, "cannot set up the worker");
+            err.exit_kind()
+        })?;
     tracing::info!(
         shard = index,
         ssm_prefix = worker_env.ssm_prefix.as_deref(),

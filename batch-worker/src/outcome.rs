@@ -1,9 +1,7 @@
 //! What the executor reports: one [`TaskOutcome`] per task and a [`ShardOutcome`] with the
 //! exit kind of the whole shard.
 
-use edp_task_schemas::{
-    ErrorKind, ExitKind, ProductKind, StatusCounts, TaskError, TaskStatus,
-};
+use edp_task_schemas::{ErrorKind, ExitKind, ProductKind, StatusCounts, TaskError, TaskStatus};
 
 /// The result of one task.
 #[derive(Debug, Clone, PartialEq)]

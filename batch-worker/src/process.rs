@@ -133,6 +133,9 @@ mod tests {
     fn utilisation_is_cpu_over_capacity() {
         let u = cpu_utilisation(Duration::from_secs(3), Duration::from_secs(2), 2);
         assert!((u - 0.75).abs() < 1e-12);
-        assert_eq!(cpu_utilisation(Duration::from_secs(1), Duration::ZERO, 4), 0.0);
+        assert_eq!(
+            cpu_utilisation(Duration::from_secs(1), Duration::ZERO, 4),
+            0.0
+        );
     }
 }

@@ -127,7 +127,11 @@ impl WorkerResources {
     }
 
     /// The metadata catalog at `given` (a local directory or an `s3://` prefix).
-    pub async fn catalog(&self, given: &str, podaac_filename: &str) -> Result<Arc<Catalog>, Failure> {
+    pub async fn catalog(
+        &self,
+        given: &str,
+        podaac_filename: &str,
+    ) -> Result<Arc<Catalog>, Failure> {
         let key = format!("{given}\u{0}{podaac_filename}");
         let mut map = self.catalogs.lock().await;
         if let Some(found) = map.get(&key) {
@@ -152,9 +156,13 @@ impl WorkerResources {
         let cache = Arc::clone(&self.grids);
         // Reading and deriving the grid is blocking work; the cache loads each path once
         // (concurrent callers of the same path wait for that load).
-        tokio::task::spawn_blocking(move || cache.grid(&dir))
-            .await?
-            .map_err(|e| Failure::from(&e).context(format!("grid {given}")))
+        let context = format!("grid {given}");
+        tokio::task::spawn_blocking(move || {
+            cache
+                .grid(&dir)
+                .map_err(|e| Failure::from(&e).context(context))
+        })
+        .await?
     }
 
     /// The local path of grid location `given`, downloading a remote one once.

@@ -16,7 +16,9 @@ use std::sync::OnceLock;
 use std::sync::mpsc;
 
 use edp_plan::roots::Root;
-use edp_plan::state::{Layout, StateError, list_runs, read_ledger, read_manifest, read_scratch_tasks};
+use edp_plan::state::{
+    Layout, StateError, list_runs, read_ledger, read_manifest, read_scratch_tasks,
+};
 use edp_store::{Location, Store};
 use edp_task_schemas::{ManifestGranule, TaskStatus};
 use futures::stream::{self, StreamExt};
@@ -108,7 +110,9 @@ pub async fn verify_destination(
         let records = read_ledger(store, &layout, run_id).await?;
         let mut in_run = BTreeMap::new();
         for record in records.iter().filter(|r| r.status == TaskStatus::Done) {
-            let relative = dest.relative(&record.granule).unwrap_or(record.granule.clone());
+            let relative = dest
+                .relative(&record.granule)
+                .unwrap_or(record.granule.clone());
             match entries.remove(&relative) {
                 Some(entry) => {
                     in_run.insert(relative, entry);
@@ -190,7 +194,13 @@ async fn check_granule(
     let location = dest.location().join(&entry.path);
     let meta = match store.head(&location).await {
         Ok(Some(meta)) => meta,
-        Ok(None) => return (vec![problem(format!("missing: {location} does not exist"))], None, false),
+        Ok(None) => {
+            return (
+                vec![problem(format!("missing: {location} does not exist"))],
+                None,
+                false,
+            );
+        }
         Err(err) => return (vec![problem(format!("cannot check: {err}"))], None, false),
     };
     if meta.size != entry.size {
@@ -225,8 +235,7 @@ async fn check_granule(
         match (found, wanted) {
             (Err(err), _) => problems.push(format!("does not open as NetCDF: {err}")),
             (Ok(names), Some(wanted)) => {
-                let missing: Vec<&String> =
-                    wanted.iter().filter(|w| !names.contains(w)).collect();
+                let missing: Vec<&String> = wanted.iter().filter(|w| !names.contains(w)).collect();
                 if !missing.is_empty() {
                     problems.push(format!(
                         "missing data variables {missing:?} of its task (found {names:?})"
@@ -245,9 +254,12 @@ async fn check_granule(
         Ok(list) => list.into_iter().map(problem).collect(),
         Err(err) => vec![problem(format!("check failed: {err}"))],
     };
-    let note = variables
-        .is_none()
-        .then(|| format!("{}: no task list knows it; variables not compared", entry.path));
+    let note = variables.is_none().then(|| {
+        format!(
+            "{}: no task list knows it; variables not compared",
+            entry.path
+        )
+    });
     (problems, note, variables.is_some())
 }
 
@@ -304,7 +316,9 @@ fn inspector() -> &'static Inspector {
                 for (path, reply) in rx {
                     // The netcdf crate panics on some malformed files; keep the thread alive.
                     let result = std::panic::catch_unwind(|| netcdf_variables(&path))
-                        .unwrap_or_else(|_| Err(netcdf::Error::Str("the NetCDF reader panicked".into())))
+                        .unwrap_or_else(|_| {
+                            Err(netcdf::Error::Str("the NetCDF reader panicked".into()))
+                        })
                         .map_err(|e| e.to_string());
                     let _ = reply.send(result);
                 }

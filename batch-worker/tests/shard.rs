@@ -65,7 +65,12 @@ async fn plan(store: &Store, demo: &DemoLayout, dest: &Path) -> (String, Vec<Sha
     );
     request.locations = locations(demo);
     let outcome = plan_run(store, &catalog, &config, &request).await.unwrap();
-    let shards_dir = outcome.shards_location.clone().unwrap_or_else(|| panic!("nothing planned: {:#?} {:#?} {:#?} {:#?}", outcome.inventory, outcome.incomplete, outcome.warnings, outcome.orphans));
+    let shards_dir = outcome.shards_location.clone().unwrap_or_else(|| {
+        panic!(
+            "nothing planned: {:#?} {:#?} {:#?} {:#?}",
+            outcome.inventory, outcome.incomplete, outcome.warnings, outcome.orphans
+        )
+    });
     let mut shards = Vec::new();
     for index in 0..outcome.shard_count {
         shards.push(read_shard(store, &shards_dir, index).await.unwrap());
@@ -86,7 +91,10 @@ fn sha256(path: &Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
 }
 
-fn by_granule<'a>(outcome: &'a ShardOutcome, needle: &str) -> Vec<&'a edp_batch_worker::TaskOutcome> {
+fn by_granule<'a>(
+    outcome: &'a ShardOutcome,
+    needle: &str,
+) -> Vec<&'a edp_batch_worker::TaskOutcome> {
     outcome
         .tasks
         .iter()
@@ -100,9 +108,17 @@ async fn shards_produce_every_granule_with_ledger_and_done_markers() {
     let store = Store::local_only();
     let (run_id, shards) = plan(&store, &f.demo, &f.dest).await;
     let outcome = run_shards(&store, &shards, &options(&f.dest, &run_id), &NoObserver).await;
-    assert_eq!(outcome.exit, ExitKind::Success, "{:#?}", outcome.failures().collect::<Vec<_>>());
+    assert_eq!(
+        outcome.exit,
+        ExitKind::Success,
+        "{:#?}",
+        outcome.failures().collect::<Vec<_>>()
+    );
 
-    let expected = f.demo.expected_granules(&f.dest.display().to_string()).unwrap();
+    let expected = f
+        .demo
+        .expected_granules(&f.dest.display().to_string())
+        .unwrap();
     assert_eq!(outcome.tasks.len(), expected.len());
     assert_eq!(outcome.counts().done as usize, expected.len());
     let layout = Layout::new(&Location::local(&f.dest).unwrap());
@@ -114,12 +130,18 @@ async fn shards_produce_every_granule_with_ledger_and_done_markers() {
         let record = ledger.iter().find(|r| r.granule == *granule).unwrap();
         assert_eq!(record.status, TaskStatus::Done);
         assert_eq!(record.attempts, 1);
-        assert_eq!(record.output_bytes, Some(std::fs::metadata(path).unwrap().len()));
+        assert_eq!(
+            record.output_bytes,
+            Some(std::fs::metadata(path).unwrap().len())
+        );
         assert_eq!(record.sha256.as_deref(), Some(sha256(path).as_str()));
         assert!(record.peak_memory_bytes.unwrap_or(0) > 0);
         assert!(!record.input_etags.is_empty());
         assert!(!record.config_hash.is_empty());
-        let marker = read_done_marker(&store, &layout, &record.task_id).await.unwrap().unwrap();
+        let marker = read_done_marker(&store, &layout, &record.task_id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(marker.sha256, record.sha256);
         assert!(record.shard_index.is_some());
     }
@@ -145,7 +167,10 @@ async fn second_execution_skips_done_granules_and_force_redoes_them() {
     assert_eq!(again.exit, ExitKind::Success);
     assert_eq!(again.counts().skipped as usize, again.tasks.len());
     assert_eq!(again.produced_bytes(), 0);
-    assert_eq!(std::fs::metadata(first).unwrap().modified().unwrap(), modified);
+    assert_eq!(
+        std::fs::metadata(first).unwrap().modified().unwrap(),
+        modified
+    );
 
     // A granule whose size no longer matches its record is not done any more.
     std::fs::write(first, b"truncated").unwrap();
@@ -166,7 +191,10 @@ async fn second_execution_skips_done_granules_and_force_redoes_them() {
 async fn corrupted_input_fails_only_its_granule_permanently() {
     let f = fixture();
     let store = Store::local_only();
-    let input = f.demo.input("THETA", edp_conventions::Frequency::AvgMon, 1428).unwrap();
+    let input = f
+        .demo
+        .input("THETA", edp_conventions::Frequency::AvgMon, 1428)
+        .unwrap();
     let data = std::fs::read(&input.data).unwrap();
     std::fs::write(&input.data, &data[..data.len() / 2]).unwrap();
 
@@ -177,10 +205,18 @@ async fn corrupted_input_fails_only_its_granule_permanently() {
     let failed: Vec<_> = outcome.failures().collect();
     assert_eq!(failed.len(), 1, "{failed:#?}");
     let failure = failed[0];
-    assert!(failure.granule.contains("OCEAN_TEMPERATURE_SALINITY_mon_mean_1992-02"));
+    assert!(
+        failure
+            .granule
+            .contains("OCEAN_TEMPERATURE_SALINITY_mon_mean_1992-02")
+    );
     let error = failure.error.as_ref().unwrap();
     assert_eq!(error.kind, ErrorKind::Permanent);
-    assert!(error.message.contains("THETA_mon_mean.0000001428.data"), "{}", error.message);
+    assert!(
+        error.message.contains("THETA_mon_mean.0000001428.data"),
+        "{}",
+        error.message
+    );
     assert!(!Path::new(&failure.granule).exists());
     assert_eq!(outcome.counts().done as usize, outcome.tasks.len() - 1);
 
@@ -189,7 +225,10 @@ async fn corrupted_input_fails_only_its_granule_permanently() {
     let again = run_shards(&store, &shards, &opts, &NoObserver).await;
     assert_eq!(again.counts().skipped as usize, again.tasks.len() - 1);
     let ledger = read_ledger(&store, &layout, &run_id).await.unwrap();
-    let record = ledger.iter().find(|r| r.task_id == failure.task_id).unwrap();
+    let record = ledger
+        .iter()
+        .find(|r| r.task_id == failure.task_id)
+        .unwrap();
     assert_eq!(record.status, TaskStatus::Failed);
     assert_eq!(record.attempts, 2);
     assert_eq!(record.error.as_ref().unwrap().kind, ErrorKind::Permanent);
@@ -206,14 +245,21 @@ async fn missing_input_is_a_permanent_failure_naming_the_file() {
     let f = fixture();
     let store = Store::local_only();
     let (run_id, shards) = plan(&store, &f.demo, &f.dest).await;
-    let input = f.demo.input("SSH", edp_conventions::Frequency::AvgDay, 12).unwrap();
+    let input = f
+        .demo
+        .input("SSH", edp_conventions::Frequency::AvgDay, 12)
+        .unwrap();
     std::fs::remove_file(&input.meta).unwrap();
     let outcome = run_shards(&store, &shards, &options(&f.dest, &run_id), &NoObserver).await;
     assert_eq!(outcome.exit, ExitKind::Permanent);
     let failed = by_granule(&outcome, "SEA_SURFACE_HEIGHT_day_mean_1992-01-01");
     let error = failed[0].error.as_ref().unwrap();
     assert_eq!(error.kind, ErrorKind::Permanent);
-    assert!(error.message.contains("SSH_day_mean.0000000012.meta"), "{}", error.message);
+    assert!(
+        error.message.contains("SSH_day_mean.0000000012.meta"),
+        "{}",
+        error.message
+    );
     assert!(error.message.contains("not found"), "{}", error.message);
 }
 
@@ -242,16 +288,20 @@ async fn edp_task_list_without_our_key_runs_with_default_locations() {
     let tasks: Vec<(Task, Option<u32>)> = tasks
         .into_iter()
         .map(|(mut t, s)| {
-            t.granule = t.granule.replace(
-                &f.dest.display().to_string(),
-                &other.display().to_string(),
-            );
+            t.granule = t
+                .granule
+                .replace(&f.dest.display().to_string(), &other.display().to_string());
             (t, s)
         })
         .collect();
     opts.dest_root = Root::parse(&other.display().to_string()).unwrap();
     let outcome = run_tasks(&store, tasks.clone(), &opts, &NoObserver).await;
-    assert_eq!(outcome.exit, ExitKind::Success, "{:#?}", outcome.failures().collect::<Vec<_>>());
+    assert_eq!(
+        outcome.exit,
+        ExitKind::Success,
+        "{:#?}",
+        outcome.failures().collect::<Vec<_>>()
+    );
     assert_eq!(outcome.counts().done as usize, count);
     for (task, _) in &tasks {
         assert!(Path::new(&task.granule).is_file());
@@ -264,5 +314,8 @@ async fn edp_task_list_without_our_key_runs_with_default_locations() {
     let outcome = run_tasks(&store, tasks, &bare, &NoObserver).await;
     assert_eq!(outcome.exit, ExitKind::Permanent);
     let message = &outcome.tasks[0].error.as_ref().unwrap().message;
-    assert!(message.contains("ecco_grid_loc") && message.contains("--grid"), "{message}");
+    assert!(
+        message.contains("ecco_grid_loc") && message.contains("--grid"),
+        "{message}"
+    );
 }

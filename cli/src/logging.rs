@@ -110,10 +110,7 @@ impl Drop for LineWriter {
             let _ = err.write_all(bytes);
             let _ = err.flush();
         };
-        let bar = PROGRESS
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let bar = PROGRESS.lock().unwrap_or_else(|p| p.into_inner()).clone();
         match bar {
             Some(bar) if !bar.is_hidden() => bar.suspend(|| write(&self.0)),
             _ => write(&self.0),

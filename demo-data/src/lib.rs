@@ -357,7 +357,10 @@ pub fn generate_or_reuse(
         && layout.metadata_dir.is_dir()
         && layout.config_file.is_file()
         && layout.jobfile.is_file()
-        && layout.inputs.iter().all(|i| i.data.is_file() && i.meta.is_file());
+        && layout
+            .inputs
+            .iter()
+            .all(|i| i.data.is_file() && i.meta.is_file());
     if same_stamp && complete {
         let mut layout = layout;
         layout.set_latlon_jobs(spec.latlon_jobs)?;

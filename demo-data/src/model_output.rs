@@ -72,7 +72,11 @@ pub(crate) fn write(
             create_dir(dir)?;
         }
         let values = field(grid, diagnostic.name, diagnostic.location, step);
-        let levels = if diagnostic.location.is_3d() { grid.nz } else { 1 };
+        let levels = if diagnostic.location.is_3d() {
+            grid.nz
+        } else {
+            1
+        };
         let meta_name = input
             .meta
             .file_name()

@@ -326,7 +326,10 @@ fn an_existing_demo_folder_of_the_same_spec_is_reused_untouched() {
     let (second, reused) = edp_demo_data::generate_or_reuse(dir.path(), &latlon).unwrap();
     assert!(reused);
     assert_eq!(second.inputs, first.inputs);
-    assert_eq!(std::fs::metadata(data).unwrap().modified().unwrap(), written);
+    assert_eq!(
+        std::fs::metadata(data).unwrap().modified().unwrap(),
+        written
+    );
     // Only the job file follows the new choice.
     let text = std::fs::read_to_string(&second.jobfile).unwrap();
     assert!(text.contains("\n[0,'latlon','AVG_MON','all']"), "{text}");

@@ -71,17 +71,17 @@ impl AtomicFile {
         };
         let file = File::open(&self.temp_path).map_err(io("open", &self.temp_path))?;
         file.sync_all().map_err(io("sync", &self.temp_path))?;
-        let bytes = file
-            .metadata()
-            .map_err(io("stat", &self.temp_path))?
-            .len();
+        let bytes = file.metadata().map_err(io("stat", &self.temp_path))?.len();
         drop(file);
         std::fs::rename(&self.temp_path, &self.final_path)
             .map_err(io("rename the temporary file to", &self.final_path))?;
         self.committed = true;
         // The rename is durable only once the directory entry is; a failure here does not
         // make the granule partial, so it is not an error.
-        if let Some(dir) = self.final_path.parent().filter(|d| !d.as_os_str().is_empty())
+        if let Some(dir) = self
+            .final_path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
             && let Ok(d) = File::open(dir)
         {
             let _ = d.sync_all();

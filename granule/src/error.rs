@@ -37,21 +37,14 @@ pub enum GranuleError {
     },
 
     /// The task names an output variable that the grouping does not have.
-    #[error(
-        "granule {granule}: variable '{variable}' is not in {product} grouping {grouping_id} \
-         ({filename}), which has {expected}"
-    )]
+    #[error("granule {granule}: variable '{variable}' is not in {grouping}, which has {expected}")]
     UnknownVariable {
         /// Granule name.
         granule: String,
         /// The unknown variable.
         variable: String,
-        /// Product type (`native`/`latlon`).
-        product: String,
-        /// Grouping id.
-        grouping_id: usize,
-        /// Grouping `filename`.
-        filename: String,
+        /// The grouping, e.g. `native grouping 0 (SEA_SURFACE_HEIGHT)`.
+        grouping: String,
         /// The grouping's output variables.
         expected: String,
     },
@@ -91,17 +84,18 @@ pub enum GranuleError {
     Input(#[from] InputError),
 
     /// A `.meta` could not be parsed or a `.data` does not match it (the message names the
-    /// file, expected and found).
+    /// file, expected and found). Boxed, like the other large library errors, to keep
+    /// `Result<_, GranuleError>` small.
     #[error(transparent)]
-    Mds(#[from] edp_mds::MdsError),
+    Mds(Box<edp_mds::MdsError>),
 
     /// The metadata catalog failed (unknown grouping id, PO.DAAC lookup, ...).
     #[error(transparent)]
-    Catalog(#[from] edp_conventions::CatalogError),
+    Catalog(Box<edp_conventions::CatalogError>),
 
     /// Building attributes failed (missing variable metadata, unresolved placeholder).
     #[error(transparent)]
-    Attributes(#[from] edp_conventions::attrs::AttrError),
+    Attributes(Box<edp_conventions::attrs::AttrError>),
 
     /// A time step or time string is invalid for the model clock.
     #[error(transparent)]
@@ -124,7 +118,7 @@ pub enum GranuleError {
 
     /// Loading a grid failed.
     #[error(transparent)]
-    Grid(#[from] edp_grid::GridError),
+    Grid(Box<edp_grid::GridError>),
 
     /// Loading a production configuration failed.
     #[error(transparent)]
@@ -201,6 +195,24 @@ impl GranuleError {
     }
 }
 
+/// `From` for the boxed variants (thiserror's `#[from]` would take the box).
+macro_rules! from_boxed {
+    ($($variant:ident($error:ty)),* $(,)?) => {
+        $(impl From<$error> for GranuleError {
+            fn from(err: $error) -> GranuleError {
+                GranuleError::$variant(Box::new(err))
+            }
+        })*
+    };
+}
+
+from_boxed!(
+    Mds(edp_mds::MdsError),
+    Catalog(edp_conventions::CatalogError),
+    Attributes(edp_conventions::attrs::AttrError),
+    Grid(edp_grid::GridError),
+);
+
 /// A closure mapping a NetCDF error to [`GranuleError::NetCdf`] for `path` and `what`.
 pub(crate) fn nc_err(
     path: &std::path::Path,
@@ -213,3 +225,40 @@ pub(crate) fn nc_err(
 
 /// Result alias of this crate.
 pub type Result<T, E = GranuleError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_stay_small() {
+        // clippy::result_large_err: every fallible function returns this error.
+        assert!(std::mem::size_of::<GranuleError>() < 128);
+    }
+
+    #[test]
+    fn classes_map_to_ledger_kinds() {
+        let bad = GranuleError::InputMismatch {
+            variable: "SSH".into(),
+            location: "x.meta".into(),
+            expected: "a 2-D field".into(),
+            found: "nDims = 3".into(),
+        };
+        assert_eq!(bad.class(), ErrorClass::BadInput);
+        assert_eq!(bad.kind(), ErrorKind::Permanent);
+        let transient = GranuleError::Input(InputError::Fetch {
+            location: "s3://b/k".into(),
+            message: "SlowDown".into(),
+            transient: true,
+        });
+        assert_eq!(transient.class(), ErrorClass::Transient);
+        assert_eq!(transient.kind(), ErrorKind::Retryable);
+        let io = GranuleError::Io {
+            action: "rename",
+            path: "/x".into(),
+            source: std::io::Error::other("disk full"),
+        };
+        assert_eq!(io.class(), ErrorClass::Internal);
+        assert_eq!(io.kind(), ErrorKind::Retryable);
+    }
+}

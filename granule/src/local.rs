@@ -6,11 +6,11 @@
 
 use std::path::{Path, PathBuf};
 
+use edp_conventions::Frequency;
 use edp_conventions::catalog::Dataset;
 use edp_conventions::naming::{
     MdsFileKind, SnapInstants, input_freq_dir, input_period_tokens, mds_file_name, mds_prefix,
 };
-use edp_conventions::Frequency;
 
 use crate::request::{InputRef, RequestVariable};
 

@@ -77,9 +77,10 @@ pub fn plan_variables<'a>(
             return Err(GranuleError::UnknownVariable {
                 granule: request.granule_name.clone(),
                 variable: var.name.clone(),
-                product: request.product.to_string(),
-                grouping_id: request.grouping_id,
-                filename: dataset.filename.clone(),
+                grouping: format!(
+                    "{} grouping {} ({})",
+                    request.product, request.grouping_id, dataset.filename
+                ),
                 expected: dataset.output_names().join(", "),
             });
         };
@@ -121,7 +122,10 @@ pub struct TimeAxis {
 /// The time axis from the request's dynamic metadata, which is authoritative (task lists
 /// made by EDP carry EDP's times, edp-compat 2.3); the values recomputed from the step are
 /// compared and any difference is returned as a warning.
-pub fn time_axis(request: &GranuleRequest, config: &ProductionConfig) -> Result<(TimeAxis, Vec<String>)> {
+pub fn time_axis(
+    request: &GranuleRequest,
+    config: &ProductionConfig,
+) -> Result<(TimeAxis, Vec<String>)> {
     let clock = &config.clock;
     let d = &request.dynamic;
     let hours = |text: &str, what: &'static str| -> Result<i32> {

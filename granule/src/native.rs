@@ -245,8 +245,7 @@ pub(crate) fn write_native(
         .collect();
     let uuid = uuid::Uuid::new_v4().to_string();
     let created = chrono::Utc::now().naive_utc();
-    let mut globals =
-        granule_global_attributes(catalog, config, request, &names, &uuid, created)?;
+    let mut globals = granule_global_attributes(catalog, config, request, &names, &uuid, created)?;
     let var_coords: Vec<&str> = variables
         .iter()
         .filter_map(|v| match v.attrs.last() {
@@ -289,7 +288,12 @@ pub(crate) fn write_native(
     )?;
     let centre = ["tile", "j", "i"];
     let corner = ["tile", "j_g", "i_g"];
-    for (name, dims) in [("XC", centre), ("YC", centre), ("XG", corner), ("YG", corner)] {
+    for (name, dims) in [
+        ("XC", centre),
+        ("YC", centre),
+        ("XG", corner),
+        ("YG", corner),
+    ] {
         nc::define_coordinate::<f32>(&mut file, path, name, &dims, &coord_attrs(name)?)?;
     }
     if three_d {

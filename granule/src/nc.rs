@@ -36,13 +36,11 @@ pub fn put_variable_attributes(
     var: &str,
     attrs: &Attrs,
 ) -> Result<()> {
-    let mut variable = file
-        .variable_mut(var)
-        .ok_or_else(|| GranuleError::NetCdf {
-            path: path.to_path_buf(),
-            what: format!("find variable {var} to write its attributes"),
-            source: netcdf::Error::NotFound(var.to_string()),
-        })?;
+    let mut variable = file.variable_mut(var).ok_or_else(|| GranuleError::NetCdf {
+        path: path.to_path_buf(),
+        what: format!("find variable {var} to write its attributes"),
+        source: netcdf::Error::NotFound(var.to_string()),
+    })?;
     for (name, value) in attrs {
         variable
             .put_attribute(name, nc_value(value))
@@ -130,8 +128,10 @@ pub fn put_values<T: NcTypeDescriptor>(
             what: format!("find variable {name} to write its values"),
             source: netcdf::Error::NotFound(name.to_string()),
         })?;
-    var.put_values(values, ..)
-        .map_err(nc_err(path, format!("write {} values of {name}", values.len())))
+    var.put_values(values, ..).map_err(nc_err(
+        path,
+        format!("write {} values of {name}", values.len()),
+    ))
 }
 
 /// `f64` grid values as float32 (coordinates are float32 in ECCO granules).

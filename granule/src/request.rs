@@ -133,12 +133,16 @@ impl GranuleRequest {
                         parsed.period.frequency()
                     )));
                 }
-                (product, frequency, info.grouping_id as usize, info.time_step)
+                (
+                    product,
+                    frequency,
+                    info.grouping_id as usize,
+                    info.time_step,
+                )
             }
             None => {
-                let id = find_grouping(catalog, &parsed, &variables)
-                    .map_err(|reason| invalid(reason))?;
-                let step = input_step(&variables).map_err(|reason| invalid(reason))?;
+                let id = find_grouping(catalog, &parsed, &variables).map_err(&invalid)?;
+                let step = input_step(&variables).map_err(&invalid)?;
                 (parsed.product, parsed.period.frequency(), id, step)
             }
         };

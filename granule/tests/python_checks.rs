@@ -41,7 +41,15 @@ fn python() -> Option<PathBuf> {
 }
 
 /// Writes `<root>/<dir>/<VAR>_<token>/<VAR>_<token>.<ts10>.{data,meta}` (float32, big-endian).
-fn write_input(root: &Path, dir: &str, var: &str, token: PeriodToken, step: u64, compact: &[f32], nz: usize) {
+fn write_input(
+    root: &Path,
+    dir: &str,
+    var: &str,
+    token: PeriodToken,
+    step: u64,
+    compact: &[f32],
+    nz: usize,
+) {
     let sub = root.join(dir).join(mds_prefix(var, token));
     std::fs::create_dir_all(&sub).unwrap();
     let data = sub.join(mds_file_name(var, token, step, MdsFileKind::Data));
@@ -52,8 +60,18 @@ fn write_input(root: &Path, dir: &str, var: &str, token: PeriodToken, step: u64,
     edp_mds::write_mds(&stem, &meta, compact, ByteOrder::Big).unwrap();
 }
 
-fn produce(resources: &Resources, root: &Path, id: usize, freq: Frequency, step: u64, out_dir: &Path) -> PathBuf {
-    let dataset = resources.catalog.dataset(ProductType::Native, id as i64).unwrap();
+fn produce(
+    resources: &Resources,
+    root: &Path,
+    id: usize,
+    freq: Frequency,
+    step: u64,
+    out_dir: &Path,
+) -> PathBuf {
+    let dataset = resources
+        .catalog
+        .dataset(ProductType::Native, id as i64)
+        .unwrap();
     let found = local::find_inputs(root, &dataset, freq, step, resources.config.snap_instants);
     assert!(found.missing.is_empty(), "{:?}", found.missing);
     let request = GranuleRequest::new(
@@ -73,8 +91,12 @@ fn produce(resources: &Resources, root: &Path, id: usize, freq: Frequency, step:
 
 #[test]
 fn native_granules_pass_netcdf4_xarray_and_compliance_checker() {
-    let Some(grid_dir) = edp_testkit::llc90_grid_dir() else { return };
-    let Some(metadata) = edp_testkit::v4r4_metadata_dir() else { return };
+    let Some(grid_dir) = edp_testkit::llc90_grid_dir() else {
+        return;
+    };
+    let Some(metadata) = edp_testkit::v4r4_metadata_dir() else {
+        return;
+    };
     let Some(python) = python() else { return };
     let resources = Resources::new(
         Arc::new(Grid::from_mds_dir(&grid_dir).unwrap()),
@@ -95,24 +117,79 @@ fn native_granules_pass_netcdf4_xarray_and_compliance_checker() {
     };
     let ssh = read("SSH.bin");
     for var in ["SSH", "SSHIBC", "SSHNOIBC", "ETAN"] {
-        write_input(&root, "diags_monthly", var, PeriodToken::MonMean, 732, &ssh, 1);
+        write_input(
+            &root,
+            "diags_monthly",
+            var,
+            PeriodToken::MonMean,
+            732,
+            &ssh,
+            1,
+        );
     }
     let (taux, tauy) = (read("TauX.bin"), read("TauY.bin"));
-    for (var, v) in [("EXFtaux", &taux), ("EXFtauy", &tauy), ("oceTAUX", &taux), ("oceTAUY", &tauy)] {
+    for (var, v) in [
+        ("EXFtaux", &taux),
+        ("EXFtauy", &tauy),
+        ("oceTAUX", &taux),
+        ("oceTAUY", &tauy),
+    ] {
         write_input(&root, "diags_monthly", var, PeriodToken::MonMean, 732, v, 1);
     }
     // 3-D: temperature/salinity and velocity (u/v faces, w levels), smooth synthetic values.
     let cells = 13 * 90 * 90;
     let field = |base: f32, scale: f32| -> Vec<f32> {
         (0..50 * cells)
-            .map(|n| base + scale * (((n / cells) as f32) * 0.1 + ((n % cells) as f32 * 1e-3).sin()))
+            .map(|n| {
+                base + scale * (((n / cells) as f32) * 0.1 + ((n % cells) as f32 * 1e-3).sin())
+            })
             .collect()
     };
-    write_input(&root, "diags_monthly", "THETA", PeriodToken::MonMean, 732, &field(10.0, 1.0), 50);
-    write_input(&root, "diags_monthly", "SALT", PeriodToken::MonMean, 732, &field(34.0, 0.1), 50);
-    write_input(&root, "diags_monthly", "UVEL", PeriodToken::MonMean, 732, &field(0.0, 0.01), 50);
-    write_input(&root, "diags_monthly", "VVEL", PeriodToken::MonMean, 732, &field(0.0, 0.01), 50);
-    write_input(&root, "diags_monthly", "WVELMASS", PeriodToken::MonMean, 732, &field(0.0, 1e-5), 50);
+    write_input(
+        &root,
+        "diags_monthly",
+        "THETA",
+        PeriodToken::MonMean,
+        732,
+        &field(10.0, 1.0),
+        50,
+    );
+    write_input(
+        &root,
+        "diags_monthly",
+        "SALT",
+        PeriodToken::MonMean,
+        732,
+        &field(34.0, 0.1),
+        50,
+    );
+    write_input(
+        &root,
+        "diags_monthly",
+        "UVEL",
+        PeriodToken::MonMean,
+        732,
+        &field(0.0, 0.01),
+        50,
+    );
+    write_input(
+        &root,
+        "diags_monthly",
+        "VVEL",
+        PeriodToken::MonMean,
+        732,
+        &field(0.0, 0.01),
+        50,
+    );
+    write_input(
+        &root,
+        "diags_monthly",
+        "WVELMASS",
+        PeriodToken::MonMean,
+        732,
+        &field(0.0, 1e-5),
+        50,
+    );
 
     let granules: Vec<PathBuf> = [0, 6, 15, 17]
         .into_iter()

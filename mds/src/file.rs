@@ -176,15 +176,20 @@ impl MdsFile {
         Ok((llc.n, nz))
     }
 
-    /// Fills `buf` from `offset` of the `.data` (a short file is a truncation error).
+    /// Fills `buf` from `offset` of the `.data` (a short file is a truncation error). Safe
+    /// to call from parallel tasks: positioned reads share no file cursor.
     fn read_at(&self, file: &File, buf: &mut [u8], offset: u64) -> Result<()> {
         #[cfg(unix)]
         let read = std::os::unix::fs::FileExt::read_exact_at(file, buf, offset);
         #[cfg(not(unix))]
         let read = {
-            let mut f = file;
-            f.seek(SeekFrom::Start(offset))
-                .and_then(|_| f.read_exact(buf))
+            // No positioned read in std here: a private handle keeps tasks from racing on
+            // one cursor.
+            let _ = file;
+            File::open(&self.data_path).and_then(|mut f| {
+                f.seek(SeekFrom::Start(offset))?;
+                f.read_exact(buf)
+            })
         };
         read.map_err(|e| self.read_error(e))
     }

@@ -186,9 +186,9 @@ fn file_round_trip_through_write_mds_and_mdsfile() {
 
 #[test]
 fn file_reads_stream_in_chunks_for_both_precisions_and_orders() {
-    // LLC90 with 5 levels spans several 1 MiB read chunks (2 float32 levels, 1 float64 level
-    // each), and the second record starts mid-file; both the in-place (same precision) and the
-    // converting path must give the index codes.
+    // LLC90 with 5 levels is read as several parallel chunks (one level each), and the second
+    // record starts mid-file; both the in-place (same precision) and the converting path must
+    // give the index codes.
     let dir = tempfile::tempdir().unwrap();
     let (n, nz) = (90, 5);
     let codes = compact_codes(n, nz, 2);
@@ -254,4 +254,46 @@ fn a_file_that_shrinks_after_open_gives_a_truncation_error() {
     );
     assert!(file.read_tiles::<f64>(&FieldSelector::Record(0)).is_err());
     assert!(file.read_bytes().is_err());
+}
+
+#[test]
+fn into_variants_reuse_a_buffer_of_any_previous_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut buf: Vec<f32> = Vec::new();
+    for (n, nz) in [(12, 4), (2, 1), (90, 2), (4, 3)] {
+        let stem = dir.path().join(format!("F{n}"));
+        let meta = Meta::new_llc("F.meta", n, nz, Precision::F32, 1);
+        let codes = compact_codes(n, nz, 1);
+        edp_mds::write_mds(&stem, &meta, &codes, ByteOrder::Big).unwrap();
+        let file = MdsFile::open(&stem, ByteOrder::Big).unwrap();
+        assert_eq!(
+            file.read_tiles_into(&FieldSelector::Record(0), &mut buf)
+                .unwrap(),
+            (n, nz)
+        );
+        assert_eq!(buf.len(), nz * 13 * n * n);
+        let field = edp_mds::LlcField {
+            n,
+            nz,
+            data: buf.clone(),
+        };
+        assert_eq!(
+            field.get(nz - 1, 9, n - 1, 0),
+            code(0, nz - 1, 9, n - 1, 0) as f32
+        );
+
+        let bytes = encode(&codes, Precision::F32, ByteOrder::Big);
+        let mut other = vec![7.0f32; 3];
+        let shape = decode::decode_record_tiles_into(
+            &bytes,
+            &meta,
+            &FieldSelector::Record(0),
+            ByteOrder::Big,
+            "mem",
+            &mut other,
+        )
+        .unwrap();
+        assert_eq!(shape, (n, nz));
+        assert_eq!(other, buf);
+    }
 }

@@ -11,6 +11,7 @@
 //! nine 2-D lat-lon groupings from the same inputs).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::Write as _;
 use std::time::Instant;
 
 use edp_conventions::catalog::LoadOptions;
@@ -20,14 +21,18 @@ use edp_plan::cost::CostModel;
 use edp_plan::inventory::{Inventory, InventoryOptions};
 use edp_plan::roots::Root;
 use edp_plan::shard::split_into_shards;
-use edp_plan::tasklist::{EdpKey, to_python_json};
+use edp_plan::task_output::write_python_task_list;
+use edp_plan::tasklist::EdpKey;
 use edp_store::{Location, ObjectMeta};
 use edp_task_schemas::{Frequency, Job, ProductType, ShardSizing, TimeSteps};
 use sha2::{Digest, Sha256};
 
 const BUCKET: &str = "ecco-model-granules";
-/// Daily means of V4r4: ts = 12 + 24 n, n < 9497 (`ecco-format.md` 8.1).
-const DAYS: u64 = 9497;
+/// Daily means of V4r4 (`ecco-format.md` 8.1): ts = 12 + 24 n for n < 9496 (up to 227892 =
+/// 2017-12-31T00), plus the final partial record at 227904: 9,497 records.
+const REGULAR_DAYS: u64 = 9496;
+const LAST_STEP: u64 = 227_904;
+const DAYS: u64 = REGULAR_DAYS + 1;
 /// Size of a 2-D LLC90 float32 field.
 const DATA_BYTES: u64 = 421_200;
 const META_BYTES: u64 = 312;
@@ -93,27 +98,35 @@ fn main() {
 
     // The listing is generated lazily, in key order, as S3 would return it.
     let listing = variables.iter().flat_map(|variable| {
-        (0..DAYS).flat_map(move |n| {
-            let step = 12 + 24 * n;
-            ["data", "meta"].into_iter().map(move |ext| {
-                let key = format!(
-                    "V4r4/diags_daily/{variable}_day_mean/{variable}_day_mean.{step:010}.{ext}"
-                );
-                let etag = format!("\"{}\"", hex::encode(&Sha256::digest(key.as_bytes())[..16]));
-                ObjectMeta {
-                    location: Location::s3(BUCKET, &key),
-                    size: if ext == "data" { DATA_BYTES } else { META_BYTES },
-                    etag: Some(etag),
-                    last_modified: None,
-                }
+        (0..REGULAR_DAYS)
+            .map(|n| 12 + 24 * n)
+            .chain([LAST_STEP])
+            .flat_map(move |step| {
+                ["data", "meta"].into_iter().map(move |ext| {
+                    let key = format!(
+                        "V4r4/diags_daily/{variable}_day_mean/{variable}_day_mean.{step:010}.{ext}"
+                    );
+                    let etag =
+                        format!("\"{}\"", hex::encode(&Sha256::digest(key.as_bytes())[..16]));
+                    ObjectMeta {
+                        location: Location::s3(BUCKET, &key),
+                        size: if ext == "data" {
+                            DATA_BYTES
+                        } else {
+                            META_BYTES
+                        },
+                        etag: Some(etag),
+                        last_modified: None,
+                    }
+                })
             })
-        })
     });
     let root = Root::parse(&format!("s3://{BUCKET}/V4r4")).unwrap();
 
     let total = Instant::now();
     let t = Instant::now();
-    let inventory = Inventory::build(root, listing, &InventoryOptions::for_config(&config)).unwrap();
+    let inventory =
+        Inventory::build(root, listing, &InventoryOptions::for_config(&config)).unwrap();
     let inventory_s = t.elapsed().as_secs_f64();
     println!(
         "inventory: {:.2} s, {} files, {} pairs; {}",
@@ -160,7 +173,12 @@ fn main() {
     let shard_s = t.elapsed().as_secs_f64();
     let loads: Vec<f64> = shards
         .iter()
-        .map(|s| s.tasks.iter().map(|t| t.edp.as_ref().unwrap().cost_core_seconds).sum())
+        .map(|s| {
+            s.tasks
+                .iter()
+                .map(|t| t.edp.as_ref().unwrap().cost_core_seconds)
+                .sum()
+        })
         .collect();
     let max = loads.iter().cloned().fold(0.0, f64::max);
     let min = loads.iter().cloned().fold(f64::INFINITY, f64::min);
@@ -194,12 +212,19 @@ fn main() {
     );
     let mut tasks: Vec<_> = shards.into_iter().flat_map(|s| s.tasks).collect();
     tasks.sort_by(|a, b| a.granule.cmp(&b.granule));
+    // Streamed as plan_run and `edp plan --outfile` write it (one task at a time).
     let t = Instant::now();
-    let text = to_python_json(&tasks, EdpKey::Keep).unwrap();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    {
+        let mut writer = std::io::BufWriter::with_capacity(1 << 20, file.as_file());
+        write_python_task_list(&tasks, EdpKey::Keep, &mut writer, "temp file").unwrap();
+        writer.flush().unwrap();
+    }
+    let bytes = file.as_file().metadata().unwrap().len();
     println!(
-        "task list JSON (indent 4): {:.2} s, {:.1} MB; {}",
+        "task list JSON (indent 4, streamed to a file): {:.2} s, {:.1} MB; {}",
         t.elapsed().as_secs_f64(),
-        text.len() as f64 / 1e6,
+        bytes as f64 / 1e6,
         memory()
     );
     println!(

@@ -231,9 +231,9 @@ pub enum BuildError {
     Dataset {
         /// The job, as a job-file line.
         job: String,
-        /// The catalog error.
+        /// The catalog error (boxed: it is large and errors are rare).
         #[source]
-        source: CatalogError,
+        source: Box<CatalogError>,
     },
 }
 
@@ -323,10 +323,13 @@ pub fn build_tasks(
     for job in jobs {
         let text = job_text(job);
         let dataset = catalog
-            .dataset(conventions_product(job.product_type), i64::from(job.grouping_id))
+            .dataset(
+                conventions_product(job.product_type),
+                i64::from(job.grouping_id),
+            )
             .map_err(|source| BuildError::Dataset {
                 job: text.clone(),
-                source,
+                source: Box::new(source),
             })?;
         let builder = JobBuilder::new(job, text, &dataset, config, inventory, options);
         builder.build(&mut tasks, &mut incomplete, &mut warnings);
@@ -504,11 +507,8 @@ impl<'a> JobBuilder<'a> {
                     continue;
                 }
             }
-            let metadata = task_metadata(ConventionsMetadata::new(
-                self.dataset,
-                &period,
-                self.config,
-            ));
+            let metadata =
+                task_metadata(ConventionsMetadata::new(self.dataset, &period, self.config));
             let task = self.task(granule.clone(), step, assembly, metadata);
             tasks.insert(granule, task);
             planned += 1;
@@ -555,9 +555,10 @@ impl<'a> JobBuilder<'a> {
                     if found.is_none() {
                         let path = match partner {
                             Some(partner) => partner.with_kind(kind).path(),
-                            None => self
-                                .inventory
-                                .expected_path(&input.name, input.period, step, kind),
+                            None => {
+                                self.inventory
+                                    .expected_path(&input.name, input.period, step, kind)
+                            }
                         };
                         missing.push(MissingInput {
                             variable: variable.output_name.clone(),
@@ -644,7 +645,27 @@ impl<'a> JobBuilder<'a> {
         if let Some(edp) = task.edp.as_mut() {
             edp.task_id = id;
         }
+        shrink(&mut task);
         task
+    }
+}
+
+/// Drops the spare capacity of a task's collections and strings: a large plan holds about
+/// 100,000 tasks of a few kilobytes each, and growth by doubling would waste a third of it.
+fn shrink(task: &mut Task) {
+    task.granule.shrink_to_fit();
+    task.variables.shrink_to_fit();
+    let metadata = &mut task.dynamic_metadata;
+    for text in [
+        &mut metadata.time_coverage_start,
+        &mut metadata.time_coverage_end,
+        &mut metadata.time_coverage_center,
+        &mut metadata.summary,
+    ] {
+        text.shrink_to_fit();
+    }
+    if let Some(edp) = task.edp.as_mut() {
+        edp.inputs.shrink_to_fit();
     }
 }
 

@@ -26,12 +26,12 @@
 //! (`benches/plan_million.rs`) exactly as from [`edp_store::Store::list`].
 
 use std::collections::HashMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
+use edp_conventions::ProductionConfig;
 use edp_conventions::naming::{
     MdsFileKind, MdsFileName, PeriodToken, input_freq_dir, mds_file_name, mds_prefix,
 };
-use edp_conventions::ProductionConfig;
 use edp_store::{ObjectMeta, Store, StoreError};
 use thiserror::Error;
 
@@ -207,14 +207,33 @@ impl<'a> FileInfo<'a> {
         FileInfo { kind, ..*self }
     }
 
-    /// The path as written in task lists: `<root as written>/<dir>/<name>`.
+    /// The path as written in task lists: `<root as written>/<dir>/<name>`, joined like
+    /// [`crate::roots::join_written`]. Built with its exact capacity: a plan holds millions of
+    /// these strings.
     pub fn path(&self) -> String {
-        let name = mds_file_name(self.variable, self.period, self.step, self.kind);
-        if self.dir.is_empty() {
-            self.root.write_path(&name)
-        } else {
-            self.root.write_path(&format!("{}/{name}", self.dir))
+        let root = self.root.written();
+        let period = self.period.as_str();
+        let ext = self.kind.extension();
+        // <VAR>_<period>.<10 digits>.<ext>
+        let name_len = self.variable.len() + 1 + period.len() + 1 + 10 + 1 + ext.len();
+        let mut out = String::with_capacity(root.len() + 1 + self.dir.len() + 1 + name_len);
+        out.push_str(root);
+        if !root.is_empty() && !root.ends_with('/') {
+            out.push('/');
         }
+        if !self.dir.is_empty() {
+            out.push_str(self.dir);
+            out.push('/');
+        }
+        out.push_str(self.variable);
+        out.push('_');
+        out.push_str(period);
+        out.push('.');
+        // Parsed steps have exactly 10 digits; writing into a String cannot fail.
+        let _ = write!(out, "{:010}", self.step);
+        out.push('.');
+        out.push_str(ext);
+        out
     }
 }
 
@@ -644,13 +663,46 @@ mod tests {
     }
 
     #[test]
+    fn paths_are_joined_like_written_roots() {
+        for (written, rel) in [
+            ("../data/V4r4", "diags_monthly/SSH_mon_mean"),
+            ("../data/V4r4/", "diags_monthly/SSH_mon_mean"),
+            ("V4r4", ""),
+        ] {
+            let root = Root::with_written(Location::parse("/data/V4r4").unwrap(), written);
+            let name = "SSH_mon_mean.0000000732.meta";
+            let relative = if rel.is_empty() {
+                name.to_string()
+            } else {
+                format!("{rel}/{name}")
+            };
+            let info = FileInfo {
+                variable: "SSH",
+                period: PeriodToken::MonMean,
+                step: 732,
+                kind: MdsFileKind::Meta,
+                size: 0,
+                etag: None,
+                dir: rel,
+                root: &root,
+            };
+            let path = info.path();
+            assert_eq!(path, join_written(written, &relative));
+            assert_eq!(path.capacity(), path.len());
+        }
+    }
+
+    #[test]
     fn s3_prefix_rule_follows_edp() {
         let name = MdsFileName::parse("SSH_mon_mean.0000000732.data").unwrap();
         assert!(in_s3_prefix(
             "diags_monthly/SSH_mon_mean/SSH_mon_mean.0000000732.data",
             &name
         ));
-        assert!(in_s3_prefix("diags_monthly/SSH_mon_mean.0000000732.data", &name));
+        assert!(in_s3_prefix(
+            "diags_monthly/SSH_mon_mean.0000000732.data",
+            &name
+        ));
         assert!(!in_s3_prefix(
             "diags_daily/SSH_mon_mean/SSH_mon_mean.0000000732.data",
             &name
@@ -665,9 +717,21 @@ mod tests {
     fn pairs_orphans_and_etags_without_quotes() {
         let root = Root::parse("s3://b/V4r4").unwrap();
         let objects = vec![
-            object("s3://b/V4r4", "diags_monthly/SSH_mon_mean/SSH_mon_mean.0000000732.data", 10),
-            object("s3://b/V4r4", "diags_monthly/SSH_mon_mean/SSH_mon_mean.0000000732.meta", 2),
-            object("s3://b/V4r4", "diags_monthly/SSH_mon_mean/SSH_mon_mean.0000001428.data", 10),
+            object(
+                "s3://b/V4r4",
+                "diags_monthly/SSH_mon_mean/SSH_mon_mean.0000000732.data",
+                10,
+            ),
+            object(
+                "s3://b/V4r4",
+                "diags_monthly/SSH_mon_mean/SSH_mon_mean.0000000732.meta",
+                2,
+            ),
+            object(
+                "s3://b/V4r4",
+                "diags_monthly/SSH_mon_mean/SSH_mon_mean.0000001428.data",
+                10,
+            ),
             object("s3://b/V4r4", "diags_monthly/README.txt", 1),
             object("s3://b/V4r4", "elsewhere/SSH_mon_mean.0000002172.data", 1),
         ];
@@ -685,10 +749,20 @@ mod tests {
             Some("tag-diags_monthly/SSH_mon_mean/SSH_mon_mean.0000000732.data")
         );
         assert_eq!(inventory.orphans().len(), 1);
-        assert!(inventory.orphans()[0].missing.ends_with("SSH_mon_mean.0000001428.meta"));
+        assert!(
+            inventory.orphans()[0]
+                .missing
+                .ends_with("SSH_mon_mean.0000001428.meta")
+        );
         let stats = inventory.stats();
         assert_eq!(
-            (stats.listed, stats.files, stats.not_mds, stats.outside_search_space, stats.pairs),
+            (
+                stats.listed,
+                stats.files,
+                stats.not_mds,
+                stats.outside_search_space,
+                stats.pairs
+            ),
             (5, 3, 1, 1, 1)
         );
     }

@@ -17,4 +17,5 @@ pub mod shard;
 pub mod sources;
 pub mod state;
 pub mod task_id;
+pub mod task_output;
 pub mod tasklist;

@@ -41,9 +41,9 @@ use crate::roots::Root;
 use crate::shard::{ShardError, shard_count, split_into_shards};
 use crate::state::runs::check_run_id;
 use crate::state::{
-    CLAIM_CONCURRENCY, ClaimOutcome, DoneIndex, ExistingClaim, IO_CONCURRENCY, Layout, StateError, claim_task,
-    inspect_claim, new_run_id, release_claim, task_key, write_run_record, write_scratch_tasks,
-    write_shards,
+    CLAIM_CONCURRENCY, ClaimOutcome, DoneIndex, ExistingClaim, IO_CONCURRENCY, Layout, StateError,
+    claim_task, inspect_claim, new_run_id, release_claim, task_key, write_run_record,
+    write_scratch_tasks, write_shards,
 };
 
 /// Default target of estimated core-seconds per shard (one hour).

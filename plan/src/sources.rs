@@ -36,12 +36,14 @@ pub enum SourceError {
     Catalog {
         /// The metadata location.
         location: String,
-        /// The catalog error.
+        /// The catalog error (boxed: it is large and errors are rare).
         #[source]
-        source: CatalogError,
+        source: Box<CatalogError>,
     },
     /// The metadata location holds no catalog file.
-    #[error("metadata location {location} holds no metadata file (*.json), expected a metadata directory")]
+    #[error(
+        "metadata location {location} holds no metadata file (*.json), expected a metadata directory"
+    )]
     EmptyCatalog {
         /// The location.
         location: String,
@@ -59,7 +61,9 @@ pub enum SourceError {
     #[error(transparent)]
     JobFile(#[from] JobFileError),
     /// The JSON job spec does not parse.
-    #[error("{file}: invalid job spec, expected {{\"jobs\": [{{\"grouping_id\": 0, \"product_type\": \"native\", \"frequency\": \"AVG_MON\", \"time_steps\": \"all\"}}], ...}}: {source}")]
+    #[error(
+        "{file}: invalid job spec, expected {{\"jobs\": [{{\"grouping_id\": 0, \"product_type\": \"native\", \"frequency\": \"AVG_MON\", \"time_steps\": \"all\"}}], ...}}: {source}"
+    )]
     JobSpec {
         /// The file.
         file: String,
@@ -123,7 +127,7 @@ pub async fn load_catalog(
     let location = parse_location(given)?;
     let catalog_error = |source| SourceError::Catalog {
         location: given.to_string(),
-        source,
+        source: Box::new(source),
     };
     if let Some(path) = location.as_local_path() {
         return Catalog::load(path, options).map_err(catalog_error);
@@ -142,14 +146,15 @@ pub async fn load_catalog(
             location: location.to_string(),
         });
     }
-    let files: Vec<(String, Vec<u8>)> = stream::iter(objects.into_iter().map(|object| async move {
-        let bytes = store.get(&object).await?;
-        let name = object.file_name().unwrap_or_default().to_string();
-        Ok::<_, SourceError>((name, bytes.to_vec()))
-    }))
-    .buffer_unordered(IO_CONCURRENCY)
-    .try_collect()
-    .await?;
+    let files: Vec<(String, Vec<u8>)> =
+        stream::iter(objects.into_iter().map(|object| async move {
+            let bytes = store.get(&object).await?;
+            let name = object.file_name().unwrap_or_default().to_string();
+            Ok::<_, SourceError>((name, bytes.to_vec()))
+        }))
+        .buffer_unordered(IO_CONCURRENCY)
+        .try_collect()
+        .await?;
     Catalog::from_files(location.to_string(), files, options).map_err(catalog_error)
 }
 
@@ -166,7 +171,10 @@ pub async fn load_config(
         return Ok(ProductionConfig::from_yaml_file(path)?);
     }
     let text = read_text(store, &location).await?;
-    Ok(ProductionConfig::from_yaml_str(&text, &location.to_string())?)
+    Ok(ProductionConfig::from_yaml_str(
+        &text,
+        &location.to_string(),
+    )?)
 }
 
 /// Jobs read from a job file or a job spec.
@@ -183,8 +191,12 @@ pub struct LoadedJobs {
 /// The number of groupings per product type of a catalog.
 pub fn grouping_counts(catalog: &Catalog) -> Result<GroupingCounts, CatalogError> {
     Ok(GroupingCounts {
-        native: catalog.groupings(conventions_product(ProductType::Native))?.len(),
-        latlon: catalog.groupings(conventions_product(ProductType::Latlon))?.len(),
+        native: catalog
+            .groupings(conventions_product(ProductType::Native))?
+            .len(),
+        latlon: catalog
+            .groupings(conventions_product(ProductType::Latlon))?
+            .len(),
     })
 }
 

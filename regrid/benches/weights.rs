@@ -34,15 +34,30 @@ fn main() {
     let source = SourceGrid::from_grid(&grid).unwrap();
     let spec = LatLonSpec::v4r4();
     let cores = rayon::current_num_threads();
-    println!("edp-regrid weights benchmark: LLC{} ({} sources, {} levels) -> 0.5 deg (259200 targets)", grid.n, source.len(), source.n_levels());
-    println!("  grid load (edp-grid, MDS dir)        {:8.3} s", secs(load));
+    println!(
+        "edp-regrid weights benchmark: LLC{} ({} sources, {} levels) -> 0.5 deg (259200 targets)",
+        grid.n,
+        source.len(),
+        source.n_levels()
+    );
+    println!(
+        "  grid load (edp-grid, MDS dir)        {:8.3} s",
+        secs(load)
+    );
 
-    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
     let (t1, weights) = one.install(|| best_of(3, || Weights::build(&source, &spec).unwrap()));
     let (tn, _) = best_of(3, || Weights::build(&source, &spec).unwrap());
     let entries: usize = weights.levels().iter().map(|l| l.n_entries()).sum();
     println!("  build, 50 levels, 1 thread           {:8.3} s", secs(t1));
-    println!("  build, 50 levels, {cores} threads          {:8.3} s   (speed-up {:.2}x)", secs(tn), secs(t1) / secs(tn));
+    println!(
+        "  build, 50 levels, {cores} threads          {:8.3} s   (speed-up {:.2}x)",
+        secs(tn),
+        secs(t1) / secs(tn)
+    );
     let surface = source.clone().truncate_levels(1).unwrap();
     let (t2d, _) = one.install(|| best_of(3, || Weights::build(&surface, &spec).unwrap()));
     println!("  build, level 0 only, 1 thread        {:8.3} s", secs(t2d));
@@ -54,19 +69,41 @@ fn main() {
     let size = std::fs::metadata(&path).unwrap().len();
     let (tr, back) = best_of(3, || Weights::read(&path).unwrap());
     assert!(back == weights);
-    println!("  write weights file                   {:8.3} s   ({:.2} MB)", secs(tw), size as f64 / 1e6);
+    println!(
+        "  write weights file                   {:8.3} s   ({:.2} MB)",
+        secs(tw),
+        size as f64 / 1e6
+    );
     println!("  read weights file                    {:8.3} s", secs(tr));
 
     // A 50-level field with a value everywhere (land values are ignored by the weights).
-    let field: Vec<f32> = (0..50 * source.len()).map(|i| ((i % 9973) as f32).sin()).collect();
+    let field: Vec<f32> = (0..50 * source.len())
+        .map(|i| ((i % 9973) as f32).sin())
+        .collect();
     let (a1, out) = one.install(|| best_of(5, || weights.apply_3d(&field).unwrap()));
     let (an, _) = best_of(5, || weights.apply_3d(&field).unwrap());
-    let (l1, _) = one.install(|| best_of(20, || weights.apply_level(0, &field[..source.len()]).unwrap()));
-    println!("  apply 3-D field (50 levels), 1 thread {:7.4} s   ({} values out)", secs(a1), out.len());
-    println!("  apply 3-D field (50 levels), {cores} threads {:6.4} s", secs(an));
+    let (l1, _) = one.install(|| {
+        best_of(20, || {
+            weights.apply_level(0, &field[..source.len()]).unwrap()
+        })
+    });
+    println!(
+        "  apply 3-D field (50 levels), 1 thread {:7.4} s   ({} values out)",
+        secs(a1),
+        out.len()
+    );
+    println!(
+        "  apply 3-D field (50 levels), {cores} threads {:6.4} s",
+        secs(an)
+    );
     println!("  apply one level, 1 thread            {:8.5} s", secs(l1));
 
     let rot = VectorRotation::from_grid(&grid).unwrap();
-    let (v1, _) = one.install(|| best_of(5, || rot.east_north_3d(&field, &field, VectorLocation::Faces).unwrap()));
+    let (v1, _) = one.install(|| {
+        best_of(5, || {
+            rot.east_north_3d(&field, &field, VectorLocation::Faces)
+                .unwrap()
+        })
+    });
     println!("  vectors to E/N, 50 levels, 1 thread  {:8.4} s", secs(v1));
 }

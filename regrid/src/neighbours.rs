@@ -49,7 +49,11 @@ impl SearchLimits {
             within_cap_m: max_r.floor(),
             nearest_cap_m: source.max_cell_size_m().floor(),
             // `cap` is a positive finite number here; anything above 100 is clamped.
-            neighbour_cap: if cap >= 100.0 { 100 } else { (cap as usize).max(1) },
+            neighbour_cap: if cap >= 100.0 {
+                100
+            } else {
+                (cap as usize).max(1)
+            },
         }
     }
 }
@@ -91,7 +95,9 @@ pub(crate) struct SourceIndex {
 
 impl std::fmt::Debug for SourceIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SourceIndex").field("points", &self.points.len()).finish()
+        f.debug_struct("SourceIndex")
+            .field("points", &self.points.len())
+            .finish()
     }
 }
 
@@ -131,7 +137,11 @@ impl SourceIndex {
 
     /// The nearest source (smallest distance, then smallest index) with its distance.
     fn nearest(&self, q: &[f64; 3], scratch: &mut Vec<(f64, u32)>) -> Option<(f64, u32)> {
-        let best = self.tree.query(q).nearest_one::<SquaredEuclidean<f64>>().execute();
+        let best = self
+            .tree
+            .query(q)
+            .nearest_one::<SquaredEuclidean<f64>>()
+            .execute();
         if best.item as usize >= self.points.len() {
             return None;
         }
@@ -139,7 +149,10 @@ impl SourceIndex {
         let d = chord_distance(&self.points[best.item as usize], q);
         scratch.clear();
         self.within(q, d * (1.0 + CANDIDATE_SLACK) + 1e-6, scratch);
-        scratch.iter().copied().min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+        scratch
+            .iter()
+            .copied()
+            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
     }
 
     /// The `ALL` neighbourhood of every target of `target` (parallel over rows).

@@ -88,13 +88,27 @@ impl SourceGrid {
     pub fn from_grid(grid: &edp_grid::Grid) -> Result<SourceGrid> {
         let cells = grid.cells();
         check_len(
-            format!("maskC of the grid ({} levels x 13 x {} x {})", grid.nz, grid.n, grid.n),
+            format!(
+                "maskC of the grid ({} levels x 13 x {} x {})",
+                grid.nz, grid.n, grid.n
+            ),
             grid.nz * cells,
             grid.mask_c.len(),
         )?;
-        let wet = grid.mask_c.chunks(cells.max(1)).map(<[bool]>::to_vec).collect();
+        let wet = grid
+            .mask_c
+            .chunks(cells.max(1))
+            .map(<[bool]>::to_vec)
+            .collect();
         let (min_l, max_l) = cell_size_range(&[&grid.dxg, &grid.dyg])?;
-        SourceGrid::new(vec![13, grid.n, grid.n], grid.xc.clone(), grid.yc.clone(), wet, min_l, max_l)
+        SourceGrid::new(
+            vec![13, grid.n, grid.n],
+            grid.xc.clone(),
+            grid.yc.clone(),
+            wet,
+            min_l,
+            max_l,
+        )
     }
 
     /// Logical shape of one level (slowest first).
@@ -129,11 +143,14 @@ impl SourceGrid {
 
     /// Wet mask of level `k`.
     pub fn wet(&self, k: usize) -> Result<&[bool]> {
-        self.wet.get(k).map(Vec::as_slice).ok_or_else(|| RegridError::Level {
-            level: k,
-            n_levels: self.wet.len(),
-            what: "the source grid".into(),
-        })
+        self.wet
+            .get(k)
+            .map(Vec::as_slice)
+            .ok_or_else(|| RegridError::Level {
+                level: k,
+                n_levels: self.wet.len(),
+                what: "the source grid".into(),
+            })
     }
 
     /// All wet masks, one per level.
@@ -236,8 +253,15 @@ mod tests {
         let a = tiny();
         let mut wet = a.wet_masks().to_vec();
         wet[0][2] = true;
-        let b = SourceGrid::new(vec![2, 2], a.lon().to_vec(), a.lat().to_vec(), wet, 100.0, 200.0)
-            .unwrap();
+        let b = SourceGrid::new(
+            vec![2, 2],
+            a.lon().to_vec(),
+            a.lat().to_vec(),
+            wet,
+            100.0,
+            200.0,
+        )
+        .unwrap();
         assert_ne!(a.checksum(), b.checksum());
         assert_eq!(a.checksum(), tiny().checksum());
         assert_eq!(a.checksum().len(), 64);
@@ -245,14 +269,38 @@ mod tests {
 
     #[test]
     fn bad_inputs_are_rejected_with_their_names() {
-        let err = SourceGrid::new(vec![2, 2], vec![0.0; 3], vec![0.0; 4], vec![vec![true; 4]], 1.0, 2.0)
-            .unwrap_err();
+        let err = SourceGrid::new(
+            vec![2, 2],
+            vec![0.0; 3],
+            vec![0.0; 4],
+            vec![vec![true; 4]],
+            1.0,
+            2.0,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("source longitudes"), "{err}");
-        let err = SourceGrid::new(vec![2], vec![0.0; 2], vec![0.0, 91.0], vec![vec![true; 2]], 1.0, 2.0)
-            .unwrap_err();
+        let err = SourceGrid::new(
+            vec![2],
+            vec![0.0; 2],
+            vec![0.0, 91.0],
+            vec![vec![true; 2]],
+            1.0,
+            2.0,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("source point 1"), "{err}");
         assert!(SourceGrid::new(vec![2], vec![0.0; 2], vec![0.0; 2], vec![], 1.0, 2.0).is_err());
-        assert!(SourceGrid::new(vec![2], vec![0.0; 2], vec![0.0; 2], vec![vec![true; 2]], 3.0, 2.0).is_err());
+        assert!(
+            SourceGrid::new(
+                vec![2],
+                vec![0.0; 2],
+                vec![0.0; 2],
+                vec![vec![true; 2]],
+                3.0,
+                2.0
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -80,7 +80,12 @@ impl Weights {
 
     /// Fails with [`RegridError::Mismatch`] unless these weights were built for a source grid
     /// with checksum `source_checksum` and for `spec` (`path` only names the file in the error).
-    pub fn check_matches(&self, path: &Path, source_checksum: &str, spec: &LatLonSpec) -> Result<()> {
+    pub fn check_matches(
+        &self,
+        path: &Path,
+        source_checksum: &str,
+        spec: &LatLonSpec,
+    ) -> Result<()> {
         if self.source_checksum != source_checksum {
             return Err(RegridError::Mismatch {
                 path: path.to_path_buf(),
@@ -100,8 +105,16 @@ impl Weights {
         Ok(())
     }
 
-    /// Writes the weights file (see the module docs for the layout), atomically.
+    /// Writes the weights file (see the module docs for the layout), atomically; creates the
+    /// parent directory when needed.
     pub fn write(&self, path: &Path) -> Result<()> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| RegridError::Io {
+                action: "create the directory".into(),
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
         let tmp = temporary_path(path);
         let result = write_file(self, &tmp).and_then(|()| {
             std::fs::rename(&tmp, path).map_err(|source| RegridError::Io {
@@ -125,7 +138,10 @@ impl Weights {
 }
 
 fn temporary_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(format!(".tmp-{}", std::process::id()));
     path.with_file_name(name)
 }
@@ -133,7 +149,11 @@ fn temporary_path(path: &Path) -> PathBuf {
 fn nc_err(path: &Path, action: impl Into<String>) -> impl FnOnce(netcdf::Error) -> RegridError {
     let path = path.to_path_buf();
     let action = action.into();
-    move |source| RegridError::NetCdf { action, path, source }
+    move |source| RegridError::NetCdf {
+        action,
+        path,
+        source,
+    }
 }
 
 /// Variables whose unit is degrees.
@@ -203,21 +223,57 @@ fn write_file(w: &Weights, path: &Path) -> Result<()> {
         ("src_grid_rank", 1),
         ("dst_grid_rank", 2),
     ] {
-        file.add_dimension(name, len).map_err(nc_err(path, format!("add dimension `{name}` to")))?;
+        file.add_dimension(name, len)
+            .map_err(nc_err(path, format!("add dimension `{name}` to")))?;
     }
     write_attributes(&mut file, path, w)?;
 
     // Level 0 as the plain ESMF matrix.
     let (row0, col0, s0) = triplets(level0)?;
-    put(&mut file, path, "row", &["n_s"], "target index (1-based), level 0", &row0)?;
-    put(&mut file, path, "col", &["n_s"], "source index (1-based), level 0", &col0)?;
+    put(
+        &mut file,
+        path,
+        "row",
+        &["n_s"],
+        "target index (1-based), level 0",
+        &row0,
+    )?;
+    put(
+        &mut file,
+        path,
+        "col",
+        &["n_s"],
+        "source index (1-based), level 0",
+        &col0,
+    )?;
     put(&mut file, path, "S", &["n_s"], "weight, level 0", &s0)?;
     let mask_b0: Vec<i32> = level0.wet_mask(n_b).iter().map(|&m| i32::from(m)).collect();
     let frac_b0: Vec<f64> = mask_b0.iter().map(|&m| f64::from(m)).collect();
-    put(&mut file, path, "mask_b", &["n_b"], "target wet mask, level 0", &mask_b0)?;
-    put(&mut file, path, "frac_b", &["n_b"], "target wet fraction, level 0", &frac_b0)?;
+    put(
+        &mut file,
+        path,
+        "mask_b",
+        &["n_b"],
+        "target wet mask, level 0",
+        &mask_b0,
+    )?;
+    put(
+        &mut file,
+        path,
+        "frac_b",
+        &["n_b"],
+        "target wet fraction, level 0",
+        &frac_b0,
+    )?;
     let mask_a0: Vec<i32> = source.wet(0)?.iter().map(|&m| i32::from(m)).collect();
-    put(&mut file, path, "mask_a", &["n_a"], "source wet mask, level 0", &mask_a0)?;
+    put(
+        &mut file,
+        path,
+        "mask_a",
+        &["n_a"],
+        "source wet mask, level 0",
+        &mask_a0,
+    )?;
 
     // Every level, concatenated.
     let mut row_lev = Vec::with_capacity(n_s_lev);
@@ -232,9 +288,30 @@ fn write_file(w: &Weights, path: &Path) -> Result<()> {
         s_lev.extend(s);
         level_ptr.push(row_lev.len() as i64);
     }
-    put(&mut file, path, "row_lev", &["n_s_lev"], "target index (1-based), all levels", &row_lev)?;
-    put(&mut file, path, "col_lev", &["n_s_lev"], "source index (1-based), all levels", &col_lev)?;
-    put(&mut file, path, "S_lev", &["n_s_lev"], "weight, all levels", &s_lev)?;
+    put(
+        &mut file,
+        path,
+        "row_lev",
+        &["n_s_lev"],
+        "target index (1-based), all levels",
+        &row_lev,
+    )?;
+    put(
+        &mut file,
+        path,
+        "col_lev",
+        &["n_s_lev"],
+        "source index (1-based), all levels",
+        &col_lev,
+    )?;
+    put(
+        &mut file,
+        path,
+        "S_lev",
+        &["n_s_lev"],
+        "weight, all levels",
+        &s_lev,
+    )?;
     put(
         &mut file,
         path,
@@ -260,14 +337,45 @@ fn write_file(w: &Weights, path: &Path) -> Result<()> {
     for level in w.levels() {
         mask_b_lev.extend(level.wet_mask(n_b).iter().map(|&m| i8::from(m)));
     }
-    put(&mut file, path, "mask_b_lev", &["n_level", "n_b"], "target wet mask per level", &mask_b_lev)?;
-    let mask_a_lev: Vec<i8> =
-        source.wet_masks().iter().flat_map(|m| m.iter().map(|&v| i8::from(v))).collect();
-    put(&mut file, path, "mask_a_lev", &["n_level", "n_a"], "source wet mask per level", &mask_a_lev)?;
+    put(
+        &mut file,
+        path,
+        "mask_b_lev",
+        &["n_level", "n_b"],
+        "target wet mask per level",
+        &mask_b_lev,
+    )?;
+    let mask_a_lev: Vec<i8> = source
+        .wet_masks()
+        .iter()
+        .flat_map(|m| m.iter().map(|&v| i8::from(v)))
+        .collect();
+    put(
+        &mut file,
+        path,
+        "mask_a_lev",
+        &["n_level", "n_a"],
+        "source wet mask per level",
+        &mask_a_lev,
+    )?;
 
     // Grid descriptions.
-    put(&mut file, path, "xc_a", &["n_a"], "source cell centre longitude", source.lon())?;
-    put(&mut file, path, "yc_a", &["n_a"], "source cell centre latitude", source.lat())?;
+    put(
+        &mut file,
+        path,
+        "xc_a",
+        &["n_a"],
+        "source cell centre longitude",
+        source.lon(),
+    )?;
+    put(
+        &mut file,
+        path,
+        "yc_a",
+        &["n_a"],
+        "source cell centre latitude",
+        source.lat(),
+    )?;
     let (mut xc_b, mut yc_b) = (Vec::with_capacity(n_b), Vec::with_capacity(n_b));
     let (mut xv_b, mut yv_b) = (Vec::with_capacity(4 * n_b), Vec::with_capacity(4 * n_b));
     let mut area_b = Vec::with_capacity(n_b);
@@ -282,15 +390,64 @@ fn write_file(w: &Weights, path: &Path) -> Result<()> {
             area_b.push(target.row_area(iy) / (AUTHALIC_RADIUS_M * AUTHALIC_RADIUS_M));
         }
     }
-    put(&mut file, path, "xc_b", &["n_b"], "target cell centre longitude", &xc_b)?;
-    put(&mut file, path, "yc_b", &["n_b"], "target cell centre latitude", &yc_b)?;
-    put(&mut file, path, "xv_b", &["n_b", "nv_b"], "target cell corner longitudes", &xv_b)?;
-    put(&mut file, path, "yv_b", &["n_b", "nv_b"], "target cell corner latitudes", &yv_b)?;
-    put(&mut file, path, "area_b", &["n_b"], "target cell area (steradians)", &area_b)?;
+    put(
+        &mut file,
+        path,
+        "xc_b",
+        &["n_b"],
+        "target cell centre longitude",
+        &xc_b,
+    )?;
+    put(
+        &mut file,
+        path,
+        "yc_b",
+        &["n_b"],
+        "target cell centre latitude",
+        &yc_b,
+    )?;
+    put(
+        &mut file,
+        path,
+        "xv_b",
+        &["n_b", "nv_b"],
+        "target cell corner longitudes",
+        &xv_b,
+    )?;
+    put(
+        &mut file,
+        path,
+        "yv_b",
+        &["n_b", "nv_b"],
+        "target cell corner latitudes",
+        &yv_b,
+    )?;
+    put(
+        &mut file,
+        path,
+        "area_b",
+        &["n_b"],
+        "target cell area (steradians)",
+        &area_b,
+    )?;
     let src_dims = vec![i32::try_from(n_a).unwrap_or(i32::MAX)];
     let dst_dims = [target.nx(), target.ny()].map(|d| i32::try_from(d).unwrap_or(i32::MAX));
-    put(&mut file, path, "src_grid_dims", &["src_grid_rank"], "source grid dimensions", &src_dims)?;
-    put(&mut file, path, "dst_grid_dims", &["dst_grid_rank"], "target grid dimensions (lon, lat)", &dst_dims)?;
+    put(
+        &mut file,
+        path,
+        "src_grid_dims",
+        &["src_grid_rank"],
+        "source grid dimensions",
+        &src_dims,
+    )?;
+    put(
+        &mut file,
+        path,
+        "dst_grid_dims",
+        &["dst_grid_rank"],
+        "target grid dimensions (lon, lat)",
+        &dst_dims,
+    )?;
     file.close().map_err(nc_err(path, "close"))?;
     Ok(())
 }
@@ -299,12 +456,12 @@ fn write_attributes(file: &mut netcdf::FileMut, path: &Path, w: &Weights) -> Res
     let spec = w.target().spec();
     let limits = w.limits();
     let source = w.source();
-    let (radius_rule, radius_m) = match spec.radius {
-        TargetRadius::AreaEquivalent => ("sqrt(area/pi)", f64::NAN),
-        TargetRadius::Fixed(r) => ("fixed", r),
+    let radius_rule = match spec.radius {
+        TargetRadius::AreaEquivalent => "sqrt(area/pi)",
+        TargetRadius::Fixed(_) => "fixed",
     };
     let shape: Vec<i64> = source.shape().iter().map(|&d| d as i64).collect();
-    let attrs: Vec<(&str, AttributeValue)> = vec![
+    let mut attrs: Vec<(&str, AttributeValue)> = vec![
         ("title", "ECCO V4r4 lat-lon regridding weights (edp-regrid)".into()),
         ("conventions", "NCAR-CSM".into()),
         ("map_method", "V4r4 bin average of wet sources within r_p, nearest wet source fallback".into()),
@@ -339,7 +496,6 @@ fn write_attributes(file: &mut netcdf::FileMut, path: &Path, w: &Weights) -> Res
         ("target_lat_min", spec.lat_min.into()),
         ("target_lat_max", spec.lat_max.into()),
         ("target_radius", radius_rule.into()),
-        ("target_radius_m", radius_m.into()),
         ("authalic_radius_m", AUTHALIC_RADIUS_M.into()),
         ("chord_sphere_radius_m", CHORD_SPHERE_RADIUS_M.into()),
         ("within_search_cap_m", limits.within_cap_m.into()),
@@ -348,6 +504,9 @@ fn write_attributes(file: &mut netcdf::FileMut, path: &Path, w: &Weights) -> Res
         ("targets_with_source", (w.stats().targets_with_source as i64).into()),
         ("max_within_all", (w.stats().max_within_all as i64).into()),
     ];
+    if let TargetRadius::Fixed(r) = spec.radius {
+        attrs.push(("target_radius_m", r.into()));
+    }
     for (name, value) in attrs {
         file.add_attribute(name, value)
             .map_err(nc_err(path, format!("write global attribute `{name}` of")))?;
@@ -362,7 +521,12 @@ struct Reader<'f> {
 }
 
 impl Reader<'_> {
-    fn bad(&self, what: impl Into<String>, expected: impl Into<String>, found: impl Into<String>) -> RegridError {
+    fn bad(
+        &self,
+        what: impl Into<String>,
+        expected: impl Into<String>,
+        found: impl Into<String>,
+    ) -> RegridError {
         RegridError::BadFile {
             path: self.path.to_path_buf(),
             what: what.into(),
@@ -376,13 +540,18 @@ impl Reader<'_> {
             .file
             .attribute(name)
             .ok_or_else(|| self.bad(format!("global attribute `{name}`"), "present", "missing"))?;
-        attr.value().map_err(nc_err(self.path, format!("read attribute `{name}` of")))
+        attr.value()
+            .map_err(nc_err(self.path, format!("read attribute `{name}` of")))
     }
 
     fn attr_f64(&self, name: &str) -> Result<f64> {
         match self.attr(name)? {
             AttributeValue::Double(v) => Ok(v),
-            other => Err(self.bad(format!("global attribute `{name}`"), "a double", format!("{other:?}"))),
+            other => Err(self.bad(
+                format!("global attribute `{name}`"),
+                "a double",
+                format!("{other:?}"),
+            )),
         }
     }
 
@@ -390,19 +559,28 @@ impl Reader<'_> {
         match self.attr(name)? {
             AttributeValue::Int(v) => Ok(i64::from(v)),
             AttributeValue::Longlong(v) => Ok(v),
-            other => Err(self.bad(format!("global attribute `{name}`"), "an integer", format!("{other:?}"))),
+            other => Err(self.bad(
+                format!("global attribute `{name}`"),
+                "an integer",
+                format!("{other:?}"),
+            )),
         }
     }
 
     fn attr_usize(&self, name: &str) -> Result<usize> {
         let v = self.attr_int(name)?;
-        usize::try_from(v).map_err(|_| self.bad(format!("global attribute `{name}`"), ">= 0", v.to_string()))
+        usize::try_from(v)
+            .map_err(|_| self.bad(format!("global attribute `{name}`"), ">= 0", v.to_string()))
     }
 
     fn attr_str(&self, name: &str) -> Result<String> {
         match self.attr(name)? {
             AttributeValue::Str(v) => Ok(v),
-            other => Err(self.bad(format!("global attribute `{name}`"), "a string", format!("{other:?}"))),
+            other => Err(self.bad(
+                format!("global attribute `{name}`"),
+                "a string",
+                format!("{other:?}"),
+            )),
         }
     }
 
@@ -421,7 +599,11 @@ impl Reader<'_> {
             .get_values::<T, _>(..)
             .map_err(nc_err(self.path, format!("read variable `{name}` of")))?;
         if values.len() != len {
-            return Err(self.bad(format!("variable `{name}`"), format!("{len} values"), values.len().to_string()));
+            return Err(self.bad(
+                format!("variable `{name}`"),
+                format!("{len} values"),
+                values.len().to_string(),
+            ));
         }
         Ok(values)
     }
@@ -442,7 +624,11 @@ fn level_from_triplets(
     let mut cols = Vec::with_capacity(cols1.len());
     for (e, (&row, &col)) in rows1.iter().zip(cols1).enumerate() {
         let (Ok(p), Ok(c)) = (u32::try_from(row - 1), u32::try_from(col - 1)) else {
-            return Err(r.bad(format!("entry {e} of level {k}"), "1-based indices >= 1", format!("row {row}, col {col}")));
+            return Err(r.bad(
+                format!("entry {e} of level {k}"),
+                "1-based indices >= 1",
+                format!("row {row}, col {col}"),
+            ));
         };
         if rows.last() != Some(&p) {
             if e > 0 {
@@ -455,8 +641,13 @@ fn level_from_triplets(
     if !cols.is_empty() {
         ptr.push(cols.len() as u32);
     }
-    LevelWeights::from_parts(rows, ptr, cols, s.to_vec(), n_nearest, n_b, n_a)
-        .map_err(|e| r.bad(format!("weights of level {k}"), "consistent CSR rows", e.to_string()))
+    LevelWeights::from_parts(rows, ptr, cols, s.to_vec(), n_nearest, n_b, n_a).map_err(|e| {
+        r.bad(
+            format!("weights of level {k}"),
+            "consistent CSR rows",
+            e.to_string(),
+        )
+    })
 }
 
 fn read_file(path: &Path) -> Result<Weights> {
@@ -464,21 +655,36 @@ fn read_file(path: &Path) -> Result<Weights> {
     let r = Reader { file: &file, path };
     let version = r.attr_int("edp_weights_format_version")?;
     if version != i64::from(FORMAT_VERSION) {
-        return Err(r.bad("edp_weights_format_version", FORMAT_VERSION.to_string(), version.to_string()));
+        return Err(r.bad(
+            "edp_weights_format_version",
+            FORMAT_VERSION.to_string(),
+            version.to_string(),
+        ));
     }
     let (n_a, n_b, n_lev) = (r.dim("n_a")?, r.dim("n_b")?, r.dim("n_level")?);
     let n_s_lev = r.dim("n_s_lev")?;
 
     // Source grid, with its checksum as the integrity check of what was read.
     let shape = match r.attr("source_shape")? {
-        AttributeValue::Longlongs(v) => v.iter().map(|&d| usize::try_from(d).unwrap_or(0)).collect(),
+        AttributeValue::Longlongs(v) => {
+            v.iter().map(|&d| usize::try_from(d).unwrap_or(0)).collect()
+        }
         AttributeValue::Longlong(v) => vec![usize::try_from(v).unwrap_or(0)],
-        other => return Err(r.bad("global attribute `source_shape`", "int64 values", format!("{other:?}"))),
+        other => {
+            return Err(r.bad(
+                "global attribute `source_shape`",
+                "int64 values",
+                format!("{other:?}"),
+            ));
+        }
     };
     let lon = r.values::<f64>("xc_a", n_a)?;
     let lat = r.values::<f64>("yc_a", n_a)?;
     let mask_a_lev = r.values::<i8>("mask_a_lev", n_lev * n_a)?;
-    let wet: Vec<Vec<bool>> = mask_a_lev.chunks(n_a.max(1)).map(|c| c.iter().map(|&m| m != 0).collect()).collect();
+    let wet: Vec<Vec<bool>> = mask_a_lev
+        .chunks(n_a.max(1))
+        .map(|c| c.iter().map(|&m| m != 0).collect())
+        .collect();
     let source = SourceGrid::new(
         shape,
         lon,
@@ -490,14 +696,24 @@ fn read_file(path: &Path) -> Result<Weights> {
     .map_err(|e| r.bad("source grid", "a valid source grid", e.to_string()))?;
     let checksum = r.attr_str("source_grid_sha256")?;
     if source.checksum() != checksum {
-        return Err(r.bad("source grid (xc_a, yc_a, mask_a_lev, cell sizes)", format!("SHA-256 {checksum}"), format!("SHA-256 {}", source.checksum())));
+        return Err(r.bad(
+            "source grid (xc_a, yc_a, mask_a_lev, cell sizes)",
+            format!("SHA-256 {checksum}"),
+            format!("SHA-256 {}", source.checksum()),
+        ));
     }
 
     // Target grid and limits, rebuilt from the specification and compared.
     let radius = match r.attr_str("target_radius")?.as_str() {
         "sqrt(area/pi)" => TargetRadius::AreaEquivalent,
         "fixed" => TargetRadius::Fixed(r.attr_f64("target_radius_m")?),
-        other => return Err(r.bad("global attribute `target_radius`", "\"sqrt(area/pi)\" or \"fixed\"", other)),
+        other => {
+            return Err(r.bad(
+                "global attribute `target_radius`",
+                "\"sqrt(area/pi)\" or \"fixed\"",
+                other,
+            ));
+        }
     };
     let spec = LatLonSpec {
         resolution_deg: r.attr_f64("target_resolution_deg")?,
@@ -507,9 +723,19 @@ fn read_file(path: &Path) -> Result<Weights> {
         lat_max: r.attr_f64("target_lat_max")?,
         radius,
     };
-    let target = LatLonGrid::new(spec).map_err(|e| r.bad("target specification", "a valid lat-lon grid", e.to_string()))?;
+    let target = LatLonGrid::new(spec).map_err(|e| {
+        r.bad(
+            "target specification",
+            "a valid lat-lon grid",
+            e.to_string(),
+        )
+    })?;
     if target.len() != n_b {
-        return Err(r.bad("dimension `n_b`", format!("{} cells of the target specification", target.len()), n_b.to_string()));
+        return Err(r.bad(
+            "dimension `n_b`",
+            format!("{} cells of the target specification", target.len()),
+            n_b.to_string(),
+        ));
     }
     let limits = SearchLimits::new(&source, &target);
     let stored = SearchLimits {
@@ -518,7 +744,11 @@ fn read_file(path: &Path) -> Result<Weights> {
         neighbour_cap: r.attr_usize("neighbour_cap")?,
     };
     if stored != limits {
-        return Err(r.bad("search limits", format!("{limits:?}"), format!("{stored:?}")));
+        return Err(r.bad(
+            "search limits",
+            format!("{limits:?}"),
+            format!("{stored:?}"),
+        ));
     }
 
     // Levels.
@@ -532,16 +762,41 @@ fn read_file(path: &Path) -> Result<Weights> {
     for k in 0..n_lev {
         let (a, b) = (level_ptr[k], level_ptr[k + 1]);
         let (Ok(a), Ok(b)) = (usize::try_from(a), usize::try_from(b)) else {
-            return Err(r.bad("variable `level_ptr`", "non-negative offsets", format!("{a}, {b}")));
+            return Err(r.bad(
+                "variable `level_ptr`",
+                "non-negative offsets",
+                format!("{a}, {b}"),
+            ));
         };
         if !(a <= b && b <= n_s_lev && b - a <= u32::MAX as usize) {
-            return Err(r.bad("variable `level_ptr`", format!("ascending offsets <= {n_s_lev}"), format!("{a}, {b} at level {k}")));
+            return Err(r.bad(
+                "variable `level_ptr`",
+                format!("ascending offsets <= {n_s_lev}"),
+                format!("{a}, {b} at level {k}"),
+            ));
         }
-        let nearest = usize::try_from(n_nearest[k]).map_err(|_| r.bad("variable `n_nearest_lev`", ">= 0", n_nearest[k].to_string()))?;
-        let level = level_from_triplets(&r, k, &row_lev[a..b], &col_lev[a..b], &s_lev[a..b], nearest, (n_b, n_a))?;
+        let nearest = usize::try_from(n_nearest[k])
+            .map_err(|_| r.bad("variable `n_nearest_lev`", ">= 0", n_nearest[k].to_string()))?;
+        let level = level_from_triplets(
+            &r,
+            k,
+            &row_lev[a..b],
+            &col_lev[a..b],
+            &s_lev[a..b],
+            nearest,
+            (n_b, n_a),
+        )?;
         let mask = level.wet_mask(n_b);
-        if mask.iter().zip(&mask_b_lev[k * n_b..(k + 1) * n_b]).any(|(&m, &f)| m != (f != 0)) {
-            return Err(r.bad(format!("mask_b_lev of level {k}"), "1 exactly at the rows of the level's weights", "a different mask"));
+        if mask
+            .iter()
+            .zip(&mask_b_lev[k * n_b..(k + 1) * n_b])
+            .any(|(&m, &f)| m != (f != 0))
+        {
+            return Err(r.bad(
+                format!("mask_b_lev of level {k}"),
+                "1 exactly at the rows of the level's weights",
+                "a different mask",
+            ));
         }
         levels.push(level);
     }
@@ -559,7 +814,11 @@ fn read_file(path: &Path) -> Result<Weights> {
             (n_b, n_a),
         )?;
         if &plain != level0 {
-            return Err(r.bad("row/col/S", "the level-0 slice of row_lev/col_lev/S_lev", "a different matrix"));
+            return Err(r.bad(
+                "row/col/S",
+                "the level-0 slice of row_lev/col_lev/S_lev",
+                "a different matrix",
+            ));
         }
     }
 

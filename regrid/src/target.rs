@@ -103,7 +103,11 @@ impl LatLonSpec {
         if let TargetRadius::Fixed(r) = self.radius
             && !(r.is_finite() && r > 0.0)
         {
-            return invalid("fixed target radius", "a positive number of metres", format!("{r}"));
+            return invalid(
+                "fixed target radius",
+                "a positive number of metres",
+                format!("{r}"),
+            );
         }
         Ok(())
     }
@@ -135,8 +139,12 @@ impl LatLonGrid {
         // edges; for 0.5 deg every value is exact (-179.75 + 0.5 ix, -89.75 + 0.5 iy).
         let lon_edges: Vec<f64> = (0..=nx).map(|ix| spec.lon_min + res * ix as f64).collect();
         let lat_edges: Vec<f64> = (0..=ny).map(|iy| spec.lat_min + res * iy as f64).collect();
-        let lon = (0..nx).map(|ix| spec.lon_min + res * (ix as f64 + 0.5)).collect();
-        let lat = (0..ny).map(|iy| spec.lat_min + res * (iy as f64 + 0.5)).collect();
+        let lon = (0..nx)
+            .map(|ix| spec.lon_min + res * (ix as f64 + 0.5))
+            .collect();
+        let lat = (0..ny)
+            .map(|iy| spec.lat_min + res * (iy as f64 + 0.5))
+            .collect();
         let width = res.to_radians();
         let row_area: Vec<f64> = (0..ny)
             .map(|iy| {

@@ -66,9 +66,21 @@ impl VectorRotation {
     }
 
     /// Model-axis components at cell centres (`Rx`, `Ry`) of one level of face fields.
-    pub fn to_centres<T: Copy + Into<f64>>(&self, u: &[T], v: &[T]) -> Result<(Vec<f64>, Vec<f64>)> {
-        check_len("u component (one level, 13 x N x N)", self.level_len(), u.len())?;
-        check_len("v component (one level, 13 x N x N)", self.level_len(), v.len())?;
+    pub fn to_centres<T: Copy + Into<f64>>(
+        &self,
+        u: &[T],
+        v: &[T],
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
+        check_len(
+            "u component (one level, 13 x N x N)",
+            self.level_len(),
+            u.len(),
+        )?;
+        check_len(
+            "v component (one level, 13 x N x N)",
+            self.level_len(),
+            v.len(),
+        )?;
         let n = self.n;
         let at = |f: &[T], t: usize, j: usize, i: usize| -> f64 { f[(t * n + j) * n + i].into() };
         let face = |value: FaceValue| -> f64 {
@@ -85,8 +97,16 @@ impl VectorRotation {
                 for i in 0..n {
                     // Inside the tile the next face is ours; beyond the edge the connectivity
                     // says which neighbour face (u or v) it is.
-                    let u_east = if i + 1 < n { at(u, t, j, i + 1) } else { face(u_face(n, t, j, n)) };
-                    let v_north = if j + 1 < n { at(v, t, j + 1, i) } else { face(v_face(n, t, n, i)) };
+                    let u_east = if i + 1 < n {
+                        at(u, t, j, i + 1)
+                    } else {
+                        face(u_face(n, t, j, n))
+                    };
+                    let v_north = if j + 1 < n {
+                        at(v, t, j + 1, i)
+                    } else {
+                        face(v_face(n, t, n, i))
+                    };
                     let c = (t * n + j) * n + i;
                     rx[c] = 0.5 * (at(u, t, j, i) + u_east);
                     ry[c] = 0.5 * (at(v, t, j, i) + v_north);
@@ -98,8 +118,16 @@ impl VectorRotation {
 
     /// East and north components at cell centres from centre-located model-axis components.
     pub fn rotate<T: Copy + Into<f64>>(&self, rx: &[T], ry: &[T]) -> Result<(Vec<f64>, Vec<f64>)> {
-        check_len("x component at centres (13 x N x N)", self.level_len(), rx.len())?;
-        check_len("y component at centres (13 x N x N)", self.level_len(), ry.len())?;
+        check_len(
+            "x component at centres (13 x N x N)",
+            self.level_len(),
+            rx.len(),
+        )?;
+        check_len(
+            "y component at centres (13 x N x N)",
+            self.level_len(),
+            ry.len(),
+        )?;
         let mut e = Vec::with_capacity(rx.len());
         let mut north = Vec::with_capacity(rx.len());
         for c in 0..rx.len() {
@@ -114,9 +142,17 @@ impl VectorRotation {
     /// `Ry = -SN E + CS N`. Used to build synthetic model-axis inputs.
     pub fn to_model_axes(&self, east: &[f64], north: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
         check_len("east component (13 x N x N)", self.level_len(), east.len())?;
-        check_len("north component (13 x N x N)", self.level_len(), north.len())?;
-        let rx = (0..east.len()).map(|c| self.cs[c] * east[c] + self.sn[c] * north[c]).collect();
-        let ry = (0..east.len()).map(|c| -self.sn[c] * east[c] + self.cs[c] * north[c]).collect();
+        check_len(
+            "north component (13 x N x N)",
+            self.level_len(),
+            north.len(),
+        )?;
+        let rx = (0..east.len())
+            .map(|c| self.cs[c] * east[c] + self.sn[c] * north[c])
+            .collect();
+        let ry = (0..east.len())
+            .map(|c| -self.sn[c] * east[c] + self.cs[c] * north[c])
+            .collect();
         Ok((rx, ry))
     }
 
@@ -144,7 +180,7 @@ impl VectorRotation {
         location: VectorLocation,
     ) -> Result<(Vec<f64>, Vec<f64>)> {
         let level = self.level_len();
-        if level == 0 || u.len() % level != 0 {
+        if level == 0 || !u.len().is_multiple_of(level) {
             return Err(RegridError::Length {
                 what: "3-D u component".into(),
                 expected: format!("a multiple of 13 x N x N = {level}"),
@@ -187,17 +223,29 @@ mod tests {
         let last = N - 1;
         for j in 0..N {
             // Tile 0 E -> tile 3 W: u_3[j][0].
-            assert_eq!(rx[idx(0, j, last)], 0.5 * (u[idx(0, j, last)] + u[idx(3, j, 0)]));
+            assert_eq!(
+                rx[idx(0, j, last)],
+                0.5 * (u[idx(0, j, last)] + u[idx(3, j, 0)])
+            );
             // Tile 3 E -> tile 9 S reversed: v_9[0][N-1-j].
-            assert_eq!(rx[idx(3, j, last)], 0.5 * (u[idx(3, j, last)] + v[idx(9, 0, last - j)]));
+            assert_eq!(
+                rx[idx(3, j, last)],
+                0.5 * (u[idx(3, j, last)] + v[idx(9, 0, last - j)])
+            );
             // Tile 9 E: domain boundary, 0.
             assert_eq!(rx[idx(9, j, last)], 0.5 * u[idx(9, j, last)]);
         }
         for i in 0..N {
             // Tile 0 N -> tile 1 S: v_1[0][i].
-            assert_eq!(ry[idx(0, last, i)], 0.5 * (v[idx(0, last, i)] + v[idx(1, 0, i)]));
+            assert_eq!(
+                ry[idx(0, last, i)],
+                0.5 * (v[idx(0, last, i)] + v[idx(1, 0, i)])
+            );
             // Tile 2 N -> tile 6 W reversed: u_6[N-1-i][0].
-            assert_eq!(ry[idx(2, last, i)], 0.5 * (v[idx(2, last, i)] + u[idx(6, last - i, 0)]));
+            assert_eq!(
+                ry[idx(2, last, i)],
+                0.5 * (v[idx(2, last, i)] + u[idx(6, last - i, 0)])
+            );
         }
         // Interior faces are plain averages.
         assert_eq!(rx[idx(5, 1, 0)], 0.5 * (u[idx(5, 1, 0)] + u[idx(5, 1, 1)]));
@@ -230,7 +278,13 @@ mod tests {
     fn bad_lengths_are_errors() {
         assert!(VectorRotation::new(1, vec![1.0; 12], vec![0.0; 13]).is_err());
         let r = VectorRotation::new(1, vec![1.0; 13], vec![0.0; 13]).unwrap();
-        assert!(r.east_north_3d(&[0.0f64; 20], &[0.0; 20], VectorLocation::Faces).is_err());
-        assert!(r.east_north(&[0.0f64; 13], &[0.0; 12], VectorLocation::Faces).is_err());
+        assert!(
+            r.east_north_3d(&[0.0f64; 20], &[0.0; 20], VectorLocation::Faces)
+                .is_err()
+        );
+        assert!(
+            r.east_north(&[0.0f64; 13], &[0.0; 12], VectorLocation::Faces)
+                .is_err()
+        );
     }
 }

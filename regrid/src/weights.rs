@@ -55,10 +55,18 @@ impl LevelWeights {
             );
         }
         if let Some(w) = ptr.windows(2).position(|w| w[1] <= w[0]) {
-            return invalid("row offsets", "strictly increasing (no empty row)".into(), format!("row {w}"));
+            return invalid(
+                "row offsets",
+                "strictly increasing (no empty row)".into(),
+                format!("row {w}"),
+            );
         }
         if let Some(w) = rows.windows(2).position(|w| w[1] <= w[0]) {
-            return invalid("target rows", "strictly ascending".into(), format!("position {w}"));
+            return invalid(
+                "target rows",
+                "strictly ascending".into(),
+                format!("position {w}"),
+            );
         }
         if let Some(&r) = rows.iter().find(|&&r| r as usize >= n_b) {
             return invalid("target row", format!("< n_b = {n_b}"), r.to_string());
@@ -67,7 +75,11 @@ impl LevelWeights {
             return invalid("source column", format!("< n_a = {n_a}"), c.to_string());
         }
         if n_nearest > rows.len() {
-            return invalid("fallback count", format!("<= {} rows", rows.len()), n_nearest.to_string());
+            return invalid(
+                "fallback count",
+                format!("<= {} rows", rows.len()),
+                n_nearest.to_string(),
+            );
         }
         Ok(LevelWeights {
             rows,
@@ -146,7 +158,11 @@ impl LevelWeights {
             acc as f32
         };
         if parallel {
-            let values: Vec<f32> = (0..self.rows.len()).into_par_iter().with_min_len(4096).map(dot).collect();
+            let values: Vec<f32> = (0..self.rows.len())
+                .into_par_iter()
+                .with_min_len(4096)
+                .map(dot)
+                .collect();
             for (&p, v) in self.rows.iter().zip(values) {
                 out[p as usize] = v;
             }
@@ -263,7 +279,11 @@ impl Weights {
 
     /// Regrids one level of a field given on **all** `n_a` source points (flat order; values
     /// at dry sources are ignored). Computed in f64, returned as f32 with NaN on land.
-    pub fn apply_level<T: Copy + Into<f64> + Sync>(&self, k: usize, field: &[T]) -> Result<Vec<f32>> {
+    pub fn apply_level<T: Copy + Into<f64> + Sync>(
+        &self,
+        k: usize,
+        field: &[T],
+    ) -> Result<Vec<f32>> {
         let level = self.level(k)?;
         check_len(format!("field of level {k}"), self.n_source(), field.len())?;
         let mut out = vec![f32::NAN; self.n_target()];
@@ -273,7 +293,11 @@ impl Weights {
 
     /// Regrids one level of a field given only at the **wet** sources of level `k`, in
     /// ascending source order (EDP's convention for its sparse matrices).
-    pub fn apply_level_wet<T: Copy + Into<f64> + Sync>(&self, k: usize, wet_values: &[T]) -> Result<Vec<f32>> {
+    pub fn apply_level_wet<T: Copy + Into<f64> + Sync>(
+        &self,
+        k: usize,
+        wet_values: &[T],
+    ) -> Result<Vec<f32>> {
         let wet = self.source.wet(k)?;
         let n_wet = wet.iter().filter(|&&w| w).count();
         check_len(format!("wet values of level {k}"), n_wet, wet_values.len())?;
@@ -316,9 +340,11 @@ fn levels_from_neighbourhood(
     limits: &SearchLimits,
 ) -> Result<Vec<LevelWeights>> {
     let masks = source.wet_masks();
-    let nested = masks
-        .windows(2)
-        .all(|w| w[0].iter().zip(&w[1]).all(|(&upper, &lower)| upper || !lower));
+    let nested = masks.windows(2).all(|w| {
+        w[0].iter()
+            .zip(&w[1])
+            .all(|(&upper, &lower)| upper || !lower)
+    });
     let all_targets: Vec<u32> = (0..hood.nearest.len() as u32).collect();
     let mut levels = Vec::with_capacity(masks.len());
     for wet in masks {
@@ -332,10 +358,26 @@ fn levels_from_neighbourhood(
     Ok(levels)
 }
 
+/// The rows of one level computed for a chunk of targets.
+struct RowChunk {
+    /// Wet targets of the chunk.
+    rows: Vec<u32>,
+    /// Entries of each row.
+    lens: Vec<u32>,
+    /// Sources of all rows, row after row.
+    cols: Vec<u32>,
+    /// Rows that use the nearest-wet fallback.
+    fallbacks: usize,
+}
+
 /// One level's matrix over the `candidates` targets (ascending).
-fn level_weights(hood: &Neighbourhood, wet: &[bool], candidates: &[u32], cap: usize) -> Result<LevelWeights> {
-    // Rows in parallel chunks; each chunk returns (rows, per-row lengths, cols, fallbacks).
-    let chunks: Vec<(Vec<u32>, Vec<u32>, Vec<u32>, usize)> = candidates
+fn level_weights(
+    hood: &Neighbourhood,
+    wet: &[bool],
+    candidates: &[u32],
+    cap: usize,
+) -> Result<LevelWeights> {
+    let chunks: Vec<RowChunk> = candidates
         .par_chunks(4096)
         .map(|chunk| {
             let mut rows = Vec::with_capacity(chunk.len());
@@ -348,7 +390,13 @@ fn level_weights(hood: &Neighbourhood, wet: &[bool], candidates: &[u32], cap: us
                     continue; // land at this level
                 }
                 let start = cols.len();
-                cols.extend(hood.within(p as usize).iter().copied().filter(|&s| wet[s as usize]).take(cap));
+                cols.extend(
+                    hood.within(p as usize)
+                        .iter()
+                        .copied()
+                        .filter(|&s| wet[s as usize])
+                        .take(cap),
+                );
                 if cols.len() == start {
                     cols.push(s0);
                     fallbacks += 1;
@@ -357,11 +405,16 @@ fn level_weights(hood: &Neighbourhood, wet: &[bool], candidates: &[u32], cap: us
                 rows.push(p);
                 lens.push((cols.len() - start) as u32);
             }
-            (rows, lens, cols, fallbacks)
+            RowChunk {
+                rows,
+                lens,
+                cols,
+                fallbacks,
+            }
         })
         .collect();
-    let n_rows: usize = chunks.iter().map(|c| c.0.len()).sum();
-    let n_entries: usize = chunks.iter().map(|c| c.2.len()).sum();
+    let n_rows: usize = chunks.iter().map(|c| c.rows.len()).sum();
+    let n_entries: usize = chunks.iter().map(|c| c.cols.len()).sum();
     if u32::try_from(n_entries).is_err() {
         return Err(RegridError::Invalid {
             what: "number of weights of one level".into(),
@@ -377,7 +430,13 @@ fn level_weights(hood: &Neighbourhood, wet: &[bool], candidates: &[u32], cap: us
         n_nearest: 0,
     };
     level.ptr.push(0);
-    for (rows, lens, cols, fallbacks) in chunks {
+    for RowChunk {
+        rows,
+        lens,
+        cols,
+        fallbacks,
+    } in chunks
+    {
         level.rows.extend(rows);
         for len in lens {
             let w = 1.0 / f64::from(len);
@@ -423,7 +482,16 @@ mod tests {
     #[test]
     fn wet_sources_within_the_radius_get_equal_weights() {
         // Sources at 10 km (wet), 20 km (dry), 30 km (wet) and 80 km (wet, outside r).
-        let src = source(vec![lon_east(30.0), lon_east(10.0), lon_east(20.0), lon_east(80.0)], vec![true, true, false, true], 200_000.0);
+        let src = source(
+            vec![
+                lon_east(30.0),
+                lon_east(10.0),
+                lon_east(20.0),
+                lon_east(80.0),
+            ],
+            vec![true, true, false, true],
+            200_000.0,
+        );
         let w = Weights::build(&src, &one_cell()).unwrap();
         let level = w.level(0).unwrap();
         let (cols, weights) = level.row_of(0).unwrap();
@@ -437,7 +505,11 @@ mod tests {
 
     #[test]
     fn dry_nearest_cell_makes_the_target_land() {
-        let src = source(vec![lon_east(5.0), lon_east(10.0)], vec![false, true], 200_000.0);
+        let src = source(
+            vec![lon_east(5.0), lon_east(10.0)],
+            vec![false, true],
+            200_000.0,
+        );
         let w = Weights::build(&src, &one_cell()).unwrap();
         assert_eq!(w.level(0).unwrap().n_wet_targets(), 0);
         assert!(w.apply_level(0, &[1.0f32, 1.0]).unwrap()[0].is_nan());
@@ -445,14 +517,22 @@ mod tests {
 
     #[test]
     fn nearest_wet_fallback_beyond_the_radius_but_within_max_l() {
-        let src = source(vec![lon_east(90.0), lon_east(120.0)], vec![true, true], 100_000.0);
+        let src = source(
+            vec![lon_east(90.0), lon_east(120.0)],
+            vec![true, true],
+            100_000.0,
+        );
         let w = Weights::build(&src, &one_cell()).unwrap();
         let level = w.level(0).unwrap();
         assert_eq!(level.row_of(0).unwrap(), (&[0u32][..], &[1.0][..]));
         assert_eq!(level.n_nearest(), 1);
         assert_eq!(w.stats().targets_with_source, 1);
         // The same sources with max_L below 90 km: no source at all, land.
-        let src = source(vec![lon_east(90.0), lon_east(120.0)], vec![true, true], 85_000.0);
+        let src = source(
+            vec![lon_east(90.0), lon_east(120.0)],
+            vec![true, true],
+            85_000.0,
+        );
         let w = Weights::build(&src, &one_cell()).unwrap();
         assert_eq!(w.level(0).unwrap().n_wet_targets(), 0);
         assert_eq!(w.stats().targets_with_source, 0);
@@ -463,9 +543,17 @@ mod tests {
         // Two sources at the same position beyond the radius; only one is wet. The land mask
         // follows the smaller index.
         let lon = lon_east(70.0);
-        let w = Weights::build(&source(vec![lon, lon], vec![false, true], 200_000.0), &one_cell()).unwrap();
+        let w = Weights::build(
+            &source(vec![lon, lon], vec![false, true], 200_000.0),
+            &one_cell(),
+        )
+        .unwrap();
         assert_eq!(w.level(0).unwrap().n_wet_targets(), 0);
-        let w = Weights::build(&source(vec![lon, lon], vec![true, false], 200_000.0), &one_cell()).unwrap();
+        let w = Weights::build(
+            &source(vec![lon, lon], vec![true, false], 200_000.0),
+            &one_cell(),
+        )
+        .unwrap();
         assert_eq!(w.level(0).unwrap().row_of(0).unwrap().0, &[0]);
     }
 

@@ -66,7 +66,12 @@ pub struct DemoArgs {
     pub no_progress: bool,
 
     /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.
-    #[arg(short = 'l', long = "log", value_name = "LEVEL", default_value = "WARNING")]
+    #[arg(
+        short = 'l',
+        long = "log",
+        value_name = "LEVEL",
+        default_value = "WARNING"
+    )]
     pub log: String,
 }
 
@@ -102,14 +107,19 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             root.display()
         )
     } else {
-        format!("generated the demo dataset ({description}) in {}\n", root.display())
+        format!(
+            "generated the demo dataset ({description}) in {}\n",
+            root.display()
+        )
     });
     let latlon = match args.latlon {
         LatlonChoice::On => true,
         LatlonChoice::Off => false,
         LatlonChoice::Auto => {
             let probe_layout = layout.clone();
-            match tokio::task::spawn_blocking(move || latlon_writer_available(&probe_layout)).await? {
+            match tokio::task::spawn_blocking(move || latlon_writer_available(&probe_layout))
+                .await?
+            {
                 Ok(available) => available,
                 Err(reason) => {
                     print_out(&format!(
@@ -193,7 +203,11 @@ fn plan_args(layout: &DemoLayout, dest: &str, log: &str) -> PlanArgs {
 fn latlon_writer_available(layout: &DemoLayout) -> Result<bool, String> {
     let cache = ResourceCache::new();
     let resources = cache
-        .resources(&layout.grid_dir, &layout.metadata_dir, Some(&layout.config_file))
+        .resources(
+            &layout.grid_dir,
+            &layout.metadata_dir,
+            Some(&layout.config_file),
+        )
         .map_err(|e| e.to_string())?;
     let dataset = resources
         .catalog
@@ -235,7 +249,11 @@ fn latlon_writer_available(layout: &DemoLayout) -> Result<bool, String> {
 /// The closing "where is everything" block.
 fn where_things_are(layout: &DemoLayout, seconds: f64) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "\ndemo finished in {seconds:.1} s. Everything is below {}:", layout.root.display());
+    let _ = writeln!(
+        out,
+        "\ndemo finished in {seconds:.1} s. Everything is below {}:",
+        layout.root.display()
+    );
     for (what, path) in [
         ("grid (MDS)", &layout.grid_dir),
         ("model output", &layout.source_root),

@@ -20,7 +20,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use edp_conventions::{Frequency, ProductType};
-use edp_granule::{GranuleReport, GranuleRequest, LocalFiles, ResourceCache, local, produce_granule};
+use edp_granule::{
+    GranuleReport, GranuleRequest, LocalFiles, ResourceCache, local, produce_granule,
+};
 use edp_task_schemas::ExitKind;
 
 /// Arguments of `edp granule`.

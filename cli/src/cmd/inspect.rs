@@ -194,7 +194,7 @@ struct RecordStats {
     record: usize,
     name: Option<String>,
     all_levels: Stats,
-    /// Per level, surface first (3-D fields only).
+    /// Per level, surface first (3-D LLC fields only).
     #[serde(skip_serializing_if = "Option::is_none")]
     levels: Option<Vec<Stats>>,
 }
@@ -332,7 +332,9 @@ fn field_summary(args: &InspectArgs, grid_path: Option<&Path>) -> anyhow::Result
             record,
             name: meta.fields.get(record).cloned(),
             all_levels: total.stats(),
-            levels: (nz > 1).then(|| per_level.iter().map(Accumulator::stats).collect()),
+            // Per-level detail for 3-D LLC fields (not for 1-D vertical files like RC).
+            levels: (nz > 1 && meta.llc().is_some())
+                .then(|| per_level.iter().map(Accumulator::stats).collect()),
         });
     }
 
@@ -357,7 +359,11 @@ fn field_summary(args: &InspectArgs, grid_path: Option<&Path>) -> anyhow::Result
 }
 
 fn fmt_opt(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_owned(), |x| format!("{x:.6e}"))
+    match v {
+        None => "-".to_owned(),
+        Some(x) if x == 0.0 || (1e-3..1e7).contains(&x.abs()) => format!("{x:.6}"),
+        Some(x) => format!("{x:.6e}"),
+    }
 }
 
 fn fmt_stats(s: &Stats) -> String {

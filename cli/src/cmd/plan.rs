@@ -26,14 +26,15 @@ use edp_plan::builder::TaskLocations;
 use edp_plan::cost::FARGATE_SPOT_VCPU_HOUR_USD;
 use edp_plan::jobfile::ParseOptions;
 use edp_plan::planner::{
-    DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_SHARD_TARGET_SECONDS, KindSummary, PlanOutcome,
-    PlanRequest, plan_run,
+    DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_SHARD_TARGET_SECONDS, KindSummary, PlanOutcome, PlanRequest,
+    plan_run,
 };
 use edp_plan::roots::Root;
 use edp_plan::sources::{
     grouping_counts, load_catalog, load_config, parse_jobs, parse_location, read_text,
 };
-use edp_plan::tasklist::{EdpKey, to_python_json};
+use edp_plan::task_output::{TaskOutputError, put_task_list, write_python_task_list};
+use edp_plan::tasklist::EdpKey;
 use edp_store::Store;
 use edp_task_schemas::deploy::MAX_ARRAY_SIZE;
 use edp_task_schemas::{RunTrigger, ShardSizing};
@@ -129,35 +130,23 @@ pub struct PlanArgs {
     pub strip_edp: bool,
 
     /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL (EDP `-l/--log`).
-    #[arg(short = 'l', long = "log", value_name = "LEVEL", default_value = "WARNING")]
+    #[arg(
+        short = 'l',
+        long = "log",
+        value_name = "LEVEL",
+        default_value = "WARNING"
+    )]
     pub log: String,
 }
 
 /// Runs `edp plan`.
 pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
-    init_logging(&args.log)?;
+    crate::logging::init(&args.log)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(plan(args))
-}
-
-/// Sets up `tracing` on stderr at an EDP log level (once per process).
-pub fn init_logging(level: &str) -> anyhow::Result<()> {
-    let filter = match level.to_ascii_uppercase().as_str() {
-        "DEBUG" => tracing::Level::DEBUG,
-        "INFO" => tracing::Level::INFO,
-        "WARNING" | "WARN" => tracing::Level::WARN,
-        "ERROR" | "CRITICAL" => tracing::Level::ERROR,
-        _ => bail!("invalid log level {level:?}: expected DEBUG, INFO, WARNING, ERROR or CRITICAL"),
-    };
-    // Another command (or a test harness) may have installed a subscriber already.
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(filter)
-        .try_init();
-    Ok(())
 }
 
 /// A store for the locations involved: S3 settings from the environment only when one of
@@ -203,17 +192,22 @@ async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
         (None, None) => bail!("give --jobfile FILE or --job-spec JSON"),
     };
     let spec_first = if job_text.trim_start().starts_with('{') {
-        Some(edp_plan::sources::parse_job_spec(&job_file_name, &job_text)?)
+        Some(edp_plan::sources::parse_job_spec(
+            &job_file_name,
+            &job_text,
+        )?)
     } else {
         None
     };
-    let pick = |option: &Option<String>, from_spec: fn(&edp_task_schemas::JobSpec) -> &Option<String>| {
+    let pick = |option: &Option<String>,
+                from_spec: fn(&edp_task_schemas::JobSpec) -> &Option<String>| {
         option
             .clone()
             .or_else(|| spec_first.as_ref().and_then(|s| from_spec(s).clone()))
     };
-    let source = pick(&args.source, |s| &s.source_root)
-        .context("no source root: give --source (--ecco_source_root) or source_root in the job spec")?;
+    let source = pick(&args.source, |s| &s.source_root).context(
+        "no source root: give --source (--ecco_source_root) or source_root in the job spec",
+    )?;
     let dest = pick(&args.dest, |s| &s.dest_root).context(
         "no destination root: give --dest (--ecco_destination_root) or dest_root in the job spec",
     )?;
@@ -266,7 +260,8 @@ async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
     {
         bail!("source root {source}: expected an existing directory, found none");
     }
-    let dest_root = Root::parse(&dest).with_context(|| format!("invalid destination root {dest:?}"))?;
+    let dest_root =
+        Root::parse(&dest).with_context(|| format!("invalid destination root {dest:?}"))?;
     let mut request = PlanRequest::new(loaded.jobs, source_root, dest_root);
     request.locations = TaskLocations {
         cfg_loc: cfg,
@@ -298,26 +293,60 @@ async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
     } else {
         EdpKey::Keep
     };
-    let list = to_python_json(&outcome.tasks, edp_key)?;
     let summary = summary(&outcome, args.dry_run);
+    // The list is streamed, never held as one string (it can be hundreds of MB).
     match &args.outfile {
         Some(outfile) => {
             let location = parse_location(outfile)?;
-            store
-                .put(&location, list.into_bytes())
+            put_task_list(&store, &location, &outcome.tasks, edp_key)
                 .await
                 .with_context(|| format!("cannot write the task list to {outfile}"))?;
-            print!("{summary}");
+            emit(&summary, Stream::Stdout)?;
         }
-        None if args.dry_run => print!("{summary}"),
+        None if args.dry_run => emit(&summary, Stream::Stdout)?,
         None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(list.as_bytes())?;
-            stdout.flush()?;
-            eprint!("{summary}");
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let written = write_python_task_list(&outcome.tasks, edp_key, &mut stdout, "stdout")
+                .map_err(|err| match err {
+                    TaskOutputError::Io { source, .. } => source,
+                    other => std::io::Error::other(other),
+                })
+                .and_then(|()| stdout.flush());
+            quiet_broken_pipe(written)?;
+            emit(&summary, Stream::Stderr)?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where command output goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// Writes command output; a closed pipe (`edp status | head`) ends the output quietly
+/// instead of panicking like `print!`.
+pub fn emit(text: &str, stream: Stream) -> anyhow::Result<()> {
+    let result = match stream {
+        Stream::Stdout => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        }
+        Stream::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
+    };
+    quiet_broken_pipe(result)
+}
+
+/// `Ok` for a broken pipe (the reader has gone), the error otherwise.
+fn quiet_broken_pipe(result: std::io::Result<()>) -> anyhow::Result<()> {
+    match result {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 /// `user@host` for claims, from the environment.
@@ -397,7 +426,11 @@ fn summary(outcome: &PlanOutcome, dry_run: bool) -> String {
             let _ = writeln!(out, "shards: {} in {location}", outcome.shard_count);
         }
         (None, true) => {
-            let _ = writeln!(out, "shards: {} (not written: dry run)", outcome.shard_count);
+            let _ = writeln!(
+                out,
+                "shards: {} (not written: dry run)",
+                outcome.shard_count
+            );
         }
         (None, false) => {
             let _ = writeln!(out, "shards: none (nothing to plan, no run written)");

@@ -130,7 +130,8 @@ async fn prepare(args: &PlanArgs) -> anyhow::Result<Prepared> {
     } else {
         None
     };
-    let pick = |own: &Option<String>, of_spec: fn(&edp_task_schemas::JobSpec) -> &Option<String>| {
+    let pick = |own: &Option<String>,
+                of_spec: fn(&edp_task_schemas::JobSpec) -> &Option<String>| {
         own.clone()
             .or_else(|| spec.as_ref().and_then(|s| of_spec(s).clone()))
     };
@@ -177,13 +178,15 @@ async fn prepare(args: &PlanArgs) -> anyhow::Result<Prepared> {
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }
-    let source_root = Root::parse(&source).with_context(|| format!("invalid source root {source:?}"))?;
+    let source_root =
+        Root::parse(&source).with_context(|| format!("invalid source root {source:?}"))?;
     if let Some(path) = source_root.location().as_local_path()
         && !path.is_dir()
     {
         bail!("source root {source}: expected an existing directory, found none");
     }
-    let dest_root = Root::parse(&dest).with_context(|| format!("invalid destination root {dest:?}"))?;
+    let dest_root =
+        Root::parse(&dest).with_context(|| format!("invalid destination root {dest:?}"))?;
     let mut request = PlanRequest::new(loaded.jobs, source_root, dest_root);
     request.locations = TaskLocations {
         cfg_loc: cfg,
@@ -232,7 +235,10 @@ pub async fn execute(args: &RunArgs) -> anyhow::Result<RunResult> {
             EdpKey::Keep
         };
         store
-            .put(&parse_location(outfile)?, to_python_json(&plan.tasks, key)?.into_bytes())
+            .put(
+                &parse_location(outfile)?,
+                to_python_json(&plan.tasks, key)?.into_bytes(),
+            )
             .await
             .with_context(|| format!("cannot write the task list to {outfile}"))?;
     }
@@ -304,7 +310,11 @@ pub async fn execute(args: &RunArgs) -> anyhow::Result<RunResult> {
             );
         }
         None => {
-            let _ = writeln!(summary, "wall {:.2} s (CPU time unavailable on this system)", wall.as_secs_f64());
+            let _ = writeln!(
+                summary,
+                "wall {:.2} s (CPU time unavailable on this system)",
+                wall.as_secs_f64()
+            );
         }
     }
     let _ = writeln!(summary, "report: {report_location}");

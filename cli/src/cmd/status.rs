@@ -14,7 +14,7 @@ use edp_plan::roots::Root;
 use edp_plan::state::{Layout, latest_run, read_report, reconcile_run};
 use edp_task_schemas::{RunReport, StatusCounts, TaskStatus};
 
-use super::plan::{init_logging, store_for};
+use super::plan::{Stream, emit, store_for};
 
 /// Arguments of `edp status`.
 #[derive(Debug, clap::Args)]
@@ -36,13 +36,18 @@ pub struct StatusArgs {
     pub reconcile: bool,
 
     /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.
-    #[arg(short = 'l', long = "log", value_name = "LEVEL", default_value = "WARNING")]
+    #[arg(
+        short = 'l',
+        long = "log",
+        value_name = "LEVEL",
+        default_value = "WARNING"
+    )]
     pub log: String,
 }
 
 /// Runs `edp status`.
 pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
-    init_logging(&args.log)?;
+    crate::logging::init(&args.log)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -77,11 +82,12 @@ async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
             format!("reconciled from the ledger {}", layout.ledger_dir(&run_id)),
         ),
     };
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    let text = if args.json {
+        format!("{}\n", serde_json::to_string_pretty(&report)?)
     } else {
-        print!("{}", render(&report, &source));
-    }
+        render(&report, &source)
+    };
+    emit(&text, Stream::Stdout)?;
     Ok(ExitCode::SUCCESS)
 }
 

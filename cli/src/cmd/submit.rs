@@ -26,7 +26,7 @@ use edp_plan::planner::{DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_SHARD_TARGET_SECONDS}
 use edp_planner_lambda::{
     BatchSubmitter, PlannerConfig, PlannerResponse, SubmitContext, plan_and_submit,
 };
-use edp_store::{Location, Store};
+use edp_store::{Location, Store, StoreConfig};
 use edp_task_schemas::deploy::MAX_ARRAY_SIZE;
 use edp_task_schemas::{ManualTrigger, RunTrigger};
 
@@ -103,7 +103,12 @@ pub struct SubmitArgs {
     pub json: bool,
 
     /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.
-    #[arg(short = 'l', long = "log", value_name = "LEVEL", default_value = "INFO")]
+    #[arg(
+        short = 'l',
+        long = "log",
+        value_name = "LEVEL",
+        default_value = "INFO"
+    )]
     pub log: String,
 }
 
@@ -131,7 +136,10 @@ async fn submit(args: &SubmitArgs) -> anyhow::Result<PlannerResponse> {
         );
     }
     if !(1..=MAX_ARRAY_SIZE).contains(&args.max_shards) {
-        anyhow::bail!("--max-shards {}: expected 1..={MAX_ARRAY_SIZE}", args.max_shards);
+        anyhow::bail!(
+            "--max-shards {}: expected 1..={MAX_ARRAY_SIZE}",
+            args.max_shards
+        );
     }
     let config = PlannerConfig {
         source_root: location(&args.source, "--source")?,
@@ -166,11 +174,13 @@ async fn submit(args: &SubmitArgs) -> anyhow::Result<PlannerResponse> {
         force: args.force,
         jobs: None,
     };
-    let store = Store::from_env().await.context("storage configuration")?;
+    let store_config = StoreConfig::from_env().context("storage configuration")?;
+    let store = Store::from_config(store_config.clone()).await;
     let submitter = BatchSubmitter::from_env().await;
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "unknown host".to_string());
     let ctx = SubmitContext {
         store: &store,
+        store_config: &store_config,
         submitter: &submitter,
         config: &config,
         settings: &settings,

@@ -38,7 +38,12 @@ pub struct VerifyArgs {
     pub cache_dir: Option<PathBuf>,
 
     /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.
-    #[arg(short = 'l', long = "log", value_name = "LEVEL", default_value = "WARNING")]
+    #[arg(
+        short = 'l',
+        long = "log",
+        value_name = "LEVEL",
+        default_value = "WARNING"
+    )]
     pub log: String,
 }
 
@@ -63,8 +68,8 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
 /// Verifies (also used by `edp demo`).
 pub async fn verify(args: &VerifyArgs) -> anyhow::Result<VerifyReport> {
     let store = store_for(&[Some(&args.dest)]).await?;
-    let dest =
-        Root::parse(&args.dest).with_context(|| format!("invalid destination root {:?}", args.dest))?;
+    let dest = Root::parse(&args.dest)
+        .with_context(|| format!("invalid destination root {:?}", args.dest))?;
     let cache = args
         .cache_dir
         .clone()
@@ -92,7 +97,10 @@ pub fn render(dest: &str, report: &VerifyReport) -> String {
         }
     );
     for problem in &report.problems {
-        out.push_str(&format!("  PROBLEM {}: {}\n", problem.granule, problem.what));
+        out.push_str(&format!(
+            "  PROBLEM {}: {}\n",
+            problem.granule, problem.what
+        ));
     }
     for note in &report.notes {
         out.push_str(&format!("  note: {note}\n"));

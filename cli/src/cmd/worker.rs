@@ -77,7 +77,12 @@ pub struct WorkerArgs {
 
     /// Destination root (run state goes to `<dest>/_edp/`). Default: the common prefix of the
     /// granule paths before `<version>/<type>/<period>/<GROUPING>/<file>`.
-    #[arg(long, env = "EDP_DEST_ROOT", visible_alias = "ecco_destination_root", value_name = "ROOT")]
+    #[arg(
+        long,
+        env = "EDP_DEST_ROOT",
+        visible_alias = "ecco_destination_root",
+        value_name = "ROOT"
+    )]
     pub dest: Option<String>,
 
     /// Run id of the ledger records. Default: the shard's run id, or a new id for a task
@@ -111,7 +116,12 @@ pub struct WorkerArgs {
     pub keygen: Option<String>,
 
     /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.
-    #[arg(short = 'l', long = "log", value_name = "LEVEL", default_value = "INFO")]
+    #[arg(
+        short = 'l',
+        long = "log",
+        value_name = "LEVEL",
+        default_value = "INFO"
+    )]
     pub log: String,
 }
 
@@ -223,7 +233,10 @@ fn rerun_with_profile(profile: &str) -> anyhow::Result<ExitCode> {
         .env("AWS_PROFILE", profile)
         .status()
         .with_context(|| format!("cannot run {} with AWS_PROFILE={profile}", exe.display()))?;
-    let code = status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(ExitKind::Retryable.code());
+    let code = status
+        .code()
+        .and_then(|c| u8::try_from(c).ok())
+        .unwrap_or(ExitKind::Retryable.code());
     Ok(ExitCode::from(code))
 }
 
@@ -318,9 +331,16 @@ fn report(outcome: &ShardOutcome) {
         super::run::human_bytes(outcome.produced_bytes()),
         outcome.exit
     );
-    for task in outcome.tasks.iter().filter(|t| t.status == TaskStatus::Failed) {
+    for task in outcome
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Failed)
+    {
         if let Some(error) = &task.error {
-            eprintln!("  FAILED {} ({:?}): {}", task.granule, error.kind, error.message);
+            eprintln!(
+                "  FAILED {} ({:?}): {}",
+                task.granule, error.kind, error.message
+            );
         }
     }
 }

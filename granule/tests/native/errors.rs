@@ -6,8 +6,8 @@ use std::path::Path;
 use edp_conventions::naming::PeriodToken;
 use edp_conventions::{Frequency, ProductType};
 use edp_granule::{
-    ErrorClass, GranuleError, GranuleRequest, InputRef, LocalFiles, MemoryInputs,
-    RequestVariable, produce_granule,
+    ErrorClass, GranuleError, GranuleRequest, InputRef, LocalFiles, MemoryInputs, RequestVariable,
+    produce_granule,
 };
 use edp_task_schemas::ErrorKind;
 
@@ -80,8 +80,9 @@ fn missing_input_file_is_a_permanent_error_without_output() {
     );
     let err = fails_cleanly(fx, &request, &MemoryInputs::new(), tmp.path());
     assert!(
-        err.to_string()
-            .contains("input s3://bucket/diags_monthly/SSH_mon_mean/SSH_mon_mean.0000000732.meta not found"),
+        err.to_string().contains(
+            "input s3://bucket/diags_monthly/SSH_mon_mean/SSH_mon_mean.0000000732.meta not found"
+        ),
         "{err}"
     );
     assert_eq!(err.class(), ErrorClass::BadInput);
@@ -93,7 +94,10 @@ fn missing_input_file_is_a_permanent_error_without_output() {
     inputs.insert(format!("{name}.meta"), ssh_meta_text(name, 1));
     let request = ssh_request(fx, vec![var("SSH", &format!("{name}.data"))]);
     let err = fails_cleanly(fx, &request, &inputs, tmp.path());
-    assert!(err.to_string().contains(&format!("{name}.data not found")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("{name}.data not found")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -104,12 +108,14 @@ fn wrong_shapes_are_rejected_with_expected_and_found() {
     let request = ssh_request(fx, vec![var("SSH", &format!("{name}.data"))]);
 
     // A 3-D field for a 2-D variable.
-    let err = fails_cleanly(fx, &request, &memory_ssh(name, 50, 50 * 421_200), tmp.path());
-    let text = err.to_string();
-    assert!(
-        matches!(err, GranuleError::InputMismatch { .. }),
-        "{err:?}"
+    let err = fails_cleanly(
+        fx,
+        &request,
+        &memory_ssh(name, 50, 50 * 421_200),
+        tmp.path(),
     );
+    let text = err.to_string();
+    assert!(matches!(err, GranuleError::InputMismatch { .. }), "{err:?}");
     assert!(text.contains("expected a 2-D field"), "{text}");
     assert!(text.contains("found nDims = 3"), "{text}");
     assert_eq!(err.kind(), ErrorKind::Permanent);
@@ -117,7 +123,10 @@ fn wrong_shapes_are_rejected_with_expected_and_found() {
     // A truncated .data.
     let err = fails_cleanly(fx, &request, &memory_ssh(name, 1, 4096), tmp.path());
     let text = err.to_string();
-    assert!(text.contains("truncated data file d/SSH_mon_mean.0000000732.data"), "{text}");
+    assert!(
+        text.contains("truncated data file d/SSH_mon_mean.0000000732.data"),
+        "{text}"
+    );
     assert!(text.contains("expected 421200 bytes"), "{text}");
     assert_eq!(err.class(), ErrorClass::BadInput);
 
@@ -142,13 +151,19 @@ fn wrong_shapes_are_rejected_with_expected_and_found() {
     let err = fails_cleanly(fx, &request, &inputs, tmp.path());
     let text = err.to_string();
     assert!(text.contains("a 3-D field with 50 levels"), "{text}");
-    assert!(text.contains("found nDims = 3, 1 record of 90x1170x10 float32"), "{text}");
+    assert!(
+        text.contains("found nDims = 3, 1 record of 90x1170x10 float32"),
+        "{text}"
+    );
 
     // A file of another diagnostic given for SSH.
     let etan = "d/ETAN_mon_mean.0000000732";
     let request = ssh_request(fx, vec![var("SSH", &format!("{etan}.data"))]);
     let err = fails_cleanly(fx, &request, &memory_ssh(etan, 1, 421_200), tmp.path());
-    assert!(err.to_string().contains("a file of diagnostic SSH"), "{err}");
+    assert!(
+        err.to_string().contains("a file of diagnostic SSH"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -165,7 +180,10 @@ fn unknown_grouping_variable_and_component_count_are_rejected() {
         Vec::new(),
     )
     .unwrap_err();
-    assert!(err.to_string().contains("unknown native grouping id 99"), "{err}");
+    assert!(
+        err.to_string().contains("unknown native grouping id 99"),
+        "{err}"
+    );
     assert!(err.is_permanent());
 
     let tmp = tempfile::tempdir().unwrap();
@@ -179,7 +197,10 @@ fn unknown_grouping_variable_and_component_count_are_rejected() {
         ],
     );
     let err = fails_cleanly(fx, &request, &inputs, tmp.path());
-    assert!(matches!(err, GranuleError::UnknownVariable { .. }), "{err:?}");
+    assert!(
+        matches!(err, GranuleError::UnknownVariable { .. }),
+        "{err:?}"
+    );
     assert!(
         err.to_string()
             .contains("which has SSH, SSHIBC, SSHNOIBC, ETAN"),
@@ -189,7 +210,10 @@ fn unknown_grouping_variable_and_component_count_are_rejected() {
     let mut two = var("SSH", &format!("{ok_input}.data"));
     two.inputs.push(two.inputs[0].clone());
     let err = fails_cleanly(fx, &ssh_request(fx, vec![two]), &inputs, tmp.path());
-    assert!(err.to_string().contains("expects 1 input component(s)"), "{err}");
+    assert!(
+        err.to_string().contains("expects 1 input component(s)"),
+        "{err}"
+    );
 
     let err = fails_cleanly(fx, &ssh_request(fx, Vec::new()), &inputs, tmp.path());
     assert!(err.to_string().contains("no variables"), "{err}");
@@ -249,7 +273,15 @@ fn local_tree_with_a_corrupt_meta_fails_cleanly() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("src");
     let ssh = real_2d(fx, "SSH.bin");
-    let (data, meta) = write_diagnostic(&root, "diags_monthly", "SSH", PeriodToken::MonMean, 732, &ssh, 1);
+    let (data, meta) = write_diagnostic(
+        &root,
+        "diags_monthly",
+        "SSH",
+        PeriodToken::MonMean,
+        732,
+        &ssh,
+        1,
+    );
     std::fs::write(&meta, "nDims = [ 2 ];\n dimList = [ 90, 1, 90 ];\n").unwrap();
     let out_dir = tmp.path().join("out");
     let request = ssh_request(
@@ -264,7 +296,10 @@ fn local_tree_with_a_corrupt_meta_fails_cleanly() {
     );
     let out = out_dir.join(SSH_NAME);
     let err = produce_granule(&request, &fx.resources, &LocalFiles::new(), &out).unwrap_err();
-    assert!(err.to_string().contains(&meta.display().to_string()), "{err}");
+    assert!(
+        err.to_string().contains(&meta.display().to_string()),
+        "{err}"
+    );
     assert!(err.is_permanent());
     assert!(!out.exists());
     assert_eq!(file_names(&out_dir), Vec::<String>::new());

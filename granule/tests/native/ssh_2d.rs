@@ -27,7 +27,15 @@ fn ssh_monthly_granule_matches_inputs_grid_and_metadata() {
     let root = tmp.path().join("ecco_results");
     let inputs = ssh_inputs(fx);
     for (var, values) in &inputs {
-        write_diagnostic(&root, "diags_monthly", var, PeriodToken::MonMean, 732, values, 1);
+        write_diagnostic(
+            &root,
+            "diags_monthly",
+            var,
+            PeriodToken::MonMean,
+            732,
+            values,
+            1,
+        );
     }
     let out_dir = tmp.path().join("out");
     let out = out_dir.join("SEA_SURFACE_HEIGHT_mon_mean_1992-01_ECCO_V4r4_native_llc0090.nc");
@@ -62,8 +70,23 @@ fn ssh_monthly_granule_matches_inputs_grid_and_metadata() {
     assert_eq!(
         vars,
         [
-            "i", "i_g", "j", "j_g", "tile", "time", "XC", "YC", "XG", "YG", "SSH", "time_bnds",
-            "SSHIBC", "SSHNOIBC", "ETAN", "XC_bnds", "YC_bnds"
+            "i",
+            "i_g",
+            "j",
+            "j_g",
+            "tile",
+            "time",
+            "XC",
+            "YC",
+            "XG",
+            "YG",
+            "SSH",
+            "time_bnds",
+            "SSHIBC",
+            "SSHNOIBC",
+            "ETAN",
+            "XC_bnds",
+            "YC_bnds"
         ]
     );
     // 13 coordinates (ecco-format 9.3): everything but the four data variables.
@@ -116,6 +139,9 @@ fn ssh_monthly_granule_matches_inputs_grid_and_metadata() {
     assert_eq!(dims_of(&file, "XG"), ["tile", "j_g", "i_g"]);
     for (name, len) in [("i", 90), ("i_g", 90), ("j", 90), ("j_g", 90), ("tile", 13)] {
         assert_eq!(values_i32(&file, name), (0..len).collect::<Vec<i32>>());
+        // Index coordinates are not longitude/latitude axes (CF 1.8 §4; see native.rs).
+        assert!(var_attr(&file, name, "axis").is_none(), "{name}");
+        assert_eq!(var_text(&file, name, "coverage_content_type"), "coordinate");
     }
     // XC_bnds of tile 0, cell (0, 0): the documented corners (ecco-format 4.2), and the SW
     // corner of every cell is XG of that cell.
@@ -135,14 +161,23 @@ fn ssh_monthly_granule_matches_inputs_grid_and_metadata() {
     }
     // The NE corner of cell (t, j, i) is the SW corner of cell (t, j+1, i+1) inside a tile.
     for (t, j, i) in [(1, 10, 20), (5, 88, 0), (11, 44, 45)] {
-        assert_eq!(xb[4 * tile_index(t, j, i) + 2], xg[tile_index(t, j + 1, i + 1)]);
-        assert_eq!(yb[4 * tile_index(t, j, i) + 2], yg[tile_index(t, j + 1, i + 1)]);
+        assert_eq!(
+            xb[4 * tile_index(t, j, i) + 2],
+            xg[tile_index(t, j + 1, i + 1)]
+        );
+        assert_eq!(
+            yb[4 * tile_index(t, j, i) + 2],
+            yg[tile_index(t, j + 1, i + 1)]
+        );
     }
 
     // Time: 1992-01 monthly mean, hours since 1992-01-01 12:00 (ecco-format 8.4).
     assert_eq!(values_i32(&file, "time"), [366]);
     assert_eq!(values_i32(&file, "time_bnds"), [0, 732]);
-    assert_eq!(var_text(&file, "time", "units"), "hours since 1992-01-01 12:00:00");
+    assert_eq!(
+        var_text(&file, "time", "units"),
+        "hours since 1992-01-01 12:00:00"
+    );
     assert_eq!(var_text(&file, "time", "calendar"), "proleptic_gregorian");
     assert_eq!(var_text(&file, "time", "bounds"), "time_bnds");
     assert_eq!(
@@ -182,8 +217,14 @@ fn ssh_monthly_granule_matches_inputs_grid_and_metadata() {
         global_text(&file, "product_name"),
         "SEA_SURFACE_HEIGHT_mon_mean_1992-01_ECCO_V4r4_native_llc0090.nc"
     );
-    assert_eq!(global_text(&file, "time_coverage_start"), "1992-01-01T12:00:00");
-    assert_eq!(global_text(&file, "time_coverage_end"), "1992-02-01T00:00:00");
+    assert_eq!(
+        global_text(&file, "time_coverage_start"),
+        "1992-01-01T12:00:00"
+    );
+    assert_eq!(
+        global_text(&file, "time_coverage_end"),
+        "1992-02-01T00:00:00"
+    );
     assert_eq!(global_text(&file, "Conventions"), "CF-1.8, ACDD-1.3");
     let summary = global_text(&file, "summary");
     assert!(summary.starts_with(
@@ -194,7 +235,9 @@ fn ssh_monthly_granule_matches_inputs_grid_and_metadata() {
     assert!(!summary.ends_with(' '));
     assert_eq!(global_text(&file, "uuid"), report.uuid);
     assert_eq!(
-        uuid::Uuid::parse_str(&report.uuid).unwrap().get_version_num(),
+        uuid::Uuid::parse_str(&report.uuid)
+            .unwrap()
+            .get_version_num(),
         4
     );
     let created = global_text(&file, "date_created");
@@ -219,7 +262,11 @@ fn ssh_monthly_granule_matches_inputs_grid_and_metadata() {
     assert_eq!(files.len(), 8);
     assert_eq!(sums.len(), 8);
     for (f, sum) in files.iter().zip(&sums) {
-        assert_eq!(*sum, hex::encode(Sha256::digest(std::fs::read(f).unwrap())), "{f}");
+        assert_eq!(
+            *sum,
+            hex::encode(Sha256::digest(std::fs::read(f).unwrap())),
+            "{f}"
+        );
     }
     assert!(files[0].ends_with("diags_monthly/SSH_mon_mean/SSH_mon_mean.0000000732.data"));
     assert_eq!(
@@ -246,10 +293,15 @@ fn ssh_monthly_granule_matches_inputs_grid_and_metadata() {
         for coord in ["XC", "XC_bnds", "i", "time", "time_bnds"] {
             let special = special_attrs(&dump, coord);
             assert!(
-                special.iter().any(|s| s.ends_with("_Storage = \"contiguous\"")),
+                special
+                    .iter()
+                    .any(|s| s.ends_with("_Storage = \"contiguous\"")),
                 "{coord}: {special:?}"
             );
-            assert!(!special.iter().any(|s| s.contains("_DeflateLevel")), "{coord}");
+            assert!(
+                !special.iter().any(|s| s.contains("_DeflateLevel")),
+                "{coord}"
+            );
         }
         // Types as in the reference header.
         for line in [
@@ -271,7 +323,15 @@ fn snapshot_granule_has_no_time_bounds() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("ecco_results");
     let ssh = real_2d(fx, "SSH.bin");
-    write_diagnostic(&root, "diags_inst", "SSH", PeriodToken::DayInst, 12, &ssh, 1);
+    write_diagnostic(
+        &root,
+        "diags_inst",
+        "SSH",
+        PeriodToken::DayInst,
+        12,
+        &ssh,
+        1,
+    );
     let out = tmp
         .path()
         .join("SEA_SURFACE_HEIGHT_snap_1992-01-02T000000_ECCO_V4r4_native_llc0090.nc");
@@ -284,8 +344,14 @@ fn snapshot_granule_has_no_time_bounds() {
     assert!(var_attr(&file, "time", "bounds").is_none());
     assert_eq!(var_text(&file, "time", "long_name"), "snapshot time");
     assert_eq!(values_i32(&file, "time"), [12]);
-    assert_eq!(global_text(&file, "time_coverage_start"), "1992-01-02T00:00:00");
-    assert_eq!(global_text(&file, "time_coverage_end"), "1992-01-02T00:00:00");
+    assert_eq!(
+        global_text(&file, "time_coverage_start"),
+        "1992-01-02T00:00:00"
+    );
+    assert_eq!(
+        global_text(&file, "time_coverage_end"),
+        "1992-01-02T00:00:00"
+    );
     assert_eq!(global_text(&file, "coordinates"), "XC_bnds XG YC_bnds YG");
     assert_eq!(global_text(&file, "id"), "10.5067/ECL5S-SSH44");
     assert!(file.variable("SSHIBC").is_none());

@@ -20,7 +20,15 @@ fn face_variables_get_face_dims_and_face_masks() {
         ("oceTAUX", &taux),
         ("oceTAUY", &tauy),
     ] {
-        write_diagnostic(&root, "diags_monthly", var, PeriodToken::MonMean, 1428, values, 1);
+        write_diagnostic(
+            &root,
+            "diags_monthly",
+            var,
+            PeriodToken::MonMean,
+            1428,
+            values,
+            1,
+        );
     }
     let out = tmp
         .path()

@@ -106,7 +106,11 @@ fn task_times_are_authoritative_and_disagreement_is_reported() {
     let out = tmp.path().join("g.nc");
     let report = produce_task(&task, &fx.resources, &inputs, &out).unwrap();
     assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
-    assert!(report.warnings[0].contains("time 372"), "{}", report.warnings[0]);
+    assert!(
+        report.warnings[0].contains("time 372"),
+        "{}",
+        report.warnings[0]
+    );
     let file = netcdf::open(&out).unwrap();
     // 1992-01-17T00:00 is 372 h after the model start (the step says 366).
     assert_eq!(values_i32(&file, "time"), [372]);
@@ -122,7 +126,11 @@ fn the_resource_cache_loads_each_location_once() {
     let a = cache.resources(&grid_dir, &metadata, None).unwrap();
     // The same locations spelled differently are the same resources.
     let b = cache
-        .resources(&grid_dir.join("."), &metadata.join("../ecco-v4r4-metadata"), None)
+        .resources(
+            &grid_dir.join("."),
+            &metadata.join("../ecco-v4r4-metadata"),
+            None,
+        )
         .unwrap();
     assert!(std::sync::Arc::ptr_eq(&a.grid, &b.grid));
     assert!(std::sync::Arc::ptr_eq(&a.catalog, &b.catalog));

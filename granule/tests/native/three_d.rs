@@ -24,8 +24,24 @@ fn temperature_salinity_granule_has_the_3d_layout_and_level_masks() {
     let root = tmp.path().join("src");
     let theta = synthetic(-1.5);
     let salt = synthetic(33.0);
-    write_diagnostic(&root, "diags_monthly", "THETA", PeriodToken::MonMean, 732, &theta, NZ);
-    write_diagnostic(&root, "diags_monthly", "SALT", PeriodToken::MonMean, 732, &salt, NZ);
+    write_diagnostic(
+        &root,
+        "diags_monthly",
+        "THETA",
+        PeriodToken::MonMean,
+        732,
+        &theta,
+        NZ,
+    );
+    write_diagnostic(
+        &root,
+        "diags_monthly",
+        "SALT",
+        PeriodToken::MonMean,
+        732,
+        &salt,
+        NZ,
+    );
     let out = tmp
         .path()
         .join("OCEAN_TEMPERATURE_SALINITY_mon_mean_1992-01_ECCO_V4r4_native_llc0090.nc");
@@ -55,8 +71,29 @@ fn temperature_salinity_granule_has_the_3d_layout_and_level_masks() {
     assert_eq!(
         vars,
         [
-            "i", "i_g", "j", "j_g", "k", "k_u", "k_l", "k_p1", "tile", "time", "XC", "YC", "XG",
-            "YG", "Z", "Zp1", "Zu", "Zl", "THETA", "time_bnds", "SALT", "XC_bnds", "YC_bnds",
+            "i",
+            "i_g",
+            "j",
+            "j_g",
+            "k",
+            "k_u",
+            "k_l",
+            "k_p1",
+            "tile",
+            "time",
+            "XC",
+            "YC",
+            "XG",
+            "YG",
+            "Z",
+            "Zp1",
+            "Zu",
+            "Zl",
+            "THETA",
+            "time_bnds",
+            "SALT",
+            "XC_bnds",
+            "YC_bnds",
             "Z_bnds"
         ]
     );
@@ -125,7 +162,9 @@ fn temperature_salinity_granule_has_the_3d_layout_and_level_masks() {
     if let Some(dump) = ncdump_hs(&out) {
         let special = special_attrs(&dump, "THETA");
         assert!(
-            special.iter().any(|s| s.ends_with("_ChunkSizes = 1, 25, 7, 45, 45")),
+            special
+                .iter()
+                .any(|s| s.ends_with("_ChunkSizes = 1, 25, 7, 45, 45")),
             "{special:?}"
         );
         assert!(special.iter().any(|s| s.ends_with("_DeflateLevel = 5")));
@@ -140,9 +179,33 @@ fn velocity_granule_masks_faces_and_w_levels() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("src");
     let (u, v, w) = (synthetic(0.25), synthetic(-0.75), synthetic(0.5));
-    write_diagnostic(&root, "diags_daily", "UVEL", PeriodToken::DayMean, 36, &u, NZ);
-    write_diagnostic(&root, "diags_daily", "VVEL", PeriodToken::DayMean, 36, &v, NZ);
-    write_diagnostic(&root, "diags_daily", "WVELMASS", PeriodToken::DayMean, 36, &w, NZ);
+    write_diagnostic(
+        &root,
+        "diags_daily",
+        "UVEL",
+        PeriodToken::DayMean,
+        36,
+        &u,
+        NZ,
+    );
+    write_diagnostic(
+        &root,
+        "diags_daily",
+        "VVEL",
+        PeriodToken::DayMean,
+        36,
+        &v,
+        NZ,
+    );
+    write_diagnostic(
+        &root,
+        "diags_daily",
+        "WVELMASS",
+        PeriodToken::DayMean,
+        36,
+        &w,
+        NZ,
+    );
     let out = tmp
         .path()
         .join("OCEAN_VELOCITY_day_mean_1992-01-02_ECCO_V4r4_native_llc0090.nc");
@@ -211,5 +274,8 @@ fn velocity_granule_masks_faces_and_w_levels() {
         }
     }
     // Using the mask of level l+1 (or l-1) would have failed on these cells.
-    assert!(differs_from_next_level > 10_000, "{differs_from_next_level}");
+    assert!(
+        differs_from_next_level > 10_000,
+        "{differs_from_next_level}"
+    );
 }

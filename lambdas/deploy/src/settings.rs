@@ -9,7 +9,7 @@
 
 use std::future::Future;
 
-use edp_store::{Location, StaticCredentials, Store};
+use edp_store::{Location, StaticCredentials, Store, StoreConfig};
 use edp_task_schemas::deploy::{
     Credentials, SSM_CONFIG_LOC, SSM_DESTINATION_CREDENTIALS, SSM_FACTORS_LOC, SSM_GRID_LOC,
     SSM_JOBS, SSM_METADATA_LOC, SSM_SOURCE_CREDENTIALS, ssm_parameter_name,
@@ -50,15 +50,6 @@ pub enum SettingsError {
         line: usize,
         /// Column of the error.
         column: usize,
-    },
-    /// A store could not be configured for the credentials.
-    #[error("store for the credentials of {parameter}: {source}")]
-    Store {
-        /// Full parameter name of the credentials.
-        parameter: String,
-        /// The store's configuration error.
-        #[source]
-        source: edp_store::ConfigError,
     },
 }
 
@@ -127,38 +118,24 @@ impl DeploySettings {
         Ok(settings)
     }
 
-    /// A store for the source bucket: signed with `secrets/source_credentials` when set,
-    /// else with the default credential chain (the task or function role).
-    pub async fn source_store(&self, prefix: &str) -> Result<Store, SettingsError> {
-        store_for(
-            self.source_credentials.as_ref(),
-            &ssm_parameter_name(prefix, SSM_SOURCE_CREDENTIALS),
-        )
-        .await
+    /// A store for the source bucket: `base` (endpoint, retries, timeouts) signed with
+    /// `secrets/source_credentials` when set, else with `base`'s own credentials.
+    pub async fn source_store(&self, base: &StoreConfig) -> Store {
+        store_for(self.source_credentials.as_ref(), base).await
     }
 
     /// A store for the destination, like [`DeploySettings::source_store`].
-    pub async fn destination_store(&self, prefix: &str) -> Result<Store, SettingsError> {
-        store_for(
-            self.destination_credentials.as_ref(),
-            &ssm_parameter_name(prefix, SSM_DESTINATION_CREDENTIALS),
-        )
-        .await
+    pub async fn destination_store(&self, base: &StoreConfig) -> Store {
+        store_for(self.destination_credentials.as_ref(), base).await
     }
 }
 
-async fn store_for(
-    credentials: Option<&Credentials>,
-    parameter: &str,
-) -> Result<Store, SettingsError> {
-    let result = match credentials {
-        None => Store::from_env().await,
-        Some(credentials) => Store::with_credentials(static_credentials(credentials)).await,
-    };
-    result.map_err(|source| SettingsError::Store {
-        parameter: parameter.to_string(),
-        source,
-    })
+async fn store_for(credentials: Option<&Credentials>, base: &StoreConfig) -> Store {
+    let mut config = base.clone();
+    if let Some(credentials) = credentials {
+        config.credentials = Some(static_credentials(credentials));
+    }
+    Store::from_config(config).await
 }
 
 /// The store's credential type for SSM credentials (the one place a secret is exposed, to

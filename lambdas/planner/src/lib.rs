@@ -41,7 +41,7 @@ pub mod submission;
 pub mod submit;
 
 use edp_deploy::SettingsSource;
-use edp_store::Store;
+use edp_store::{Store, StoreConfig};
 use edp_task_schemas::{ManualTrigger, RunTrigger};
 use serde_json::Value;
 
@@ -89,6 +89,9 @@ impl From<PlannerError> for lambda_runtime::Diagnostic {
 pub struct Deps<J, S> {
     /// Store with the default credential chain.
     pub store: Store,
+    /// The configuration of `store` (endpoint, retries, timeouts): the base of stores signed
+    /// with credentials from the settings.
+    pub store_config: StoreConfig,
     /// Where Batch jobs go ([`BatchSubmitter`] in production).
     pub submitter: J,
     /// Where the SSM settings come from ([`edp_deploy::SsmSettings`] in production).
@@ -129,6 +132,7 @@ pub async fn handle<J: JobSubmitter, S: SettingsSource>(
     let settings = deps.settings.load_settings(&deps.config.ssm_prefix).await?;
     let ctx = SubmitContext {
         store: &deps.store,
+        store_config: &deps.store_config,
         submitter: &deps.submitter,
         config: &deps.config,
         settings: &settings,

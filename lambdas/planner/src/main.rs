@@ -3,7 +3,7 @@
 
 use edp_deploy::{SsmSettings, logging};
 use edp_planner_lambda::{BatchSubmitter, Deps, PlannerConfig, handle};
-use edp_store::Store;
+use edp_store::{Store, StoreConfig};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use serde_json::Value;
 use tracing::Instrument;
@@ -13,8 +13,10 @@ async fn main() -> Result<(), Error> {
     let config = PlannerConfig::from_env()?;
     logging::init(config.log_format)?;
     let aws = aws_config::load_from_env().await;
+    let store_config = StoreConfig::from_env()?;
     let deps = Deps {
-        store: Store::from_env().await?,
+        store: Store::from_config(store_config.clone()).await,
+        store_config,
         submitter: BatchSubmitter::new(aws_sdk_batch::Client::new(&aws)),
         settings: SsmSettings::new(aws_sdk_ssm::Client::new(&aws)),
         config,

@@ -27,7 +27,7 @@ use edp_plan::sources::{
     parse_jobs, read_text,
 };
 use edp_plan::state::{Layout, StateError, release_claim, task_key, write_run_record};
-use edp_store::{Location, Store};
+use edp_store::{Location, Store, StoreConfig};
 use edp_task_schemas::deploy::{SSM_JOBS, SSM_METADATA_LOC};
 use edp_task_schemas::{
     Job, JobSource, JobSpec, ManualTrigger, PayloadError, RunTrigger, ShardSizing,
@@ -74,9 +74,6 @@ pub enum SubmissionError {
     /// Planning failed.
     #[error(transparent)]
     Plan(Box<PlanError>),
-    /// A store for the credentials of the settings could not be built.
-    #[error(transparent)]
-    Settings(#[from] edp_deploy::SettingsError),
     /// The Batch job could not be submitted (the run's claims were released).
     #[error("run {run_id} planned but not submitted: {source}")]
     Submit {
@@ -226,6 +223,9 @@ pub struct SubmitContext<'a, J> {
     /// Store with the default credential chain: settings locations, job files, and the
     /// source and destination unless the settings hold credentials for them.
     pub store: &'a Store,
+    /// The configuration `store` was built from (endpoint, retries); stores signed with the
+    /// credentials of the settings are built from it.
+    pub store_config: &'a StoreConfig,
     /// Where Batch jobs go.
     pub submitter: &'a J,
     /// Defaults: roots, queue, definition, shard sizing, claim TTL.
@@ -390,11 +390,7 @@ pub async fn plan_and_submit<J: JobSubmitter>(
     // Run state goes to the destination, with its own credentials when the settings have
     // them; settings locations and job files are read with the default credentials.
     let dest_store = match &ctx.settings.destination_credentials {
-        Some(_) => {
-            ctx.settings
-                .destination_store(&ctx.config.ssm_prefix)
-                .await?
-        }
+        Some(_) => ctx.settings.destination_store(ctx.store_config).await,
         None => ctx.store.clone(),
     };
     let outcome = plan(&resolved, ctx, &dest_store).await?;
@@ -493,7 +489,7 @@ async fn plan<J>(
     let dest_root = root(&resolved.dest_root, "destination root")?;
     // The source may live in another account: list it with its own credentials.
     let source_store = match &ctx.settings.source_credentials {
-        Some(_) => ctx.settings.source_store(&ctx.config.ssm_prefix).await?,
+        Some(_) => ctx.settings.source_store(ctx.store_config).await,
         None => store.clone(),
     };
     let inventory = Inventory::from_store(

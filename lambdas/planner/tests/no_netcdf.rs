@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 //! The Lambdas must not link libnetcdf/HDF5 (`docs/architecture.md`): their dependency trees
 //! (normal and build dependencies, as linked into the zips) hold no NetCDF or HDF5 crate and
 //! none of the engine crates that pull them in.

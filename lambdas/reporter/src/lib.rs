@@ -29,7 +29,7 @@ use edp_plan::roots::Root;
 use edp_plan::state::{
     Layout, StateError, read_run_record, reconcile_run, write_manifests, write_report,
 };
-use edp_store::Store;
+use edp_store::{Store, StoreConfig};
 use edp_task_schemas::StatusCounts;
 use edp_task_schemas::deploy::ENV_RUN_ID;
 use serde::Serialize;
@@ -88,6 +88,9 @@ impl From<ReporterError> for lambda_runtime::Diagnostic {
 pub struct Deps<D, S> {
     /// Store with the default credential chain.
     pub store: Store,
+    /// The configuration of `store`: the base of a store signed with
+    /// `secrets/destination_credentials`.
+    pub store_config: StoreConfig,
     /// DescribeJobs, for events without the container environment.
     pub describer: D,
     /// SSM settings (for `secrets/destination_credentials`).
@@ -161,7 +164,7 @@ pub async fn handle<D: JobDescriber, S: SettingsSource>(
 
     let settings = deps.settings.load_settings(&deps.config.ssm_prefix).await?;
     let store = match &settings.destination_credentials {
-        Some(_) => settings.destination_store(&deps.config.ssm_prefix).await?,
+        Some(_) => settings.destination_store(&deps.store_config).await,
         None => deps.store.clone(),
     };
     let dest = &deps.config.dest_root;

@@ -98,8 +98,15 @@ pub async fn claim_task(
         if store.put_if_absent(&location, body.clone()).await? == PutOutcome::Created {
             return Ok(ClaimOutcome::Created);
         }
-        match inspect_claim(store, layout, &claim.task_id, &claim.run_id, claim.ttl_seconds, now)
-            .await?
+        match inspect_claim(
+            store,
+            layout,
+            &claim.task_id,
+            &claim.run_id,
+            claim.ttl_seconds,
+            now,
+        )
+        .await?
         {
             // Deleted between our create and our read: create again.
             ExistingClaim::Absent => continue,
@@ -142,8 +149,15 @@ pub async fn claim_task(
         }
     }
     // Still contended after several rounds: whoever keeps winning holds it.
-    match inspect_claim(store, layout, &claim.task_id, &claim.run_id, claim.ttl_seconds, now)
-        .await?
+    match inspect_claim(
+        store,
+        layout,
+        &claim.task_id,
+        &claim.run_id,
+        claim.ttl_seconds,
+        now,
+    )
+    .await?
     {
         ExistingClaim::Ours => Ok(ClaimOutcome::Ours),
         ExistingClaim::Live { run_id, claimed_at } => Ok(ClaimOutcome::Held { run_id, claimed_at }),

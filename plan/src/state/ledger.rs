@@ -255,7 +255,12 @@ pub async fn reconcile_run(
             run_record: layout.run_record(run_id).to_string(),
         });
     }
-    Ok(build_report(run_id, run.as_ref(), tasks.as_deref(), &records))
+    Ok(build_report(
+        run_id,
+        run.as_ref(),
+        tasks.as_deref(),
+        &records,
+    ))
 }
 
 /// The report of a run from what is known about it (pure; see [`reconcile_run`]).

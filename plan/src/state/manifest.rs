@@ -66,7 +66,10 @@ pub async fn write_manifests(
 }
 
 /// The manifest entry of a done record, `None` when size or checksum are unknown.
-fn manifest_entry(dest: &Root, record: &LedgerRecord) -> Result<Option<ManifestGranule>, StateError> {
+fn manifest_entry(
+    dest: &Root,
+    record: &LedgerRecord,
+) -> Result<Option<ManifestGranule>, StateError> {
     let (Some(size), Some(sha256)) = (record.output_bytes, record.sha256.as_ref()) else {
         return Ok(None);
     };

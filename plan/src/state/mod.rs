@@ -28,14 +28,14 @@ use thiserror::Error;
 
 pub use claims::{ClaimOutcome, ExistingClaim, claim_task, inspect_claim, release_claim};
 pub use ledger::{
-    DoneIndex, is_done, read_done_marker, read_ledger, reconcile_run, record_success,
-    task_key, write_done_marker, write_ledger,
+    DoneIndex, is_done, read_done_marker, read_ledger, reconcile_run, record_success, task_key,
+    write_done_marker, write_ledger,
 };
 pub use manifest::{ManifestOutcome, read_manifest, write_manifests};
 pub use runs::{
     is_valid_run_id, latest_run, list_runs, new_run_id, new_run_id_at, read_report,
-    read_run_record, read_scratch_tasks, read_shard, report_exists, write_report,
-    write_run_record, write_scratch_tasks, write_shards,
+    read_run_record, read_scratch_tasks, read_shard, report_exists, write_report, write_run_record,
+    write_scratch_tasks, write_shards,
 };
 
 /// Name of the state folder below the destination root.
@@ -126,6 +126,9 @@ pub enum StateError {
         /// The destination root as written.
         dest: String,
     },
+    /// A task list could not be written.
+    #[error(transparent)]
+    TaskList(#[from] crate::task_output::TaskOutputError),
     /// A conditional update kept losing against concurrent writers.
     #[error("{location}: gave up after {attempts} conflicting concurrent updates")]
     Contention {

@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 use super::{
     IO_CONCURRENCY, Layout, StateError, decode_tasks, get_json, is_safe_segment, put_json,
 };
-use crate::tasklist::{EdpKey, to_python_json};
+use crate::task_output::put_task_list;
+use crate::tasklist::EdpKey;
 
 /// A new run id for the current time: `20261121T101500Z-<8 hex>`.
 pub fn new_run_id() -> String {
@@ -106,7 +107,11 @@ pub async fn read_report(
 }
 
 /// True when the run has a report (it is finished: its claims may be taken over).
-pub async fn report_exists(store: &Store, layout: &Layout, run_id: &str) -> Result<bool, StateError> {
+pub async fn report_exists(
+    store: &Store,
+    layout: &Layout,
+    run_id: &str,
+) -> Result<bool, StateError> {
     check_run_id(run_id)?;
     Ok(store.exists(&layout.report(run_id)).await?)
 }
@@ -137,8 +142,9 @@ pub async fn latest_run(store: &Store, layout: &Layout) -> Result<Option<String>
     Ok(list_runs(store, layout).await?.pop())
 }
 
-/// Writes the run's full task list `scratch/<run_id>/tasks.json` (EDP Gen C format with our
-/// `edp` key, which EDP ignores).
+/// Writes the run's full task list `scratch/<run_id>/tasks.json` in EDP's format with our
+/// `edp` key (which EDP ignores), streamed through a temporary file (see
+/// [`crate::task_output::put_task_list`]).
 pub async fn write_scratch_tasks(
     store: &Store,
     layout: &Layout,
@@ -147,13 +153,7 @@ pub async fn write_scratch_tasks(
 ) -> Result<Location, StateError> {
     check_run_id(run_id)?;
     let location = layout.scratch_tasks(run_id);
-    let text = to_python_json(tasks, EdpKey::Keep).map_err(|err| StateError::Mismatch {
-        location: location.to_string(),
-        field: "tasks",
-        expected: "serialisable tasks".to_string(),
-        found: err.to_string(),
-    })?;
-    store.put(&location, text.into_bytes()).await?;
+    put_task_list(store, &location, tasks, EdpKey::Keep).await?;
     Ok(location)
 }
 

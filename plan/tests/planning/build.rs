@@ -126,9 +126,16 @@ async fn plans_the_expected_granules_identical_to_edp_gen_c() {
             dm.time_coverage_end.as_str(),
             dm.time_coverage_center.as_str()
         ),
-        ("1992-02-01T00:00:00", "1992-03-01T00:00:00", "1992-02-15T12:00:00")
+        (
+            "1992-02-01T00:00:00",
+            "1992-03-01T00:00:00",
+            "1992-02-15T12:00:00"
+        )
     );
-    assert!(dm.summary.starts_with("This dataset contains monthly-averaged "));
+    assert!(
+        dm.summary
+            .starts_with("This dataset contains monthly-averaged ")
+    );
     assert!(dm.summary.ends_with(
         " on the native Lat-Lon-Cap 90 (LLC90) model grid from the ECCO Version 4 revision 4 \
          (V4r4) ocean and sea-ice state estimate."
@@ -149,7 +156,11 @@ async fn edp_bookkeeping_matches_independent_computations() {
         assert_eq!(edp.task_id, task_id(task, &config_hash), "{}", task.granule);
         // The content-derived estimate (kind from the file name, components counted).
         let estimate = model.estimate(&task.without_edp()).unwrap();
-        assert!((edp.cost_core_seconds - estimate).abs() < 1e-9, "{}", task.granule);
+        assert!(
+            (edp.cost_core_seconds - estimate).abs() < 1e-9,
+            "{}",
+            task.granule
+        );
         let latlon = task.granule.contains("/latlon/");
         let three_d = task.granule.contains("OCEAN_");
         let kind = match (latlon, three_d) {
@@ -159,8 +170,15 @@ async fn edp_bookkeeping_matches_independent_computations() {
             (true, true) => ProductKind::Latlon3d,
         };
         assert_eq!(edp.product_kind, kind, "{}", task.granule);
-        assert_eq!(edp.vector, task.granule.contains("latlon/mon_mean/OCEAN_VELOCITY"));
-        let step = if task.granule.contains("1992-01") { 732 } else { 1428 };
+        assert_eq!(
+            edp.vector,
+            task.granule.contains("latlon/mon_mean/OCEAN_VELOCITY")
+        );
+        let step = if task.granule.contains("1992-01") {
+            732
+        } else {
+            1428
+        };
         assert_eq!(edp.time_step, step);
         // Every input once, with the size the file system reports.
         let mut listed: Vec<&str> = task
@@ -171,9 +189,10 @@ async fn edp_bookkeeping_matches_independent_computations() {
         listed.dedup();
         assert_eq!(edp.inputs.len(), listed.len());
         for input in &edp.inputs {
-            let path = input
-                .location
-                .replacen(SOURCE_WRITTEN, tree.source_dir().to_str().unwrap(), 1);
+            let path =
+                input
+                    .location
+                    .replacen(SOURCE_WRITTEN, tree.source_dir().to_str().unwrap(), 1);
             let size = std::fs::metadata(&path).unwrap().len();
             assert_eq!(input.size, Some(size), "{path}");
             assert!(input.etag.is_some());
@@ -194,7 +213,14 @@ async fn edp_bookkeeping_matches_independent_computations() {
 #[tokio::test]
 async fn a_missing_meta_makes_the_granules_incomplete_and_unplanned() {
     let tree = Tree::new(&STEPS);
-    let removed = input_path(&tree.source_dir(), "diags_monthly", "SSHIBC", "mon_mean", 1428, "meta");
+    let removed = input_path(
+        &tree.source_dir(),
+        "diags_monthly",
+        "SSHIBC",
+        "mon_mean",
+        1428,
+        "meta",
+    );
     std::fs::remove_file(&removed).unwrap();
     let Some(outcome) = dry_plan(tree.source(), tree.dest(), JOBS, |_| {}).await else {
         return;
@@ -204,7 +230,11 @@ async fn a_missing_meta_makes_the_granules_incomplete_and_unplanned() {
     let mut expected = expected_granules();
     expected.retain(|g| !(g.contains("SEA_SURFACE_HEIGHT_mon_mean_1992-02")));
     assert_eq!(granules(&outcome), expected);
-    let incomplete: Vec<&str> = outcome.incomplete.iter().map(|i| i.granule.as_str()).collect();
+    let incomplete: Vec<&str> = outcome
+        .incomplete
+        .iter()
+        .map(|i| i.granule.as_str())
+        .collect();
     assert_eq!(
         incomplete,
         [
@@ -230,9 +260,17 @@ async fn a_missing_meta_makes_the_granules_incomplete_and_unplanned() {
 #[tokio::test]
 async fn allow_partial_plans_the_complete_variables_and_still_reports_the_gap() {
     let tree = Tree::new(&STEPS);
-    let removed = input_path(&tree.source_dir(), "diags_monthly", "SSHIBC", "mon_mean", 1428, "meta");
+    let removed = input_path(
+        &tree.source_dir(),
+        "diags_monthly",
+        "SSHIBC",
+        "mon_mean",
+        1428,
+        "meta",
+    );
     std::fs::remove_file(&removed).unwrap();
-    let Some(outcome) = dry_plan(tree.source(), tree.dest(), JOBS, |r| r.allow_partial = true).await
+    let Some(outcome) =
+        dry_plan(tree.source(), tree.dest(), JOBS, |r| r.allow_partial = true).await
     else {
         return;
     };
@@ -252,7 +290,14 @@ async fn allow_partial_plans_the_complete_variables_and_still_reports_the_gap() 
 #[tokio::test]
 async fn a_missing_vector_component_makes_the_vector_granule_incomplete() {
     let tree = Tree::new(&STEPS);
-    let removed = input_path(&tree.source_dir(), "diags_monthly", "VVEL", "mon_mean", 732, "data");
+    let removed = input_path(
+        &tree.source_dir(),
+        "diags_monthly",
+        "VVEL",
+        "mon_mean",
+        732,
+        "data",
+    );
     std::fs::remove_file(&removed).unwrap();
     let Some(outcome) = dry_plan(tree.source(), tree.dest(), JOBS, |_| {}).await else {
         return;
@@ -271,14 +316,24 @@ async fn a_missing_vector_component_makes_the_vector_granule_incomplete() {
         .collect();
     assert_eq!(
         missing,
-        [("EVEL", "VVEL", MdsFileKind::Data), ("NVEL", "VVEL", MdsFileKind::Data)]
+        [
+            ("EVEL", "VVEL", MdsFileKind::Data),
+            ("NVEL", "VVEL", MdsFileKind::Data)
+        ]
     );
 }
 
 #[tokio::test]
 async fn inputs_found_twice_are_an_error_naming_both_paths() {
     let tree = Tree::new(&STEPS);
-    let original = input_path(&tree.source_dir(), "diags_monthly", "SSH", "mon_mean", 732, "data");
+    let original = input_path(
+        &tree.source_dir(),
+        "diags_monthly",
+        "SSH",
+        "mon_mean",
+        732,
+        "data",
+    );
     let copy_dir = tree.source_dir().join("backup");
     std::fs::create_dir_all(&copy_dir).unwrap();
     std::fs::copy(&original, copy_dir.join("SSH_mon_mean.0000000732.data")).unwrap();
@@ -302,24 +357,39 @@ async fn inputs_found_twice_are_an_error_naming_both_paths() {
             format!("{SOURCE_WRITTEN}/diags_monthly/SSH_mon_mean/SSH_mon_mean.0000000732.data"),
         ]
     );
-    assert!(err.to_string().contains("backup/SSH_mon_mean.0000000732.data"));
+    assert!(
+        err.to_string()
+            .contains("backup/SSH_mon_mean.0000000732.data")
+    );
 }
 
 #[tokio::test]
 async fn explicit_steps_work_on_a_local_root() {
     let tree = Tree::new(&STEPS);
-    let Some(outcome) =
-        dry_plan(tree.source(), tree.dest(), "[0,'native','AVG_MON',[1428]]\n", |_| {}).await
+    let Some(outcome) = dry_plan(
+        tree.source(),
+        tree.dest(),
+        "[0,'native','AVG_MON',[1428]]\n",
+        |_| {},
+    )
+    .await
     else {
         return;
     };
     assert_eq!(
         granules(&outcome),
-        ["./V4r4/native/mon_mean/SEA_SURFACE_HEIGHT/SEA_SURFACE_HEIGHT_mon_mean_1992-02_ECCO_V4r4_native_llc0090.nc"]
+        [
+            "./V4r4/native/mon_mean/SEA_SURFACE_HEIGHT/SEA_SURFACE_HEIGHT_mon_mean_1992-02_ECCO_V4r4_native_llc0090.nc"
+        ]
     );
     // Gen B spelling of the same job: a string holding the list.
-    let Some(gen_b) =
-        dry_plan(tree.source(), tree.dest(), "[0,'native','AVG_MON','[1428]']\n", |_| {}).await
+    let Some(gen_b) = dry_plan(
+        tree.source(),
+        tree.dest(),
+        "[0,'native','AVG_MON','[1428]']\n",
+        |_| {},
+    )
+    .await
     else {
         return;
     };
@@ -329,8 +399,13 @@ async fn explicit_steps_work_on_a_local_root() {
 #[tokio::test]
 async fn an_explicit_step_without_inputs_is_reported_with_the_directories_searched() {
     let tree = Tree::new(&STEPS);
-    let Some(outcome) =
-        dry_plan(tree.source(), tree.dest(), "[0,'native','AVG_MON',[2172]]\n", |_| {}).await
+    let Some(outcome) = dry_plan(
+        tree.source(),
+        tree.dest(),
+        "[0,'native','AVG_MON',[2172]]\n",
+        |_| {},
+    )
+    .await
     else {
         return;
     };
@@ -363,10 +438,12 @@ async fn repeated_jobs_plan_each_granule_once() {
         return;
     };
     assert_eq!(outcome.tasks.len(), 2);
-    assert!(outcome.warnings.iter().any(|w| matches!(
-        w,
-        BuildWarning::DuplicateGranules { count: 1, .. }
-    )));
+    assert!(
+        outcome
+            .warnings
+            .iter()
+            .any(|w| matches!(w, BuildWarning::DuplicateGranules { count: 1, .. }))
+    );
 }
 
 #[tokio::test]
@@ -425,7 +502,12 @@ async fn daily_and_snapshot_granules_are_named_by_centre_and_instant() {
             daily.time_coverage_center.as_str(),
             daily.time_coverage_duration.as_str()
         ),
-        ("1992-01-01T12:00:00", "1992-01-02T00:00:00", "1992-01-01T18:00:00", "P1D")
+        (
+            "1992-01-01T12:00:00",
+            "1992-01-02T00:00:00",
+            "1992-01-01T18:00:00",
+            "P1D"
+        )
     );
     let snap = &outcome.tasks[1].dynamic_metadata;
     assert_eq!(snap.time_coverage_start, "1992-01-02T00:00:00");
@@ -441,8 +523,13 @@ async fn daily_and_snapshot_granules_are_named_by_centre_and_instant() {
 #[tokio::test]
 async fn a_frequency_the_grouping_does_not_list_warns() {
     let tree = Tree::new(&STEPS);
-    let Some(outcome) =
-        dry_plan(tree.source(), tree.dest(), "[2,'native','SNAP','all']\n", |_| {}).await
+    let Some(outcome) = dry_plan(
+        tree.source(),
+        tree.dest(),
+        "[2,'native','SNAP','all']\n",
+        |_| {},
+    )
+    .await
     else {
         return;
     };
@@ -451,8 +538,10 @@ async fn a_frequency_the_grouping_does_not_list_warns() {
         w,
         BuildWarning::UnsupportedFrequency { grouping, .. } if grouping == "OCEAN_AND_ICE_SURFACE_FW_FLUX"
     )));
-    assert!(outcome
-        .warnings
-        .iter()
-        .any(|w| matches!(w, BuildWarning::NoTasks { .. })));
+    assert!(
+        outcome
+            .warnings
+            .iter()
+            .any(|w| matches!(w, BuildWarning::NoTasks { .. }))
+    );
 }

@@ -32,14 +32,22 @@ async fn a_run_writes_claims_task_list_shards_and_run_record() {
     let store = Store::local_only();
     let tree = Tree::new(&STEPS);
     let dest = tree.dest();
-    let outcome = plan_run(&store, &catalog, &config(), &request(&catalog, tree.source(), dest.clone()))
-        .await
-        .unwrap();
+    let outcome = plan_run(
+        &store,
+        &catalog,
+        &config(),
+        &request(&catalog, tree.source(), dest.clone()),
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome.tasks.len(), 8);
     let layout = Layout::new(dest.location());
 
     // run.json as returned.
-    let record = read_run_record(&store, &layout, &outcome.run_id).await.unwrap().unwrap();
+    let record = read_run_record(&store, &layout, &outcome.run_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(Some(&record), outcome.run_record.as_ref());
     assert_eq!((record.task_count, record.shard_count), (8, 3));
     assert_eq!(record.by_kind.iter().map(|k| k.tasks).sum::<u64>(), 8);
@@ -47,7 +55,11 @@ async fn a_run_writes_claims_task_list_shards_and_run_record() {
 
     // tasks.json is a valid EDP task list holding the run's tasks.
     let text = String::from_utf8(
-        store.get(&layout.scratch_tasks(&outcome.run_id)).await.unwrap().to_vec(),
+        store
+            .get(&layout.scratch_tasks(&outcome.run_id))
+            .await
+            .unwrap()
+            .to_vec(),
     )
     .unwrap();
     let listed = parse_task_list("tasks.json", &text, &ReadOptions::default()).unwrap();
@@ -59,7 +71,10 @@ async fn a_run_writes_claims_task_list_shards_and_run_record() {
         let shard = read_shard(&store, &layout.shards_dir(&outcome.run_id), index)
             .await
             .unwrap();
-        assert_eq!((shard.run_id.as_str(), shard.count), (outcome.run_id.as_str(), 3));
+        assert_eq!(
+            (shard.run_id.as_str(), shard.count),
+            (outcome.run_id.as_str(), 3)
+        );
         sharded.extend(shard.tasks.into_iter().map(|t| t.granule));
     }
     sharded.sort();
@@ -70,10 +85,15 @@ async fn a_run_writes_claims_task_list_shards_and_run_record() {
     for task in &outcome.tasks {
         let bytes = store.get(&layout.claim(&task_key(task))).await.unwrap();
         let claim: Claim = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!((claim.run_id.as_str(), claim.granule.as_str()), (outcome.run_id.as_str(), task.granule.as_str()));
+        assert_eq!(
+            (claim.run_id.as_str(), claim.granule.as_str()),
+            (outcome.run_id.as_str(), task.granule.as_str())
+        );
     }
     // The fresh run reconciles to 8 planned tasks.
-    let report = reconcile_run(&store, dest.location(), &outcome.run_id).await.unwrap();
+    let report = reconcile_run(&store, dest.location(), &outcome.run_id)
+        .await
+        .unwrap();
     assert_eq!(report.counts.planned, 8);
 }
 
@@ -117,7 +137,9 @@ async fn finish(store: &Store, dest: &Root, outcome: &PlanOutcome) {
         };
         record_success(store, &layout, &record).await.unwrap();
     }
-    let report = reconcile_run(store, dest.location(), &outcome.run_id).await.unwrap();
+    let report = reconcile_run(store, dest.location(), &outcome.run_id)
+        .await
+        .unwrap();
     assert!(report.complete);
     write_report(store, &layout, &report).await.unwrap();
 }
@@ -128,34 +150,59 @@ async fn later_plans_only_plan_new_granules() {
     let store = Store::local_only();
     let tree = Tree::new(&STEPS);
     let dest = tree.dest();
-    let first = plan_run(&store, &catalog, &config(), &request(&catalog, tree.source(), dest.clone()))
-        .await
-        .unwrap();
+    let first = plan_run(
+        &store,
+        &catalog,
+        &config(),
+        &request(&catalog, tree.source(), dest.clone()),
+    )
+    .await
+    .unwrap();
     assert_eq!(first.tasks.len(), 8);
 
     // A redelivered event: everything is claimed by the first run, no new run is written.
-    let again = plan_run(&store, &catalog, &config(), &request(&catalog, tree.source(), dest.clone()))
-        .await
-        .unwrap();
+    let again = plan_run(
+        &store,
+        &catalog,
+        &config(),
+        &request(&catalog, tree.source(), dest.clone()),
+    )
+    .await
+    .unwrap();
     assert!(again.tasks.is_empty());
     assert_eq!(again.skipped_claimed.len(), 8);
-    assert!(again.skipped_claimed.iter().all(|c| c.run_id == first.run_id));
+    assert!(
+        again
+            .skipped_claimed
+            .iter()
+            .all(|c| c.run_id == first.run_id)
+    );
     assert!(again.run_record.is_none());
 
     // New model output arrives (1992-03): only its granules are planned.
     write_monthly_tree(&tree.source_dir(), &[2172]);
-    let second = plan_run(&store, &catalog, &config(), &request(&catalog, tree.source(), dest.clone()))
-        .await
-        .unwrap();
+    let second = plan_run(
+        &store,
+        &catalog,
+        &config(),
+        &request(&catalog, tree.source(), dest.clone()),
+    )
+    .await
+    .unwrap();
     assert_eq!(second.tasks.len(), 4);
     assert!(second.tasks.iter().all(|t| t.granule.contains("_1992-03_")));
     assert_eq!(second.skipped_claimed.len(), 8);
 
     // The first run finishes: its granules are done and skipped as such.
     finish(&store, &dest, &first).await;
-    let third = plan_run(&store, &catalog, &config(), &request(&catalog, tree.source(), dest.clone()))
-        .await
-        .unwrap();
+    let third = plan_run(
+        &store,
+        &catalog,
+        &config(),
+        &request(&catalog, tree.source(), dest.clone()),
+    )
+    .await
+    .unwrap();
     assert!(third.tasks.is_empty());
     assert_eq!(third.skipped_done.len(), 8);
     assert_eq!(third.skipped_claimed.len(), 4);
@@ -164,7 +211,9 @@ async fn later_plans_only_plan_new_granules() {
     // second run is still live and keeps its granules.
     let mut forced = request(&catalog, tree.source(), dest.clone());
     forced.force = true;
-    let fourth = plan_run(&store, &catalog, &config(), &forced).await.unwrap();
+    let fourth = plan_run(&store, &catalog, &config(), &forced)
+        .await
+        .unwrap();
     assert_eq!(granule_set(&fourth), granule_set(&first));
     assert_eq!(fourth.taken_over, 8);
     assert_eq!(fourth.skipped_claimed.len(), 4);
@@ -187,8 +236,15 @@ async fn concurrent_planners_never_plan_a_granule_twice() {
     assert_ne!(first.run_id, second.run_id);
     let one = granule_set(&first);
     let two = granule_set(&second);
-    assert!(one.is_disjoint(&two), "planned twice: {:?}", one.intersection(&two).collect::<Vec<_>>());
+    assert!(
+        one.is_disjoint(&two),
+        "planned twice: {:?}",
+        one.intersection(&two).collect::<Vec<_>>()
+    );
     let union: BTreeSet<String> = one.union(&two).cloned().collect();
     assert_eq!(union.len(), 8);
-    assert_eq!(first.skipped_claimed.len() + second.skipped_claimed.len(), 8);
+    assert_eq!(
+        first.skipped_claimed.len() + second.skipped_claimed.len(),
+        8
+    );
 }

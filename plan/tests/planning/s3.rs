@@ -26,20 +26,32 @@ fn comparable(task: &Task, source: &str, dest: &str) -> String {
 
 #[tokio::test]
 async fn an_s3_root_gives_the_local_plan_with_s3_paths() {
-    let Some(local_catalog) = catalog() else { return };
+    let Some(local_catalog) = catalog() else {
+        return;
+    };
     let Some(moto) = Moto::start(&["edp-src", "edp-dst", "edp-meta"]).await else {
         return;
     };
     let tree = Tree::new(&STEPS);
-    moto.upload(&tree.source_dir(), &Location::parse("s3://edp-src/V4r4").unwrap())
-        .await;
+    moto.upload(
+        &tree.source_dir(),
+        &Location::parse("s3://edp-src/V4r4").unwrap(),
+    )
+    .await;
     // The metadata catalog from an S3 prefix gives the same groupings.
     let metadata_dir = edp_testkit::v4r4_metadata_dir().unwrap();
-    moto.upload(&metadata_dir, &Location::parse("s3://edp-meta/metadata").unwrap())
-        .await;
-    let s3_catalog = load_catalog(&moto.store, "s3://edp-meta/metadata", &LoadOptions::default())
-        .await
-        .unwrap();
+    moto.upload(
+        &metadata_dir,
+        &Location::parse("s3://edp-meta/metadata").unwrap(),
+    )
+    .await;
+    let s3_catalog = load_catalog(
+        &moto.store,
+        "s3://edp-meta/metadata",
+        &LoadOptions::default(),
+    )
+    .await
+    .unwrap();
 
     let mut local = PlanRequest::new(jobs(&local_catalog, JOBS), tree.source(), tree.dest());
     local.locations = locations();
@@ -53,7 +65,9 @@ async fn an_s3_root_gives_the_local_plan_with_s3_paths() {
     let mut remote = PlanRequest::new(jobs(&s3_catalog, JOBS), source, dest);
     remote.locations = locations();
     remote.dry_run = true;
-    let remote = plan_run(&moto.store, &s3_catalog, &config(), &remote).await.unwrap();
+    let remote = plan_run(&moto.store, &s3_catalog, &config(), &remote)
+        .await
+        .unwrap();
 
     assert_eq!(remote.tasks.len(), 8);
     assert_eq!(
@@ -63,7 +77,12 @@ async fn an_s3_root_gives_the_local_plan_with_s3_paths() {
             .next(),
         Some("s3://edp-src/V4r4")
     );
-    assert!(remote.tasks.iter().all(|t| t.granule.starts_with("s3://edp-dst/out/V4r4/")));
+    assert!(
+        remote
+            .tasks
+            .iter()
+            .all(|t| t.granule.starts_with("s3://edp-dst/out/V4r4/"))
+    );
     let local_view: Vec<String> = local
         .tasks
         .iter()
@@ -78,7 +97,13 @@ async fn an_s3_root_gives_the_local_plan_with_s3_paths() {
     // Same sizes; S3 ETags are MD5 digests of the content.
     for (l, r) in local.tasks.iter().zip(&remote.tasks) {
         let sizes = |t: &Task| -> Vec<Option<u64>> {
-            t.edp.as_ref().unwrap().inputs.iter().map(|i| i.size).collect()
+            t.edp
+                .as_ref()
+                .unwrap()
+                .inputs
+                .iter()
+                .map(|i| i.size)
+                .collect()
         };
         assert_eq!(sizes(l), sizes(r));
         for input in &r.edp.as_ref().unwrap().inputs {
@@ -96,8 +121,11 @@ async fn concurrent_planners_on_s3_share_the_granules() {
         return;
     };
     let tree = Tree::new(&STEPS);
-    moto.upload(&tree.source_dir(), &Location::parse("s3://edp-src/V4r4").unwrap())
-        .await;
+    moto.upload(
+        &tree.source_dir(),
+        &Location::parse("s3://edp-src/V4r4").unwrap(),
+    )
+    .await;
     let source = Root::parse("s3://edp-src/V4r4").unwrap();
     let dest = Root::parse("s3://edp-dst/products").unwrap();
     let config = config();
@@ -117,7 +145,11 @@ async fn concurrent_planners_on_s3_share_the_granules() {
     let layout = Layout::new(dest.location());
     for outcome in [&a, &b] {
         for task in &outcome.tasks {
-            let bytes = moto.store.get(&layout.claim(&task_key(task))).await.unwrap();
+            let bytes = moto
+                .store
+                .get(&layout.claim(&task_key(task)))
+                .await
+                .unwrap();
             let claim: Claim = serde_json::from_slice(&bytes).unwrap();
             assert_eq!(claim.run_id, outcome.run_id);
         }
@@ -127,7 +159,9 @@ async fn concurrent_planners_on_s3_share_the_granules() {
         }
     }
     // A third planner after both finds nothing left.
-    let c = plan_run(&moto.store, &catalog, &config, &request).await.unwrap();
+    let c = plan_run(&moto.store, &catalog, &config, &request)
+        .await
+        .unwrap();
     assert!(c.tasks.is_empty());
     assert_eq!(c.skipped_claimed.len(), 8);
 }

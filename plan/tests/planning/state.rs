@@ -111,9 +111,15 @@ async fn claims_are_created_once_recognised_as_ours_and_taken_over_when_dead() {
     let task = "a".repeat(64);
 
     let first = claim(&task, "run-a", &stamp, 3600);
-    assert_eq!(claim_task(&store, &layout, &first, now).await.unwrap(), ClaimOutcome::Created);
+    assert_eq!(
+        claim_task(&store, &layout, &first, now).await.unwrap(),
+        ClaimOutcome::Created
+    );
     // An SDK retry of our own successful create reports "already exists": still ours.
-    assert_eq!(claim_task(&store, &layout, &first, now).await.unwrap(), ClaimOutcome::Ours);
+    assert_eq!(
+        claim_task(&store, &layout, &first, now).await.unwrap(),
+        ClaimOutcome::Ours
+    );
     // Another live run cannot have it.
     let other = claim(&task, "run-b", &stamp, 3600);
     assert_eq!(
@@ -124,7 +130,9 @@ async fn claims_are_created_once_recognised_as_ours_and_taken_over_when_dead() {
         }
     );
     assert!(matches!(
-        inspect_claim(&store, &layout, &task, "run-b", 3600, now).await.unwrap(),
+        inspect_claim(&store, &layout, &task, "run-b", 3600, now)
+            .await
+            .unwrap(),
         ExistingClaim::Live { .. }
     ));
 
@@ -142,7 +150,10 @@ async fn claims_are_created_once_recognised_as_ours_and_taken_over_when_dead() {
     // A claim older than its TTL is dead too.
     let old_task = "b".repeat(64);
     let old = claim(&old_task, "run-c", "2000-01-01T00:00:00Z", 60);
-    assert_eq!(claim_task(&store, &layout, &old, now).await.unwrap(), ClaimOutcome::Created);
+    assert_eq!(
+        claim_task(&store, &layout, &old, now).await.unwrap(),
+        ClaimOutcome::Created
+    );
     let fresh = claim(&old_task, "run-d", &stamp, 60);
     assert!(matches!(
         claim_task(&store, &layout, &fresh, now).await.unwrap(),
@@ -150,11 +161,21 @@ async fn claims_are_created_once_recognised_as_ours_and_taken_over_when_dead() {
     ));
 
     // Releasing only drops claims of the named run.
-    assert!(!release_claim(&store, &layout, &old_task, "run-c").await.unwrap());
-    assert!(release_claim(&store, &layout, &old_task, "run-d").await.unwrap());
+    assert!(
+        !release_claim(&store, &layout, &old_task, "run-c")
+            .await
+            .unwrap()
+    );
+    assert!(
+        release_claim(&store, &layout, &old_task, "run-d")
+            .await
+            .unwrap()
+    );
     assert!(!store.exists(&layout.claim(&old_task)).await.unwrap());
     assert_eq!(
-        inspect_claim(&store, &layout, &old_task, "run-d", 60, now).await.unwrap(),
+        inspect_claim(&store, &layout, &old_task, "run-d", 60, now)
+            .await
+            .unwrap(),
         ExistingClaim::Absent
     );
 }
@@ -169,10 +190,8 @@ async fn concurrent_claims_of_one_task_have_exactly_one_winner() {
     let claims: Vec<Claim> = (0..8)
         .map(|i| claim(&task, &format!("run-{i}"), &now.to_rfc3339(), 3600))
         .collect();
-    let outcomes = futures::future::join_all(
-        claims.iter().map(|c| claim_task(&store, &layout, c, now)),
-    )
-    .await;
+    let outcomes =
+        futures::future::join_all(claims.iter().map(|c| claim_task(&store, &layout, c, now))).await;
     let winners = outcomes
         .into_iter()
         .map(Result::unwrap)
@@ -205,8 +224,19 @@ async fn done_means_marker_and_granule_with_the_recorded_size() {
 
     // Only successes become markers.
     let failed = record(&task, "run-1", TaskStatus::Failed);
-    let err = write_done_marker(&store, &layout, &failed).await.unwrap_err();
-    assert!(matches!(err, StateError::Mismatch { field: "status", .. }), "{err}");
+    let err = write_done_marker(&store, &layout, &failed)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StateError::Mismatch {
+                field: "status",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -216,11 +246,17 @@ async fn reconcile_counts_statuses_failures_and_unrecorded_tasks() {
     let layout = Layout::new(d.root.location());
     let tasks = fixture_tasks();
     let run_id = "20261121T101500Z-00000001";
-    write_run_record(&store, &layout, &run_record(run_id, 2)).await.unwrap();
-    write_scratch_tasks(&store, &layout, run_id, &tasks).await.unwrap();
+    write_run_record(&store, &layout, &run_record(run_id, 2))
+        .await
+        .unwrap();
+    write_scratch_tasks(&store, &layout, run_id, &tasks)
+        .await
+        .unwrap();
 
     // Nothing recorded yet: both planned.
-    let report = reconcile_run(&store, d.root.location(), run_id).await.unwrap();
+    let report = reconcile_run(&store, d.root.location(), run_id)
+        .await
+        .unwrap();
     assert_eq!((report.counts.planned, report.counts.total()), (2, 2));
     assert!(!report.complete);
 
@@ -240,9 +276,15 @@ async fn reconcile_counts_statuses_failures_and_unrecorded_tasks() {
 
     let ledger = read_ledger(&store, &layout, run_id).await.unwrap();
     assert_eq!(ledger.len(), 2);
-    let report = reconcile_run(&store, d.root.location(), run_id).await.unwrap();
+    let report = reconcile_run(&store, d.root.location(), run_id)
+        .await
+        .unwrap();
     assert_eq!(
-        (report.counts.done, report.counts.failed, report.counts.planned),
+        (
+            report.counts.done,
+            report.counts.failed,
+            report.counts.planned
+        ),
         (1, 1, 0)
     );
     assert!(report.complete);
@@ -266,7 +308,9 @@ async fn reconcile_counts_statuses_failures_and_unrecorded_tasks() {
     assert_eq!(report.estimated_cost_usd, Some(0.0));
 
     // Unknown run.
-    let err = reconcile_run(&store, d.root.location(), "nope").await.unwrap_err();
+    let err = reconcile_run(&store, d.root.location(), "nope")
+        .await
+        .unwrap_err();
     assert!(matches!(err, StateError::RunNotFound { .. }), "{err}");
 }
 
@@ -296,12 +340,23 @@ async fn manifests_merge_the_successes_of_a_run_sorted_by_path() {
         dataset: dataset.to_string(),
         updated_at: None,
         granules: vec![
-            ManifestGranule { path: name("1992-03"), size: 3, sha256: "33".into() },
-            ManifestGranule { path: name("1992-01"), size: 1, sha256: "old".into() },
+            ManifestGranule {
+                path: name("1992-03"),
+                size: 3,
+                sha256: "33".into(),
+            },
+            ManifestGranule {
+                path: name("1992-01"),
+                size: 1,
+                sha256: "old".into(),
+            },
         ],
     };
     store
-        .put(&layout.manifest(dataset), serde_json::to_vec(&earlier).unwrap())
+        .put(
+            &layout.manifest(dataset),
+            serde_json::to_vec(&earlier).unwrap(),
+        )
         .await
         .unwrap();
 
@@ -317,14 +372,21 @@ async fn manifests_merge_the_successes_of_a_run_sorted_by_path() {
         write_ledger(&store, &layout, &done).await.unwrap();
     }
     // Failures and records without a checksum stay out.
-    write_ledger(&store, &layout, &record(&tasks[1], run_id, TaskStatus::Failed))
-        .await
-        .unwrap();
+    write_ledger(
+        &store,
+        &layout,
+        &record(&tasks[1], run_id, TaskStatus::Failed),
+    )
+    .await
+    .unwrap();
 
     let outcome = write_manifests(&store, &d.root, run_id).await.unwrap();
     assert_eq!(outcome.written, [layout.manifest(dataset)]);
     assert_eq!(outcome.granules, 2);
-    let manifest = read_manifest(&store, &layout, dataset).await.unwrap().unwrap();
+    let manifest = read_manifest(&store, &layout, dataset)
+        .await
+        .unwrap()
+        .unwrap();
     let entries: Vec<(String, u64, String)> = manifest
         .granules
         .into_iter()
@@ -349,12 +411,18 @@ async fn the_latest_run_is_the_most_recent_id() {
     let older = new_run_id_at(Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap());
     let newer = new_run_id_at(Utc.with_ymd_and_hms(2026, 11, 21, 10, 15, 0).unwrap());
     for id in [&newer, &older] {
-        write_run_record(&store, &layout, &run_record(id, 0)).await.unwrap();
+        write_run_record(&store, &layout, &run_record(id, 0))
+            .await
+            .unwrap();
     }
     // Ledger files of a run without run.json do not make it a run.
     let task = fixture_tasks().remove(0);
-    write_ledger(&store, &layout, &record(&task, "zzzz-no-record", TaskStatus::Done))
-        .await
-        .unwrap();
+    write_ledger(
+        &store,
+        &layout,
+        &record(&task, "zzzz-no-record", TaskStatus::Done),
+    )
+    .await
+    .unwrap();
     assert_eq!(latest_run(&store, &layout).await.unwrap(), Some(newer));
 }

@@ -77,12 +77,21 @@ pub fn write_input(root: &Path, freq_dir: &str, variable: &str, token: &str, ste
     let mut meta = Meta::new_llc(format!("{variable}.meta"), 2, nz, Precision::F32, 1);
     meta.time_step = Some(step);
     meta.fields = vec![variable.to_string()];
-    let values: Vec<f32> = (0..meta.n_values()).map(|v| v as f32 + step as f32).collect();
+    let values: Vec<f32> = (0..meta.n_values())
+        .map(|v| v as f32 + step as f32)
+        .collect();
     write_mds(&stem, &meta, &values, ByteOrder::Big).unwrap();
 }
 
 /// Path of an input written by [`write_input`].
-pub fn input_path(root: &Path, freq_dir: &str, variable: &str, token: &str, step: u64, ext: &str) -> PathBuf {
+pub fn input_path(
+    root: &Path,
+    freq_dir: &str,
+    variable: &str,
+    token: &str,
+    step: u64,
+    ext: &str,
+) -> PathBuf {
     root.join(freq_dir)
         .join(format!("{variable}_{token}"))
         .join(format!("{variable}_{token}.{step:010}.{ext}"))
@@ -173,7 +182,10 @@ impl Moto {
         for object in local.list(&base).await.unwrap() {
             let relative = object.location.relative_to(&base).unwrap();
             let bytes = local.get(&object.location).await.unwrap();
-            self.store.put(&prefix.join(&relative), bytes).await.unwrap();
+            self.store
+                .put(&prefix.join(&relative), bytes)
+                .await
+                .unwrap();
         }
     }
 }

@@ -18,17 +18,22 @@ fn dist(a: &[f64; 3], b: &[f64; 3]) -> f64 {
 
 /// r_p of a 0.5 deg row centred on `lat`: sqrt(A / pi), A on the authalic sphere.
 fn radius(lat: f64) -> f64 {
-    let a = ((lat + 0.25).to_radians().sin() - (lat - 0.25).to_radians().sin()) * 0.5f64.to_radians() * RA * RA;
+    let a = ((lat + 0.25).to_radians().sin() - (lat - 0.25).to_radians().sin())
+        * 0.5f64.to_radians()
+        * RA
+        * RA;
     (a / std::f64::consts::PI).sqrt()
 }
 
 /// What the definition says for one target: `None` for land, else the sorted source set.
-fn brute_force(p: usize, xc: &[f64], yc: &[f64], wet: &[bool], max_l: f64) -> Option<Vec<u32>> {
+/// `points` are the sources' positions from `xyz` (computed once: the test visits every
+/// source for every sampled target).
+fn brute_force(p: usize, points: &[[f64; 3]], wet: &[bool], max_l: f64) -> Option<Vec<u32>> {
     let (ix, iy) = (p % 720, p / 720);
     let (lon, lat) = (-179.75 + 0.5 * ix as f64, -89.75 + 0.5 * iy as f64);
     let q = xyz(lon, lat);
     let r = radius(lat).min(radius(0.25).floor()); // the largest r_p is at the equator rows
-    let d: Vec<f64> = xc.iter().zip(yc).map(|(&x, &y)| dist(&xyz(x, y), &q)).collect();
+    let d: Vec<f64> = points.iter().map(|s| dist(s, &q)).collect();
     // nearest_ALL: smallest distance, ties by smaller index (min_by keeps the first minimum).
     let nearest = (0..d.len()).min_by(|&a, &b| d[a].total_cmp(&d[b]))?;
     if d[nearest] > max_l.floor() || !wet[nearest] {
@@ -37,19 +42,26 @@ fn brute_force(p: usize, xc: &[f64], yc: &[f64], wet: &[bool], max_l: f64) -> Op
     let mut within: Vec<usize> = (0..d.len()).filter(|&s| wet[s] && d[s] <= r).collect();
     within.sort_by(|&a, &b| d[a].total_cmp(&d[b]).then(a.cmp(&b)));
     within.truncate(100);
-    let mut set: Vec<u32> = if within.is_empty() { vec![nearest as u32] } else { within.iter().map(|&s| s as u32).collect() };
+    let mut set: Vec<u32> = if within.is_empty() {
+        vec![nearest as u32]
+    } else {
+        within.iter().map(|&s| s as u32).collect()
+    };
     set.sort_unstable();
     Some(set)
 }
 
 #[test]
 fn ssh_sample_equals_brute_force_and_land_never_leaks() {
-    let Some((grid, source, w)) = llc90_weights() else { return };
+    let Some((grid, source, w)) = llc90_weights() else {
+        return;
+    };
     let dir = edp_testkit::llc90_grid_dir().unwrap();
     let ssh = bin_tiles(&dir, "SSH.bin");
     let wet = source.wet(0).unwrap();
     let out = w.apply_level(0, &ssh).unwrap();
     let level = w.level(0).unwrap();
+    let points: Vec<[f64; 3]> = grid.xc.iter().zip(&grid.yc).map(|(&x, &y)| xyz(x, y)).collect();
 
     // Every 199th target (all latitudes and longitudes) plus the whole northernmost and a
     // whole Arctic row, where r_p is smallest and the cap tile is involved.
@@ -58,7 +70,7 @@ fn ssh_sample_equals_brute_force_and_land_never_leaks() {
     sample.extend(330 * 720..331 * 720);
     let (mut n_land, mut n_bin, mut n_nearest) = (0, 0, 0);
     for &p in &sample {
-        let expected = brute_force(p, &grid.xc, &grid.yc, wet, source.max_cell_size_m());
+        let expected = brute_force(p, &points, wet, source.max_cell_size_m());
         match (expected, level.row_of(p)) {
             (None, None) => {
                 assert!(out[p].is_nan());
@@ -83,24 +95,47 @@ fn ssh_sample_equals_brute_force_and_land_never_leaks() {
         }
     }
     // The sample covers all three cases.
-    assert!(n_land > 100 && n_bin > 100 && n_nearest > 100, "{n_land} {n_bin} {n_nearest}");
+    assert!(
+        n_land > 100 && n_bin > 100 && n_nearest > 100,
+        "{n_land} {n_bin} {n_nearest}"
+    );
 
     // Land never leaks: every wet target lies within the range of the wet sources, and
     // replacing every dry source value changes nothing.
-    let wet_values: Vec<f32> = ssh.iter().zip(wet).filter(|(_, w)| **w).map(|(&v, _)| v).collect();
+    let wet_values: Vec<f32> = ssh
+        .iter()
+        .zip(wet)
+        .filter(|(_, w)| **w)
+        .map(|(&v, _)| v)
+        .collect();
     let lo = wet_values.iter().copied().fold(f32::INFINITY, f32::min);
     let hi = wet_values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    assert!((lo - -1.888).abs() < 1e-3 && (hi - 1.136).abs() < 1e-3, "{lo} {hi}");
+    assert!(
+        (lo - -1.888).abs() < 1e-3 && (hi - 1.136).abs() < 1e-3,
+        "{lo} {hi}"
+    );
     for &p in level.rows() {
         let v = out[p as usize];
         assert!(lo <= v && v <= hi, "target {p}: {v}");
     }
-    let poisoned: Vec<f32> = ssh.iter().zip(wet).map(|(&v, &w)| if w { v } else { 1e30 }).collect();
+    let poisoned: Vec<f32> = ssh
+        .iter()
+        .zip(wet)
+        .map(|(&v, &w)| if w { v } else { 1e30 })
+        .collect();
     let again = w.apply_level(0, &poisoned).unwrap();
-    assert!(out.iter().zip(&again).all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert!(
+        out.iter()
+            .zip(&again)
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+    );
     // The wet-only form gives the same result.
     let from_wet = w.apply_level_wet(0, &wet_values).unwrap();
-    assert!(out.iter().zip(&from_wet).all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert!(
+        out.iter()
+            .zip(&from_wet)
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+    );
 }
 
 /// Whether source `s` lies within r_p of target `p` (bin average of one source).

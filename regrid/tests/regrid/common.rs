@@ -39,7 +39,10 @@ pub fn bin_tiles(dir: &Path, name: &str) -> Vec<f32> {
 impl Llc90 {
     pub fn load() -> Option<Llc90> {
         let dir = edp_testkit::llc90_grid_dir()?;
-        let rf = MdsFile::open(dir.join("RF"), ByteOrder::Big).unwrap().read_all::<f64>().unwrap();
+        let rf = MdsFile::open(dir.join("RF"), ByteOrder::Big)
+            .unwrap()
+            .read_all::<f64>()
+            .unwrap();
         Some(Llc90 {
             xc: tiles(&dir, "XC"),
             yc: tiles(&dir, "YC"),
@@ -58,8 +61,18 @@ impl Llc90 {
     }
 
     pub fn source(&self, n_levels: usize) -> SourceGrid {
-        let min_l = self.dxg.iter().chain(&self.dyg).copied().fold(f64::INFINITY, f64::min);
-        let max_l = self.dxg.iter().chain(&self.dyg).copied().fold(0.0, f64::max);
+        let min_l = self
+            .dxg
+            .iter()
+            .chain(&self.dyg)
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        let max_l = self
+            .dxg
+            .iter()
+            .chain(&self.dyg)
+            .copied()
+            .fold(0.0, f64::max);
         SourceGrid::new(
             vec![13, N, N],
             self.xc.clone(),

@@ -6,7 +6,9 @@ use edp_regrid::geometry::CHORD_SPHERE_RADIUS_M;
 
 #[test]
 fn level_0_reference_figures_of_ecco_format_7_5() {
-    let Some((_, _, w)) = llc90_weights() else { return };
+    let Some((_, _, w)) = llc90_weights() else {
+        return;
+    };
     // Exact: these are counts from the definition with the float64 grid, which is our input.
     assert_eq!(w.n_target(), 259_200);
     assert_eq!(w.stats().targets_with_source, 259_200);
@@ -25,21 +27,29 @@ fn level_0_reference_figures_of_ecco_format_7_5() {
 
 #[test]
 fn wet_targets_shrink_with_depth_and_every_row_is_an_average() {
-    let Some((_, source, w)) = llc90_weights() else { return };
+    let Some((_, source, w)) = llc90_weights() else {
+        return;
+    };
     assert_eq!(w.n_levels(), 50);
     let mut previous = w.target_wet_mask(0).unwrap();
     for k in 0..50 {
         let level = w.level(k).unwrap();
         let mask = w.target_wet_mask(k).unwrap();
         // The wet sources shrink with depth, so a target that is land stays land below.
-        assert!(mask.iter().zip(&previous).all(|(&m, &p)| p || !m), "level {k}");
+        assert!(
+            mask.iter().zip(&previous).all(|(&m, &p)| p || !m),
+            "level {k}"
+        );
         previous = mask;
         let wet = source.wet(k).unwrap();
         for (r, _) in level.rows().iter().enumerate() {
             let (a, b) = (level.ptr()[r] as usize, level.ptr()[r + 1] as usize);
             let n = (b - a) as f64;
             for e in a..b {
-                assert!(wet[level.cols()[e] as usize], "level {k}: dry source in a row");
+                assert!(
+                    wet[level.cols()[e] as usize],
+                    "level {k}: dry source in a row"
+                );
                 assert_eq!(level.weights()[e], 1.0 / n);
             }
         }
@@ -49,11 +59,19 @@ fn wet_targets_shrink_with_depth_and_every_row_is_an_average() {
 
 #[test]
 fn constant_field_maps_to_the_same_constant_on_wet_targets_and_nan_on_land() {
-    let Some((_, source, w)) = llc90_weights() else { return };
+    let Some((_, source, w)) = llc90_weights() else {
+        return;
+    };
     const C: f32 = 3.25;
     // Dry sources get a wild value: it must never show up.
     let field: Vec<f32> = (0..50)
-        .flat_map(|k| source.wet(k).unwrap().iter().map(|&wet| if wet { C } else { -9e9 }))
+        .flat_map(|k| {
+            source
+                .wet(k)
+                .unwrap()
+                .iter()
+                .map(|&wet| if wet { C } else { -9e9 })
+        })
         .collect();
     let out = w.apply_3d(&field).unwrap();
     for k in 0..50 {
@@ -82,12 +100,15 @@ fn chord(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
         [f.cos() * l.cos(), f.cos() * l.sin(), f.sin()]
     };
     let (a, b) = (p(lon1, lat1), p(lon2, lat2));
-    CHORD_SPHERE_RADIUS_M * ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
+    CHORD_SPHERE_RADIUS_M
+        * ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
 }
 
 #[test]
 fn smooth_field_error_is_within_the_lipschitz_bound() {
-    let Some((grid, _, w)) = llc90_weights() else { return };
+    let Some((grid, _, w)) = llc90_weights() else {
+        return;
+    };
     // f = cos(lat) sin(2 lon). Its surface gradient on the unit sphere has components
     // df/dlat = -sin(lat) sin(2 lon) and (1/cos lat) df/dlon = 2 cos(2 lon), so
     // |grad f|^2 = sin^2(lat) sin^2(2 lon) + 4 cos^2(2 lon) <= 4: f is 2-Lipschitz in the
@@ -95,7 +116,12 @@ fn smooth_field_error_is_within_the_lipschitz_bound() {
     //   |out(p) - f(p)| <= 2 * max over contributing sources of angle(s, p)
     // plus rounding: sources are f32 (|f| <= 1: 6e-8) and the result is f32 (6e-8).
     let f = |lon: f64, lat: f64| lat.to_radians().cos() * (2.0 * lon.to_radians()).sin();
-    let field: Vec<f32> = grid.xc.iter().zip(&grid.yc).map(|(&x, &y)| f(x, y) as f32).collect();
+    let field: Vec<f32> = grid
+        .xc
+        .iter()
+        .zip(&grid.yc)
+        .map(|(&x, &y)| f(x, y) as f32)
+        .collect();
     let out = w.apply_level(0, &field).unwrap();
     let level = w.level(0).unwrap();
     let target = w.target();
@@ -108,18 +134,27 @@ fn smooth_field_error_is_within_the_lipschitz_bound() {
             .map(|&s| angle_of_chord(chord(grid.xc[s as usize], grid.yc[s as usize], lon, lat)))
             .fold(0.0, f64::max);
         let err = (f64::from(out[p as usize]) - f(lon, lat)).abs();
-        assert!(err <= 2.0 * max_angle + 1.2e-7, "target {p}: error {err}, bound {}", 2.0 * max_angle);
+        assert!(
+            err <= 2.0 * max_angle + 1.2e-7,
+            "target {p}: error {err}, bound {}",
+            2.0 * max_angle
+        );
         worst = worst.max(err);
     }
     // Global form of the bound: no contributing source is farther than floor(max_L).
     let global = 2.0 * angle_of_chord(111_177.0);
-    assert!(worst <= global, "worst error {worst} above the global bound {global}");
+    assert!(
+        worst <= global,
+        "worst error {worst} above the global bound {global}"
+    );
     eprintln!("smooth field: worst error {worst:.5} (global bound {global:.5})");
 }
 
 #[test]
 fn source_from_the_grid_crate_equals_the_one_read_here() {
-    let Some((_, source, _)) = llc90_weights() else { return };
+    let Some((_, source, _)) = llc90_weights() else {
+        return;
+    };
     let grid = edp_grid::Grid::from_mds_dir(edp_testkit::llc90_grid_dir().unwrap()).unwrap();
     let from_grid = edp_regrid::SourceGrid::from_grid(&grid).unwrap();
     // Same coordinates, same wet masks (edp-grid's hFacC vs Depth + RF[k] > 0 here), same

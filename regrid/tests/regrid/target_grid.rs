@@ -14,8 +14,16 @@ fn radius_table_of_the_v4r4_grid() {
         (89.75, 359, 13_487_323.0, 2_071.99),
     ] {
         assert_eq!(g.latitudes()[iy], lat);
-        assert!((g.row_area(iy) - area).abs() <= 0.5, "area of row {iy}: {}", g.row_area(iy));
-        assert!((g.row_radius(iy) - radius).abs() <= 0.005, "r_p of row {iy}: {}", g.row_radius(iy));
+        assert!(
+            (g.row_area(iy) - area).abs() <= 0.5,
+            "area of row {iy}: {}",
+            g.row_area(iy)
+        );
+        assert!(
+            (g.row_radius(iy) - radius).abs() <= 0.005,
+            "r_p of row {iy}: {}",
+            g.row_radius(iy)
+        );
     }
     assert_eq!(g.max_radius().floor(), 31_367.0);
 }

@@ -5,7 +5,9 @@ use edp_regrid::{CacheOutcome, LatLonSpec, RegridError, Weights};
 
 #[test]
 fn weights_file_round_trip_is_identical() {
-    let Some((_, _, w)) = llc90_weights() else { return };
+    let Some((_, _, w)) = llc90_weights() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("weights.nc");
     w.write(&path).unwrap();
@@ -32,7 +34,9 @@ fn weights_file_round_trip_is_identical() {
 
 #[test]
 fn load_or_build_builds_once_then_loads_and_refuses_other_specs() {
-    let Some((grid, _, _)) = llc90_weights() else { return };
+    let Some((grid, _, _)) = llc90_weights() else {
+        return;
+    };
     let source = grid.source(2);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cache.nc");
@@ -60,7 +64,40 @@ fn a_file_that_is_not_a_weights_file_is_rejected() {
     f.close().unwrap();
     let err = Weights::read(&path).unwrap_err();
     assert!(matches!(err, RegridError::BadFile { .. }), "{err}");
-    assert!(err.to_string().contains("edp_weights_format_version"), "{err}");
+    assert!(
+        err.to_string().contains("edp_weights_format_version"),
+        "{err}"
+    );
     let err = Weights::read(&dir.path().join("missing.nc")).unwrap_err();
     assert!(err.to_string().contains("missing.nc"), "{err}");
+}
+
+#[test]
+fn regional_grid_with_a_fixed_radius_round_trips_without_shared_data() {
+    use edp_regrid::{LatLonSpec, SourceGrid, TargetRadius};
+    // A 40 x 30 patch of sources every 0.25 deg around (10 E, 5 N), two levels, some dry.
+    let (nx, ny) = (40, 30);
+    let lon: Vec<f64> = (0..nx * ny).map(|s| 5.0 + 0.25 * (s % nx) as f64).collect();
+    let lat: Vec<f64> = (0..nx * ny).map(|s| 1.0 + 0.25 * (s / nx) as f64).collect();
+    let level0: Vec<bool> = (0..nx * ny).map(|s| s % 7 != 0).collect();
+    let level1: Vec<bool> = (0..nx * ny).map(|s| s % 7 != 0 && s % 3 != 0).collect();
+    let source = SourceGrid::new(vec![ny, nx], lon, lat, vec![level0, level1], 27_000.0, 28_000.0).unwrap();
+    let spec = LatLonSpec {
+        resolution_deg: 1.0,
+        lon_min: 4.0,
+        lon_max: 16.0,
+        lat_min: 0.0,
+        lat_max: 10.0,
+        radius: TargetRadius::Fixed(40_000.0),
+    };
+    let w = Weights::build(&source, &spec).unwrap();
+    assert_eq!(w.limits().within_cap_m, 40_000.0);
+    assert!(w.level(1).unwrap().n_wet_targets() > 0);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/dir/regional.nc");
+    w.write(&path).unwrap();
+    let back = Weights::read(&path).unwrap();
+    assert!(back == w);
+    assert_eq!(back.target().spec().radius, TargetRadius::Fixed(40_000.0));
+    assert_eq!(back.source().shape(), &[ny, nx]);
 }
