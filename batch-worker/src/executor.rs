@@ -381,6 +381,13 @@ impl Context<'_> {
             Ok::<_, Failure>((report, bytes, sha256))
         })
         .await??;
+        tracing::debug!(
+            task_id,
+            read_seconds = report.timings.read_seconds,
+            write_seconds = report.timings.write_seconds,
+            produce_seconds = report.timings.total_seconds,
+            "granule written"
+        );
 
         if upload {
             let result = self.store.put_file(&granule, &out_path).await;

@@ -216,9 +216,16 @@ impl<'a> FileInfo<'a> {
         let ext = self.kind.extension();
         // <VAR>_<period>.<10 digits>.<ext>
         let name_len = self.variable.len() + 1 + period.len() + 1 + 10 + 1 + ext.len();
-        let mut out = String::with_capacity(root.len() + 1 + self.dir.len() + 1 + name_len);
+        let separator = !root.is_empty() && !root.ends_with('/');
+        let dir_len = if self.dir.is_empty() {
+            0
+        } else {
+            self.dir.len() + 1
+        };
+        let mut out =
+            String::with_capacity(root.len() + usize::from(separator) + dir_len + name_len);
         out.push_str(root);
-        if !root.is_empty() && !root.ends_with('/') {
+        if separator {
             out.push('/');
         }
         if !self.dir.is_empty() {

@@ -43,8 +43,12 @@ pub fn run(args: FactorsArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let grid = edp_grid::Grid::from_mds_dir(&args.grid)
         .with_context(|| format!("loading the grid directory {}", args.grid.display()))?;
-    let source = SourceGrid::from_grid(&grid)
-        .with_context(|| format!("using the grid of {} as a regridding source", args.grid.display()))?;
+    let source = SourceGrid::from_grid(&grid).with_context(|| {
+        format!(
+            "using the grid of {} as a regridding source",
+            args.grid.display()
+        )
+    })?;
     if args.check {
         check(&args, source)
     } else {
@@ -54,21 +58,33 @@ pub fn run(args: FactorsArgs) -> anyhow::Result<ExitCode> {
             None => source,
         };
         let weights = Weights::build(&source, &spec).context("building the weights")?;
-        weights.write(&args.out).with_context(|| format!("writing {}", args.out.display()))?;
+        weights
+            .write(&args.out)
+            .with_context(|| format!("writing {}", args.out.display()))?;
         summarise(&weights);
-        println!("wrote {} in {:.2} s", args.out.display(), start.elapsed().as_secs_f64());
+        println!(
+            "wrote {} in {:.2} s",
+            args.out.display(),
+            start.elapsed().as_secs_f64()
+        );
         Ok(ExitCode::SUCCESS)
     }
 }
 
 fn check(args: &FactorsArgs, source: SourceGrid) -> anyhow::Result<ExitCode> {
-    let stored = Weights::read(&args.out).with_context(|| format!("reading {}", args.out.display()))?;
+    let stored =
+        Weights::read(&args.out).with_context(|| format!("reading {}", args.out.display()))?;
     let mut spec = *stored.target().spec();
     if let Some(resolution) = args.resolution {
-        spec = LatLonSpec { resolution_deg: resolution, ..spec };
+        spec = LatLonSpec {
+            resolution_deg: resolution,
+            ..spec
+        };
     }
     let levels = args.levels.unwrap_or(stored.n_levels());
-    let source = source.truncate_levels(levels).context("levels of the check")?;
+    let source = source
+        .truncate_levels(levels)
+        .context("levels of the check")?;
     summarise(&stored);
     if let Err(mismatch) = stored.check_matches(&args.out, &source.checksum(), &spec) {
         println!("MISMATCH: {mismatch}");
@@ -82,7 +98,11 @@ fn check(args: &FactorsArgs, source: SourceGrid) -> anyhow::Result<ExitCode> {
         println!("MISMATCH: the file differs from a rebuild (levels {differing:?}, or settings)");
         return Ok(ExitCode::from(1));
     }
-    println!("OK: {} matches the grid (SHA-256 {}) and a rebuild", args.out.display(), source.checksum());
+    println!(
+        "OK: {} matches the grid (SHA-256 {}) and a rebuild",
+        args.out.display(),
+        source.checksum()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -186,7 +186,17 @@ fn unknown_grouping_variable_and_component_count_are_rejected() {
     );
     assert!(err.is_permanent());
 
+    // The same through produce_granule (a task with a bad `edp.grouping_id`).
     let tmp = tempfile::tempdir().unwrap();
+    let mut request = ssh_request(fx, vec![var("SSH", "d/SSH_mon_mean.0000000732.data")]);
+    request.grouping_id = 99;
+    let err = fails_cleanly(fx, &request, &MemoryInputs::new(), tmp.path());
+    assert!(
+        err.to_string().contains("unknown native grouping id 99"),
+        "{err}"
+    );
+    assert_eq!(err.class(), ErrorClass::BadInput);
+
     let ok_input = "d/SSH_mon_mean.0000000732";
     let inputs = memory_ssh(ok_input, 1, 421_200);
     let request = ssh_request(

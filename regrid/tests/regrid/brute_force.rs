@@ -61,7 +61,12 @@ fn ssh_sample_equals_brute_force_and_land_never_leaks() {
     let wet = source.wet(0).unwrap();
     let out = w.apply_level(0, &ssh).unwrap();
     let level = w.level(0).unwrap();
-    let points: Vec<[f64; 3]> = grid.xc.iter().zip(&grid.yc).map(|(&x, &y)| xyz(x, y)).collect();
+    let points: Vec<[f64; 3]> = grid
+        .xc
+        .iter()
+        .zip(&grid.yc)
+        .map(|(&x, &y)| xyz(x, y))
+        .collect();
 
     // Every 199th target (all latitudes and longitudes) plus the whole northernmost and a
     // whole Arctic row, where r_p is smallest and the cap tile is involved.

@@ -81,7 +81,15 @@ fn regional_grid_with_a_fixed_radius_round_trips_without_shared_data() {
     let lat: Vec<f64> = (0..nx * ny).map(|s| 1.0 + 0.25 * (s / nx) as f64).collect();
     let level0: Vec<bool> = (0..nx * ny).map(|s| s % 7 != 0).collect();
     let level1: Vec<bool> = (0..nx * ny).map(|s| s % 7 != 0 && s % 3 != 0).collect();
-    let source = SourceGrid::new(vec![ny, nx], lon, lat, vec![level0, level1], 27_000.0, 28_000.0).unwrap();
+    let source = SourceGrid::new(
+        vec![ny, nx],
+        lon,
+        lat,
+        vec![level0, level1],
+        27_000.0,
+        28_000.0,
+    )
+    .unwrap();
     let spec = LatLonSpec {
         resolution_deg: 1.0,
         lon_min: 4.0,

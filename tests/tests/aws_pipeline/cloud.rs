@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_batch::types::{
-    CeState, CeType, ComputeEnvironmentOrder, ContainerProperties, JobDefinitionType,
-    JqState, KeyValuePair, ResourceRequirement, ResourceType,
+    CeState, CeType, ComputeEnvironmentOrder, ContainerProperties, JobDefinitionType, JqState,
+    KeyValuePair, ResourceRequirement, ResourceType,
 };
 use aws_sdk_s3::config::Credentials;
 use aws_sdk_s3::types::{
@@ -26,8 +26,8 @@ use edp_task_schemas::deploy::{
     ENV_DEST_ROOT, ENV_LOG_FORMAT, ENV_SSM_PREFIX, SSM_CONFIG_LOC, SSM_GRID_LOC, SSM_JOBS,
     SSM_METADATA_LOC, SSM_SOURCE_CREDENTIALS, ssm_parameter_name,
 };
-use edp_testkit::moto::{MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};
 use edp_testkit::MotoServer;
+use edp_testkit::moto::{MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};
 
 /// Bucket of the model output.
 pub const SOURCE_BUCKET: &str = "model-output";
@@ -106,7 +106,13 @@ impl Cloud {
             self.s3.create_bucket().bucket(bucket).send().await.unwrap();
         }
         // S3 -> SQS: new objects below the source prefix.
-        let queue = self.sqs.create_queue().queue_name("edp-e2e-trigger").send().await.unwrap();
+        let queue = self
+            .sqs
+            .create_queue()
+            .queue_name("edp-e2e-trigger")
+            .send()
+            .await
+            .unwrap();
         self.queue_url = queue.queue_url.unwrap();
         let attributes = self
             .sqs
@@ -249,10 +255,15 @@ impl Cloud {
     /// Uploads the grid, metadata and configuration of a demo tree to the aux bucket and
     /// writes the SSM settings (jobs from the demo job file) and the source credentials.
     pub async fn publish_settings(&self, demo: &DemoLayout) {
-        self.upload_dir(&demo.grid_dir, &Location::s3(AUX_BUCKET, "grid")).await;
-        self.upload_dir(&demo.metadata_dir, &Location::s3(AUX_BUCKET, "metadata")).await;
+        self.upload_dir(&demo.grid_dir, &Location::s3(AUX_BUCKET, "grid"))
+            .await;
+        self.upload_dir(&demo.metadata_dir, &Location::s3(AUX_BUCKET, "metadata"))
+            .await;
         let config = Location::s3(AUX_BUCKET, "demo_config.yaml");
-        self.store.put_file(&config, &demo.config_file).await.unwrap();
+        self.store
+            .put_file(&config, &demo.config_file)
+            .await
+            .unwrap();
         let jobs = std::fs::read_to_string(&demo.jobfile).unwrap();
         let credentials = serde_json::json!({
             "access_key_id": SOURCE_ACCESS_KEY_ID,
@@ -260,11 +271,23 @@ impl Cloud {
         })
         .to_string();
         let parameters = [
-            (SSM_GRID_LOC, format!("s3://{AUX_BUCKET}/grid"), ParameterType::String),
-            (SSM_METADATA_LOC, format!("s3://{AUX_BUCKET}/metadata"), ParameterType::String),
+            (
+                SSM_GRID_LOC,
+                format!("s3://{AUX_BUCKET}/grid"),
+                ParameterType::String,
+            ),
+            (
+                SSM_METADATA_LOC,
+                format!("s3://{AUX_BUCKET}/metadata"),
+                ParameterType::String,
+            ),
             (SSM_CONFIG_LOC, config.to_string(), ParameterType::String),
             (SSM_JOBS, jobs, ParameterType::String),
-            (SSM_SOURCE_CREDENTIALS, credentials, ParameterType::SecureString),
+            (
+                SSM_SOURCE_CREDENTIALS,
+                credentials,
+                ParameterType::SecureString,
+            ),
         ];
         for (name, value, kind) in parameters {
             self.ssm
@@ -282,8 +305,15 @@ impl Cloud {
     /// Uploads every file below `dir` to `dest` (relative paths kept).
     pub async fn upload_dir(&self, dir: &Path, dest: &Location) {
         for entry in walk(dir) {
-            let relative = entry.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
-            self.store.put_file(&dest.join(&relative), &entry).await.unwrap();
+            let relative = entry
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            self.store
+                .put_file(&dest.join(&relative), &entry)
+                .await
+                .unwrap();
         }
     }
 

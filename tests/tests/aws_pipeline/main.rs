@@ -24,11 +24,9 @@ use edp_reporter_lambda::ReporterResponse;
 use edp_task_schemas::{ErrorKind, TaskStatus};
 use serde_json::{Value, json};
 
-use crate::cloud::{
-    Cloud, SOURCE_ACCESS_KEY_ID, SOURCE_BUCKET, SOURCE_SECRET, demo, dest_root,
-};
+use crate::cloud::{Cloud, SOURCE_ACCESS_KEY_ID, SOURCE_BUCKET, SOURCE_SECRET, demo, dest_root};
 use crate::proxy::Proxy;
-use crate::worker::{WorkerRun, run_worker};
+use crate::worker::{WorkerRun, aws_command, edp_exe, run_worker};
 
 /// Model time step of the second month of the demo (February 1992).
 const FEBRUARY: u64 = 1428;
@@ -109,7 +107,10 @@ fn job_state_change(
 /// Asserts that no log or metric line of a worker shows the source credentials.
 fn assert_no_secret(run: &WorkerRun) {
     for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
-        assert!(!text.contains(SOURCE_SECRET), "the secret key appears on {stream}:\n{text}");
+        assert!(
+            !text.contains(SOURCE_SECRET),
+            "the secret key appears on {stream}:\n{text}"
+        );
         assert!(
             !text.contains(SOURCE_ACCESS_KEY_ID),
             "the access key id appears on {stream}:\n{text}"
@@ -134,7 +135,10 @@ fn run_job(
 }
 
 async fn the_job(cloud: &Cloud, response: &PlannerResponse) -> aws_sdk_batch::types::JobDetail {
-    let job_id = response.job_id.clone().expect("a submitted run has a job id");
+    let job_id = response
+        .job_id
+        .clone()
+        .expect("a submitted run has a job id");
     cloud.describe_jobs(&[job_id]).await.remove(0)
 }
 
@@ -148,12 +152,31 @@ async fn model_output_flows_from_s3_notifications_to_granules_and_a_run_report()
     cloud.publish_settings(&demo).await;
 
     // January (and the day) of model output; February arrives later.
-    let uploaded = cloud.upload_model_output(&demo, |i| i.step != FEBRUARY).await;
+    let uploaded = cloud
+        .upload_model_output(&demo, |i| i.step != FEBRUARY)
+        .await;
     let (event, messages) = cloud.drain_queue_as_lambda_event().await;
-    assert_eq!(messages, uploaded, "one ObjectCreated notification per uploaded object");
+    // Besides one ObjectCreated notification per object, moto (like S3) sent the
+    // s3:TestEvent of the new notification configuration: the planner must ignore it.
+    let bodies: Vec<String> = event["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["body"].as_str().unwrap().to_string())
+        .collect();
+    let test_events = bodies.iter().filter(|b| b.contains("s3:TestEvent")).count();
+    assert_eq!(test_events, 1);
+    assert_eq!(
+        messages,
+        uploaded + test_events,
+        "one notification per uploaded object"
+    );
+    // Keys arrive form-encoded (`ecco+run%2Fdiags_monthly%2F...` from moto; S3 keeps the
+    // slashes): the planner must decode them to see that they are below the source root.
     assert!(
-        event.to_string().contains("ecco+run/"),
-        "moto sends form-encoded keys; the planner must decode them"
+        bodies.iter().any(|b| b.contains("\"key\": \"ecco+run")),
+        "{}",
+        bodies[1]
     );
 
     let deps = cloud.planner_deps(3);
@@ -166,7 +189,10 @@ async fn model_output_flows_from_s3_notifications_to_granules_and_a_run_report()
     let run_id = response.run_id.clone().unwrap();
     assert_eq!(planned_granules(&cloud, &run_id).await, january);
     assert_eq!(response.tasks as usize, january.len());
-    assert_eq!(response.shards, 3, "one shard per task, capped by EDP_MAX_SHARDS=3");
+    assert_eq!(
+        response.shards, 3,
+        "one shard per task, capped by EDP_MAX_SHARDS=3"
+    );
 
     // The shards are in S3 ...
     let shards_uri = response.shards_uri.clone().unwrap();
@@ -178,7 +204,10 @@ async fn model_output_flows_from_s3_notifications_to_granules_and_a_run_report()
         .into_iter()
         .filter_map(|o| o.location.file_name().map(str::to_string))
         .collect();
-    assert_eq!(shard_files, ["shard-00000.json", "shard-00001.json", "shard-00002.json"]);
+    assert_eq!(
+        shard_files,
+        ["shard-00000.json", "shard-00001.json", "shard-00002.json"]
+    );
 
     // ... and one array job of that size is in Batch, with the worker's environment.
     let jobs = cloud.submitted_jobs().await;
@@ -189,10 +218,20 @@ async fn model_output_flows_from_s3_notifications_to_granules_and_a_run_report()
     let env = job_environment(job);
     assert_eq!(env_value(&env, "EDP_RUN_ID"), Some(run_id.as_str()));
     assert_eq!(env_value(&env, "EDP_SHARDS_URI"), Some(shards_uri.as_str()));
-    assert_eq!(env_value(&env, "EDP_SSM_PREFIX"), Some(cloud::SSM_PREFIX), "from the job definition");
+    assert_eq!(
+        env_value(&env, "EDP_SSM_PREFIX"),
+        Some(cloud::SSM_PREFIX),
+        "from the job definition"
+    );
     let layout = Layout::new(&dest_root());
-    let record = read_run_record(&cloud.store, &layout, &run_id).await.unwrap().unwrap();
-    assert_eq!(record.batch_job_id, response.job_id, "run.json records the job id");
+    let record = read_run_record(&cloud.store, &layout, &run_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        record.batch_job_id, response.job_id,
+        "run.json records the job id"
+    );
     assert_eq!(record.shard_count, 3);
 
     // The worker binary, once per array index, through a proxy that records signatures.
@@ -205,8 +244,10 @@ async fn model_output_flows_from_s3_notifications_to_granules_and_a_run_report()
     }
     // Granule log lines carry the documented fields; EMF metric lines are on stdout.
     let lines: Vec<Value> = runs.iter().flat_map(WorkerRun::json_lines).collect();
-    let granule_lines: Vec<&Value> =
-        lines.iter().filter(|l| l["message"] == "granule done").collect();
+    let granule_lines: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["message"] == "granule done")
+        .collect();
     assert_eq!(granule_lines.len(), january.len());
     for line in &granule_lines {
         for field in ["run_id", "task_id", "granule", "seconds", "bytes"] {
@@ -227,19 +268,32 @@ async fn model_output_flows_from_s3_notifications_to_granules_and_a_run_report()
         .into_iter()
         .filter(|s| s.path.starts_with(&format!("/{SOURCE_BUCKET}/")))
         .collect();
-    assert!(!source_requests.is_empty(), "the workers read no model output through the proxy");
+    assert!(
+        !source_requests.is_empty(),
+        "the workers read no model output through the proxy"
+    );
     for request in &source_requests {
-        assert_eq!(request.access_key_id.as_deref(), Some(SOURCE_ACCESS_KEY_ID), "{request:?}");
+        assert_eq!(
+            request.access_key_id.as_deref(),
+            Some(SOURCE_ACCESS_KEY_ID),
+            "{request:?}"
+        );
     }
 
     // Every granule is in S3 and the ledger says done.
     for granule in &january {
         let location = edp_store::Location::parse(granule).unwrap();
-        assert!(cloud.store.exists(&location).await.unwrap(), "{granule} missing");
+        assert!(
+            cloud.store.exists(&location).await.unwrap(),
+            "{granule} missing"
+        );
     }
     let ledger = read_ledger(&cloud.store, &layout, &run_id).await.unwrap();
     assert_eq!(ledger.len(), january.len());
-    assert!(ledger.iter().all(|r| r.status == TaskStatus::Done), "{ledger:?}");
+    assert!(
+        ledger.iter().all(|r| r.status == TaskStatus::Done),
+        "{ledger:?}"
+    );
 
     // The reporter: children and unfinished states are ignored; the parent's final state
     // writes the report (also when the event lacks the environment: DescribeJobs).
@@ -248,16 +302,34 @@ async fn model_output_flows_from_s3_notifications_to_granules_and_a_run_report()
     child["detail"]["jobId"] = json!(format!("{}:1", job.job_id.clone().unwrap()));
     child["detail"]["arrayProperties"] = json!({"index": 1});
     let ignored = edp_reporter_lambda::handle(child, &reporter).await.unwrap();
-    assert!(matches!(ignored, ReporterResponse::Ignored { .. }), "{ignored:?}");
+    assert!(
+        matches!(ignored, ReporterResponse::Ignored { .. }),
+        "{ignored:?}"
+    );
     let running = job_state_change(job, "RUNNING", true);
-    let ignored = edp_reporter_lambda::handle(running, &reporter).await.unwrap();
-    assert!(matches!(ignored, ReporterResponse::Ignored { .. }), "{ignored:?}");
-    assert!(read_report(&cloud.store, &layout, &run_id).await.unwrap().is_none());
+    let ignored = edp_reporter_lambda::handle(running, &reporter)
+        .await
+        .unwrap();
+    assert!(
+        matches!(ignored, ReporterResponse::Ignored { .. }),
+        "{ignored:?}"
+    );
+    assert!(
+        read_report(&cloud.store, &layout, &run_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     for with_environment in [false, true] {
         let event = job_state_change(job, "SUCCEEDED", with_environment);
         let reported = edp_reporter_lambda::handle(event, &reporter).await.unwrap();
-        let ReporterResponse::Reported { run_id: reported_run, counts, complete, .. } = reported
+        let ReporterResponse::Reported {
+            run_id: reported_run,
+            counts,
+            complete,
+            ..
+        } = reported
         else {
             panic!("expected a report, got {reported:?}");
         };
@@ -266,25 +338,34 @@ async fn model_output_flows_from_s3_notifications_to_granules_and_a_run_report()
         assert_eq!(counts.done as usize, january.len());
         assert_eq!(counts.failed + counts.planned + counts.running, 0);
     }
-    let report = read_report(&cloud.store, &layout, &run_id).await.unwrap().unwrap();
+    let report = read_report(&cloud.store, &layout, &run_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(report.counts.done as usize, january.len());
     assert!(report.complete && report.failures.is_empty());
     assert_eq!(report.batch_job_id, response.job_id);
     assert!(report.output_bytes > 0);
 
     // Redelivering the same SQS batch plans nothing and submits nothing.
-    let again = edp_planner_lambda::handle(event, Some("req-2"), &deps).await.unwrap();
+    let again = edp_planner_lambda::handle(event, Some("req-2"), &deps)
+        .await
+        .unwrap();
     assert_eq!(again.outcome, Outcome::NothingToDo, "{again:?}");
     assert_eq!(again.tasks, 0);
     assert_eq!(again.skipped_done as usize, january.len());
     assert_eq!(cloud.submitted_jobs().await.len(), 1);
 
     // A new month of output plans only the new granules.
-    let uploaded = cloud.upload_model_output(&demo, |i| i.step == FEBRUARY).await;
+    let uploaded = cloud
+        .upload_model_output(&demo, |i| i.step == FEBRUARY)
+        .await;
     let (event, messages) = cloud.drain_queue_as_lambda_event().await;
     assert_eq!(messages, uploaded);
     let february = expected(&demo, is_february);
-    let response = edp_planner_lambda::handle(event, Some("req-3"), &deps).await.unwrap();
+    let response = edp_planner_lambda::handle(event, Some("req-3"), &deps)
+        .await
+        .unwrap();
     assert_eq!(response.outcome, Outcome::Submitted, "{response:?}");
     let run_id = response.run_id.clone().unwrap();
     assert_eq!(planned_granules(&cloud, &run_id).await, february);
@@ -297,7 +378,10 @@ async fn model_output_flows_from_s3_notifications_to_granules_and_a_run_report()
     }
     for granule in &february {
         let location = edp_store::Location::parse(granule).unwrap();
-        assert!(cloud.store.exists(&location).await.unwrap(), "{granule} missing");
+        assert!(
+            cloud.store.exists(&location).await.unwrap(),
+            "{granule} missing"
+        );
     }
 }
 
@@ -323,7 +407,11 @@ async fn concurrent_planners_never_plan_a_granule_twice() {
     let mut planned_total = 0;
     for response in &responses {
         // Each planner saw every granule: planned by itself or held by the other.
-        assert_eq!((response.tasks + response.skipped_claimed) as usize, all.len(), "{response:?}");
+        assert_eq!(
+            (response.tasks + response.skipped_claimed) as usize,
+            all.len(),
+            "{response:?}"
+        );
         if response.outcome == Outcome::Submitted {
             let granules = planned_granules(&cloud, response.run_id.as_deref().unwrap()).await;
             planned_total += granules.len();
@@ -334,11 +422,16 @@ async fn concurrent_planners_never_plan_a_granule_twice() {
     }
     assert_eq!(union, all, "together the planners planned every granule");
     assert_eq!(planned_total, all.len(), "and none twice");
-    let submitted = responses.iter().filter(|r| r.outcome == Outcome::Submitted).count();
+    let submitted = responses
+        .iter()
+        .filter(|r| r.outcome == Outcome::Submitted)
+        .count();
     assert_eq!(cloud.submitted_jobs().await.len(), submitted);
 
     // A third, late delivery finds everything claimed by live runs.
-    let late = edp_planner_lambda::handle(event, Some("req-c"), &deps).await.unwrap();
+    let late = edp_planner_lambda::handle(event, Some("req-c"), &deps)
+        .await
+        .unwrap();
     assert_eq!(late.outcome, Outcome::NothingToDo);
     assert_eq!(late.skipped_claimed as usize, all.len());
 }
@@ -356,12 +449,24 @@ async fn a_bad_input_fails_its_granule_permanently_with_exit_code_3() {
     cloud.publish_settings(&demo).await;
     cloud.upload_model_output(&demo, |_| true).await;
     // SSH of January, cut to half its size.
-    let bad = demo.inputs.iter().find(|i| i.variable == "SSH" && i.step == 732).unwrap();
+    let bad = demo
+        .inputs
+        .iter()
+        .find(|i| i.variable == "SSH" && i.step == 732)
+        .unwrap();
     let bytes = std::fs::read(&bad.data).unwrap();
-    let key = bad.data.strip_prefix(&demo.source_root).unwrap().to_string_lossy().to_string();
+    let key = bad
+        .data
+        .strip_prefix(&demo.source_root)
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
     cloud
         .store
-        .put(&cloud::source_root().join(&key), bytes[..bytes.len() / 2].to_vec())
+        .put(
+            &cloud::source_root().join(&key),
+            bytes[..bytes.len() / 2].to_vec(),
+        )
         .await
         .unwrap();
     let bad_granule = expected(&demo, |g| {
@@ -371,29 +476,44 @@ async fn a_bad_input_fails_its_granule_permanently_with_exit_code_3() {
     let bad_granule = bad_granule.into_iter().next().unwrap();
 
     let deps = cloud.planner_deps(1);
-    let response = edp_planner_lambda::handle(json!({}), None, &deps).await.unwrap();
+    let response = edp_planner_lambda::handle(json!({}), None, &deps)
+        .await
+        .unwrap();
     assert_eq!(response.outcome, Outcome::Submitted);
     assert_eq!(response.shards, 1);
     let job = the_job(&cloud, &response).await;
-    assert!(job.array_properties.as_ref().and_then(|a| a.size).is_none(), "a plain job");
+    assert!(
+        job.array_properties.as_ref().and_then(|a| a.size).is_none(),
+        "a plain job"
+    );
 
     let runs = run_job(&job, &cloud.moto.endpoint(), &dir.path().join("cache"));
     assert_eq!(runs.len(), 1);
-    assert_eq!(runs[0].code, 3, "expected exit 3 (permanent):\n{}", runs[0].stderr);
+    assert_eq!(
+        runs[0].code, 3,
+        "expected exit 3 (permanent):\n{}",
+        runs[0].stderr
+    );
     assert_no_secret(&runs[0]);
 
     let reporter = cloud.reporter_deps();
     let reported = edp_reporter_lambda::handle(job_state_change(&job, "FAILED", true), &reporter)
         .await
         .unwrap();
-    assert!(matches!(reported, ReporterResponse::Reported { .. }), "{reported:?}");
+    assert!(
+        matches!(reported, ReporterResponse::Reported { .. }),
+        "{reported:?}"
+    );
     let layout = Layout::new(&dest_root());
     let report = read_report(&cloud.store, &layout, response.run_id.as_deref().unwrap())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(report.counts.failed, 1);
-    assert_eq!(report.counts.done as usize, expected(&demo, |_| true).len() - 1);
+    assert_eq!(
+        report.counts.done as usize,
+        expected(&demo, |_| true).len() - 1
+    );
     assert_eq!(report.failures[0].granule, bad_granule);
     assert_eq!(report.failures[0].error.kind, ErrorKind::Permanent);
 }
@@ -422,11 +542,29 @@ async fn throttled_model_output_reads_exit_with_code_4() {
     )
     .await;
     let runs = run_job(&job, &proxy.endpoint(), &dir.path().join("cache"));
-    assert_eq!(runs[0].code, 4, "expected exit 4 (retryable):\n{}", runs[0].stderr);
+    assert_eq!(
+        runs[0].code, 4,
+        "expected exit 4 (retryable):\n{}",
+        runs[0].stderr
+    );
     assert_no_secret(&runs[0]);
     let throttled: Vec<_> = proxy.seen().into_iter().filter(|s| s.throttled).collect();
-    assert!(!throttled.is_empty(), "no request reached the throttled keys");
-    assert!(throttled.iter().all(|s| s.access_key_id.as_deref() == Some(SOURCE_ACCESS_KEY_ID)));
+    assert!(
+        !throttled.is_empty(),
+        "no request reached the throttled keys"
+    );
+    for request in &throttled {
+        // Reads only (the worker never writes model output), signed with the SSM credentials.
+        assert!(
+            matches!(request.method.as_str(), "GET" | "HEAD"),
+            "{request:?}"
+        );
+        assert_eq!(
+            request.access_key_id.as_deref(),
+            Some(SOURCE_ACCESS_KEY_ID),
+            "{request:?}"
+        );
+    }
 
     let layout = Layout::new(&dest_root());
     let ledger = read_ledger(&cloud.store, &layout, response.run_id.as_deref().unwrap())
@@ -435,6 +573,93 @@ async fn throttled_model_output_reads_exit_with_code_4() {
     assert!(!ledger.is_empty());
     for record in &ledger {
         assert_eq!(record.status, TaskStatus::Failed, "{record:?}");
-        assert_eq!(record.error.as_ref().map(|e| e.kind), Some(ErrorKind::Retryable));
+        assert_eq!(
+            record.error.as_ref().map(|e| e.kind),
+            Some(ErrorKind::Retryable)
+        );
     }
+}
+
+/// `edp submit` from a terminal takes the planner Lambda's code path: same plan, same Batch
+/// job shape and environment, same run record; it prints the run id and the job id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edp_submit_plans_and_submits_like_the_lambda() {
+    let Some(cloud) = Cloud::start().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let demo = demo(&dir.path().join("demo"));
+    cloud.publish_settings(&demo).await;
+    cloud.upload_model_output(&demo, |_| true).await;
+
+    let source = cloud::source_root().to_string();
+    let dest = dest_root().to_string();
+    let run = |extra: &[&str]| {
+        let output = aws_command(edp_exe(), &cloud.moto.endpoint())
+            .args(["submit", "--jobfile"])
+            .arg(&demo.jobfile)
+            .args(["--source", &source, "--dest", &dest])
+            .args([
+                "--job-queue",
+                cloud::JOB_QUEUE,
+                "--job-definition",
+                cloud::JOB_DEFINITION,
+            ])
+            .args(["--ssm-prefix", cloud::SSM_PREFIX, "--shards", "2"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "edp submit failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+
+    // A dry run plans everything and submits nothing.
+    let (stdout, _) = run(&["--dry-run", "--json"]);
+    let dry: Value = serde_json::from_str(&stdout).unwrap();
+    let all = expected(&demo, |_| true);
+    assert_eq!(dry["outcome"], "dry_run");
+    assert_eq!(dry["tasks"].as_u64(), Some(all.len() as u64));
+    assert!(cloud.submitted_jobs().await.is_empty());
+
+    // The real submission prints `key: value` lines with the run and job ids.
+    let (stdout, stderr) = run(&[]);
+    assert!(!stderr.contains(SOURCE_SECRET), "{stderr}");
+    let field = |key: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}: ")))
+            .unwrap_or_else(|| panic!("no {key} in:\n{stdout}"))
+            .to_string()
+    };
+    assert_eq!(field("outcome"), "submitted");
+    let run_id = field("run_id");
+    let job_id = field("job_id");
+    let jobs = cloud.submitted_jobs().await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].job_id.as_deref(), Some(job_id.as_str()));
+    assert_eq!(
+        jobs[0].array_properties.as_ref().and_then(|a| a.size),
+        Some(2)
+    );
+    let env = job_environment(&jobs[0]);
+    assert_eq!(env_value(&env, "EDP_RUN_ID"), Some(run_id.as_str()));
+    let layout = Layout::new(&dest_root());
+    let record = read_run_record(&cloud.store, &layout, &run_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.batch_job_id.as_deref(), Some(job_id.as_str()));
+    assert_eq!(record.trigger, edp_task_schemas::RunTrigger::Cli);
+    assert_eq!(planned_granules(&cloud, &run_id).await, all);
+    assert_eq!(
+        env_value(&env, "EDP_SHARDS_URI"),
+        record.shards_uri.as_deref()
+    );
 }

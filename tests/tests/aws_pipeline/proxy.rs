@@ -128,7 +128,9 @@ async fn serve(
 }
 
 /// Reads up to the end of the head (`\r\n\r\n`); returns the head and any bytes after it.
-async fn read_head(stream: &mut (impl AsyncReadExt + Unpin)) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
+async fn read_head(
+    stream: &mut (impl AsyncReadExt + Unpin),
+) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 8192];
     loop {
