@@ -353,9 +353,18 @@ impl Context<'_> {
             self.options.dest_root.resolve(&task.granule).map_err(|e| {
                 Failure::permanent(format!("granule location {:?}: {e}", task.granule))
             })?;
+        let phase = Instant::now();
         let (resources, _locations) = self.resources.for_task(task).await?;
         let config_hash = resources.config.config_hash();
+        let resources_seconds = phase.elapsed().as_secs_f64();
         let (inputs, input_etags) = self.fetch_inputs(task).await?;
+        tracing::debug!(
+            task_id,
+            resources_seconds,
+            fetch_seconds = phase.elapsed().as_secs_f64() - resources_seconds,
+            input_bytes = inputs.total_bytes(),
+            "inputs fetched"
+        );
 
         let name = granule.file_name().unwrap_or("granule.nc").to_string();
         let (out_path, upload) = match granule.as_local_path() {

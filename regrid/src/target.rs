@@ -134,6 +134,14 @@ impl LatLonGrid {
         spec.validate()?;
         let nx = spec.cells("longitude", spec.lon_max - spec.lon_min)?;
         let ny = spec.cells("latitude", spec.lat_max - spec.lat_min)?;
+        // Target indices are stored 1-based as int32 in SCRIP/ESMF files.
+        if nx.checked_mul(ny).is_none_or(|n| n >= i32::MAX as usize) {
+            return Err(RegridError::Invalid {
+                what: "target grid size".into(),
+                expected: "fewer than 2^31 - 1 cells".into(),
+                found: format!("{nx} x {ny} cells of {} deg", spec.resolution_deg),
+            });
+        }
         let res = spec.resolution_deg;
         // Edges and centres from the same origin so that neighbouring cells share bit-identical
         // edges; for 0.5 deg every value is exact (-179.75 + 0.5 ix, -89.75 + 0.5 iy).
@@ -275,6 +283,8 @@ mod tests {
         let mut spec = LatLonSpec::global(0.7);
         assert!(LatLonGrid::new(spec).is_err());
         spec.resolution_deg = -1.0;
+        assert!(LatLonGrid::new(spec).is_err());
+        spec.resolution_deg = 0.001; // 360000 x 180000 cells: too many for int32 indices
         assert!(LatLonGrid::new(spec).is_err());
         let spec = LatLonSpec {
             radius: TargetRadius::Fixed(0.0),
