@@ -15,7 +15,8 @@ use crate::input::InputError;
 pub enum ErrorClass {
     /// The task, its inputs or the metadata are wrong: a retry fails the same way.
     BadInput,
-    /// A valid request this build cannot produce (e.g. lat-lon before its writer exists).
+    /// A valid request this build cannot produce (e.g. a vector variable whose components live at
+    /// different points).
     Unsupported,
     /// Fetching an input failed transiently (throttling, network): a retry may succeed.
     Transient,
@@ -124,6 +125,20 @@ pub enum GranuleError {
     #[error(transparent)]
     Config(#[from] edp_conventions::ConfigError),
 
+    /// Lat-lon weights could not be read, built or applied, or do not fit the grid.
+    #[error(transparent)]
+    Regrid(Box<edp_regrid::RegridError>),
+
+    /// A lat-lon granule was requested from resources without regridding weights.
+    #[error(
+        "lat-lon granule {granule}: the resources have no regridding weights (load them with \
+         ResourceCache::weights or Resources::with_weights)"
+    )]
+    NoWeights {
+        /// Granule name.
+        granule: String,
+    },
+
     /// The request is valid but this build cannot produce it.
     #[error("unsupported {what}: {reason}")]
     Unsupported {
@@ -171,8 +186,19 @@ impl GranuleError {
             | GranuleError::GranuleName(_)
             | GranuleError::GridMismatch { .. }
             | GranuleError::Grid(_)
-            | GranuleError::Config(_) => ErrorClass::BadInput,
+            | GranuleError::Config(_)
+            | GranuleError::NoWeights { .. } => ErrorClass::BadInput,
             GranuleError::Input(e) => e.class(),
+            // Reading or writing a weights file failed in the library or the file system
+            // (disk full, a cache directory on a broken mount): like our own writes. Every other
+            // weights error (a file for another grid, a corrupt file, sizes that do not fit)
+            // fails the same way again.
+            GranuleError::Regrid(e) => match **e {
+                edp_regrid::RegridError::NetCdf { .. } | edp_regrid::RegridError::Io { .. } => {
+                    ErrorClass::Internal
+                }
+                _ => ErrorClass::BadInput,
+            },
             GranuleError::Unsupported { .. } => ErrorClass::Unsupported,
             GranuleError::NetCdf { .. } | GranuleError::Io { .. } => ErrorClass::Internal,
         }
@@ -211,6 +237,7 @@ from_boxed!(
     Catalog(edp_conventions::CatalogError),
     Attributes(edp_conventions::attrs::AttrError),
     Grid(edp_grid::GridError),
+    Regrid(edp_regrid::RegridError),
 );
 
 /// A closure mapping a NetCDF error to [`GranuleError::NetCdf`] for `path` and `what`.

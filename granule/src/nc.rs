@@ -134,6 +134,30 @@ pub fn put_values<T: NcTypeDescriptor>(
     ))
 }
 
+/// Writes the hyperslab of variable `name` that starts at `start` and spans `count` values
+/// along each dimension (row-major values). The lat-lon writer writes 3-D variables in slabs
+/// of whole chunks along `Z`, so HDF5 compresses every chunk once, when it is complete.
+pub fn put_slab<T: NcTypeDescriptor>(
+    file: &mut FileMut,
+    path: &Path,
+    name: &str,
+    start: &[usize],
+    count: &[usize],
+    values: &[T],
+) -> Result<()> {
+    let mut var = file
+        .variable_mut(name)
+        .ok_or_else(|| GranuleError::NetCdf {
+            path: path.to_path_buf(),
+            what: format!("find variable {name} to write its values"),
+            source: netcdf::Error::NotFound(name.to_string()),
+        })?;
+    var.put_values(values, (start, count)).map_err(nc_err(
+        path,
+        format!("write {} values of {name} at {start:?} (count {count:?})", values.len()),
+    ))
+}
+
 /// `f64` grid values as float32 (coordinates are float32 in ECCO granules).
 pub fn to_f32(values: &[f64]) -> Vec<f32> {
     values.iter().map(|v| *v as f32).collect()

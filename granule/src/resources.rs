@@ -1,10 +1,12 @@
-//! Shared, read-only resources of a granule (grid, metadata catalog, configuration) and a
-//! cache that loads each of them once per location.
+//! Shared, read-only resources of a granule (grid, metadata catalog, configuration, lat-lon
+//! weights) and a cache that loads each of them once per location.
 //!
 //! EDP loads grid, factors and metadata from the first task and silently uses them for every
 //! other task of the list (edp-compat bug 13). A [`ResourceCache`] keys every resource by its
 //! location, so a task list mixing grids or metadata directories gets the right one for each
-//! task, and each is loaded once.
+//! task, and each is loaded once. Lat-lon weights are keyed by the grid location and the
+//! target specification (they are a function of both, checked by checksum on every load);
+//! where they are read from, built and cached is described in [`crate::weights`].
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,13 +14,16 @@ use std::sync::{Arc, Mutex};
 
 use edp_conventions::{Catalog, LoadOptions, ProductionConfig};
 use edp_grid::Grid;
+use edp_regrid::{LatLonSpec, SourceGrid, Weights};
 
 use crate::error::Result;
+use crate::weights::{WeightsOrigin, latlon_spec, locate_or_build};
 
 /// What a writer reads besides the inputs. Cheap to clone (shared pointers).
 ///
-/// Build it with [`Resources::new`]; more resources (the lat-lon weights) will be added with
-/// builder methods, which is why the struct cannot be built literally outside this crate.
+/// Build it with [`Resources::new`] and, for lat-lon granules, add the weights with
+/// [`Resources::with_weights`]; the struct cannot be built literally outside this crate so
+/// that more resources can be added later.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Resources {
@@ -28,16 +33,27 @@ pub struct Resources {
     pub catalog: Arc<Catalog>,
     /// The production configuration.
     pub config: Arc<ProductionConfig>,
+    /// Lat-lon regridding weights of `grid` for the configuration's target grid (every level
+    /// of the grid); required by lat-lon granules only.
+    pub weights: Option<Arc<Weights>>,
 }
 
 impl Resources {
-    /// Resources from already loaded parts.
+    /// Resources from already loaded parts (no lat-lon weights).
     pub fn new(grid: Arc<Grid>, catalog: Arc<Catalog>, config: Arc<ProductionConfig>) -> Self {
         Resources {
             grid,
             catalog,
             config,
+            weights: None,
         }
+    }
+
+    /// The same resources with lat-lon weights (the writer checks that they fit the grid and
+    /// the configuration's target grid).
+    pub fn with_weights(mut self, weights: Arc<Weights>) -> Self {
+        self.weights = Some(weights);
+        self
     }
 }
 
@@ -46,20 +62,48 @@ type Slot<T> = Mutex<HashMap<String, Arc<T>>>;
 /// Loads grids, catalogs and configurations once per location and hands out shared copies.
 /// Thread-safe; a resource is loaded while its map is locked, so concurrent requests for the
 /// same location wait for one load instead of loading twice.
-#[derive(Debug, Default)]
+///
+/// Weights that have to be built are cached in a directory ([`ResourceCache::with_cache_dir`];
+/// default `<temp dir>/edp-cache`) unless the factors location can hold them.
+#[derive(Debug)]
 pub struct ResourceCache {
     grids: Slot<Grid>,
     catalogs: Slot<Catalog>,
     configs: Slot<ProductionConfig>,
+    weights: Slot<Weights>,
+    cache_dir: PathBuf,
+}
+
+impl Default for ResourceCache {
+    fn default() -> Self {
+        ResourceCache {
+            grids: Slot::default(),
+            catalogs: Slot::default(),
+            configs: Slot::default(),
+            weights: Slot::default(),
+            cache_dir: std::env::temp_dir().join("edp-cache"),
+        }
+    }
 }
 
 /// Key of the built-in configuration (no configuration file).
 const BUILTIN_CONFIG: &str = "<built-in V4r4>";
 
 impl ResourceCache {
-    /// An empty cache.
+    /// An empty cache whose built weights go to `<temp dir>/edp-cache`.
     pub fn new() -> ResourceCache {
         ResourceCache::default()
+    }
+
+    /// The same cache with built weights going to `dir` (created when needed).
+    pub fn with_cache_dir(mut self, dir: impl Into<PathBuf>) -> ResourceCache {
+        self.cache_dir = dir.into();
+        self
+    }
+
+    /// Where built weights are cached when the factors location cannot hold them.
+    pub fn cache_dir(&self) -> &Path {
+        &self.cache_dir
     }
 
     /// The value of `key` in `slot`, loading it with `load` the first time.
@@ -124,6 +168,67 @@ impl ResourceCache {
         }
     }
 
+    /// The weights keyed by grid location `grid_key` and `spec`, loaded by `load` once.
+    pub fn weights_with(
+        &self,
+        grid_key: &str,
+        spec: &LatLonSpec,
+        load: impl FnOnce() -> Result<Weights>,
+    ) -> Result<Arc<Weights>> {
+        Self::get_or_load(&self.weights, &format!("{grid_key}\u{0}{spec:?}"), load)
+    }
+
+    /// The lat-lon weights of `grid` (loaded from grid location `grid_key`) for `spec`: read
+    /// from the factors location `factors` or the cache directory, else built and cached
+    /// (rules in [`crate::weights`]). Once per `(grid_key, spec)`.
+    pub fn weights(
+        &self,
+        grid_key: &str,
+        grid: &Grid,
+        spec: &LatLonSpec,
+        factors: Option<&Path>,
+    ) -> Result<Arc<Weights>> {
+        self.weights_with(grid_key, spec, || {
+            let source = SourceGrid::from_grid(grid)?;
+            let (weights, origin) = locate_or_build(&source, spec, factors, &self.cache_dir)?;
+            match &origin {
+                WeightsOrigin::Loaded(path) => {
+                    tracing::info!(grid = grid_key, path = %path.display(), "loaded lat-lon weights")
+                }
+                WeightsOrigin::Built(Some(path)) => tracing::info!(
+                    grid = grid_key,
+                    path = %path.display(),
+                    "built and cached lat-lon weights"
+                ),
+                WeightsOrigin::Built(None) => {
+                    tracing::info!(grid = grid_key, "built lat-lon weights (not cached)")
+                }
+            }
+            Ok(weights)
+        })
+    }
+
+    /// The key of local grid location `dir` (as used by [`ResourceCache::grid`]).
+    pub fn grid_key(dir: &Path) -> String {
+        key_of(dir)
+    }
+
+    /// The resources of one lat-lon task from local locations: [`ResourceCache::resources`]
+    /// plus the weights for the configuration's target grid, from `factors` (the task's
+    /// `ecco_mapping_factors_loc`) or built (see [`crate::weights`]).
+    pub fn latlon_resources(
+        &self,
+        grid_dir: &Path,
+        metadata_dir: &Path,
+        config_file: Option<&Path>,
+        factors: Option<&Path>,
+    ) -> Result<Resources> {
+        let resources = self.resources(grid_dir, metadata_dir, config_file)?;
+        let spec = latlon_spec(&resources.config);
+        let weights = self.weights(&key_of(grid_dir), &resources.grid, &spec, factors)?;
+        Ok(resources.with_weights(weights))
+    }
+
     /// The resources of one task from local locations (each loaded once).
     pub fn resources(
         &self,
@@ -140,11 +245,17 @@ impl ResourceCache {
 
     /// Numbers of grids, catalogs and configurations loaded so far.
     pub fn loaded(&self) -> (usize, usize, usize) {
-        fn len<T>(slot: &Slot<T>) -> usize {
-            slot.lock().map(|m| m.len()).unwrap_or(0)
-        }
         (len(&self.grids), len(&self.catalogs), len(&self.configs))
     }
+
+    /// Number of weights loaded or built so far.
+    pub fn loaded_weights(&self) -> usize {
+        len(&self.weights)
+    }
+}
+
+fn len<T>(slot: &Slot<T>) -> usize {
+    slot.lock().map(|m| m.len()).unwrap_or(0)
 }
 
 /// The cache key of a local path: canonical when it exists, so `./grid` and `grid/` are the

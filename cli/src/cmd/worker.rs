@@ -264,11 +264,11 @@ async fn read_work(store: &Store, args: &WorkerArgs) -> anyhow::Result<Work> {
         }
         (None, Some(given)) => {
             let location = input::parse_location("task list", given)?;
+            // Gen B tasks carry no `ecco_cfg_loc`: --cfgfile fills it in. Without it such a
+            // task list is an error before any work (edp-compat 2.3), checked below; our own
+            // tasks may leave it out on purpose (built-in V4r4), which their `edp` key marks.
             let options = ReadOptions {
                 default_cfg_loc: args.cfgfile.clone(),
-                // edp-compat 2.3: a task without configuration and no --cfgfile is an error
-                // before any work... unless our own planner left it out on purpose (built-in
-                // V4r4), which it marks with the `edp` key.
                 require_cfg_loc: false,
             };
             let mut tasks = input::load_task_list(store, &location, &options).await?;

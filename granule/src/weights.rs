@@ -1,0 +1,209 @@
+//! Where the lat-lon regridding weights of a grid come from: the task's
+//! `ecco_mapping_factors_loc`, a cache directory, or a fresh build (`ecco-format.md` 7).
+//!
+//! Weights are our own NetCDF files in the SCRIP/ESMF layout of [`edp_regrid::store`], named
+//! after what determines them:
+//!
+//! ```text
+//! edp_weights_<grid>_<resolution>[_<spec>].nc      e.g. edp_weights_12701e5889dcca9b_0p50deg.nc
+//! ```
+//!
+//! `<grid>` is the first 16 hex digits of the source grid's SHA-256
+//! ([`SourceGrid::checksum`]: coordinates, every wet mask, cell sizes), `<resolution>` the
+//! target cell size (`0p50deg`), and `<spec>` 8 hex digits of the target specification when
+//! it is not a global grid with the V4r4 radius rule. The file itself records the full
+//! checksum and specification, and both are checked on every load, so a wrong file is an
+//! error, never silently used.
+//!
+//! Resolution of a factors location (`locate_or_build`):
+//!
+//! | factors location | read | written after a build |
+//! |---|---|---|
+//! | an existing file | that file (it must be our weights file for this grid; a mismatch is an error) | - |
+//! | a `*.nc` path that does not exist | - | that path |
+//! | an existing directory with our file | `<dir>/<name>` | - |
+//! | an EDP factors directory (`sparse/`, `land_mask/`, `latlon_grid/` or `3D/`) without our file | - | the cache directory (EDP's pickles are not read, edp-compat 7.15) |
+//! | another directory without our file, or a path that does not exist | - | `<dir>/<name>` (created) |
+//! | none / empty | - | the cache directory |
+//!
+//! Before building, `<cache_dir>/<name>` is tried too. A file named by the convention that
+//! cannot be read or does not match (corrupt, older format) is rebuilt and replaced. When a
+//! write fails (read-only location) the next destination is tried, ending with the cache
+//! directory; when even that fails the weights are used from memory and a warning is logged.
+//! Writes are atomic (temporary file + rename), so concurrent processes never see a partial
+//! file.
+
+use std::path::{Path, PathBuf};
+
+use edp_conventions::ProductionConfig;
+use edp_regrid::{LatLonSpec, SourceGrid, TargetRadius, Weights};
+use sha2::{Digest, Sha256};
+
+use crate::error::Result;
+
+/// The lat-lon target grid of a production configuration (`latlon_grid_resolution`,
+/// `latlon_grid_area_extent`, `latlon_effective_grid_radius`; V4r4: 0.5 deg global,
+/// `r_p = sqrt(A/pi)`).
+pub fn latlon_spec(config: &ProductionConfig) -> LatLonSpec {
+    let extent = &config.latlon_grid_area_extent;
+    LatLonSpec {
+        resolution_deg: config.latlon_grid_resolution,
+        lon_min: extent.lon_min,
+        lon_max: extent.lon_max,
+        lat_min: extent.lat_min,
+        lat_max: extent.lat_max,
+        radius: match config.latlon_effective_grid_radius_m {
+            Some(metres) => TargetRadius::Fixed(metres),
+            None => TargetRadius::AreaEquivalent,
+        },
+    }
+}
+
+/// The file name of the weights of a source grid with checksum `source_checksum` for `spec`
+/// (see the module docs).
+pub fn weights_file_name(source_checksum: &str, spec: &LatLonSpec) -> String {
+    let grid: String = source_checksum.chars().take(16).collect();
+    // 0.5 -> "0p50deg" (as the granule names' grid label), 0.25 -> "0p25deg", 1 -> "1p00deg".
+    let resolution = format!("{:.2}deg", spec.resolution_deg).replace('.', "p");
+    let standard = LatLonSpec {
+        resolution_deg: spec.resolution_deg,
+        ..LatLonSpec::v4r4()
+    };
+    if *spec == standard {
+        format!("edp_weights_{grid}_{resolution}.nc")
+    } else {
+        let digest = Sha256::digest(format!("{spec:?}").as_bytes());
+        let spec_hash = hex::encode(&digest[..4]);
+        format!("edp_weights_{grid}_{resolution}_{spec_hash}.nc")
+    }
+}
+
+/// True when `dir` looks like an EDP mapping-factors directory (`ecco-format.md` 7.7).
+pub fn is_edp_factors_dir(dir: &Path) -> bool {
+    ["sparse", "land_mask", "latlon_grid", "3D"]
+        .iter()
+        .any(|sub| dir.join(sub).is_dir())
+}
+
+/// How the weights of [`locate_or_build`] were obtained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WeightsOrigin {
+    /// Read from this file.
+    Loaded(PathBuf),
+    /// Built, and written to this file (`None`: no location was writable, used from memory).
+    Built(Option<PathBuf>),
+}
+
+/// The weights of `source` for `spec`, from the factors location `factors`, the cache
+/// directory `cache_dir`, or a build (see the module docs for the rules).
+pub fn locate_or_build(
+    source: &SourceGrid,
+    spec: &LatLonSpec,
+    factors: Option<&Path>,
+    cache_dir: &Path,
+) -> Result<(Weights, WeightsOrigin)> {
+    let checksum = source.checksum();
+    let name = weights_file_name(&checksum, spec);
+    let factors = factors.filter(|p| !p.as_os_str().is_empty());
+
+    // An explicit file must be ours and match: the caller named it.
+    if let Some(file) = factors.filter(|p| p.is_file()) {
+        let weights = Weights::read(file)?;
+        weights.check_matches(file, &checksum, spec)?;
+        return Ok((weights, WeightsOrigin::Loaded(file.to_path_buf())));
+    }
+
+    let mut readable: Vec<PathBuf> = Vec::new();
+    let mut writable: Vec<PathBuf> = Vec::new();
+    if let Some(location) = factors {
+        if location.is_dir() {
+            readable.push(location.join(&name));
+            if !is_edp_factors_dir(location) {
+                writable.push(location.join(&name));
+            }
+        } else if location.extension().is_some_and(|e| e == "nc") {
+            writable.push(location.to_path_buf());
+        } else {
+            writable.push(location.join(&name));
+        }
+    }
+    let cached = cache_dir.join(&name);
+    readable.push(cached.clone());
+    writable.push(cached);
+
+    for path in readable.iter().filter(|p| p.is_file()) {
+        match Weights::read(path).and_then(|w| {
+            w.check_matches(path, &checksum, spec)?;
+            Ok(w)
+        }) {
+            Ok(weights) => return Ok((weights, WeightsOrigin::Loaded(path.clone()))),
+            Err(err) => tracing::warn!(
+                path = %path.display(),
+                "ignoring unusable weights file (it will be rebuilt and replaced): {err}"
+            ),
+        }
+    }
+
+    let started = std::time::Instant::now();
+    let weights = Weights::build(source, spec)?;
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        levels = weights.n_levels(),
+        "built lat-lon weights"
+    );
+    for path in &writable {
+        match weights.write(path) {
+            Ok(()) => return Ok((weights, WeightsOrigin::Built(Some(path.clone())))),
+            Err(err) => tracing::warn!(
+                path = %path.display(),
+                "cannot cache the lat-lon weights here: {err}"
+            ),
+        }
+    }
+    tracing::warn!("lat-lon weights are used from memory only (no writable location)");
+    Ok((weights, WeightsOrigin::Built(None)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_tell_grid_and_resolution() {
+        let sum = "12701e5889dcca9b6e1e08dece6113f9b6b810d6d23ce973758c577f922ec451";
+        assert_eq!(
+            weights_file_name(sum, &LatLonSpec::v4r4()),
+            "edp_weights_12701e5889dcca9b_0p50deg.nc"
+        );
+        assert_eq!(
+            weights_file_name(sum, &LatLonSpec::global(0.25)),
+            "edp_weights_12701e5889dcca9b_0p25deg.nc"
+        );
+        let fixed = LatLonSpec {
+            radius: TargetRadius::Fixed(55_000.0),
+            ..LatLonSpec::v4r4()
+        };
+        let name = weights_file_name(sum, &fixed);
+        assert!(
+            name.starts_with("edp_weights_12701e5889dcca9b_0p50deg_") && name.ends_with(".nc"),
+            "{name}"
+        );
+        assert_ne!(name, weights_file_name(sum, &LatLonSpec::v4r4()));
+    }
+
+    #[test]
+    fn v4r4_configuration_gives_the_v4r4_target_grid() {
+        assert_eq!(
+            latlon_spec(&ProductionConfig::v4r4()),
+            LatLonSpec::v4r4()
+        );
+    }
+
+    #[test]
+    fn edp_factors_directories_are_recognised() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!is_edp_factors_dir(dir.path()));
+        std::fs::create_dir(dir.path().join("sparse")).unwrap();
+        assert!(is_edp_factors_dir(dir.path()));
+    }
+}
