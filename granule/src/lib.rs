@@ -1,5 +1,5 @@
-//! CF-1.8 / ACDD-1.3 NetCDF-4 granule writers for the native LLC grid (and, later, the lat-lon
-//! grid): "produce one granule from one task".
+//! CF-1.8 / ACDD-1.3 NetCDF-4 granule writers for the native LLC grid and the regular lat-lon
+//! grid: "produce one granule from one task".
 //!
 //! libnetcdf holds a global lock: inputs are decoded, checked, masked and hashed in parallel
 //! (rayon), and the NetCDF calls run on the calling thread.
@@ -8,7 +8,8 @@
 //! |---|---|
 //! | [`produce`] | [`produce_granule`] / [`produce_task`]: the entry points; dispatch on product type |
 //! | [`request`] | [`GranuleRequest`]: a task resolved against the catalog (or built from explicit values) |
-//! | [`resources`] | [`Resources`] (grid, catalog, configuration) and [`ResourceCache`] (one load per location) |
+//! | [`resources`] | [`Resources`] (grid, catalog, configuration, lat-lon weights) and [`ResourceCache`] (one load per location) |
+//! | [`weights`] | where lat-lon weights are read from, built and cached (factors location, cache directory) |
 //! | [`input`] | [`InputSource`]: bytes by location ([`MemoryInputs`] for the worker, [`LocalFiles`]) |
 //! | [`fields`] | fetch + check against staggering/grid + decode + hash one input (shared) |
 //! | [`metadata`] | variable planning, time axis, global and provenance attributes (shared) |
@@ -16,6 +17,8 @@
 //! | [`nc`] | NetCDF attribute and variable helpers (shared) |
 //! | [`atomic`] | temporary file + sync + rename: never a partial granule (shared) |
 //! | `native` | the native writer (`ecco-format.md` 9.3, 12) |
+//! | `latlon` | the lat-lon writer (`ecco-format.md` 9.4, 6, 7): slabs regridded off-thread, written here |
+//! | `regridding` | decode, rotate vectors to east/north, regrid and fill the slabs of lat-lon variables |
 //! | [`local`] | input discovery in a local MDS tree (for `edp granule`) |
 //!
 //! ```no_run
@@ -36,6 +39,17 @@
 //! let report = produce_granule(&request, &resources, &LocalFiles::new(), Path::new(&out))?;
 //! println!("{} bytes, SSH valid range {:?}..{:?}", report.bytes,
 //!          report.variables[0].valid_min, report.variables[0].valid_max);
+//!
+//! // Lat-lon: the same plus the weights, read from the factors location or built and cached.
+//! let resources = cache.latlon_resources(
+//!     Path::new("grid/llc90"), Path::new("metadata/V4r4"), None, Some(Path::new("factors")))?;
+//! let dataset = resources.catalog.dataset(ProductType::Latlon, 0)?;
+//! let found = local::find_inputs(Path::new("ecco_results/V4r4"), &dataset,
+//!     Frequency::AvgMon, 732, resources.config.snap_instants);
+//! let request = GranuleRequest::new(&resources.catalog, &resources.config,
+//!     ProductType::Latlon, 0, Frequency::AvgMon, 732, found.variables)?;
+//! let out = request.edp_path("out")?;
+//! produce_granule(&request, &resources, &LocalFiles::new(), Path::new(&out))?;
 //! # Ok(()) }
 //! ```
 
@@ -44,14 +58,17 @@ pub mod encoding;
 mod error;
 pub mod fields;
 pub mod input;
+mod latlon;
 pub mod local;
 pub mod metadata;
 mod native;
 pub mod nc;
 pub mod produce;
+mod regridding;
 mod report;
 pub mod request;
 pub mod resources;
+pub mod weights;
 
 pub use encoding::FILL_F32;
 pub use error::{ErrorClass, GranuleError, Result};
@@ -61,3 +78,4 @@ pub use produce::{produce_granule, produce_task};
 pub use report::{GranuleReport, Timings, VariableReport};
 pub use request::{GranuleRequest, InputRef, RequestVariable};
 pub use resources::{ResourceCache, Resources};
+pub use weights::WeightsOrigin;

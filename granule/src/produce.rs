@@ -8,8 +8,9 @@ use std::time::Instant;
 use edp_conventions::ProductType;
 use edp_task_schemas::Task;
 
-use crate::error::{GranuleError, Result};
+use crate::error::Result;
 use crate::input::InputSource;
+use crate::latlon::write_latlon;
 use crate::metadata::plan_variables;
 use crate::native::write_native;
 use crate::report::GranuleReport;
@@ -19,8 +20,9 @@ use crate::resources::Resources;
 /// Produces the granule of `request` at `out_path` (a local file; its directory is created;
 /// the file appears only when complete) and reports what was written.
 ///
+/// Lat-lon granules need [`Resources::weights`] (see [`crate::ResourceCache::weights`]).
 /// Inputs are read from `inputs` by the locations in the request. Errors say whether a
-/// retry can help ([`GranuleError::kind`]); on any error no file exists at `out_path` (an
+/// retry can help ([`crate::GranuleError::kind`]); on any error no file exists at `out_path` (an
 /// older file there is left untouched).
 pub fn produce_granule(
     request: &GranuleRequest,
@@ -37,13 +39,9 @@ pub fn produce_granule(
         ProductType::Native => write_native(
             request, &dataset, &planned, resources, inputs, out_path, started,
         ),
-        // The lat-lon writer (module `latlon`, built on edp-regrid) plugs in here with the
-        // same arguments; it reuses `fields::load_input`, `metadata::*`, `nc::*`,
-        // `encoding::*` and `atomic::AtomicFile`.
-        ProductType::Latlon => Err(GranuleError::Unsupported {
-            what: format!("lat-lon granule {}", request.granule_name),
-            reason: "the lat-lon writer is not part of this build yet".into(),
-        }),
+        ProductType::Latlon => write_latlon(
+            request, &dataset, &planned, resources, inputs, out_path, started,
+        ),
     }
 }
 

@@ -435,7 +435,7 @@ impl<'a> JobBuilder<'a> {
                     .dataset
                     .frequencies
                     .iter()
-                    .map(|f| format!("{f:?}"))
+                    .map(|f| f.job_frequency().map_or("TI", |f| f.as_str()))
                     .collect::<Vec<_>>()
                     .join(", "),
             });

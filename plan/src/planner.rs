@@ -64,7 +64,7 @@ pub struct PlanRequest {
     pub locations: TaskLocations,
     /// Shard count or target seconds per shard.
     pub sizing: ShardSizing,
-    /// Upper bound of the shard count (Batch array size, at most 10 000).
+    /// Upper bound of the shard count (Batch array size; values above 10 000 are capped).
     pub max_shards: u32,
     /// Lifetime of our claims while the run is unfinished.
     pub claim_ttl_seconds: u64,
@@ -228,6 +228,17 @@ pub async fn plan_with_inventory(
         None => new_run_id(),
     };
     check_run_id(&run_id)?;
+    // Reject bad shard settings before anything is claimed.
+    shard_count(
+        request.sizing,
+        0.0,
+        1,
+        request.max_shards.min(MAX_ARRAY_SIZE),
+    )
+    .map_err(|source| PlanError::Shard {
+        run_id: run_id.clone(),
+        source,
+    })?;
     let layout = Layout::new(request.dest_root.location());
     let config_hash = config.config_hash();
     let built = build_tasks(
@@ -346,7 +357,7 @@ pub async fn plan_with_inventory(
         request.sizing,
         total.core_seconds,
         tasks.len(),
-        request.max_shards,
+        request.max_shards.min(MAX_ARRAY_SIZE),
     )
     .map_err(|source| PlanError::Shard {
         run_id: run_id.clone(),
@@ -402,7 +413,7 @@ async fn write_run(
         &run_id,
         tasks,
         request.sizing,
-        request.max_shards,
+        request.max_shards.min(MAX_ARRAY_SIZE),
         &request.cost_model,
     )
     .map_err(|source| PlanError::Shard {

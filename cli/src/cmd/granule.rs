@@ -3,6 +3,9 @@
 //! ```text
 //! edp granule --metadata META_DIR --grid GRID_DIR --grouping 0 --product native \
 //!             --frequency AVG_MON --step 732 --source ecco_results/V4r4 --out out/
+//! edp granule --metadata META_DIR --grid GRID_DIR --grouping 11 --product latlon \
+//!             --frequency AVG_MON --step 732 --source ecco_results/V4r4 --out out/ \
+//!             --factors factors/
 //! ```
 //!
 //! The inputs of every variable of the grouping are looked up below `--source` in the EDP
@@ -62,6 +65,14 @@ pub struct GranuleArgs {
     /// Granule file (`*.nc`) or output directory (EDP layout below it; created as needed).
     #[arg(long, value_name = "PATH")]
     pub out: PathBuf,
+
+    /// Lat-lon regridding weights (`--product latlon` only; EDP `ecco_mapping_factors_loc`):
+    /// our weights file (`edp factors --out`), or a directory holding or receiving
+    /// `edp_weights_<grid>_<res>.nc`. Without it, or when it has no such file (an EDP
+    /// mapping-factors directory, whose pickles are not read), the weights are built (a few
+    /// seconds) and cached there or in `<temp dir>/edp-cache`.
+    #[arg(long, value_name = "PATH")]
+    pub factors: Option<PathBuf>,
 
     /// Production configuration YAML (default: the built-in V4r4 configuration).
     #[arg(long, value_name = "YAML")]
@@ -148,7 +159,22 @@ pub fn run(args: GranuleArgs) -> anyhow::Result<ExitCode> {
     let grid = cache
         .grid(&args.grid)
         .with_context(|| format!("loading grid {}", args.grid.display()))?;
-    let resources = edp_granule::Resources::new(grid, catalog, std::sync::Arc::new(config));
+    let mut resources =
+        edp_granule::Resources::new(grid, catalog, std::sync::Arc::new(config));
+    if args.product == ProductType::Latlon {
+        let spec = edp_granule::weights::latlon_spec(&resources.config);
+        let weights = cache
+            .weights(
+                &ResourceCache::grid_key(&args.grid),
+                &resources.grid,
+                &spec,
+                args.factors.as_deref(),
+            )
+            .context("lat-lon weights")?;
+        resources = resources.with_weights(weights);
+    } else if args.factors.is_some() {
+        bail!("--factors applies to --product latlon only");
+    }
 
     match produce_granule(&request, &resources, &LocalFiles::new(), &out) {
         Ok(report) => {

@@ -283,10 +283,8 @@ async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
     request.claimed_by = Some(claimed_by());
     request.vcpu_hour_usd = args.vcpu_hour_usd;
 
+    // Builder warnings are listed in the summary below (not logged a second time).
     let outcome = plan_run(&store, &catalog, &config, &request).await?;
-    for warning in &outcome.warnings {
-        tracing::warn!("{warning}");
-    }
 
     let edp_key = if args.strip_edp {
         EdpKey::Strip

@@ -24,6 +24,9 @@
 //! run, however many messages it holds: the batching window exists to coalesce the thousands
 //! of notifications of one model run.
 //!
+//! The SSM settings are read on every invocation (one `GetParametersByPath`), so a changed
+//! `settings/jobs` takes effect without a redeployment.
+//!
 //! Output: a [`PlannerResponse`] (`outcome`, `run_id`, `job_id`, `tasks`, `shards` ...), also
 //! logged as one JSON line.
 //!

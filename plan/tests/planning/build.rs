@@ -5,12 +5,14 @@ use edp_conventions::naming::MdsFileKind;
 use edp_plan::builder::{BuildWarning, TaskLocations};
 use edp_plan::cost::CostModel;
 use edp_plan::inventory::{Inventory, InventoryError, InventoryOptions};
+use edp_plan::jobfile::ParseOptions;
 use edp_plan::planner::{PlanOutcome, PlanRequest, plan_run};
 use edp_plan::roots::Root;
+use edp_plan::sources::{SourceError, grouping_counts, parse_jobs};
 use edp_plan::task_id::{is_task_id, task_id};
 use edp_plan::tasklist::{EdpKey, to_python_json};
 use edp_store::{Location, Store};
-use edp_task_schemas::{ProductKind, Task};
+use edp_task_schemas::{ProductKind, Task, TimeSteps};
 
 use crate::support::{
     CFG_LOC, FACTORS_LOC, GRID_LOC, JOBS, METADATA_LOC, SOURCE_WRITTEN, STEPS, Tree, catalog,
@@ -536,7 +538,8 @@ async fn a_frequency_the_grouping_does_not_list_warns() {
     assert!(outcome.tasks.is_empty());
     assert!(outcome.warnings.iter().any(|w| matches!(
         w,
-        BuildWarning::UnsupportedFrequency { grouping, .. } if grouping == "OCEAN_AND_ICE_SURFACE_FW_FLUX"
+        BuildWarning::UnsupportedFrequency { grouping, listed, .. }
+            if grouping == "OCEAN_AND_ICE_SURFACE_FW_FLUX" && listed == "AVG_DAY, AVG_MON"
     )));
     assert!(
         outcome
@@ -544,4 +547,43 @@ async fn a_frequency_the_grouping_does_not_list_warns() {
             .iter()
             .any(|w| matches!(w, BuildWarning::NoTasks { .. }))
     );
+}
+
+#[test]
+fn json_job_specs_are_read_and_checked_against_the_catalog() {
+    let Some(catalog) = catalog() else { return };
+    let counts = grouping_counts(&catalog).unwrap();
+    let spec = r#"{
+        "jobs": [
+            {"grouping_id": 0, "product_type": "native", "frequency": "AVG_MON", "time_steps": "all"},
+            {"grouping_id": 11, "product_type": "latlon", "frequency": "AVG_DAY", "time_steps": [12, 36]}
+        ],
+        "source_root": "s3://ecco-model-granules/V4r4",
+        "dest_root": "s3://my-products"
+    }"#;
+    let loaded = parse_jobs("spec.json", spec, &counts, &ParseOptions::default()).unwrap();
+    assert_eq!(loaded.jobs.len(), 2);
+    assert_eq!(loaded.jobs[1].time_steps, TimeSteps::Steps(vec![12, 36]));
+    let spec = loaded.spec.unwrap();
+    assert_eq!(spec.dest_root.as_deref(), Some("s3://my-products"));
+
+    // The V4r4 catalog has 13 lat-lon groupings (0..=12).
+    let bad = r#"{"jobs": [{"grouping_id": 13, "product_type": "latlon", "frequency": "AVG_MON", "time_steps": "all"}]}"#;
+    let err = parse_jobs("spec.json", bad, &counts, &ParseOptions::default()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SourceError::GroupingOutOfRange {
+                id: 13,
+                count: 13,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("spec.json"), "{err}");
+    // A misspelt key is an error, not ignored.
+    let misspelt = r#"{"jobs": [], "dest_rot": "x"}"#;
+    let err = parse_jobs("spec.json", misspelt, &counts, &ParseOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("dest_rot"), "{err}");
 }

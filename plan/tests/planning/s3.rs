@@ -112,6 +112,24 @@ async fn an_s3_root_gives_the_local_plan_with_s3_paths() {
         }
     }
     assert_eq!(remote.total.input_bytes, local.total.input_bytes);
+
+    // Explicit steps work on S3 roots too (EDP bug 7.2 concerns local roots only).
+    let mut explicit = PlanRequest::new(
+        jobs(&s3_catalog, "[0,'native','AVG_MON',[1428]]\n"),
+        Root::parse("s3://edp-src/V4r4").unwrap(),
+        Root::parse("s3://edp-dst/out").unwrap(),
+    );
+    explicit.dry_run = true;
+    let explicit = plan_run(&moto.store, &s3_catalog, &config(), &explicit)
+        .await
+        .unwrap();
+    let granules: Vec<&str> = explicit.tasks.iter().map(|t| t.granule.as_str()).collect();
+    assert_eq!(
+        granules,
+        [
+            "s3://edp-dst/out/V4r4/native/mon_mean/SEA_SURFACE_HEIGHT/SEA_SURFACE_HEIGHT_mon_mean_1992-02_ECCO_V4r4_native_llc0090.nc"
+        ]
+    );
 }
 
 #[tokio::test]
