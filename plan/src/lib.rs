@@ -6,6 +6,14 @@
 //! Pure modules (no I/O): [`jobfile`] (EDP job files), [`tasklist`] (EDP task lists, read and
 //! byte-compatible write), [`task_id`] (content hash of a task), [`cost`] (cost model) and
 //! [`shard`] (cost-balanced shards).
+//!
+//! I/O modules (through `edp-store`, local folders or S3): [`roots`] (source and destination
+//! roots as the user spelled them), [`inventory`] (one listing of the source root),
+//! [`builder`] (jobs + catalog + inventory -> tasks, with completeness), [`planner`]
+//! (`plan_run`: incremental planning with claims, shards and the run record, shared by the
+//! CLI and the planner Lambda), [`state`] (the `_edp/` layout: claims, ledger, done markers,
+//! reports, manifests), [`sources`] (catalog, configuration and job loading) and
+//! [`task_output`] (streamed EDP-compatible task lists).
 
 pub mod builder;
 pub mod cost;
