@@ -93,10 +93,7 @@ impl Layout {
     /// `(start, count)` of the slab of levels `first .. first + levels`.
     fn slab(&self, first: usize, levels: usize) -> (Vec<usize>, Vec<usize>) {
         if self.three_d {
-            (
-                vec![0, first, 0, 0],
-                vec![1, levels, self.ny, self.nx],
-            )
+            (vec![0, first, 0, 0], vec![1, levels, self.ny, self.nx])
         } else {
             (vec![0, 0, 0], vec![1, self.ny, self.nx])
         }
@@ -159,10 +156,15 @@ fn check_grid_and_weights(
             ));
         }
     }
-    let mut arrays: Vec<(&str, usize, usize)> =
-        vec![("RC", grid.rc.len(), grid.nz), ("RF", grid.rf.len(), grid.nz + 1)];
+    let mut arrays: Vec<(&str, usize, usize)> = vec![
+        ("RC", grid.rc.len(), grid.nz),
+        ("RF", grid.rf.len(), grid.nz + 1),
+    ];
     if vectors {
-        arrays.extend([("AngleCS", grid.cs.len(), cells), ("AngleSN", grid.sn.len(), cells)]);
+        arrays.extend([
+            ("AngleCS", grid.cs.len(), cells),
+            ("AngleSN", grid.sn.len(), cells),
+        ]);
     }
     for (what, found, expected) in arrays {
         if found != expected {
@@ -207,11 +209,7 @@ fn field_kind(request: &GranuleRequest, pv: &PlannedVariable<'_>) -> Result<Fiel
             })?;
             // Tasks carry the grouping's vector metadata; it must say what the catalog says.
             let d = &request.dynamic;
-            if let Some((_, xy)) = d
-                .field_components
-                .iter()
-                .flatten()
-                .find(|(v, _)| v == name)
+            if let Some((_, xy)) = d.field_components.iter().flatten().find(|(v, _)| v == name)
                 && (&xy.x, &xy.y) != (x, y)
             {
                 return Err(invalid(format!(
@@ -293,7 +291,12 @@ pub(crate) fn write_latlon(
     let mut variables: Vec<DataVariable<'_>> = Vec::with_capacity(planned.len());
     for pv in planned {
         let name = pv.output.output_name.as_str();
-        if pv.output.inputs.iter().any(|c| c.location.is_3d() != three_d) {
+        if pv
+            .output
+            .inputs
+            .iter()
+            .any(|c| c.location.is_3d() != three_d)
+        {
             return Err(GranuleError::InvalidTask {
                 granule: request.granule_name.clone(),
                 reason: format!(
@@ -412,9 +415,18 @@ pub(crate) fn write_latlon(
         nc::put_values(&mut file, path, "time_bnds", &bounds)?;
     }
     nc::put_values(&mut file, path, "latitude", &nc::to_f32(target.latitudes()))?;
-    nc::put_values(&mut file, path, "longitude", &nc::to_f32(target.longitudes()))?;
-    let lat_bnds: Vec<f64> = (0..target.ny()).flat_map(|iy| target.lat_bounds(iy)).collect();
-    let lon_bnds: Vec<f64> = (0..target.nx()).flat_map(|ix| target.lon_bounds(ix)).collect();
+    nc::put_values(
+        &mut file,
+        path,
+        "longitude",
+        &nc::to_f32(target.longitudes()),
+    )?;
+    let lat_bnds: Vec<f64> = (0..target.ny())
+        .flat_map(|iy| target.lat_bounds(iy))
+        .collect();
+    let lon_bnds: Vec<f64> = (0..target.nx())
+        .flat_map(|ix| target.lon_bounds(ix))
+        .collect();
     nc::put_values(&mut file, path, "latitude_bnds", &nc::to_f32(&lat_bnds))?;
     nc::put_values(&mut file, path, "longitude_bnds", &nc::to_f32(&lon_bnds))?;
     if three_d {
@@ -445,7 +457,11 @@ pub(crate) fn write_latlon(
         step: request.step,
         source,
         // Whole chunks along Z, so that HDF5 compresses each chunk once, complete.
-        slab_levels: if three_d { chunks.get(1).copied().unwrap_or(1) } else { 1 },
+        slab_levels: if three_d {
+            chunks.get(1).copied().unwrap_or(1)
+        } else {
+            1
+        },
     };
     let mut sink = SlabSink {
         file: &mut file,
@@ -461,8 +477,7 @@ pub(crate) fn write_latlon(
         let (sender, receiver) = sync_channel::<Slab>(1);
         let plans = &plans;
         let regridder = &regridder;
-        let producer =
-            scope.spawn(move || regridder.run(plans, |slab| sender.send(slab).is_ok()));
+        let producer = scope.spawn(move || regridder.run(plans, |slab| sender.send(slab).is_ok()));
         // `receiver` is consumed (dropped) by `write_all` even on error, which stops the
         // producer before it is joined.
         let written = sink.write_all(receiver);

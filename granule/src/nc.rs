@@ -154,7 +154,10 @@ pub fn put_slab<T: NcTypeDescriptor>(
         })?;
     var.put_values(values, (start, count)).map_err(nc_err(
         path,
-        format!("write {} values of {name} at {start:?} (count {count:?})", values.len()),
+        format!(
+            "write {} values of {name} at {start:?} (count {count:?})",
+            values.len()
+        ),
     ))
 }
 

@@ -103,7 +103,11 @@ pub(crate) struct Regridder<'a> {
 impl Regridder<'_> {
     /// Computes every variable of `plans` in order and passes each slab to `send`, which
     /// returns `false` when nobody listens any more (the writer failed); then stops quietly.
-    pub fn run(&self, plans: &[FieldPlan<'_>], mut send: impl FnMut(Slab) -> bool) -> Result<Produced> {
+    pub fn run(
+        &self,
+        plans: &[FieldPlan<'_>],
+        mut send: impl FnMut(Slab) -> bool,
+    ) -> Result<Produced> {
         let mut produced = Produced::default();
         let mut kept: Option<Decoded> = None;
         for (index, plan) in plans.iter().enumerate() {
@@ -117,7 +121,11 @@ impl Regridder<'_> {
                     let d = self.decode(plan)?;
                     for field in &d.fields {
                         for digest in [&field.data, &field.meta_digest] {
-                            if !produced.digests.iter().any(|p| p.location == digest.location) {
+                            if !produced
+                                .digests
+                                .iter()
+                                .any(|p| p.location == digest.location)
+                            {
                                 produced.digests.push(digest.clone());
                             }
                         }
@@ -186,12 +194,11 @@ impl Regridder<'_> {
             .try_for_each(|(offset, out)| -> Result<()> {
                 let k = first + offset;
                 let mapped = match (plan.kind, fields, self.rotation) {
-                    (FieldKind::Scalar, [field], _) => {
-                        self.weights.apply_level(k, level(plan.name, field, cells, k)?)?
-                    }
+                    (FieldKind::Scalar, [field], _) => self
+                        .weights
+                        .apply_level(k, level(plan.name, field, cells, k)?)?,
                     (FieldKind::Vector { location, keep }, [x, y], Some(rotation)) => {
-                        let (east, north) =
-                            rotation.east_north(
+                        let (east, north) = rotation.east_north(
                             level(plan.name, x, cells, k)?,
                             level(plan.name, y, cells, k)?,
                             location,

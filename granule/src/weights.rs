@@ -193,10 +193,7 @@ mod tests {
 
     #[test]
     fn v4r4_configuration_gives_the_v4r4_target_grid() {
-        assert_eq!(
-            latlon_spec(&ProductionConfig::v4r4()),
-            LatLonSpec::v4r4()
-        );
+        assert_eq!(latlon_spec(&ProductionConfig::v4r4()), LatLonSpec::v4r4());
     }
 
     #[test]

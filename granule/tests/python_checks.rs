@@ -1,4 +1,4 @@
-//! Produces native 2-D and 3-D granules on the real LLC90 grid and runs
+//! Produces native and lat-lon 2-D and 3-D granules on the real LLC90 grid and runs
 //! `tests/python/check_granules.py` on them (netCDF4, xarray `decode_cf`, IOOS
 //! compliance-checker `cf:1.8` + `acdd:1.3`; high-priority failures fail the test).
 //!
@@ -6,6 +6,14 @@
 //! `<repo>/.venv/bin/python` when present. In CI (`CI` set) a missing Python environment is a
 //! failure; elsewhere the test is skipped with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+// The lat-lon fixture (grid, metadata and the cached V4r4 weights) and its helpers.
+#[allow(dead_code, unused_imports)]
+#[path = "latlon/support.rs"]
+mod latlon_support;
+#[allow(dead_code, unused_imports)]
+#[path = "native/support.rs"]
+mod native_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -212,4 +220,101 @@ fn native_granules_pass_netcdf4_xarray_and_compliance_checker() {
         output.status
     );
     assert!(stdout.contains("4 of 4 granules passed"), "{stdout}");
+}
+
+/// Runs check_granules.py on `granules` and asserts that all pass.
+fn check(python: &Path, granules: &[PathBuf]) {
+    let script = edp_testkit::repo_root().join("tests/python/check_granules.py");
+    let output = Command::new(python)
+        .arg(&script)
+        .args(granules)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    assert!(
+        output.status.success(),
+        "check_granules.py failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    let n = granules.len();
+    assert!(
+        stdout.contains(&format!("{n} of {n} granules passed")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn latlon_granules_pass_netcdf4_xarray_and_compliance_checker() {
+    let Some(fx) = latlon_support::fixture() else {
+        return;
+    };
+    let Some(python) = python() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("src");
+    let out_dir = tmp.path().join("out");
+    let grid_dir = &fx.grid_dir;
+    let read = |name: &str| latlon_support::read_f32_be(&grid_dir.join(name));
+
+    // 2-D: SSH from the real SSH.bin; surface stress vectors from TauX/TauY (faces and centres).
+    let ssh = read("SSH.bin");
+    for var in ["SSH", "SSHIBC", "SSHNOIBC"] {
+        write_input(
+            &root,
+            "diags_monthly",
+            var,
+            PeriodToken::MonMean,
+            732,
+            &ssh,
+            1,
+        );
+    }
+    let (taux, tauy) = (read("TauX.bin"), read("TauY.bin"));
+    for (var, v) in [
+        ("EXFtaux", &taux),
+        ("EXFtauy", &tauy),
+        ("oceTAUX", &taux),
+        ("oceTAUY", &tauy),
+    ] {
+        write_input(&root, "diags_monthly", var, PeriodToken::MonMean, 732, v, 1);
+    }
+    // 3-D: smooth synthetic tracers and velocities on all 50 levels.
+    let cells = 13 * 90 * 90;
+    let field = |base: f32, scale: f32| -> Vec<f32> {
+        (0..50 * cells)
+            .map(|n| {
+                base + scale * (((n / cells) as f32) * 0.1 + ((n % cells) as f32 * 1e-3).sin())
+            })
+            .collect()
+    };
+    for (var, base, scale) in [
+        ("THETA", 10.0, 1.0),
+        ("SALT", 34.0, 0.1),
+        ("UVEL", 0.0, 0.01),
+        ("VVEL", 0.0, 0.01),
+        ("WVELMASS", 0.0, 1e-5),
+    ] {
+        write_input(
+            &root,
+            "diags_monthly",
+            var,
+            PeriodToken::MonMean,
+            732,
+            &field(base, scale),
+            50,
+        );
+    }
+
+    let granules: Vec<PathBuf> = [0, 6, 9, 11]
+        .into_iter()
+        .map(|id| {
+            let request = latlon_support::request(fx, &root, id, Frequency::AvgMon, 732);
+            let out = PathBuf::from(request.edp_path(out_dir.to_str().unwrap()).unwrap());
+            produce_granule(&request, &fx.resources, &LocalFiles::new(), &out).unwrap();
+            out
+        })
+        .collect();
+    check(&python, &granules);
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks edp granules with the tools PO.DAAC users have.
+"""Checks edp granules (native and lat-lon) with the tools PO.DAAC users have.
 
 Usage: check_granules.py GRANULE.nc [GRANULE.nc ...]
 
@@ -16,7 +16,7 @@ For every granule:
 
    One high-priority ACDD check is waived, narrowly and visibly ("WAIVED" lines): ACDD 1.3
    "highly recommends" a `standard_name` on every data variable, but 52 of the 93 V4r4 native
-   variables (e.g. SSHIBC, ETAN, ADVx_TH) have none in ECCO's variable metadata and no CF
+   variables (e.g. SSHIBC, ETAN, ADVx_TH; on lat-lon grids e.g. SSHIBC, SSHNOIBC) have none in ECCO's variable metadata and no CF
    standard name exists for most of them; we do not invent one. The waiver applies only when
    `standard_name` is the sole missing attribute of a data variable that indeed has none.
 

@@ -159,8 +159,7 @@ pub fn run(args: GranuleArgs) -> anyhow::Result<ExitCode> {
     let grid = cache
         .grid(&args.grid)
         .with_context(|| format!("loading grid {}", args.grid.display()))?;
-    let mut resources =
-        edp_granule::Resources::new(grid, catalog, std::sync::Arc::new(config));
+    let mut resources = edp_granule::Resources::new(grid, catalog, std::sync::Arc::new(config));
     if args.product == ProductType::Latlon {
         let spec = edp_granule::weights::latlon_spec(&resources.config);
         let weights = cache

@@ -31,7 +31,15 @@ fn ssh_latlon_granule_follows_the_mapping_definition_and_the_reference_layout() 
     let root = tmp.path().join("ecco_results");
     let inputs = ssh_inputs(fx);
     for (var, values) in &inputs {
-        write_diagnostic(&root, "diags_monthly", var, PeriodToken::MonMean, 732, values, 1);
+        write_diagnostic(
+            &root,
+            "diags_monthly",
+            var,
+            PeriodToken::MonMean,
+            732,
+            values,
+            1,
+        );
     }
     let out_dir = tmp.path().join("out");
     let out = out_dir.join(NAME);
@@ -43,10 +51,15 @@ fn ssh_latlon_granule_follows_the_mapping_definition_and_the_reference_layout() 
 
     // Layout of the reference header.
     let dims: Vec<(String, usize)> = file.dimensions().map(|d| (d.name(), d.len())).collect();
-    let want: Vec<(String, usize)> = [("time", 1), ("latitude", 360), ("longitude", 720), ("nv", 2)]
-        .iter()
-        .map(|(n, l)| (n.to_string(), *l))
-        .collect();
+    let want: Vec<(String, usize)> = [
+        ("time", 1),
+        ("latitude", 360),
+        ("longitude", 720),
+        ("nv", 2),
+    ]
+    .iter()
+    .map(|(n, l)| (n.to_string(), *l))
+    .collect();
     assert_eq!(dims, want);
     let vars: Vec<String> = file.variables().map(|v| v.name()).collect();
     assert_eq!(
@@ -80,7 +93,10 @@ fn ssh_latlon_granule_follows_the_mapping_definition_and_the_reference_layout() 
         }
     }
     // The sample covers all three cases (the whole grid: 70,984 / 98,153 / 90,063).
-    assert!(means > 500 && nearest > 500 && land > 500, "{means} {nearest} {land}");
+    assert!(
+        means > 500 && nearest > 500 && land > 500,
+        "{means} {nearest} {land}"
+    );
     for (var, compact) in &inputs {
         let field: Vec<f64> = to_tiles(compact).iter().map(|&v| f64::from(v)).collect();
         let scale = field.iter().fold(0.0f64, |m, v| m.max(v.abs())) as f32;
@@ -112,13 +128,20 @@ fn ssh_latlon_granule_follows_the_mapping_definition_and_the_reference_layout() 
         }
         // Valid range: the data without fill.
         let data: Vec<f32> = got.iter().copied().filter(|v| *v != FILL).collect();
-        assert_eq!(data.len(), 169_137, "wet targets of level 0 (ecco-format 7.5)");
+        assert_eq!(
+            data.len(),
+            169_137,
+            "wet targets of level 0 (ecco-format 7.5)"
+        );
         let min = data.iter().copied().fold(f32::INFINITY, f32::min);
         let max = data.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         assert_eq!(var_f32(&file, var, "valid_min"), min, "{var}");
         assert_eq!(var_f32(&file, var, "valid_max"), max, "{var}");
         let r = report.variables.iter().find(|r| r.name == *var).unwrap();
-        assert_eq!((r.valid_values, r.fill_values), (169_137, TARGETS - 169_137));
+        assert_eq!(
+            (r.valid_values, r.fill_values),
+            (169_137, TARGETS - 169_137)
+        );
         assert_eq!(r.diagnostics, [var.to_string()]);
         assert_eq!(var_f32(&file, var, "_FillValue"), FILL);
         assert_eq!(dims_of(&file, var), ["time", "latitude", "longitude"]);
@@ -130,27 +153,58 @@ fn ssh_latlon_granule_follows_the_mapping_definition_and_the_reference_layout() 
     }
     // SSHIBC is half of SSH at every target (exact: halving commutes with the mean).
     let (ssh, ibc) = (values_f32(&file, "SSH"), values_f32(&file, "SSHIBC"));
-    assert!(ssh.iter().zip(&ibc).all(|(a, b)| (*a == FILL && *b == FILL) || *a * 0.5 == *b));
+    assert!(
+        ssh.iter()
+            .zip(&ibc)
+            .all(|(a, b)| (*a == FILL && *b == FILL) || *a * 0.5 == *b)
+    );
 
     // Coordinates: exact 0.5 deg centres and bounds, south first.
     let lat = values_f32(&file, "latitude");
     let lon = values_f32(&file, "longitude");
-    assert_eq!(lat, (0..360).map(|iy| -89.75 + 0.5 * iy as f32).collect::<Vec<_>>());
-    assert_eq!(lon, (0..720).map(|ix| -179.75 + 0.5 * ix as f32).collect::<Vec<_>>());
+    assert_eq!(
+        lat,
+        (0..360)
+            .map(|iy| -89.75 + 0.5 * iy as f32)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        lon,
+        (0..720)
+            .map(|ix| -179.75 + 0.5 * ix as f32)
+            .collect::<Vec<_>>()
+    );
     let lat_bnds = values_f32(&file, "latitude_bnds");
     let lon_bnds = values_f32(&file, "longitude_bnds");
     for iy in 0..360 {
-        assert_eq!(lat_bnds[2 * iy..2 * iy + 2], [lat[iy] - 0.25, lat[iy] + 0.25]);
+        assert_eq!(
+            lat_bnds[2 * iy..2 * iy + 2],
+            [lat[iy] - 0.25, lat[iy] + 0.25]
+        );
     }
     for ix in 0..720 {
-        assert_eq!(lon_bnds[2 * ix..2 * ix + 2], [lon[ix] - 0.25, lon[ix] + 0.25]);
+        assert_eq!(
+            lon_bnds[2 * ix..2 * ix + 2],
+            [lon[ix] - 0.25, lon[ix] + 0.25]
+        );
     }
     assert_eq!((lat_bnds[0], lat_bnds[719]), (-90.0, 90.0));
     assert_eq!((lon_bnds[0], lon_bnds[1439]), (-180.0, 180.0));
     assert_eq!(dims_of(&file, "latitude_bnds"), ["latitude", "nv"]);
-    for name in ["latitude", "longitude", "latitude_bnds", "longitude_bnds", "time", "time_bnds"] {
+    for name in [
+        "latitude",
+        "longitude",
+        "latitude_bnds",
+        "longitude_bnds",
+        "time",
+        "time_bnds",
+    ] {
         assert!(var_attr(&file, name, "_FillValue").is_none(), "{name}");
-        assert_eq!(file.variable(name).unwrap().chunking().unwrap(), None, "{name}");
+        assert_eq!(
+            file.variable(name).unwrap().chunking().unwrap(),
+            None,
+            "{name}"
+        );
     }
     assert_eq!(var_text(&file, "latitude", "units"), "degrees_north");
     assert_eq!(var_text(&file, "latitude", "axis"), "Y");
@@ -168,7 +222,10 @@ fn ssh_latlon_granule_follows_the_mapping_definition_and_the_reference_layout() 
     // Time: 1992-01 monthly mean (ecco-format 8.4).
     assert_eq!(values_i32(&file, "time"), [366]);
     assert_eq!(values_i32(&file, "time_bnds"), [0, 732]);
-    assert_eq!(var_text(&file, "time", "units"), "hours since 1992-01-01 12:00:00");
+    assert_eq!(
+        var_text(&file, "time", "units"),
+        "hours since 1992-01-01 12:00:00"
+    );
     assert_eq!(var_text(&file, "time", "bounds"), "time_bnds");
     assert!(var_attr(&file, "time", "comment").is_none());
 
@@ -199,7 +256,9 @@ fn ssh_latlon_granule_follows_the_mapping_definition_and_the_reference_layout() 
     );
     assert_eq!(global_text(&file, "product_name"), NAME);
     assert_eq!(global_text(&file, "uuid"), report.uuid);
-    assert!(global_text(&file, "comment").starts_with("Fields provided on a regular lat-lon grid."));
+    assert!(
+        global_text(&file, "comment").starts_with("Fields provided on a regular lat-lon grid.")
+    );
     assert!(global_text(&file, "summary").starts_with(
         "This dataset contains monthly-averaged dynamic sea surface height interpolated to a \
          regular 0.5-degree grid"
@@ -209,7 +268,10 @@ fn ssh_latlon_granule_follows_the_mapping_definition_and_the_reference_layout() 
         Some(netcdf::AttributeValue::Double(v)) if v == 0.5
     ));
     assert_eq!(var_text(&file, "SSH", "units"), "m");
-    assert_eq!(var_text(&file, "SSH", "standard_name"), "sea_surface_height_above_geoid");
+    assert_eq!(
+        var_text(&file, "SSH", "standard_name"),
+        "sea_surface_height_above_geoid"
+    );
     assert!(var_text(&file, "SSHIBC", "comment").starts_with("Not an SSH itself"));
 
     // Provenance: each input once, with the SHA-256 computed here.
@@ -223,7 +285,11 @@ fn ssh_latlon_granule_follows_the_mapping_definition_and_the_reference_layout() 
     };
     assert_eq!(files.len(), 6);
     for (f, sum) in files.iter().zip(&sums) {
-        assert_eq!(*sum, hex::encode(Sha256::digest(std::fs::read(f).unwrap())), "{f}");
+        assert_eq!(
+            *sum,
+            hex::encode(Sha256::digest(std::fs::read(f).unwrap())),
+            "{f}"
+        );
     }
 
     // Encodings and types (ncdump -hs).
@@ -242,13 +308,24 @@ fn ssh_latlon_granule_follows_the_mapping_definition_and_the_reference_layout() 
                 );
             }
         }
-        for coord in ["latitude", "longitude", "latitude_bnds", "time", "time_bnds"] {
+        for coord in [
+            "latitude",
+            "longitude",
+            "latitude_bnds",
+            "time",
+            "time_bnds",
+        ] {
             let special = special_attrs(&dump, coord);
             assert!(
-                special.iter().any(|s| s.ends_with("_Storage = \"contiguous\"")),
+                special
+                    .iter()
+                    .any(|s| s.ends_with("_Storage = \"contiguous\"")),
                 "{coord}: {special:?}"
             );
-            assert!(!special.iter().any(|s| s.contains("_DeflateLevel")), "{coord}");
+            assert!(
+                !special.iter().any(|s| s.contains("_DeflateLevel")),
+                "{coord}"
+            );
         }
         for line in [
             "\tint time(time) ;",
@@ -271,12 +348,24 @@ fn daily_partial_latlon_granule_has_one_day_of_time_bounds() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("ecco_results");
     let ssh = real_2d(fx, "SSH.bin");
-    write_diagnostic(&root, "diags_daily", "SSH", PeriodToken::DayMean, 48, &ssh, 1);
+    write_diagnostic(
+        &root,
+        "diags_daily",
+        "SSH",
+        PeriodToken::DayMean,
+        48,
+        &ssh,
+        1,
+    );
     let request = request(fx, &root, 0, Frequency::AvgDay, 48);
     // A partial granule: only SSH of the three variables exists.
     assert_eq!(request.variables.len(), 1);
     let out = tmp.path().join(&request.granule_name);
-    assert!(request.granule_name.contains("_day_mean_1992-01-"), "{}", request.granule_name);
+    assert!(
+        request.granule_name.contains("_day_mean_1992-01-"),
+        "{}",
+        request.granule_name
+    );
     let report = edp_granule::produce_granule(
         &request,
         &fx.resources,
@@ -291,5 +380,8 @@ fn daily_partial_latlon_granule_has_one_day_of_time_bounds() {
     assert_eq!(values_i32(&file, "time"), [36]);
     assert_eq!(global_text(&file, "time_coverage_duration"), "P1D");
     assert!(file.variable("SSHIBC").is_none());
-    assert_eq!(global_text(&file, "coordinates"), "latitude_bnds longitude_bnds time_bnds");
+    assert_eq!(
+        global_text(&file, "coordinates"),
+        "latitude_bnds longitude_bnds time_bnds"
+    );
 }

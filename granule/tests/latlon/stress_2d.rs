@@ -22,7 +22,15 @@ fn surface_stress_vectors_are_rotated_to_east_north_and_regridded() {
         ("oceTAUX", &taux),
         ("oceTAUY", &tauy),
     ] {
-        write_diagnostic(&root, "diags_monthly", var, PeriodToken::MonMean, 732, values, 1);
+        write_diagnostic(
+            &root,
+            "diags_monthly",
+            var,
+            PeriodToken::MonMean,
+            732,
+            values,
+            1,
+        );
     }
     let out = tmp
         .path()
@@ -54,7 +62,10 @@ fn surface_stress_vectors_are_rotated_to_east_north_and_regridded() {
     // whose faces belong to a neighbour tile.
     let (x, y) = (to_tiles(&taux), to_tiles(&tauy));
     let rotate = |rx: f64, ry: f64, c: usize| {
-        (raw.cs[c] * rx - raw.sn[c] * ry, raw.sn[c] * rx + raw.cs[c] * ry)
+        (
+            raw.cs[c] * rx - raw.sn[c] * ry,
+            raw.sn[c] * rx + raw.cs[c] * ry,
+        )
     };
     let (exf_e, exf_n): (Vec<f64>, Vec<f64>) = (0..CELLS)
         .map(|c| rotate(f64::from(x[c]), f64::from(y[c]), c))
@@ -78,11 +89,18 @@ fn surface_stress_vectors_are_rotated_to_east_north_and_regridded() {
         .map(|&p| brute_force_mapping(raw, &wet, p))
         .collect();
     let got = |var: &str| values_f32(&file, var);
-    let (exf_taue, exf_taun, oce_taue, oce_taun) =
-        (got("EXFtaue"), got("EXFtaun"), got("oceTAUE"), got("oceTAUN"));
+    let (exf_taue, exf_taun, oce_taue, oce_taun) = (
+        got("EXFtaue"),
+        got("EXFtaun"),
+        got("oceTAUE"),
+        got("oceTAUN"),
+    );
     let mut interior_checked = 0;
     for (&p, mapping) in samples.iter().zip(&mappings) {
-        for (name, granule, field) in [("EXFtaue", &exf_taue, &exf_e), ("EXFtaun", &exf_taun, &exf_n)] {
+        for (name, granule, field) in [
+            ("EXFtaue", &exf_taue, &exf_e),
+            ("EXFtaun", &exf_taun, &exf_n),
+        ] {
             let want = mapped_value(mapping, field);
             assert!(
                 same_value(granule[p], want, scale),
@@ -100,10 +118,17 @@ fn surface_stress_vectors_are_rotated_to_east_north_and_regridded() {
         };
         if sources.iter().all(|&s| interior[s].is_some()) {
             let values = |pick: fn((f64, f64)) -> f64| -> Vec<f64> {
-                sources.iter().map(|&s| interior[s].map_or(f64::NAN, pick)).collect()
+                sources
+                    .iter()
+                    .map(|&s| interior[s].map_or(f64::NAN, pick))
+                    .collect()
             };
             for (name, granule, pick) in [
-                ("oceTAUE", &oce_taue, (|v: (f64, f64)| v.0) as fn((f64, f64)) -> f64),
+                (
+                    "oceTAUE",
+                    &oce_taue,
+                    (|v: (f64, f64)| v.0) as fn((f64, f64)) -> f64,
+                ),
                 ("oceTAUN", &oce_taun, |v: (f64, f64)| v.1),
             ] {
                 let vals = values(pick);
@@ -117,7 +142,10 @@ fn surface_stress_vectors_are_rotated_to_east_north_and_regridded() {
             interior_checked += 1;
         }
     }
-    assert!(interior_checked > 1000, "{interior_checked} targets checked");
+    assert!(
+        interior_checked > 1000,
+        "{interior_checked} targets checked"
+    );
 
     // Wet targets and valid ranges.
     for (var, values) in [
@@ -133,13 +161,22 @@ fn surface_stress_vectors_are_rotated_to_east_north_and_regridded() {
         assert_eq!(var_text(&file, var, "units"), "N m-2");
         assert_eq!(var_text(&file, var, "coordinates"), "time");
     }
-    assert_eq!(var_text(&file, "EXFtaue", "long_name"), "Zonal (east-west) wind stress");
-    assert_eq!(var_text(&file, "EXFtaue", "standard_name"), "surface_downward_eastward_stress");
+    assert_eq!(
+        var_text(&file, "EXFtaue", "long_name"),
+        "Zonal (east-west) wind stress"
+    );
+    assert_eq!(
+        var_text(&file, "EXFtaue", "standard_name"),
+        "surface_downward_eastward_stress"
+    );
     assert_eq!(
         var_text(&file, "oceTAUN", "long_name"),
         "Meridional (north-south) ocean surface stress"
     );
-    assert_eq!(var_text(&file, "oceTAUN", "standard_name"), "surface_downward_northward_stress");
+    assert_eq!(
+        var_text(&file, "oceTAUN", "standard_name"),
+        "surface_downward_northward_stress"
+    );
     assert_eq!(
         var_text(&file, "oceTAUN", "direction"),
         " >0 increases northward velocity (NVEL)"

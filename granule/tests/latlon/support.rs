@@ -48,13 +48,9 @@ pub fn fixture() -> Option<&'static Fixture> {
             let catalog = Catalog::load(&metadata, &LoadOptions::default()).unwrap();
             let source = SourceGrid::from_grid(&grid).unwrap();
             let cache = weights_cache_dir();
-            let (weights, origin) = edp_granule::weights::locate_or_build(
-                &source,
-                &LatLonSpec::v4r4(),
-                None,
-                &cache,
-            )
-            .unwrap();
+            let (weights, origin) =
+                edp_granule::weights::locate_or_build(&source, &LatLonSpec::v4r4(), None, &cache)
+                    .unwrap();
             let weights_file = match origin {
                 edp_granule::WeightsOrigin::Loaded(path) => path,
                 edp_granule::WeightsOrigin::Built(path) => path.unwrap(),
@@ -74,7 +70,13 @@ pub fn fixture() -> Option<&'static Fixture> {
 }
 
 /// The request of lat-lon grouping `id` at `step` with the inputs found below `root`.
-pub fn request(fx: &Fixture, root: &Path, id: usize, frequency: Frequency, step: u64) -> GranuleRequest {
+pub fn request(
+    fx: &Fixture,
+    root: &Path,
+    id: usize,
+    frequency: Frequency,
+    step: u64,
+) -> GranuleRequest {
     let r = &fx.resources;
     let dataset = r.catalog.dataset(ProductType::Latlon, id as i64).unwrap();
     let found = local::find_inputs(root, &dataset, frequency, step, r.config.snap_instants);
@@ -127,7 +129,8 @@ impl RawGrid {
     pub fn load(fx: &Fixture) -> &'static RawGrid {
         static RAW: OnceLock<RawGrid> = OnceLock::new();
         RAW.get_or_init(|| {
-            let tiles = |name: &str| to_tiles(&read_f64_be(&fx.grid_dir.join(format!("{name}.data"))));
+            let tiles =
+                |name: &str| to_tiles(&read_f64_be(&fx.grid_dir.join(format!("{name}.data"))));
             let dxg = tiles("DXG");
             let dyg = tiles("DYG");
             let max_l = dxg.iter().chain(&dyg).copied().fold(0.0, f64::max).floor();
@@ -163,7 +166,10 @@ fn xyz(lon: f64, lat: f64) -> [f64; 3] {
 
 /// Centre `(lon, lat)` of target `p = iy * 720 + ix` (row 0 southernmost).
 pub fn target_centre(p: usize) -> (f64, f64) {
-    (-179.75 + 0.5 * (p % NX) as f64, -89.75 + 0.5 * (p / NX) as f64)
+    (
+        -179.75 + 0.5 * (p % NX) as f64,
+        -89.75 + 0.5 * (p / NX) as f64,
+    )
 }
 
 /// `r_p = sqrt(A / pi)` with `A = (sin(lat + 0.25) - sin(lat - 0.25)) * 0.5 deg * Ra^2`.

@@ -29,7 +29,10 @@ fn check_land_mask(raw: &RawGrid, values: &[f32], k: usize, step: usize, what: &
         );
         wet_seen += usize::from(!is_land);
     }
-    assert!(wet_seen > 10, "{what} level {k}: only {wet_seen} wet samples");
+    assert!(
+        wet_seen > 10,
+        "{what} level {k}: only {wet_seen} wet samples"
+    );
 }
 
 #[test]
@@ -46,7 +49,15 @@ fn constant_temperature_and_salinity_stay_constant_on_every_wet_target_and_level
     let salt = vec![35.0f32; NZ * CELLS];
     for (var, tiles) in [("THETA", &theta), ("SALT", &salt)] {
         let compact = to_compact(tiles);
-        write_diagnostic(&root, "diags_monthly", var, PeriodToken::MonMean, 732, &compact, NZ);
+        write_diagnostic(
+            &root,
+            "diags_monthly",
+            var,
+            PeriodToken::MonMean,
+            732,
+            &compact,
+            NZ,
+        );
     }
     let out = tmp
         .path()
@@ -86,7 +97,10 @@ fn constant_temperature_and_salinity_stay_constant_on_every_wet_target_and_level
     assert_eq!(values_f32(&file, "Z"), f32s(&raw.rc));
     let z_bnds: Vec<f64> = raw.rf.windows(2).flat_map(|w| [w[0], w[1]]).collect();
     assert_eq!(values_f32(&file, "Z_bnds"), f32s(&z_bnds));
-    assert_eq!(var_text(&file, "Z", "long_name"), "depth of grid cell center");
+    assert_eq!(
+        var_text(&file, "Z", "long_name"),
+        "depth of grid cell center"
+    );
     assert_eq!(var_text(&file, "Z", "bounds"), "Z_bnds");
     assert_eq!(dims_of(&file, "Z_bnds"), ["Z", "nv"]);
 
@@ -142,8 +156,15 @@ fn constant_temperature_and_salinity_stay_constant_on_every_wet_target_and_level
 
     if let Some(dump) = ncdump_hs(&out) {
         let special = special_attrs(&dump, "THETA");
-        for want in ["_ChunkSizes = 1, 25, 180, 360", "_Shuffle = \"true\"", "_DeflateLevel = 5"] {
-            assert!(special.iter().any(|s| s.ends_with(want)), "{want} not in {special:?}");
+        for want in [
+            "_ChunkSizes = 1, 25, 180, 360",
+            "_Shuffle = \"true\"",
+            "_DeflateLevel = 5",
+        ] {
+            assert!(
+                special.iter().any(|s| s.ends_with(want)),
+                "{want} not in {special:?}"
+            );
         }
         for line in [
             "\tfloat Z(Z) ;",
@@ -153,7 +174,11 @@ fn constant_temperature_and_salinity_stay_constant_on_every_wet_target_and_level
             assert!(dump.lines().any(|l| l == line), "missing `{line}`");
         }
         let special = special_attrs(&dump, "Z_bnds");
-        assert!(special.iter().any(|s| s.ends_with("_Storage = \"contiguous\"")));
+        assert!(
+            special
+                .iter()
+                .any(|s| s.ends_with("_Storage = \"contiguous\""))
+        );
     }
 }
 
@@ -192,7 +217,15 @@ fn velocity_granule_rotates_an_eastward_flow_and_maps_wvel_with_tracer_masks() {
     }
     for (var, tiles) in [("UVEL", &u), ("VVEL", &v), ("WVELMASS", &w)] {
         let compact = to_compact(tiles);
-        write_diagnostic(&root, "diags_monthly", var, PeriodToken::MonMean, 732, &compact, NZ);
+        write_diagnostic(
+            &root,
+            "diags_monthly",
+            var,
+            PeriodToken::MonMean,
+            732,
+            &compact,
+            NZ,
+        );
     }
     drop((u, v, w));
     let out = tmp
@@ -230,13 +263,25 @@ fn velocity_granule_rotates_an_eastward_flow_and_maps_wvel_with_tracer_masks() {
         let w_k = 1e-5 * (k + 1) as f32;
         for p in k * TARGETS..(k + 1) * TARGETS {
             let land = evel[p] == FILL;
-            assert_eq!(nvel[p] == FILL, land, "NVEL level {k} target {p}: land as EVEL");
-            assert_eq!(wvel[p] == FILL, land, "WVEL level {k} target {p}: tracer mask");
+            assert_eq!(
+                nvel[p] == FILL,
+                land,
+                "NVEL level {k} target {p}: land as EVEL"
+            );
+            assert_eq!(
+                wvel[p] == FILL,
+                land,
+                "WVEL level {k} target {p}: tracer mask"
+            );
             if land {
                 continue;
             }
             // A constant level maps to itself (mean of equal values or the nearest one).
-            assert!((wvel[p] - w_k).abs() <= w_k * 1e-6, "WVEL level {k}: {}", wvel[p]);
+            assert!(
+                (wvel[p] - w_k).abs() <= w_k * 1e-6,
+                "WVEL level {k}: {}",
+                wvel[p]
+            );
             let lat = target_centre(p % TARGETS).1;
 
             let Some(band) = FLOW_BANDS.iter().position(|(edge, _)| lat.abs() <= *edge) else {
@@ -273,7 +318,10 @@ fn velocity_granule_rotates_an_eastward_flow_and_maps_wvel_with_tracer_masks() {
         assert_eq!(var_text(&file, var, "coordinates"), "Z time");
         assert_eq!(dims_of(&file, var), ["time", "Z", "latitude", "longitude"]);
     }
-    assert_eq!(var_text(&file, "EVEL", "long_name"), "Zonal (east-west) velocity");
+    assert_eq!(
+        var_text(&file, "EVEL", "long_name"),
+        "Zonal (east-west) velocity"
+    );
     assert!(var_text(&file, "NVEL", "comment").starts_with("Meridional (north-south) component"));
     assert_eq!(var_text(&file, "WVEL", "direction"), ">0 decreases volume");
     // Each input once in the provenance, although EVEL and NVEL both read UVEL and VVEL.

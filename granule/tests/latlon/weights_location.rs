@@ -94,13 +94,12 @@ fn a_factors_file_is_written_when_missing_and_must_match_when_present() {
 
     // The same file named for a grid with other land: an error, never silently used.
     let other = SourceGrid::from_grid(&grid(SyntheticLand::AllOcean)).unwrap();
-    let err: GranuleError = locate_or_build(&other, &spec(), Some(&file), &cache_dir)
-        .unwrap_err();
+    let err: GranuleError = locate_or_build(&other, &spec(), Some(&file), &cache_dir).unwrap_err();
     assert_eq!(err.class(), ErrorClass::BadInput, "{err}");
     assert!(err.to_string().contains("source grid checksum"), "{err}");
     // And for another target grid.
-    let err = locate_or_build(&source, &LatLonSpec::global(20.0), Some(&file), &cache_dir)
-        .unwrap_err();
+    let err =
+        locate_or_build(&source, &LatLonSpec::global(20.0), Some(&file), &cache_dir).unwrap_err();
     assert!(err.to_string().contains("target specification"), "{err}");
 }
 
@@ -137,7 +136,9 @@ fn the_resource_cache_loads_weights_once_per_grid_and_target_grid() {
     let b = cache.weights("grid-a", &g, &spec(), None).unwrap();
     assert!(Arc::ptr_eq(&a, &b));
     assert_eq!(cache.loaded_weights(), 1);
-    let c = cache.weights("grid-a", &g, &LatLonSpec::global(20.0), None).unwrap();
+    let c = cache
+        .weights("grid-a", &g, &LatLonSpec::global(20.0), None)
+        .unwrap();
     assert_eq!(c.target().nx(), 18);
     assert_eq!(cache.loaded_weights(), 2);
     assert_eq!(
@@ -154,11 +155,19 @@ fn the_resource_cache_loads_weights_once_per_grid_and_target_grid() {
 
 #[test]
 fn the_real_grid_weights_are_cached_under_their_conventional_name() {
-    let Some(fx) = crate::support::fixture() else { return };
+    let Some(fx) = crate::support::fixture() else {
+        return;
+    };
     let source = SourceGrid::from_grid(&fx.resources.grid).unwrap();
     let name = weights_file_name(&source.checksum(), &LatLonSpec::v4r4());
-    assert_eq!(fx.weights_file, crate::support::weights_cache_dir().join(&name));
-    assert!(name.starts_with("edp_weights_") && name.ends_with("_0p50deg.nc"), "{name}");
+    assert_eq!(
+        fx.weights_file,
+        crate::support::weights_cache_dir().join(&name)
+    );
+    assert!(
+        name.starts_with("edp_weights_") && name.ends_with("_0p50deg.nc"),
+        "{name}"
+    );
     assert_eq!(name.len(), "edp_weights_".len() + 16 + "_0p50deg.nc".len());
     let weights = fx.resources.weights.as_ref().unwrap();
     assert_eq!(weights.source_checksum(), source.checksum());

@@ -1,6 +1,8 @@
 //! Reporter Lambda entrypoint: reads the configuration, builds the clients once per
 //! container, and serves invocations with [`edp_reporter_lambda::handle`].
 
+use std::process::ExitCode;
+
 use edp_deploy::{SsmSettings, logging};
 use edp_reporter_lambda::{BatchDescriber, Deps, ReporterConfig, handle};
 use edp_store::{Store, StoreConfig};
@@ -9,7 +11,19 @@ use serde_json::Value;
 use tracing::Instrument;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> ExitCode {
+    match serve().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // Display, not Debug: the message names the variable and says expected vs found.
+            eprintln!("edp-reporter: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds the configuration and the clients once per container, then serves invocations.
+async fn serve() -> Result<(), Error> {
     let config = ReporterConfig::from_env()?;
     logging::init(config.log_format)?;
     let aws = aws_config::load_from_env().await;
