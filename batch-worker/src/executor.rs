@@ -94,6 +94,8 @@ pub async fn run_tasks(
     observer: &dyn TaskObserver,
 ) -> ShardOutcome {
     let started = Instant::now();
+    // Before any NetCDF use of this execution (see `nc_thread`).
+    crate::nc_thread::start();
     let mut seen = HashSet::new();
     let tasks: Vec<(Task, Option<u32>)> = tasks
         .into_iter()

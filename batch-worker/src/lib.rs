@@ -12,6 +12,7 @@
 //! | [`emf`] | CloudWatch Embedded Metric Format lines |
 //! | [`verify`] | checking a destination against its manifests (`edp verify`) |
 //! | [`process`] | peak memory and CPU time of this process |
+//! | [`nc_thread`] | the thread of all NetCDF reads (keeps HDF5 diagnostics off stderr) |
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -35,6 +36,7 @@ pub mod error;
 pub mod executor;
 pub mod failure;
 pub mod input;
+pub mod nc_thread;
 pub mod options;
 pub mod outcome;
 pub mod process;

@@ -6,7 +6,12 @@
 //! load is remembered too, so that a shard whose grid is missing fails every task at once
 //! instead of downloading again for each.
 //!
-//! The lat-lon weights (`ecco_mapping_factors_loc`) join here when the lat-lon writer lands.
+//! Lat-lon tasks also get the regridding weights of their grid for the configuration's target
+//! grid, once per (grid, target, factors location): read from the task's
+//! `ecco_mapping_factors_loc` (a local file or folder, or an `s3://` object or prefix mirrored
+//! into the cache folder), else from the cache folder, else built (rules in
+//! `edp_granule::weights`). Weights built for a remote factors location are uploaded there, so
+//! the next worker reads them instead of building them again.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,12 +19,15 @@ use std::sync::Arc;
 
 use edp_conventions::catalog::LoadOptions;
 use edp_conventions::{Catalog, ProductionConfig};
+use edp_granule::weights::latlon_spec;
 use edp_granule::{ResourceCache, Resources};
 use edp_grid::Grid;
 use edp_plan::builder::TaskLocations;
+use edp_plan::cost::task_kind;
 use edp_plan::sources::{load_catalog, load_config};
+use edp_regrid::Weights;
 use edp_store::{Location, Store};
-use edp_task_schemas::Task;
+use edp_task_schemas::{ProductType, Task};
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
@@ -37,6 +45,7 @@ pub struct WorkerResources {
     grid_dirs: Mutex<HashMap<String, Result<PathBuf, Failure>>>,
     catalogs: Memo<Catalog>,
     configs: Memo<ProductionConfig>,
+    weights: Memo<Weights>,
 }
 
 /// The locations a task's resources come from.
@@ -48,20 +57,25 @@ pub struct ResourceLocations {
     pub metadata: String,
     /// Configuration YAML; `None` for the built-in V4r4 configuration.
     pub config: Option<String>,
+    /// Lat-lon mapping factors (weights); `None`: the cache folder or a build.
+    pub factors: Option<String>,
 }
 
 impl WorkerResources {
     /// A cache using `store` for remote locations and `cache_dir` for downloads; `defaults`
     /// fill in locations the tasks do not carry.
     pub fn new(store: Store, cache_dir: PathBuf, defaults: TaskLocations) -> WorkerResources {
+        // Built weights are cached here (and looked for before building).
+        let weights_dir = cache_dir.join("weights");
         WorkerResources {
             store,
             cache_dir,
             defaults,
-            grids: Arc::new(ResourceCache::new()),
+            grids: Arc::new(ResourceCache::new().with_cache_dir(weights_dir)),
             grid_dirs: Mutex::new(HashMap::new()),
             catalogs: Mutex::new(HashMap::new()),
             configs: Mutex::new(HashMap::new()),
+            weights: Mutex::new(HashMap::new()),
         }
     }
 
@@ -97,6 +111,11 @@ impl WorkerResources {
                 .clone()
                 .filter(|s| !s.is_empty())
                 .or_else(|| self.defaults.cfg_loc.clone()),
+            factors: task
+                .ecco_mapping_factors_loc
+                .clone()
+                .filter(|s| !s.is_empty())
+                .or_else(|| self.defaults.factors_loc.clone()),
         })
     }
 
@@ -108,7 +127,112 @@ impl WorkerResources {
             .catalog(&locations.metadata, &config.podaac_metadata_filename)
             .await?;
         let grid = self.grid(&locations.grid).await?;
-        Ok((Resources::new(grid, catalog, config), locations))
+        let latlon = task_kind(task).is_ok_and(|k| k.product_type() == ProductType::Latlon);
+        let mut resources = Resources::new(grid, catalog, config);
+        if latlon {
+            let weights = self.weights(&locations, &resources).await?;
+            resources = resources.with_weights(weights);
+        }
+        Ok((resources, locations))
+    }
+
+    /// The lat-lon weights of the resources' grid for their configuration's target grid.
+    async fn weights(
+        &self,
+        locations: &ResourceLocations,
+        resources: &Resources,
+    ) -> Result<Arc<Weights>, Failure> {
+        let spec = latlon_spec(&resources.config);
+        let factors = locations.factors.clone().unwrap_or_default();
+        let key = format!("{}\u{0}{spec:?}\u{0}{factors}", locations.grid);
+        let mut map = self.weights.lock().await;
+        if let Some(found) = map.get(&key) {
+            return found.clone();
+        }
+        let loaded = self
+            .load_weights(&locations.grid, &factors, resources, spec)
+            .await
+            .map_err(|f| f.context(format!("lat-lon weights of grid {}", locations.grid)));
+        map.insert(key, loaded.clone());
+        loaded
+    }
+
+    /// Reads or builds weights (blocking work on the blocking pool), mirroring a remote
+    /// factors location.
+    async fn load_weights(
+        &self,
+        grid_location: &str,
+        factors: &str,
+        resources: &Resources,
+        spec: edp_regrid::LatLonSpec,
+    ) -> Result<Arc<Weights>, Failure> {
+        let mirror = match factors {
+            "" => None,
+            given => Some(self.mirror_factors(given).await?),
+        };
+        let local = mirror.as_ref().map(|m| m.local.clone());
+        let cache = Arc::clone(&self.grids);
+        let grid = Arc::clone(&resources.grid);
+        let grid_key = grid_location.to_string();
+        // Weights files are read through NetCDF: on its thread (see `nc_thread`).
+        let weights = crate::nc_thread::run(move || {
+            cache
+                .weights(&grid_key, &grid, &spec, local.as_deref())
+                .map_err(|e| Failure::from(&e))
+        })
+        .await
+        .map_err(|e| Failure::permanent(e.to_string()))??;
+        if let Some(mirror) = mirror {
+            mirror.upload_new(&self.store).await;
+        }
+        Ok(weights)
+    }
+
+    /// Mirrors a factors location: local ones are used in place; an `s3://` object or prefix
+    /// is downloaded (our weights files only) into the cache folder.
+    async fn mirror_factors(&self, given: &str) -> Result<FactorsMirror, Failure> {
+        let location = Location::parse(given)
+            .map_err(|e| Failure::permanent(format!("factors location {given:?}: {e}")))?;
+        if let Some(path) = location.as_local_path() {
+            return Ok(FactorsMirror {
+                local: path.to_path_buf(),
+                remote: None,
+                existing: Vec::new(),
+            });
+        }
+        let dir = self.cache_dir.join("factors").join(short_hash(given));
+        let single = location.file_name().is_some_and(|n| n.ends_with(".nc"));
+        let mut existing = Vec::new();
+        if single {
+            let name = location.file_name().unwrap_or("weights.nc").to_string();
+            if self.store.head(&location).await?.is_some() {
+                self.store.download_to(&location, &dir.join(&name)).await?;
+                existing.push(name.clone());
+            }
+            return Ok(FactorsMirror {
+                local: dir.join(name),
+                remote: Some(location),
+                existing,
+            });
+        }
+        for object in self.store.list(&location).await? {
+            let Some(relative) = object.location.relative_to(&location) else {
+                continue;
+            };
+            if !relative.contains('/') && is_weights_file(&relative) {
+                self.store
+                    .download_to(&object.location, &dir.join(&relative))
+                    .await?;
+                existing.push(relative);
+            }
+        }
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Failure::retryable(format!("cannot create {}: {e}", dir.display())))?;
+        Ok(FactorsMirror {
+            local: dir,
+            remote: Some(location),
+            existing,
+        })
     }
 
     /// The production configuration at `given` (built-in V4r4 for `None`).
@@ -157,12 +281,14 @@ impl WorkerResources {
         // Reading and deriving the grid is blocking work; the cache loads each path once
         // (concurrent callers of the same path wait for that load).
         let context = format!("grid {given}");
-        tokio::task::spawn_blocking(move || {
+        // Grid-geometry `.nc` files are read through NetCDF: on its thread (see `nc_thread`).
+        crate::nc_thread::run(move || {
             cache
                 .grid(&dir)
                 .map_err(|e| Failure::from(&e).context(context))
         })
-        .await?
+        .await
+        .map_err(|e| Failure::permanent(e.to_string()))?
     }
 
     /// The local path of grid location `given`, downloading a remote one once.
@@ -189,6 +315,55 @@ impl WorkerResources {
             .map_err(|f| f.context(format!("downloading grid {given}")));
         map.insert(given.to_string(), fetched.clone());
         fetched
+    }
+}
+
+/// Our weights files (`edp_weights_<grid>_<resolution>[_<spec>].nc`).
+fn is_weights_file(name: &str) -> bool {
+    name.starts_with("edp_weights_") && name.ends_with(".nc")
+}
+
+/// A factors location as seen locally, and what to upload back after a build.
+#[derive(Debug)]
+struct FactorsMirror {
+    /// The local file or folder given to the weights locator.
+    local: PathBuf,
+    /// The remote location mirrored (`None` for local factors).
+    remote: Option<Location>,
+    /// Weights files that were already there (not uploaded again).
+    existing: Vec<String>,
+}
+
+impl FactorsMirror {
+    /// Uploads weights built into the mirror to the remote factors location (best effort:
+    /// the granule does not depend on it, the next worker just builds again).
+    async fn upload_new(&self, store: &Store) {
+        let Some(remote) = &self.remote else {
+            return;
+        };
+        let files: Vec<(PathBuf, Location)> = if self.local.is_dir() {
+            std::fs::read_dir(&self.local)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|entry| {
+                    let name = entry.file_name().into_string().ok()?;
+                    (is_weights_file(&name) && !self.existing.contains(&name))
+                        .then(|| (entry.path(), remote.join(&name)))
+                })
+                .collect()
+        } else if self.local.is_file() && self.existing.is_empty() {
+            vec![(self.local.clone(), remote.clone())]
+        } else {
+            Vec::new()
+        };
+        for (path, target) in files {
+            match store.put_file(&target, &path).await {
+                Ok(()) => tracing::info!(weights = %target, "uploaded lat-lon weights"),
+                Err(err) => tracing::warn!(weights = %target, error = %err,
+                    "cannot upload lat-lon weights; the next worker builds them again"),
+            }
+        }
     }
 }
 

@@ -12,8 +12,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-use std::sync::mpsc;
 
 use edp_plan::roots::Root;
 use edp_plan::state::{
@@ -77,6 +75,7 @@ pub async fn verify_destination(
     cache_dir: &Path,
     concurrency: usize,
 ) -> Result<VerifyReport, VerifyError> {
+    crate::nc_thread::start();
     let layout = Layout::new(dest.location());
     let mut report = VerifyReport::default();
 
@@ -228,7 +227,14 @@ async fn check_granule(
             Ok(_) => {}
             Err(err) => problems.push(format!("cannot read {}: {err}", path.display())),
         }
-        let found = inspector().variables(&path);
+        // On the NetCDF thread: no HDF5 diagnostics on stderr (see `nc_thread`).
+        let found = {
+            let path = path.clone();
+            crate::nc_thread::run_blocking(move || {
+                netcdf_variables(&path).map_err(|e| e.to_string())
+            })
+            .unwrap_or_else(|e| Err(e.to_string()))
+        };
         if downloaded {
             let _ = std::fs::remove_file(&path);
         }
@@ -278,74 +284,6 @@ async fn local_copy(
         .join(format!("{}-{name}", std::process::id()));
     store.download_to(location, &target).await?;
     Ok((target, true))
-}
-
-/// A request to the NetCDF thread: a file and where to send its variable names.
-type Request = (PathBuf, mpsc::Sender<Result<Vec<String>, String>>);
-
-/// The thread that opens granules for [`verify_destination`].
-///
-/// Why one dedicated thread: HDF5 keeps its error-printing switch per thread, and netCDF-C
-/// turns printing off only on the thread that initialises it. Asking netCDF-C about a
-/// variable makes it probe optional attributes that most files lack, so on any other thread
-/// HDF5 prints an "HDF5-DIAG" error trace per variable to stderr (harmless but alarming).
-/// Calling [`start_netcdf_thread`] before anything else uses NetCDF makes this thread the
-/// initialising one.
-#[derive(Debug)]
-struct Inspector {
-    requests: std::sync::Mutex<mpsc::Sender<Request>>,
-}
-
-static INSPECTOR: OnceLock<Inspector> = OnceLock::new();
-
-/// Starts the NetCDF inspection thread (idempotent). Call it at program start, before any
-/// other NetCDF use, to keep HDF5's diagnostics off stderr (see `Inspector`).
-pub fn start_netcdf_thread() {
-    inspector();
-}
-
-fn inspector() -> &'static Inspector {
-    INSPECTOR.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<Request>();
-        let spawned = std::thread::Builder::new()
-            .name("edp-netcdf-inspect".into())
-            .spawn(move || {
-                // Initialises netCDF-C (and its HDF5 error settings) on this thread; the
-                // open itself fails, which is expected.
-                let _ = netcdf::open("/nonexistent/edp-netcdf-init.nc");
-                for (path, reply) in rx {
-                    // The netcdf crate panics on some malformed files; keep the thread alive.
-                    let result = std::panic::catch_unwind(|| netcdf_variables(&path))
-                        .unwrap_or_else(|_| {
-                            Err(netcdf::Error::Str("the NetCDF reader panicked".into()))
-                        })
-                        .map_err(|e| e.to_string());
-                    let _ = reply.send(result);
-                }
-            });
-        if let Err(err) = spawned {
-            tracing::warn!("cannot start the NetCDF thread ({err}); granules are opened in place");
-        }
-        Inspector {
-            requests: std::sync::Mutex::new(tx),
-        }
-    })
-}
-
-impl Inspector {
-    /// The variable names of `path`, read on the NetCDF thread (or here if it is gone).
-    fn variables(&self, path: &Path) -> Result<Vec<String>, String> {
-        let (reply, answer) = mpsc::channel();
-        let sent = self
-            .requests
-            .lock()
-            .map(|tx| tx.send((path.to_path_buf(), reply)).is_ok())
-            .unwrap_or(false);
-        match sent.then(|| answer.recv().ok()).flatten() {
-            Some(result) => result,
-            None => netcdf_variables(path).map_err(|e| e.to_string()),
-        }
-    }
 }
 
 /// The variable names of a NetCDF file.

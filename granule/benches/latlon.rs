@@ -71,11 +71,13 @@ fn weights_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("edp-bench-weights")
 }
 
-/// Grid, metadata and weights (built into the weights directory the first time).
-fn resources() -> Option<(Resources, f64)> {
+/// Grid, metadata and weights (built into the weights directory the first time); also
+/// returns the seconds to get the weights and the memory after the grid (peak, resident MB).
+fn resources() -> Option<(Resources, f64, (f64, f64))> {
     let grid_dir = edp_testkit::llc90_grid_dir()?;
     let metadata = edp_testkit::v4r4_metadata_dir()?;
     let grid = Grid::from_mds_dir(grid_dir).unwrap();
+    let after_grid = memory_mb();
     let source = SourceGrid::from_grid(&grid).unwrap();
     let started = Instant::now();
     let (weights, _) =
@@ -89,7 +91,7 @@ fn resources() -> Option<(Resources, f64)> {
         Arc::new(ProductionConfig::v4r4()),
     )
     .with_weights(Arc::new(weights));
-    Some((resources, seconds))
+    Some((resources, seconds, after_grid))
 }
 
 /// Synthetic smooth fields with ocean-like variability, as MDS bytes in memory; each
@@ -168,14 +170,17 @@ fn memory_mb() -> (f64, f64) {
 /// Child mode: load everything and write one granule, then print the memory figures.
 fn child(key: &str, out_dir: &Path) {
     let kind = KINDS.iter().find(|k| k.key == key).unwrap();
-    let (r, _) = resources().unwrap();
+    let (r, _, (hwm_grid, rss_grid)) = resources().unwrap();
     let (hwm_resources, rss_resources) = memory_mb();
     let (inputs, variables) = inputs(kind, r.grid.n);
     let (_, rss_inputs) = memory_mb();
     let req = request(&r, kind, variables);
     produce_granule(&req, &r, &inputs, &out_dir.join(&req.granule_name)).unwrap();
     let (hwm, _) = memory_mb();
-    println!("CHILD {hwm:.1} {hwm_resources:.1} {rss_resources:.1} {rss_inputs:.1}");
+    println!(
+        "CHILD {hwm:.1} {hwm_grid:.1} {rss_grid:.1} {hwm_resources:.1} {rss_resources:.1} \
+         {rss_inputs:.1}"
+    );
 }
 
 fn run_kind(r: &Resources, kind: &Kind, out_dir: &Path) {
@@ -227,8 +232,8 @@ fn run_kind(r: &Resources, kind: &Kind, out_dir: &Path) {
     println!(
         "{:<9} {} var(s), {:.1} MB float32 -> {:.1} MB file | granule {:.3} s (median {:.3}; \
          last: regrid {:.3} busy, write {:.3}) | floor {:.3} s (median {:.3}; {:.1} MB) | ratio \
-         {:.2} (medians {:.2}) | peak {:.1} MB (grid + weights loaded: peak {:.1}, resident \
-         {:.1}; + inputs {:.1})",
+         {:.2} (medians {:.2}) | peak {:.1} MB (grid loaded: peak {:.1}, resident {:.1}; + weights: \
+         peak {:.1}, resident {:.1}; + inputs {:.1})",
         kind.key,
         names.len(),
         raw_mb,
@@ -246,6 +251,8 @@ fn run_kind(r: &Resources, kind: &Kind, out_dir: &Path) {
         mem[1],
         mem[2],
         mem[3],
+        mem[4],
+        mem[5],
     );
 }
 
@@ -255,7 +262,7 @@ fn main() {
         child(&args[pos + 1], &PathBuf::from(&args[pos + 2]));
         return;
     }
-    let Some((r, weights_seconds)) = resources() else {
+    let Some((r, weights_seconds, _)) = resources() else {
         println!("SKIPPED: the shared LLC90 grid and V4r4 metadata are needed");
         return;
     };

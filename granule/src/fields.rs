@@ -1,6 +1,7 @@
 //! Reading one input component: fetch the `.meta` and `.data`, check them against the
-//! catalog's staggering, the grid and the request, decode into LLC tile order, and hash the
-//! bytes for provenance. Shared by the native and lat-lon writers.
+//! catalog's staggering, the grid and the request, decode into LLC tile order (all at once,
+//! [`load_input`], or level by level, [`fetch_input`]), and hash the bytes for provenance.
+//! Shared by the native and lat-lon writers.
 //!
 //! Checks (each failure is a bad-input error naming the file, expected and found):
 //! * the `.data` and `.meta` locations share their stem, and an EDP file name
@@ -16,7 +17,9 @@
 use edp_conventions::catalog::InputComponent;
 use edp_conventions::naming::MdsFileName;
 use edp_grid::Grid;
-use edp_mds::{ByteOrder, FieldSelector, LlcField, Meta};
+use std::borrow::Cow;
+
+use edp_mds::{ByteOrder, FieldSelector, Llc, LlcField, Meta};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -58,9 +61,95 @@ pub struct DecodedInput {
     pub meta_digest: InputDigest,
 }
 
+/// One input component fetched and checked but not decoded: the bytes stay as they came
+/// (borrowed from an in-memory source), and levels are decoded on demand, so that a writer
+/// going level by level never holds a decoded 3-D copy (the lat-lon writer).
+#[derive(Debug)]
+pub struct FetchedInput<'s> {
+    /// The output variable the input is read for (for messages).
+    variable: String,
+    /// The `.data` location.
+    location: String,
+    /// The whole `.data` object (its length was checked against the `.meta`).
+    bytes: Cow<'s, [u8]>,
+    /// The record to decode.
+    selector: FieldSelector,
+    /// The LLC geometry of the field.
+    llc: Llc,
+    /// The parsed `.meta`.
+    pub meta: Meta,
+    /// Digest of the `.meta`.
+    pub meta_digest: InputDigest,
+}
+
+impl FetchedInput<'_> {
+    /// Number of levels (1 for 2-D fields).
+    pub fn levels(&self) -> usize {
+        self.meta.nz()
+    }
+
+    /// The bytes of the selected record (validated when fetched).
+    fn record(&self) -> Result<&[u8]> {
+        Ok(edp_mds::decode::record_bytes(
+            &self.bytes,
+            &self.meta,
+            &self.selector,
+            &self.location,
+        )?)
+    }
+
+    /// Level `k` in tile order `[t][j][i]` (float32 whatever `dataprec` was).
+    pub fn level(&self, k: usize) -> Result<Vec<f32>> {
+        let record = self.record()?;
+        let level_bytes = self.llc.level_len() * self.meta.precision.size();
+        let bytes = record
+            .get(k * level_bytes..(k + 1) * level_bytes)
+            .ok_or_else(|| GranuleError::InputMismatch {
+                variable: self.variable.clone(),
+                location: self.location.clone(),
+                expected: format!("level {k} ({level_bytes} bytes)"),
+                found: format!("{} levels", self.levels()),
+            })?;
+        Ok(edp_mds::decode::tiles_from_record_bytes::<f32>(
+            bytes,
+            self.llc,
+            1,
+            self.meta.precision,
+            ByteOrder::Big,
+        )
+        .data)
+    }
+
+    /// Size and SHA-256 of the `.data`.
+    pub fn digest(&self) -> InputDigest {
+        InputDigest::of(&self.location, &self.bytes)
+    }
+
+    /// Decodes every level (hashing the bytes at the same time).
+    pub fn decode(self) -> Result<DecodedInput> {
+        let (field, data_digest) = rayon::join(
+            || {
+                edp_mds::decode_record_tiles::<f32>(
+                    &self.bytes,
+                    &self.meta,
+                    &self.selector,
+                    ByteOrder::Big,
+                    &self.location,
+                )
+            },
+            || self.digest(),
+        );
+        Ok(DecodedInput {
+            field: field?,
+            meta: self.meta,
+            data: data_digest,
+            meta_digest: self.meta_digest,
+        })
+    }
+}
+
 /// Fetches, checks, decodes and hashes input `input` of output variable `variable`, whose
-/// diagnostic is `component`. MITgcm writes big-endian (`ByteOrder::Big`); the precision
-/// comes from the `.meta`.
+/// diagnostic is `component` ([`fetch_input`] then [`FetchedInput::decode`]).
 pub fn load_input(
     variable: &str,
     component: &InputComponent,
@@ -69,6 +158,21 @@ pub fn load_input(
     step: u64,
     source: &dyn InputSource,
 ) -> Result<DecodedInput> {
+    fetch_input(variable, component, input, grid, step, source)?.decode()
+}
+
+/// Fetches and checks input `input` of output variable `variable`, whose diagnostic is
+/// `component`, without decoding it. MITgcm writes big-endian (`ByteOrder::Big`); the
+/// precision comes from the `.meta`. The `.data` length is checked here, so that decoding
+/// levels later cannot fail on a short file.
+pub fn fetch_input<'s>(
+    variable: &str,
+    component: &InputComponent,
+    input: &InputRef,
+    grid: &Grid,
+    step: u64,
+    source: &'s dyn InputSource,
+) -> Result<FetchedInput<'s>> {
     let mismatch = |location: &str, expected: String, found: String| GranuleError::InputMismatch {
         variable: variable.to_string(),
         location: location.to_string(),
@@ -164,24 +268,15 @@ pub fn load_input(
     }
 
     let data_bytes = source.fetch(&input.data)?;
-    // Hash while decoding: both only read the bytes.
-    let (field, data_digest) = rayon::join(
-        || {
-            edp_mds::decode_record_tiles::<f32>(
-                &data_bytes,
-                &meta,
-                &selector,
-                ByteOrder::Big,
-                &input.data,
-            )
-        },
-        || InputDigest::of(&input.data, &data_bytes),
-    );
-    Ok(DecodedInput {
-        field: field?,
+    edp_mds::decode::record_bytes(&data_bytes, &meta, &selector, &input.data)?;
+    Ok(FetchedInput {
+        variable: variable.to_string(),
+        location: input.data.clone(),
+        bytes: data_bytes,
+        selector,
+        llc: grid.llc(),
         meta_digest: InputDigest::of(&input.meta, &meta_bytes),
         meta,
-        data: data_digest,
     })
 }
 

@@ -24,8 +24,8 @@
 //! components (6), regridded level by level with the weights (7.5; a `k_l` level `l` with the
 //! tracer-level-`l` weights, labelled `Z[l]`, 7.6) and filled, in slabs of whole chunks along
 //! `Z`, on a producer thread (rayon inside); this thread writes each slab as it arrives, so
-//! regridding overlaps compression. At most three slabs and one set of decoded inputs are
-//! alive at a time.
+//! regridding overlaps compression. At most two slabs and one set of decoded inputs are alive
+//! at a time.
 
 use std::path::Path;
 use std::sync::mpsc::{Receiver, sync_channel};
@@ -473,8 +473,9 @@ pub(crate) fn write_latlon(
         seconds: 0.0,
     };
     let (written, produced) = std::thread::scope(|scope| {
-        // Capacity 1: one slab waits while one is written and the next is computed.
-        let (sender, receiver) = sync_channel::<Slab>(1);
+        // A rendezvous channel: the producer computes the next slab while this thread writes
+        // one, then waits for it, so at most two slabs exist (26 MB each in 3-D).
+        let (sender, receiver) = sync_channel::<Slab>(0);
         let plans = &plans;
         let regridder = &regridder;
         let producer = scope.spawn(move || regridder.run(plans, |slab| sender.send(slab).is_ok()));

@@ -1,7 +1,9 @@
-//! The values of lat-lon data variables: fetch + check + decode the inputs (shared
-//! [`load_input`]), turn vector components into east/north at cell centres
-//! ([`VectorRotation`], `ecco-format.md` 6), regrid level by level with the weights
+//! The values of lat-lon data variables: fetch + check + hash the inputs (shared
+//! [`fetch_input`]), then level by level decode, turn vector components into east/north at
+//! cell centres ([`VectorRotation`], `ecco-format.md` 6), regrid with the weights
 //! ([`Weights::apply_level`], 7.5) and replace NaN by the fill value, in slabs of levels.
+//! Decoding per level keeps the memory of a variable at its output slab: no decoded 3-D copy
+//! of an input exists (inputs held in memory by the worker are only borrowed).
 //!
 //! Level `k` of every input, a `k_l` field such as WVEL included, is mapped with the weights
 //! of tracer level `k` (its wet sources `hFacC[k] > 0` and land mask) and written at `Z[k]`
@@ -19,8 +21,8 @@ use edp_regrid::{VectorLocation, VectorRotation, Weights};
 use rayon::prelude::*;
 
 use crate::encoding::{ValueStats, fill_nan};
-use crate::error::Result;
-use crate::fields::{DecodedInput, InputDigest, load_input};
+use crate::error::{GranuleError, Result};
+use crate::fields::{FetchedInput, InputDigest, fetch_input};
 use crate::input::InputSource;
 use crate::request::InputRef;
 
@@ -78,10 +80,10 @@ pub(crate) struct Produced {
     pub busy_seconds: f64,
 }
 
-/// Decoded inputs kept for the next variable: EVEL and NVEL share UVEL/VVEL.
-struct Decoded {
+/// Fetched inputs kept for the next variable: EVEL and NVEL share UVEL/VVEL.
+struct Fetched<'s> {
     inputs: Vec<InputRef>,
-    fields: Vec<DecodedInput>,
+    fields: Vec<FetchedInput<'s>>,
 }
 
 /// The regridding context shared by every variable of a granule.
@@ -100,7 +102,7 @@ pub(crate) struct Regridder<'a> {
     pub slab_levels: usize,
 }
 
-impl Regridder<'_> {
+impl<'a> Regridder<'a> {
     /// Computes every variable of `plans` in order and passes each slab to `send`, which
     /// returns `false` when nobody listens any more (the writer failed); then stops quietly.
     pub fn run(
@@ -109,29 +111,15 @@ impl Regridder<'_> {
         mut send: impl FnMut(Slab) -> bool,
     ) -> Result<Produced> {
         let mut produced = Produced::default();
-        let mut kept: Option<Decoded> = None;
+        let mut kept: Option<Fetched<'a>> = None;
         for (index, plan) in plans.iter().enumerate() {
             let started = Instant::now();
             // What the previous variable kept is dropped here unless this one shares it, so
-            // that at most one set of decoded inputs is alive.
-            let reusable = kept.take().filter(|d| d.inputs.as_slice() == plan.inputs);
-            let decoded = match reusable {
-                Some(d) => d,
-                None => {
-                    let d = self.decode(plan)?;
-                    for field in &d.fields {
-                        for digest in [&field.data, &field.meta_digest] {
-                            if !produced
-                                .digests
-                                .iter()
-                                .any(|p| p.location == digest.location)
-                            {
-                                produced.digests.push(digest.clone());
-                            }
-                        }
-                    }
-                    d
-                }
+            // that at most one set of inputs is held.
+            let reusable = kept.take().filter(|f| f.inputs.as_slice() == plan.inputs);
+            let fetched = match reusable {
+                Some(f) => f,
+                None => self.fetch(plan, &mut produced.digests)?,
             };
             produced.busy_seconds += started.elapsed().as_secs_f64();
             let slab_levels = self.slab_levels.clamp(1, plan.levels.max(1));
@@ -139,53 +127,65 @@ impl Regridder<'_> {
             while first < plan.levels {
                 let started = Instant::now();
                 let levels = slab_levels.min(plan.levels - first);
-                let slab = self.slab(index, plan, &decoded.fields, first, levels)?;
+                let slab = self.slab(index, plan, &fetched.fields, first, levels)?;
                 produced.busy_seconds += started.elapsed().as_secs_f64();
                 if !send(slab) {
                     return Ok(produced);
                 }
                 first += levels;
             }
-            kept = Some(decoded);
+            kept = Some(fetched);
         }
         Ok(produced)
     }
 
-    /// Fetches, checks and decodes the inputs of `plan` (components in parallel).
-    fn decode(&self, plan: &FieldPlan<'_>) -> Result<Decoded> {
-        let load = |c: usize| {
-            load_input(
+    /// Fetches, checks and hashes the inputs of `plan` (components in parallel) and adds
+    /// their digests to `digests` (each location once).
+    fn fetch(&self, plan: &FieldPlan<'_>, digests: &mut Vec<InputDigest>) -> Result<Fetched<'a>> {
+        let fetch = |c: usize| -> Result<(FetchedInput<'a>, InputDigest)> {
+            let input = fetch_input(
                 plan.name,
                 &plan.components[c],
                 &plan.inputs[c],
                 self.grid,
                 self.step,
                 self.source,
-            )
+            )?;
+            let digest = input.digest();
+            Ok((input, digest))
         };
-        let fields = match plan.kind {
-            FieldKind::Scalar => vec![load(0)?],
+        let fetched = match plan.kind {
+            FieldKind::Scalar => vec![fetch(0)?],
             FieldKind::Vector { .. } => {
-                let (x, y) = rayon::join(|| load(0), || load(1));
+                let (x, y) = rayon::join(|| fetch(0), || fetch(1));
                 vec![x?, y?]
             }
         };
-        Ok(Decoded {
+        let mut fields = Vec::with_capacity(fetched.len());
+        for (field, data_digest) in fetched {
+            for digest in [data_digest, field.meta_digest.clone()] {
+                if !digests.iter().any(|d| d.location == digest.location) {
+                    digests.push(digest);
+                }
+            }
+            fields.push(field);
+        }
+        Ok(Fetched {
             inputs: plan.inputs.to_vec(),
             fields,
         })
     }
 
-    /// Levels `first .. first + levels` of `plan` on the target grid, NaN replaced by fill.
+    /// Levels `first .. first + levels` of `plan` on the target grid, NaN replaced by fill
+    /// (parallel over levels; each level decodes its own slice of the inputs).
     fn slab(
         &self,
         variable: usize,
         plan: &FieldPlan<'_>,
-        fields: &[DecodedInput],
+        fields: &[FetchedInput<'_>],
         first: usize,
         levels: usize,
     ) -> Result<Slab> {
-        let cells = self.grid.cells();
         let targets = self.weights.n_target();
         let mut values = vec![0.0f32; levels * targets];
         values
@@ -194,25 +194,22 @@ impl Regridder<'_> {
             .try_for_each(|(offset, out)| -> Result<()> {
                 let k = first + offset;
                 let mapped = match (plan.kind, fields, self.rotation) {
-                    (FieldKind::Scalar, [field], _) => self
-                        .weights
-                        .apply_level(k, level(plan.name, field, cells, k)?)?,
+                    (FieldKind::Scalar, [field], _) => {
+                        self.weights.apply_level(k, &field.level(k)?)?
+                    }
                     (FieldKind::Vector { location, keep }, [x, y], Some(rotation)) => {
-                        let (east, north) = rotation.east_north(
-                            level(plan.name, x, cells, k)?,
-                            level(plan.name, y, cells, k)?,
-                            location,
-                        )?;
+                        let (east, north) =
+                            rotation.east_north(&x.level(k)?, &y.level(k)?, location)?;
                         let component = match keep {
                             Orientation::Zonal => east,
                             Orientation::Meridional => north,
                         };
                         self.weights.apply_level(k, &component)?
                     }
-                    // The writer builds plans, fields and the rotation together; this arm is
+                    // The writer builds plans, inputs and the rotation together; this arm is
                     // unreachable unless that code changes, so say so rather than panic.
                     _ => {
-                        return Err(crate::error::GranuleError::Unsupported {
+                        return Err(GranuleError::Unsupported {
                             what: format!("variable {}", plan.name),
                             reason: "internal: inputs do not match the variable kind".into(),
                         });
@@ -230,19 +227,4 @@ impl Regridder<'_> {
             stats,
         })
     }
-}
-
-/// Level `k` of a decoded input. `load_input` checked the level count against the grid; a
-/// short field is still an error rather than a panic.
-fn level<'f>(variable: &str, input: &'f DecodedInput, cells: usize, k: usize) -> Result<&'f [f32]> {
-    input
-        .field
-        .data
-        .get(k * cells..(k + 1) * cells)
-        .ok_or_else(|| crate::error::GranuleError::InputMismatch {
-            variable: variable.to_string(),
-            location: input.data.location.clone(),
-            expected: format!("level {k} of {cells} values"),
-            found: format!("{} values", input.field.data.len()),
-        })
 }

@@ -74,6 +74,11 @@ pub fn hfac_s_from_c(n: usize, hfac_c: &[f64]) -> Vec<f64> {
     hfac_face(n, hfac_c, Face::South)
 }
 
+/// `values` rounded to float32 (parallel).
+pub fn to_f32(values: &[f64]) -> Vec<f32> {
+    values.par_iter().map(|v| *v as f32).collect()
+}
+
 /// Wet mask: `hfac > 0`.
 pub fn mask_from_hfac(hfac: &[f64]) -> Vec<bool> {
     hfac.par_iter().map(|h| *h > 0.0).collect()

@@ -93,11 +93,16 @@ pub struct Grid {
     /// Centre spacings (m), `DRC`, `nz` values (`drC` in NetCDF adds `drf[nz-1]/2`).
     pub drc: Vec<f64>,
     /// Open fraction of tracer cells `[k][t][j][i]`.
-    pub hfac_c: Vec<f64>,
-    /// Open fraction of west faces `[k][t][j][i_g]`.
-    pub hfac_w: Vec<f64>,
-    /// Open fraction of south faces `[k][t][j_g][i]`.
-    pub hfac_s: Vec<f64>,
+    ///
+    /// The three open fractions are kept as float32, the precision of the ECCO grid-geometry
+    /// files: as f64 they were 126 MB of an LLC90 grid with 50 levels, the largest part of
+    /// every writer's memory, although writers only need the masks. They are derived (or
+    /// read) in f64, the masks are computed from those values, and only then are they rounded.
+    pub hfac_c: Vec<f32>,
+    /// Open fraction of west faces `[k][t][j][i_g]` (float32, see `hfac_c`).
+    pub hfac_w: Vec<f32>,
+    /// Open fraction of south faces `[k][t][j_g][i]` (float32, see `hfac_c`).
+    pub hfac_s: Vec<f32>,
     /// `hfac_c > 0`.
     pub mask_c: Vec<bool>,
     /// `hfac_w > 0`.
@@ -188,20 +193,27 @@ impl Grid {
     }
 
     /// Fills `hfac_*` from what was loaded (or from `depth`) and recomputes the masks.
+    ///
+    /// Masks come from the f64 values; each face array is rounded to f32 as soon as its mask
+    /// is done, so that at most two f64 arrays exist at a time.
     pub(crate) fn derive_hfacs(&mut self, loaded: HFacs) {
         let c = loaded
             .c
             .unwrap_or_else(|| derive::hfac_c_from_depth(&self.depth, &self.rf, &self.drf));
-        self.hfac_w = loaded
+        let w = loaded
             .w
             .unwrap_or_else(|| derive::hfac_w_from_c(self.n, &c));
-        self.hfac_s = loaded
+        self.mask_w = derive::mask_from_hfac(&w);
+        self.hfac_w = derive::to_f32(&w);
+        drop(w);
+        let s = loaded
             .s
             .unwrap_or_else(|| derive::hfac_s_from_c(self.n, &c));
-        self.hfac_c = c;
-        self.mask_c = derive::mask_from_hfac(&self.hfac_c);
-        self.mask_w = derive::mask_from_hfac(&self.hfac_w);
-        self.mask_s = derive::mask_from_hfac(&self.hfac_s);
+        self.mask_s = derive::mask_from_hfac(&s);
+        self.hfac_s = derive::to_f32(&s);
+        drop(s);
+        self.mask_c = derive::mask_from_hfac(&c);
+        self.hfac_c = derive::to_f32(&c);
     }
 
     /// Checks that every array has the length `n` and `nz` imply (writers call this first,

@@ -244,10 +244,12 @@ impl Grid {
             ] {
                 let meta =
                     Meta::new_llc(format!("{name}.meta"), self.n, self.nz, Precision::F64, 1);
+                // Held as f32 (see `Grid::hfac_c`); written as MITgcm's f64, exactly.
+                let wide: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
                 write_mds(
                     stem(dir, name),
                     &meta,
-                    &llc.tiles_to_compact(values)?,
+                    &llc.tiles_to_compact(&wide)?,
                     ByteOrder::Big,
                 )?;
             }

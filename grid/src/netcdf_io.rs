@@ -216,7 +216,7 @@ impl Grid {
         }
         let k3 = |h: [&'static str; 3]| -> [&'static str; 4] { ["k", h[0], h[1], h[2]] };
         let (kc, ku, kv) = (k3(c), k3(u), k3(v));
-        let data: [(&str, &[&str], &[f64]); 18] = [
+        let data: [(&str, &[&str], &[f64]); 15] = [
             ("CS", &c, &self.cs),
             ("SN", &c, &self.sn),
             ("rA", &c, &self.rac),
@@ -232,17 +232,27 @@ impl Grid {
             ("drF", &["k"], &self.drf),
             ("PHrefC", &["k"], &ph_c),
             ("PHrefF", &["k_p1"], &ph_f),
+        ];
+        let hfacs: [(&str, &[&str], &[f32]); 3] = [
             ("hFacC", &kc, &self.hfac_c),
             ("hFacW", &ku, &self.hfac_w),
             ("hFacS", &kv, &self.hfac_s),
         ];
+        let data = data
+            .into_iter()
+            .map(|(name, dims, values)| (name, dims, std::borrow::Cow::Owned(f32s(values))))
+            .chain(
+                hfacs
+                    .into_iter()
+                    .map(|(name, dims, values)| (name, dims, std::borrow::Cow::Borrowed(values))),
+            );
         for (name, dims, values) in data {
             let mut var = file
                 .add_variable::<f32>(name, dims)
                 .map_err(nc_err(format!("add variable {name}")))?;
             var.set_compression(5, true)
                 .map_err(nc_err(format!("compress variable {name}")))?;
-            var.put_values(&f32s(values), ..)
+            var.put_values(&values, ..)
                 .map_err(nc_err(format!("write variable {name}")))?;
         }
         for (name, dims, mask) in [

@@ -90,9 +90,12 @@ fn wet_counts_from_derived_hfacc() {
 fn derived_hfacc_reproduces_depth_and_the_partial_cell_rule() {
     let Some(g) = grid() else { return };
     let cells = g.cells();
+    // The grid keeps hFacC as float32 (memory): it is the f64 derivation, rounded.
+    let hfac_c = edp_grid::derive::hfac_c_from_depth(&g.depth, &g.rf, &g.drf);
+    assert!(hfac_c.iter().zip(&g.hfac_c).all(|(h, g)| *h as f32 == *g));
     let mut partial = 0;
     for c in 0..cells {
-        let column: f64 = (0..g.nz).map(|k| g.hfac_c[k * cells + c] * g.drf[k]).sum();
+        let column: f64 = (0..g.nz).map(|k| hfac_c[k * cells + c] * g.drf[k]).sum();
         assert!(
             (column - g.depth[c]).abs() <= 1e-9,
             "cell {c}: {column} vs {}",
@@ -102,7 +105,7 @@ fn derived_hfacc_reproduces_depth_and_the_partial_cell_rule() {
     for k in 0..g.nz {
         // V4r4: hFacMin 0.2, hFacMinDr 5 m.
         let min_size = 0.2f64.max((5.0 / g.drf[k]).min(1.0));
-        for h in &g.hfac_c[k * cells..(k + 1) * cells] {
+        for h in &hfac_c[k * cells..(k + 1) * cells] {
             if *h > 0.0 && *h < 1.0 {
                 partial += 1;
                 assert!(
@@ -116,7 +119,7 @@ fn derived_hfacc_reproduces_depth_and_the_partial_cell_rule() {
     // README: ocean volume 1.3350e18 m^3, wet area 3.58014e14 m^2.
     let volume: f64 = (0..g.nz)
         .flat_map(|k| (0..cells).map(move |c| (k, c)))
-        .map(|(k, c)| g.hfac_c[k * cells + c] * g.drf[k] * g.rac[c])
+        .map(|(k, c)| hfac_c[k * cells + c] * g.drf[k] * g.rac[c])
         .sum();
     assert!((volume / 1.3350e18 - 1.0).abs() < 5e-5, "{volume:e}");
     let area: f64 = (0..cells).filter(|c| g.mask_c[*c]).map(|c| g.rac[c]).sum();

@@ -9,8 +9,9 @@
 //! 4. print where everything is.
 //!
 //! Lat-lon jobs are included when the lat-lon writer is available: with `--latlon auto` (the
-//! default) one lat-lon granule is produced as a probe first; when the build has no lat-lon
-//! writer the demo says so and plans native products only.
+//! default) one lat-lon granule is produced as a probe first (which also builds the
+//! regridding weights into the demo's cache folder, where the run finds them); when the build
+//! has no lat-lon writer the demo says so and plans native products only.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -78,7 +79,7 @@ pub struct DemoArgs {
 /// Runs `edp demo`.
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     // Before any other NetCDF use: keeps HDF5 diagnostics off stderr (see the function).
-    edp_batch_worker::verify::start_netcdf_thread();
+    edp_batch_worker::nc_thread::start();
     crate::logging::init(&args.log)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -117,7 +118,8 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         LatlonChoice::Off => false,
         LatlonChoice::Auto => {
             let probe_layout = layout.clone();
-            match tokio::task::spawn_blocking(move || latlon_writer_available(&probe_layout))
+            // On the NetCDF thread: the probe builds (and reads back) the weights.
+            match edp_batch_worker::nc_thread::run(move || latlon_writer_available(&probe_layout))
                 .await?
             {
                 Ok(available) => available,
@@ -201,12 +203,15 @@ fn plan_args(layout: &DemoLayout, dest: &str, log: &str) -> PlanArgs {
 /// writer reports the product as unsupported, `Ok(true)` when it works, `Err` for anything
 /// else (the run will then show the same error for every lat-lon granule).
 fn latlon_writer_available(layout: &DemoLayout) -> Result<bool, String> {
-    let cache = ResourceCache::new();
+    // The weights built here land where the run's worker looks first (its cache folder is
+    // `<root>/cache`, weights in `weights/`), so they are built only once.
+    let cache = ResourceCache::new().with_cache_dir(layout.root.join("cache").join("weights"));
     let resources = cache
-        .resources(
+        .latlon_resources(
             &layout.grid_dir,
             &layout.metadata_dir,
             Some(&layout.config_file),
+            None,
         )
         .map_err(|e| e.to_string())?;
     let dataset = resources

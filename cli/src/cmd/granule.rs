@@ -94,6 +94,9 @@ pub struct GranuleArgs {
 
 /// Runs `edp granule`.
 pub fn run(args: GranuleArgs) -> anyhow::Result<ExitCode> {
+    if args.factors.is_some() && args.product != ProductType::Latlon {
+        bail!("--factors applies to --product latlon only");
+    }
     let cache = ResourceCache::new();
     let mut config = (*cache
         .config(args.config.as_deref())
@@ -171,8 +174,6 @@ pub fn run(args: GranuleArgs) -> anyhow::Result<ExitCode> {
             )
             .context("lat-lon weights")?;
         resources = resources.with_weights(weights);
-    } else if args.factors.is_some() {
-        bail!("--factors applies to --product latlon only");
     }
 
     match produce_granule(&request, &resources, &LocalFiles::new(), &out) {

@@ -50,7 +50,7 @@ pub struct VerifyArgs {
 /// Runs `edp verify`.
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     // Before any other NetCDF use: keeps HDF5 diagnostics off stderr (see the function).
-    edp_batch_worker::verify::start_netcdf_thread();
+    edp_batch_worker::nc_thread::start();
     crate::logging::init(&args.log)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

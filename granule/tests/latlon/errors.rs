@@ -75,7 +75,10 @@ fn the_sea_ice_velocity_request_used_below_succeeds_when_complete() {
     let out = tmp.path().join(&request.granule_name);
     let report = produce_granule(&request, &fx.resources, &inputs, &out).unwrap();
     assert_eq!(report.variables[0].diagnostics, ["SIuice", "SIvice"]);
-    assert_eq!(file_names(tmp.path()), std::slice::from_ref(&request.granule_name));
+    assert_eq!(
+        file_names(tmp.path()),
+        std::slice::from_ref(&request.granule_name)
+    );
 }
 
 #[test]

@@ -47,7 +47,7 @@ fn ssh_latlon_granule_follows_the_mapping_definition_and_the_reference_layout() 
     assert_eq!(report.path, out);
     assert_eq!(report.bytes, std::fs::metadata(&out).unwrap().len());
     assert_eq!(file_names(&out_dir), [NAME]);
-    let file = netcdf::open(&out).unwrap();
+    let file = open_nc(&out);
 
     // Layout of the reference header.
     let dims: Vec<(String, usize)> = file.dimensions().map(|d| (d.name(), d.len())).collect();
@@ -374,7 +374,7 @@ fn daily_partial_latlon_granule_has_one_day_of_time_bounds() {
     )
     .unwrap();
     assert_eq!(report.variables.len(), 1);
-    let file = netcdf::open(&out).unwrap();
+    let file = open_nc(&out);
     let bounds = values_i32(&file, "time_bnds");
     assert_eq!(bounds, [24, 48], "the day ending at step 48");
     assert_eq!(values_i32(&file, "time"), [36]);

@@ -36,7 +36,7 @@ fn surface_stress_vectors_are_rotated_to_east_north_and_regridded() {
         .path()
         .join("OCEAN_AND_ICE_SURFACE_STRESS_mon_mean_1992-01_ECCO_V4r4_latlon_0p50deg.nc");
     let report = produce(fx, &root, 6, Frequency::AvgMon, 732, &out).unwrap();
-    let file = netcdf::open(&out).unwrap();
+    let file = open_nc(&out);
     let vars: Vec<String> = file.variables().map(|v| v.name()).collect();
     assert_eq!(
         vars,

@@ -63,7 +63,7 @@ fn constant_temperature_and_salinity_stay_constant_on_every_wet_target_and_level
         .path()
         .join("OCEAN_TEMPERATURE_SALINITY_mon_mean_1992-01_ECCO_V4r4_latlon_0p50deg.nc");
     let report = produce(fx, &root, 9, Frequency::AvgMon, 732, &out).unwrap();
-    let file = netcdf::open(&out).unwrap();
+    let file = open_nc(&out);
 
     let dims: Vec<(String, usize)> = file.dimensions().map(|d| (d.name(), d.len())).collect();
     let want: Vec<(String, usize)> = [
@@ -232,7 +232,7 @@ fn velocity_granule_rotates_an_eastward_flow_and_maps_wvel_with_tracer_masks() {
         .path()
         .join("OCEAN_VELOCITY_mon_mean_1992-01_ECCO_V4r4_latlon_0p50deg.nc");
     let report = produce(fx, &root, 11, Frequency::AvgMon, 732, &out).unwrap();
-    let file = netcdf::open(&out).unwrap();
+    let file = open_nc(&out);
     let vars: Vec<String> = file.variables().map(|v| v.name()).collect();
     assert_eq!(
         vars,

@@ -244,7 +244,7 @@ fn unknown_grouping_variable_and_component_count_are_rejected() {
 }
 
 #[test]
-fn latlon_is_a_typed_unsupported_error() {
+fn latlon_from_resources_without_weights_is_a_typed_permanent_error() {
     let Some(fx) = fixture() else { return };
     let r = &fx.resources;
     let tmp = tempfile::tempdir().unwrap();
@@ -258,9 +258,10 @@ fn latlon_is_a_typed_unsupported_error() {
         vec![var("SSH", "d/SSH_mon_mean.0000000732.data")],
     )
     .unwrap();
+    // The native fixture has no lat-lon weights (see the lat-lon tests for granules).
     let err = fails_cleanly(fx, &request, &MemoryInputs::new(), tmp.path());
-    assert!(matches!(err, GranuleError::Unsupported { .. }), "{err:?}");
-    assert_eq!(err.class(), ErrorClass::Unsupported);
+    assert!(matches!(err, GranuleError::NoWeights { .. }), "{err:?}");
+    assert_eq!(err.class(), ErrorClass::BadInput);
     assert_eq!(err.kind(), ErrorKind::Permanent);
 }
 

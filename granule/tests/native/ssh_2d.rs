@@ -48,7 +48,7 @@ fn ssh_monthly_granule_matches_inputs_grid_and_metadata() {
         ["SEA_SURFACE_HEIGHT_mon_mean_1992-01_ECCO_V4r4_native_llc0090.nc"]
     );
 
-    let file = netcdf::open(&out).unwrap();
+    let file = open_nc(&out);
 
     // Dimensions and variables in the order of the reference header.
     let dims: Vec<(String, usize)> = file.dimensions().map(|d| (d.name(), d.len())).collect();
@@ -338,7 +338,7 @@ fn snapshot_granule_has_no_time_bounds() {
     // A partial granule: only SSH of the four variables exists.
     let report = produce(fx, &root, 0, Frequency::Snap, 12, &out).unwrap();
     assert_eq!(report.variables.len(), 1);
-    let file = netcdf::open(&out).unwrap();
+    let file = open_nc(&out);
     assert!(file.variable("time_bnds").is_none());
     assert!(file.dimension("nv").is_none());
     assert!(var_attr(&file, "time", "bounds").is_none());

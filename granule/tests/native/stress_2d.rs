@@ -34,7 +34,7 @@ fn face_variables_get_face_dims_and_face_masks() {
         .path()
         .join("OCEAN_AND_ICE_SURFACE_STRESS_mon_mean_1992-02_ECCO_V4r4_native_llc0090.nc");
     produce(fx, &root, 6, Frequency::AvgMon, 1428, &out).unwrap();
-    let file = netcdf::open(&out).unwrap();
+    let file = open_nc(&out);
 
     assert_eq!(dims_of(&file, "EXFtaux"), ["time", "tile", "j", "i"]);
     assert_eq!(dims_of(&file, "EXFtauy"), ["time", "tile", "j", "i"]);

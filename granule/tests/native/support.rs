@@ -168,6 +168,24 @@ pub fn produce(
     produce_granule(&request, r, &LocalFiles::new(), out)
 }
 
+/// Opens a granule for reading. HDF5 locks files with `flock`, and a child process spawned
+/// by a concurrent test (`ncdump`) inherits the HDF5 descriptors open at that moment, with
+/// their locks, until it exits; so an open can fail for a moment with "unable to lock file".
+/// Retry for a while instead of failing the test.
+pub fn open_nc(path: &Path) -> netcdf::File {
+    let started = std::time::Instant::now();
+    loop {
+        match netcdf::open(path) {
+            Ok(file) => return file,
+            Err(e) if started.elapsed() < std::time::Duration::from_secs(30) => {
+                let _ = e;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => panic!("cannot open {}: {e}", path.display()),
+        }
+    }
+}
+
 /// Float values of variable `name`.
 pub fn values_f32(file: &netcdf::File, name: &str) -> Vec<f32> {
     file.variable(name)
@@ -237,24 +255,31 @@ pub fn dims_of(file: &netcdf::File, var: &str) -> Vec<String> {
 /// `ncdump -hs` of a file (special attributes: chunking, filters), or `None` when ncdump
 /// is not installed (outside CI the encoding checks that need it are skipped with a note).
 pub fn ncdump_hs(path: &Path) -> Option<String> {
-    match std::process::Command::new("ncdump")
-        .arg("-hs")
-        .arg(path)
-        .output()
-    {
-        Ok(out) if out.status.success() => Some(String::from_utf8(out.stdout).unwrap()),
-        Ok(out) => panic!(
-            "ncdump -hs {} failed: {}",
-            path.display(),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "ncdump not available in CI: {e}"
-            );
-            eprintln!("SKIPPED encoding checks that need ncdump: {e}");
-            None
+    // Retried like `open_nc` (a concurrent test's child may hold a lock on the file).
+    let started = std::time::Instant::now();
+    loop {
+        match std::process::Command::new("ncdump")
+            .arg("-hs")
+            .arg(path)
+            .output()
+        {
+            Ok(out) if out.status.success() => return Some(String::from_utf8(out.stdout).unwrap()),
+            Ok(_) if started.elapsed() < std::time::Duration::from_secs(30) => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Ok(out) => panic!(
+                "ncdump -hs {} failed: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Err(e) => {
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "ncdump not available in CI: {e}"
+                );
+                eprintln!("SKIPPED encoding checks that need ncdump: {e}");
+                return None;
+            }
         }
     }
 }

@@ -67,7 +67,7 @@ fn an_edp_task_without_our_key_is_resolved_from_names() {
         "SEA_SURFACE_HEIGHT_mon_mean_1992-01_ECCO_V4r4_native_llc0090.nc"
     );
 
-    let file = netcdf::open(&out).unwrap();
+    let file = open_nc(&out);
     // The granule name (not the local file name) is the product name and PO.DAAC key.
     assert_eq!(global_text(&file, "product_name"), report.granule_name);
     assert_eq!(global_text(&file, "id"), "10.5067/ECL5M-SSH44");
@@ -111,7 +111,7 @@ fn task_times_are_authoritative_and_disagreement_is_reported() {
         "{}",
         report.warnings[0]
     );
-    let file = netcdf::open(&out).unwrap();
+    let file = open_nc(&out);
     // 1992-01-17T00:00 is 372 h after the model start (the step says 366).
     assert_eq!(values_i32(&file, "time"), [372]);
     assert_eq!(global_text(&file, "edp_task_id"), "abc123");
