@@ -32,7 +32,9 @@ pub struct VariableReport {
 /// Wall-clock seconds of the phases of one granule.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct Timings {
-    /// Fetching, checking, hashing and decoding inputs, masking and fill (parallel).
+    /// Fetching, checking, hashing and decoding inputs, masking and fill (parallel); for
+    /// lat-lon granules also rotating and regridding, on a thread that runs while the
+    /// NetCDF thread writes (so the phases overlap and may add up to more than the total).
     pub read_seconds: f64,
     /// NetCDF calls: defining, compressing and writing (one thread).
     pub write_seconds: f64,

@@ -25,6 +25,12 @@ use edp_granule::{GranuleRequest, LocalFiles, Resources, local, produce_granule}
 use edp_grid::Grid;
 use edp_mds::{ByteOrder, Meta, Precision};
 
+/// Held by each test for its whole run. HDF5 locks files with `flock`, and a child process
+/// inherits the HDF5 descriptors open in the parent when it is spawned: a compliance check
+/// started while the other test writes a granule would keep that granule locked for its
+/// whole run. The two tests therefore run one after the other.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The Python interpreter with netCDF4, xarray and compliance-checker, or `None` (skip).
 fn python() -> Option<PathBuf> {
     let candidate = std::env::var_os("EDP_PYTHON")
@@ -99,6 +105,7 @@ fn produce(
 
 #[test]
 fn native_granules_pass_netcdf4_xarray_and_compliance_checker() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let Some(grid_dir) = edp_testkit::llc90_grid_dir() else {
         return;
     };
@@ -248,6 +255,7 @@ fn check(python: &Path, granules: &[PathBuf]) {
 
 #[test]
 fn latlon_granules_pass_netcdf4_xarray_and_compliance_checker() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let Some(fx) = latlon_support::fixture() else {
         return;
     };

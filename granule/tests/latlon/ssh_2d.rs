@@ -151,6 +151,10 @@ fn ssh_latlon_granule_follows_the_mapping_definition_and_the_reference_layout() 
             Some(vec![1, 360, 720])
         );
     }
+    // The reference header (EDP, from the same SSH.bin) prints SSH:valid_min = -1.887951f and
+    // valid_max = 1.136362f (7 significant digits).
+    assert!((var_f32(&file, "SSH", "valid_min") + 1.887_951).abs() < 1e-6);
+    assert!((var_f32(&file, "SSH", "valid_max") - 1.136_362).abs() < 1e-6);
     // SSHIBC is half of SSH at every target (exact: halving commutes with the mean).
     let (ssh, ibc) = (values_f32(&file, "SSH"), values_f32(&file, "SSHIBC"));
     assert!(

@@ -177,8 +177,7 @@ pub fn open_nc(path: &Path) -> netcdf::File {
     loop {
         match netcdf::open(path) {
             Ok(file) => return file,
-            Err(e) if started.elapsed() < std::time::Duration::from_secs(30) => {
-                let _ = e;
+            Err(_) if started.elapsed() < std::time::Duration::from_secs(30) => {
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
             Err(e) => panic!("cannot open {}: {e}", path.display()),
