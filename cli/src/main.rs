@@ -11,7 +11,13 @@ mod logging;
 #[command(name = "edp", version, about, long_about = None)]
 struct Cli {
     /// Log line format on stderr: human-readable text, or one JSON object per line (cloud).
-    #[arg(long, global = true, value_enum, env = "EDP_LOG_FORMAT", default_value = "text")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "EDP_LOG_FORMAT",
+        default_value = "text"
+    )]
     log_format: logging::LogFormat,
 
     #[command(subcommand)]
