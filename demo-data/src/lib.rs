@@ -46,7 +46,7 @@ use edp_conventions::{Frequency, ModelClock, ProductType};
 use edp_grid::{Grid, MdsDirOptions, SyntheticLand, SyntheticSpec};
 
 pub use error::DemoError;
-pub use variables::{DEMO_GROUPINGS, DemoGrouping};
+pub use variables::{DEMO_GROUPINGS, DemoGrouping, DemoVector};
 
 /// The ECCO version of the demo (its model clock is the V4r4 clock).
 pub const DEMO_ECCO_VERSION: &str = "V4r4";
