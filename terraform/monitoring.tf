@@ -93,7 +93,7 @@ resource "aws_cloudwatch_metric_alarm" "granules_failed" {
 
 resource "aws_cloudwatch_metric_alarm" "trigger_dlq" {
   alarm_name          = "${local.name}-trigger-dlq-not-empty"
-  alarm_description   = "S3 notifications the planner could not handle are in the trigger DLQ: inspect, fix, then redrive (docs/operations.md)."
+  alarm_description   = "S3 notifications the planner could not handle are in the trigger DLQ: inspect, fix, then redrive (README, operator guide)."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   dimensions          = { QueueName = aws_sqs_queue.trigger_dlq.name }
@@ -109,7 +109,7 @@ resource "aws_cloudwatch_metric_alarm" "trigger_dlq" {
 
 resource "aws_cloudwatch_metric_alarm" "async_dlq" {
   alarm_name          = "${local.name}-async-dlq-not-empty"
-  alarm_description   = "Reporter events or manual planner calls failed for good and are in the async DLQ (docs/operations.md)."
+  alarm_description   = "Reporter events or manual planner calls failed for good and are in the async DLQ (README, operator guide)."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   dimensions          = { QueueName = aws_sqs_queue.async_dlq.name }

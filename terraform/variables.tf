@@ -630,7 +630,7 @@ variable "failed_granules_alarm_threshold" {
 # ---------------------------------------------------------------------------------------
 
 variable "enable_query_definitions" {
-  description = "Save the Logs Insights queries of docs/operations.md as CloudWatch query definitions. Set false only on an emulator without the PutQueryDefinition API (moto 5)."
+  description = "Save the Logs Insights queries of the README operator guide as CloudWatch query definitions. Set false only on an emulator without the PutQueryDefinition API (moto 5)."
   type        = bool
   default     = true
 }

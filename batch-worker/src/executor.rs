@@ -4,7 +4,8 @@
 //! 1. skipped when done (done marker + granule with the recorded size), unless `force`;
 //! 2. recorded as `running` in the run's ledger (attempts = previous attempts + 1);
 //! 3. its resources (grid, catalog, configuration) taken from the per-location cache;
-//! 4. its inputs fetched through the [`Store`] (HEAD for the ETag, then GET) into memory;
+//! 4. its inputs fetched through [`WorkerOptions::source_store`], or the [`Store`] when that
+//!    is unset (HEAD for the ETag, then GET), into memory;
 //! 5. produced by `edp-granule` on a blocking thread into a local file (for a local
 //!    destination the final path, written under a temporary name and renamed; for `s3://` a
 //!    file in the cache folder), then hashed (SHA-256) and, for `s3://`, uploaded;
@@ -428,14 +429,16 @@ impl Context<'_> {
                 }
             }
         }
+        // Model output may sit in another account: read it with the source store if any.
+        let source = self.options.source_store.as_ref().unwrap_or(self.store);
         let fetched: Vec<Result<Fetched, Failure>> =
             stream::iter(wanted.into_iter().map(|given| async move {
                 let location = Location::parse(&given)
                     .map_err(|e| Failure::permanent(format!("input location {given:?}: {e}")))?;
-                let Some(meta) = self.store.head(&location).await? else {
+                let Some(meta) = source.head(&location).await? else {
                     return Err(Failure::permanent(format!("input {location} not found")));
                 };
-                let bytes = self.store.get(&location).await?;
+                let bytes = source.get(&location).await?;
                 Ok((
                     given,
                     bytes.to_vec(),

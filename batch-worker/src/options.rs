@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use edp_plan::builder::TaskLocations;
 use edp_plan::roots::Root;
+use edp_store::Store;
 
 /// Where the per-granule CloudWatch EMF lines go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -38,11 +39,17 @@ pub struct WorkerOptions {
     pub defaults: TaskLocations,
     /// Per-granule metric lines.
     pub metrics: MetricsOutput,
+    /// Store for reading task inputs (the model output) when set, e.g. signed with
+    /// cross-account source credentials. The store passed to [`crate::run_shard`] is used for
+    /// everything else: shards, grid, metadata, configuration and factors, outputs, ledger
+    /// and done markers. `None` reads inputs through that store too (`edp run`, `edp worker`).
+    pub source_store: Option<Store>,
 }
 
 impl WorkerOptions {
     /// Options with the defaults: all cores, skip done granules, cache in the system
-    /// temporary folder, no default locations, no metric lines.
+    /// temporary folder, no default locations, no metric lines, inputs read through the
+    /// main store.
     pub fn new(dest_root: Root, run_id: impl Into<String>) -> WorkerOptions {
         WorkerOptions {
             dest_root,
@@ -52,6 +59,7 @@ impl WorkerOptions {
             cache_dir: std::env::temp_dir().join("edp-cache"),
             defaults: TaskLocations::default(),
             metrics: MetricsOutput::Off,
+            source_store: None,
         }
     }
 
