@@ -12,8 +12,9 @@
 //! | `EDP_CACHE_DIR` | local cache folder (default: the system temporary folder) |
 //!
 //! Settings `grid_loc`, `metadata_loc`, `factors_loc` and `config_loc` become the defaults of
-//! tasks that carry no location of their own. Credentials from `secrets/*_credentials` sign the
-//! store; their values are never logged (only whether they are set).
+//! tasks that carry no location of their own. `secrets/destination_credentials` sign the main
+//! store, `secrets/source_credentials` a store that only reads the task inputs; their values
+//! are never logged (only which parameter signs which store).
 
 use std::path::PathBuf;
 
@@ -92,12 +93,18 @@ impl WorkerEnv {
 /// What the worker needs from SSM, resolved.
 #[derive(Debug)]
 pub struct CloudSetup {
-    /// The store to work through.
+    /// The main store: shards, grid/metadata/factors, outputs, ledger.
     pub store: Store,
+    /// The store that reads task inputs (the model output), signed with
+    /// `secrets/source_credentials`; `None` when those are not set (inputs go through
+    /// [`CloudSetup::store`]).
+    pub source_store: Option<Store>,
     /// Default locations of tasks that carry none.
     pub defaults: TaskLocations,
-    /// Which credentials sign the store (parameter name), `None` for the default chain.
+    /// Which credentials sign the main store (parameter name), `None` for the default chain.
     pub credentials_from: Option<String>,
+    /// Which credentials sign the source store (parameter name), `None` when there is none.
+    pub source_credentials_from: Option<String>,
 }
 
 /// Why the cloud setup failed, with the exit kind it maps to.
@@ -119,12 +126,11 @@ impl SetupError {
     }
 }
 
-/// Loads the settings (when an SSM prefix is set) and builds the store.
+/// Loads the settings (when an SSM prefix is set) and builds the stores.
 ///
-/// `run_shard` works through one store, so one set of credentials signs every request:
-/// `secrets/source_credentials` when set (the model output is what a foreign bucket holds),
-/// else `secrets/destination_credentials` when set, else the task role. With source
-/// credentials those keys must also be allowed to write the destination.
+/// The main store is signed with `secrets/destination_credentials` when set, else with the
+/// task role. `secrets/source_credentials`, when set, sign a separate source store used only
+/// to read the model output, so the source keys never write the products bucket.
 pub async fn setup(
     worker_env: &WorkerEnv,
     settings_source: &impl SettingsSource,
@@ -135,22 +141,24 @@ pub async fn setup(
         None => DeploySettings::default(),
     };
     let prefix = worker_env.ssm_prefix.as_deref().unwrap_or("/");
-    let (store, credentials_from) = if settings.source_credentials.is_some() {
+    // Without destination credentials `destination_store` is the default chain.
+    let store = settings.destination_store(store_config).await;
+    let credentials_from = settings
+        .destination_credentials
+        .is_some()
+        .then(|| ssm_parameter_name(prefix, SSM_DESTINATION_CREDENTIALS));
+    let (source_store, source_credentials_from) = if settings.source_credentials.is_some() {
         (
-            settings.source_store(store_config).await,
+            Some(settings.source_store(store_config).await),
             Some(ssm_parameter_name(prefix, SSM_SOURCE_CREDENTIALS)),
         )
-    } else if settings.destination_credentials.is_some() {
-        (
-            settings.destination_store(store_config).await,
-            Some(ssm_parameter_name(prefix, SSM_DESTINATION_CREDENTIALS)),
-        )
     } else {
-        (Store::from_config(store_config.clone()).await, None)
+        (None, None)
     };
     let loc = |l: &Option<Location>| l.as_ref().map(ToString::to_string);
     Ok(CloudSetup {
         store,
+        source_store,
         defaults: TaskLocations {
             cfg_loc: loc(&settings.config_loc),
             grid_loc: loc(&settings.grid_loc),
@@ -158,6 +166,7 @@ pub async fn setup(
             metadata_loc: loc(&settings.metadata_loc),
         },
         credentials_from,
+        source_credentials_from,
     })
 }
 
@@ -228,6 +237,55 @@ mod tests {
         );
         assert_eq!(setup.defaults.cfg_loc, None);
         assert_eq!(setup.credentials_from, None);
+        assert!(setup.source_store.is_none());
+        assert_eq!(setup.source_credentials_from, None);
+    }
+
+    fn credentials(key: &str) -> edp_task_schemas::deploy::Credentials {
+        edp_task_schemas::deploy::Credentials {
+            access_key_id: edp_task_schemas::Secret::new(key),
+            secret_access_key: edp_task_schemas::Secret::new("secret"),
+            session_token: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn source_credentials_sign_only_the_source_store() {
+        let mut pairs = BASE.to_vec();
+        pairs.push((ENV_SSM_PREFIX, "/edp/test/"));
+        let worker_env = read(&pairs).unwrap();
+        let source_only = DeploySettings {
+            source_credentials: Some(credentials("SOURCE")),
+            ..DeploySettings::default()
+        };
+        let setup_source = setup(&worker_env, &source_only, &StoreConfig::default())
+            .await
+            .unwrap();
+        assert!(setup_source.source_store.is_some());
+        assert_eq!(
+            setup_source.source_credentials_from.as_deref(),
+            Some("/edp/test/secrets/source_credentials")
+        );
+        // The main store (outputs, ledger) stays on the task role.
+        assert_eq!(setup_source.credentials_from, None);
+
+        let both = DeploySettings {
+            source_credentials: Some(credentials("SOURCE")),
+            destination_credentials: Some(credentials("DEST")),
+            ..DeploySettings::default()
+        };
+        let setup_both = setup(&worker_env, &both, &StoreConfig::default())
+            .await
+            .unwrap();
+        assert!(setup_both.source_store.is_some());
+        assert_eq!(
+            setup_both.credentials_from.as_deref(),
+            Some("/edp/test/secrets/destination_credentials")
+        );
+        assert_eq!(
+            setup_both.source_credentials_from.as_deref(),
+            Some("/edp/test/secrets/source_credentials")
+        );
     }
 
     #[test]

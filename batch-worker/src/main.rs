@@ -1,7 +1,9 @@
 //! Container entrypoint of the AWS Batch worker: one array child runs one shard.
 //!
 //! 1. read the environment ([`cloud::WorkerEnv`]; see the [`cloud`] module for the table);
-//! 2. read the SSM settings and secrets below `EDP_SSM_PREFIX` and build the store;
+//! 2. read the SSM settings and secrets below `EDP_SSM_PREFIX` and build the stores (main
+//!    store with the destination credentials or the task role; a source store for the task
+//!    inputs when source credentials are set);
 //! 3. load `<EDP_SHARDS_URI>/shard-<AWS_BATCH_JOB_ARRAY_INDEX:05>.json`;
 //! 4. run it with [`edp_batch_worker::run_shard`] (granule lines and EMF metric lines are
 //!    written there);
@@ -71,6 +73,10 @@ async fn run(worker_env: &WorkerEnv) -> Result<ExitKind, ExitKind> {
         shard = index,
         ssm_prefix = worker_env.ssm_prefix.as_deref(),
         credentials = cloud.credentials_from.as_deref().unwrap_or("default chain"),
+        source_credentials = cloud
+            .source_credentials_from
+            .as_deref()
+            .unwrap_or("none: inputs read with the main store"),
         "worker configured"
     );
 
@@ -102,6 +108,7 @@ async fn run(worker_env: &WorkerEnv) -> Result<ExitKind, ExitKind> {
     let mut options = WorkerOptions::new(dest_root, run_id);
     options.metrics = MetricsOutput::Stdout;
     options.defaults = cloud.defaults;
+    options.source_store = cloud.source_store;
     if let Some(dir) = &worker_env.cache_dir {
         options.cache_dir = dir.clone();
     }

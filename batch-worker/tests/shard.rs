@@ -1,7 +1,7 @@
 //! The shard executor on a generated demo tree (local folders): planned shards produce every
 //! granule with ledger records and done markers, a second execution skips them, bad inputs
 //! fail only their own granule with a permanent error, and EDP task lists without our `edp`
-//! key run too.
+//! key run too. Inputs in S3 (moto) are read through `WorkerOptions::source_store` when set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
@@ -15,7 +15,7 @@ use edp_plan::planner::{PlanRequest, plan_run};
 use edp_plan::roots::Root;
 use edp_plan::sources::{grouping_counts, parse_jobs};
 use edp_plan::state::{Layout, read_done_marker, read_ledger, read_shard};
-use edp_store::{Location, Store};
+use edp_store::{Location, StaticCredentials, Store, StoreConfig};
 use edp_task_schemas::{ErrorKind, ExitKind, Shard, Task, TaskStatus};
 use sha2::{Digest, Sha256};
 
@@ -318,4 +318,108 @@ async fn edp_task_list_without_our_key_runs_with_default_locations() {
         message.contains("ecco_grid_loc") && message.contains("--grid"),
         "{message}"
     );
+}
+
+/// A store for the moto emulator at `endpoint`.
+async fn moto_store(endpoint: String) -> Store {
+    use edp_testkit::moto::{MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};
+    Store::from_config(StoreConfig {
+        endpoint_url: Some(endpoint),
+        region: Some(MOTO_REGION.to_string()),
+        credentials: Some(StaticCredentials {
+            access_key_id: MOTO_ACCESS_KEY_ID.to_string(),
+            secret_access_key: MOTO_SECRET_ACCESS_KEY.to_string(),
+            session_token: None,
+        }),
+        force_path_style: true,
+        ..StoreConfig::default()
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_inputs_are_read_through_the_source_store_only() {
+    let Some(moto) = edp_testkit::MotoServer::start_or_skip() else {
+        return;
+    };
+    let f = fixture();
+    let local = Store::local_only();
+    let (run_id, shards) = plan(&local, &f.demo, &f.dest).await;
+
+    // Upload every input to a "source" bucket and point the tasks at it.
+    let source = moto_store(moto.endpoint()).await;
+    source
+        .s3_client()
+        .unwrap()
+        .create_bucket()
+        .bucket("model-output")
+        .send()
+        .await
+        .unwrap();
+    let local_root = f.demo.source_root.display().to_string();
+    let s3_root = "s3://model-output/v4r4";
+    let mut uploaded = 0;
+    let mut tasks: Vec<(Task, Option<u32>)> = Vec::new();
+    for shard in &shards {
+        for task in &shard.tasks {
+            let mut task = task.clone();
+            for pairs in task.variables.values_mut() {
+                for pair in pairs.iter_mut() {
+                    for given in [&mut pair.data, &mut pair.meta] {
+                        let remote = given.replacen(&local_root, s3_root, 1);
+                        assert_ne!(remote, *given, "input outside the source root: {given}");
+                        let loc = Location::parse(&remote).unwrap();
+                        if !source.exists(&loc).await.unwrap() {
+                            source
+                                .put(&loc, std::fs::read(&*given).unwrap())
+                                .await
+                                .unwrap();
+                            uploaded += 1;
+                        }
+                        *given = remote;
+                    }
+                }
+            }
+            tasks.push((task, Some(shard.index)));
+        }
+    }
+    assert!(uploaded > 0);
+    // The local copies go, so nothing can be read from the local tree by accident.
+    std::fs::remove_dir_all(&f.demo.source_root).unwrap();
+
+    // The main store refuses s3://: without a source store every granule fails.
+    let mut opts = options(&f.dest, &run_id);
+    let without = run_tasks(&local, tasks.clone(), &opts, &NoObserver).await;
+    assert_eq!(without.exit, ExitKind::Permanent);
+    assert_eq!(without.counts().failed as usize, tasks.len());
+
+    // With the moto store as source store, inputs come from S3 while grid, metadata,
+    // outputs and ledger stay on the local main store.
+    opts.source_store = Some(source);
+    let with = run_tasks(&local, tasks.clone(), &opts, &NoObserver).await;
+    assert_eq!(
+        with.exit,
+        ExitKind::Success,
+        "{:#?}",
+        with.failures().collect::<Vec<_>>()
+    );
+    assert_eq!(with.counts().done as usize, tasks.len());
+    let layout = Layout::new(&Location::local(&f.dest).unwrap());
+    for (task, _) in &tasks {
+        assert!(
+            Path::new(&task.granule).is_file(),
+            "{} missing",
+            task.granule
+        );
+        let record = read_done_marker(&local, &layout, &edp_plan::state::task_key(task))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.attempts, 2);
+        assert!(
+            record.input_etags.keys().all(|k| k.starts_with(s3_root)),
+            "{:?}",
+            record.input_etags
+        );
+    }
 }

@@ -161,7 +161,31 @@ pub async fn store_for(locations: &[Option<&str>]) -> anyhow::Result<Store> {
     }
 }
 
-async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
+/// Everything planning needs, read from the arguments of `edp plan` (and `edp run`).
+pub(crate) struct Prepared {
+    /// Store for every location involved (S3 from the environment when one is `s3://`).
+    pub store: Store,
+    /// The plan request built from the options and the job file or spec.
+    pub request: PlanRequest,
+    /// ECCO metadata catalog read from the metadata location.
+    pub catalog: edp_conventions::Catalog,
+    /// Production configuration (built-in V4r4 default without a config location).
+    pub config: edp_conventions::ProductionConfig,
+}
+
+/// Who plans and what it needs beyond `edp plan`.
+#[derive(Debug, Clone)]
+pub(crate) struct PrepareFor {
+    /// Written into claims (`claimed_by`).
+    pub claimed_by: String,
+    /// Fail early without a grid location (`edp run` produces granules, which need it;
+    /// `edp plan` only copies it into the tasks).
+    pub require_grid: bool,
+}
+
+/// Reads the planning inputs: the job file or JSON job spec (whose locations are defaults
+/// for the options), the configuration and the metadata catalog, and builds the request.
+pub(crate) async fn prepare(args: &PlanArgs, purpose: PrepareFor) -> anyhow::Result<Prepared> {
     let inline_spec = args
         .job_spec
         .as_deref()
@@ -178,6 +202,7 @@ async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
         args.source.as_deref(),
         args.dest.as_deref(),
         args.metadata.as_deref(),
+        args.grid.as_deref(),
         args.config.as_deref(),
         args.outfile.as_deref(),
     ])
@@ -215,6 +240,12 @@ async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
         "no metadata location: give --metadata (--ecco_metadata_loc) or metadata_loc in the job spec",
     )?;
     let grid = pick(&args.grid, |s| &s.grid_loc);
+    if purpose.require_grid && grid.is_none() {
+        bail!(
+            "no grid location: give --grid (--ecco_grid_loc) or grid_loc in the job spec; \
+             the granules need it"
+        );
+    }
     let factors = pick(&args.factors, |s| &s.factors_loc);
     let cfg = pick(&args.config, |s| &s.cfg_loc);
     if spec_first.is_some() {
@@ -223,6 +254,7 @@ async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
             Some(&source),
             Some(&dest),
             Some(&metadata),
+            grid.as_deref(),
             cfg.as_deref(),
             args.outfile.as_deref(),
         ])
@@ -280,8 +312,30 @@ async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
     request.force = args.force;
     request.allow_partial = args.allow_partial;
     request.trigger = RunTrigger::Cli;
-    request.claimed_by = Some(claimed_by());
+    request.claimed_by = Some(purpose.claimed_by);
     request.vcpu_hour_usd = args.vcpu_hour_usd;
+    Ok(Prepared {
+        store,
+        request,
+        catalog,
+        config,
+    })
+}
+
+async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
+    let Prepared {
+        store,
+        request,
+        catalog,
+        config,
+    } = prepare(
+        &args,
+        PrepareFor {
+            claimed_by: claimed_by(),
+            require_grid: false,
+        },
+    )
+    .await?;
 
     // Builder warnings are listed in the summary below (not logged a second time).
     let outcome = plan_run(&store, &catalog, &config, &request).await?;

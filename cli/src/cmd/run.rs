@@ -19,25 +19,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use edp_batch_worker::process::{CpuTimes, available_cores, cpu_utilisation};
 use edp_batch_worker::{TaskObserver, TaskOutcome, WorkerOptions, run_shards};
-use edp_conventions::catalog::LoadOptions;
-use edp_plan::builder::TaskLocations;
-use edp_plan::jobfile::ParseOptions;
-use edp_plan::planner::{DEFAULT_SHARD_TARGET_SECONDS, PlanOutcome, PlanRequest, plan_run};
-use edp_plan::roots::Root;
-use edp_plan::sources::{
-    grouping_counts, load_catalog, load_config, parse_job_spec, parse_jobs, parse_location,
-    read_text,
-};
+use edp_plan::planner::{PlanOutcome, plan_run};
+use edp_plan::sources::parse_location;
 use edp_plan::state::{Layout, read_shard, reconcile_run, write_manifests, write_report};
 use edp_plan::tasklist::{EdpKey, to_python_json};
-use edp_store::Store;
-use edp_task_schemas::{ExitKind, RunReport, RunTrigger, ShardSizing, TaskStatus};
+use edp_task_schemas::{ExitKind, RunReport, TaskStatus};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::plan::{PlanArgs, store_for};
+use super::plan::{PlanArgs, PrepareFor, Prepared, prepare};
 
 const EXIT_CODES: &str = "Exit status:
   0  every planned granule was produced (or nothing was left to do)
@@ -90,131 +82,6 @@ pub struct RunResult {
     pub summary: String,
 }
 
-/// Everything planning needs, read from the arguments.
-struct Prepared {
-    store: Store,
-    request: PlanRequest,
-    catalog: edp_conventions::Catalog,
-    config: edp_conventions::ProductionConfig,
-}
-
-/// Reads the planning inputs as `edp plan` does (job file or JSON job spec, whose locations
-/// are defaults for the options).
-async fn prepare(args: &PlanArgs) -> anyhow::Result<Prepared> {
-    let inline = args
-        .job_spec
-        .as_deref()
-        .filter(|s| s.trim_start().starts_with('{'));
-    let job_location = args.jobfile.as_deref().or(match inline {
-        Some(_) => None,
-        None => args.job_spec.as_deref(),
-    });
-    let probe = store_for(&[
-        job_location,
-        args.source.as_deref(),
-        args.dest.as_deref(),
-        args.metadata.as_deref(),
-        args.config.as_deref(),
-    ])
-    .await?;
-    let (file, text) = match (job_location, inline) {
-        (Some(location), _) => (
-            location.to_string(),
-            read_text(&probe, &parse_location(location)?).await?,
-        ),
-        (None, Some(text)) => ("--job-spec".to_string(), text.to_string()),
-        (None, None) => bail!("give --jobfile FILE or --job-spec JSON"),
-    };
-    let spec = if text.trim_start().starts_with('{') {
-        Some(parse_job_spec(&file, &text)?)
-    } else {
-        None
-    };
-    let pick = |own: &Option<String>,
-                of_spec: fn(&edp_task_schemas::JobSpec) -> &Option<String>| {
-        own.clone()
-            .or_else(|| spec.as_ref().and_then(|s| of_spec(s).clone()))
-    };
-    let source = pick(&args.source, |s| &s.source_root)
-        .context("no source root: give --source (--ecco_source_root)")?;
-    let dest = pick(&args.dest, |s| &s.dest_root)
-        .context("no destination root: give --dest (--ecco_destination_root)")?;
-    let metadata = pick(&args.metadata, |s| &s.metadata_loc)
-        .context("no metadata location: give --metadata (--ecco_metadata_loc)")?;
-    let grid = pick(&args.grid, |s| &s.grid_loc)
-        .context("no grid location: give --grid (--ecco_grid_loc); the granules need it")?;
-    let factors = pick(&args.factors, |s| &s.factors_loc);
-    let cfg = pick(&args.config, |s| &s.cfg_loc);
-    let store = store_for(&[
-        job_location,
-        Some(&source),
-        Some(&dest),
-        Some(&metadata),
-        Some(&grid),
-        cfg.as_deref(),
-    ])
-    .await?;
-
-    let config = load_config(&store, cfg.as_deref()).await?;
-    let catalog = load_catalog(
-        &store,
-        &metadata,
-        &LoadOptions {
-            podaac_filename: config.podaac_metadata_filename.clone(),
-            ..LoadOptions::default()
-        },
-    )
-    .await?;
-    let counts = grouping_counts(&catalog)
-        .with_context(|| format!("metadata {metadata}: cannot count the groupings"))?;
-    let loaded = parse_jobs(
-        &file,
-        &text,
-        &counts,
-        &ParseOptions {
-            skip_invalid_lines: args.skip_bad_lines,
-        },
-    )?;
-    for warning in &loaded.warnings {
-        tracing::warn!("{warning}");
-    }
-    let source_root =
-        Root::parse(&source).with_context(|| format!("invalid source root {source:?}"))?;
-    if let Some(path) = source_root.location().as_local_path()
-        && !path.is_dir()
-    {
-        bail!("source root {source}: expected an existing directory, found none");
-    }
-    let dest_root =
-        Root::parse(&dest).with_context(|| format!("invalid destination root {dest:?}"))?;
-    let mut request = PlanRequest::new(loaded.jobs, source_root, dest_root);
-    request.locations = TaskLocations {
-        cfg_loc: cfg,
-        grid_loc: Some(grid),
-        factors_loc: factors,
-        metadata_loc: Some(metadata),
-    };
-    request.sizing = match (args.shards, args.shard_target_seconds) {
-        (Some(count), _) => ShardSizing::Count(count),
-        (None, Some(seconds)) => ShardSizing::TargetSeconds(seconds),
-        (None, None) => ShardSizing::TargetSeconds(DEFAULT_SHARD_TARGET_SECONDS),
-    };
-    request.max_shards = args.max_shards;
-    request.claim_ttl_seconds = args.claim_ttl_seconds;
-    request.dry_run = args.dry_run;
-    request.force = args.force;
-    request.allow_partial = args.allow_partial;
-    request.trigger = RunTrigger::Cli;
-    request.claimed_by = Some(format!("edp run (pid {})", std::process::id()));
-    request.vcpu_hour_usd = args.vcpu_hour_usd;
-    Ok(Prepared {
-        store,
-        request,
-        catalog,
-        config,
-    })
-}
-
 /// Plans and executes (see the module documentation); returns what happened and the summary
 /// text (not printed).
 pub async fn execute(args: &RunArgs) -> anyhow::Result<RunResult> {
@@ -223,7 +90,14 @@ pub async fn execute(args: &RunArgs) -> anyhow::Result<RunResult> {
         request,
         catalog,
         config,
-    } = prepare(&args.plan).await?;
+    } = prepare(
+        &args.plan,
+        PrepareFor {
+            claimed_by: format!("edp run (pid {})", std::process::id()),
+            require_grid: true,
+        },
+    )
+    .await?;
     let plan = plan_run(&store, &catalog, &config, &request).await?;
     for warning in &plan.warnings {
         tracing::warn!("{warning}");

@@ -24,7 +24,9 @@ use edp_reporter_lambda::ReporterResponse;
 use edp_task_schemas::{ErrorKind, TaskStatus};
 use serde_json::{Value, json};
 
-use crate::cloud::{Cloud, SOURCE_ACCESS_KEY_ID, SOURCE_BUCKET, SOURCE_SECRET, demo, dest_root};
+use crate::cloud::{
+    Cloud, DEST_BUCKET, SOURCE_ACCESS_KEY_ID, SOURCE_BUCKET, SOURCE_SECRET, demo, dest_root,
+};
 use crate::proxy::Proxy;
 use crate::worker::{WorkerRun, aws_command, edp_exe, run_worker};
 
@@ -276,6 +278,29 @@ async fn model_output_flows_from_s3_notifications_to_granules_and_a_run_report()
         assert_eq!(
             request.access_key_id.as_deref(),
             Some(SOURCE_ACCESS_KEY_ID),
+            "{request:?}"
+        );
+    }
+    // Everything else (shards, granule uploads, ledger, done markers, grid and metadata) is
+    // signed with the task role's credentials, never with the source keys.
+    let product_writes: Vec<_> = proxy
+        .seen()
+        .into_iter()
+        .filter(|s| s.path.starts_with(&format!("/{DEST_BUCKET}/")))
+        .filter(|s| matches!(s.method.as_str(), "PUT" | "POST"))
+        .collect();
+    assert!(
+        !product_writes.is_empty(),
+        "the workers wrote no products through the proxy"
+    );
+    for request in proxy
+        .seen()
+        .iter()
+        .filter(|s| !s.path.starts_with(&format!("/{SOURCE_BUCKET}/")))
+    {
+        assert_eq!(
+            request.access_key_id.as_deref(),
+            Some(edp_testkit::moto::MOTO_ACCESS_KEY_ID),
             "{request:?}"
         );
     }
