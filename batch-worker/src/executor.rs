@@ -202,6 +202,7 @@ impl Context<'_> {
                 .unwrap_or_default(),
             started_at: Some(started_at),
             finished_at: None,
+            chunk_index: None,
         };
 
         match self.already_done(&task, &task_id).await {

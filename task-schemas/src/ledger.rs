@@ -123,6 +123,10 @@ pub struct LedgerRecord {
     /// RFC 3339 UTC time the attempt finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
+    /// Where every variable's chunks sit in the granule written (done records only): what
+    /// virtual stores are built from, without re-reading granules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk_index: Option<crate::ChunkIndex>,
 }
 
 #[cfg(test)]

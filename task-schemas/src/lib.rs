@@ -33,6 +33,7 @@
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 
+pub mod chunks;
 pub mod claim;
 pub mod common;
 pub mod deploy;
@@ -48,6 +49,7 @@ pub mod shard;
 pub mod task;
 pub mod trigger;
 
+pub use chunks::{ChunkIndex, StorageFilter, StoredChunk, StoredVariable};
 pub use claim::Claim;
 pub use common::{Dimension, Frequency, Job, ProductKind, ProductType, TimeSteps};
 pub use error::{ParseValueError, PayloadError};

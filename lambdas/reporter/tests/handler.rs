@@ -86,6 +86,7 @@ async fn write_run(store: &Store, dest: &Location) {
             config_hash: String::new(),
             started_at: None,
             finished_at: None,
+            chunk_index: None,
         };
         write_ledger(store, &layout, &ledger).await.unwrap();
     }

@@ -134,6 +134,7 @@ async fn finish(store: &Store, dest: &Root, outcome: &PlanOutcome) {
             config_hash: String::new(),
             started_at: None,
             finished_at: None,
+            chunk_index: None,
         };
         record_success(store, &layout, &record).await.unwrap();
     }

@@ -63,6 +63,7 @@ fn record(task: &Task, run_id: &str, status: TaskStatus) -> LedgerRecord {
         config_hash: String::new(),
         started_at: None,
         finished_at: None,
+        chunk_index: None,
     }
 }
 
