@@ -37,7 +37,7 @@ WORKDIR /build
 
 # Dependency layer: rebuilt only when the skeleton changes.
 COPY --from=skeleton /src ./
-RUN cargo build --release --locked -p edp-batch-worker --lib
+RUN cargo build --release --locked -p edp-runner --lib
 
 # The real sources. Their files may be older than the stub build, so touch them: cargo
 # compares modification times and must not mistake the stubs' artefacts for up to date.

@@ -5,7 +5,7 @@
 //!    store with the destination credentials or the task role; a source store for the task
 //!    inputs when source credentials are set);
 //! 3. load `<EDP_SHARDS_URI>/shard-<AWS_BATCH_JOB_ARRAY_INDEX:05>.json`;
-//! 4. run it with [`edp_batch_worker::run_shard`] (granule lines and EMF metric lines are
+//! 4. run it with [`edp_runner::run_shard`] (granule lines and EMF metric lines are
 //!    written there);
 //! 5. exit with the documented code: 0 success, 2 usage, 3 permanent failure, 4 retryable
 //!    failure (`edp_task_schemas::exit`, which also drives the Batch retry rules).
@@ -17,7 +17,7 @@ mod cloud;
 
 use std::process::ExitCode;
 
-use edp_batch_worker::{MetricsOutput, WorkerOptions, input, run_shard};
+use edp_runner::{MetricsOutput, WorkerOptions, input, run_shard};
 use edp_deploy::{SsmSettings, logging};
 use edp_plan::roots::Root;
 use edp_store::StoreConfig;

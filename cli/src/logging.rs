@@ -4,7 +4,7 @@
 //! CloudWatch EMF lines).
 //!
 //! Levels use EDP's names (`-l/--log DEBUG|INFO|WARNING|ERROR|CRITICAL`); `RUST_LOG`, when
-//! set, overrides them with a full `tracing` filter (e.g. `RUST_LOG=edp_batch_worker=debug`).
+//! set, overrides them with a full `tracing` filter (e.g. `RUST_LOG=edp_runner=debug`).
 //!
 //! While a progress bar is on screen ([`set_progress_bar`]), log lines are written through
 //! [`indicatif::ProgressBar::suspend`], so they appear above the bar instead of tearing it.

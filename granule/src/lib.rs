@@ -15,6 +15,7 @@
 //! | [`metadata`] | variable planning, time axis, global and provenance attributes (shared) |
 //! | [`encoding`] | fill value, NaN/mask handling and valid range, netCDF-C default chunks (shared) |
 //! | [`nc`] | NetCDF attribute and variable helpers (shared) |
+//! | [`nc_thread`] | the one thread of all NetCDF reads of the process (keeps HDF5 diagnostics off stderr) |
 //! | [`atomic`] | temporary file + sync + rename: never a partial granule (shared) |
 //! | `native` | the native writer (`ecco-format.md` 9.3, 12) |
 //! | `latlon` | the lat-lon writer (`ecco-format.md` 9.4, 6, 7): slabs regridded off-thread, written here |
@@ -63,6 +64,7 @@ pub mod local;
 pub mod metadata;
 mod native;
 pub mod nc;
+pub mod nc_thread;
 pub mod produce;
 mod regridding;
 mod report;

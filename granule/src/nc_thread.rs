@@ -75,7 +75,7 @@ pub fn run_blocking<T: Send + 'static>(
 pub async fn run<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, NcThreadError> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
+    let (tx, rx) = futures::channel::oneshot::channel();
     submit(move || {
         let _ = tx.send(catch(work));
     })?;

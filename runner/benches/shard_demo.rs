@@ -3,8 +3,8 @@
 //! (user + system CPU time / (wall x cores)).
 //!
 //! ```text
-//! cargo bench -p edp-batch-worker --bench shard_demo            # LLC30, 50 levels
-//! EDP_BENCH_N=90 EDP_BENCH_NZ=50 EDP_BENCH_JOBS=4 cargo bench -p edp-batch-worker --bench shard_demo
+//! cargo bench -p edp-runner --bench shard_demo            # LLC30, 50 levels
+//! EDP_BENCH_N=90 EDP_BENCH_NZ=50 EDP_BENCH_JOBS=4 cargo bench -p edp-runner --bench shard_demo
 //! ```
 //!
 //! The executor runs twice on the same plan: first producing every granule, then with every
@@ -13,8 +13,8 @@
 
 use std::time::Instant;
 
-use edp_batch_worker::process::{CpuTimes, available_cores, cpu_utilisation};
-use edp_batch_worker::{NoObserver, WorkerOptions, run_shards};
+use edp_runner::process::{CpuTimes, available_cores, cpu_utilisation};
+use edp_runner::{NoObserver, WorkerOptions, run_shards};
 use edp_conventions::catalog::LoadOptions;
 use edp_conventions::{Catalog, ProductionConfig};
 use edp_demo_data::{DemoSpec, generate};

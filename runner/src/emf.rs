@@ -7,7 +7,7 @@
 //! would make one metric per granule).
 //!
 //! ```
-//! use edp_batch_worker::emf::GranuleMetric;
+//! use edp_runner::emf::GranuleMetric;
 //!
 //! let line = GranuleMetric {
 //!     product_kind: "native_3d",

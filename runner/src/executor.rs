@@ -96,7 +96,7 @@ pub async fn run_tasks(
 ) -> ShardOutcome {
     let started = Instant::now();
     // Before any NetCDF use of this execution (see `nc_thread`).
-    crate::nc_thread::start();
+    edp_granule::nc_thread::start();
     let mut seen = HashSet::new();
     let tasks: Vec<(Task, Option<u32>)> = tasks
         .into_iter()

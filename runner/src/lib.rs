@@ -1,6 +1,7 @@
-//! The batch worker: executes the tasks of one shard (or of a whole EDP task list) on all
+//! The run engine: executes the tasks of one shard (or of a whole EDP task list) on all
 //! cores, writes granules, ledger records and done markers, and maps the outcome to the
-//! documented exit code (`docs/architecture.md`, "Worker exit codes").
+//! documented exit code (`docs/architecture.md`, "Worker exit codes"). `edp run`, `edp worker`
+//! and the Batch container (`edp-batch-worker`) all run shards through it.
 //!
 //! | module | job |
 //! |---|---|
@@ -12,11 +13,10 @@
 //! | [`emf`] | CloudWatch Embedded Metric Format lines |
 //! | [`verify`] | checking a destination against its manifests (`edp verify`) |
 //! | [`process`] | peak memory and CPU time of this process |
-//! | [`nc_thread`] | the thread of all NetCDF reads (keeps HDF5 diagnostics off stderr) |
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use edp_batch_worker::{WorkerOptions, input, run_shard};
+//! use edp_runner::{WorkerOptions, input, run_shard};
 //! use edp_plan::roots::Root;
 //! use edp_store::Store;
 //!
@@ -36,7 +36,6 @@ pub mod error;
 pub mod executor;
 pub mod failure;
 pub mod input;
-pub mod nc_thread;
 pub mod options;
 pub mod outcome;
 pub mod process;

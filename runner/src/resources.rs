@@ -175,7 +175,7 @@ impl WorkerResources {
         let grid = Arc::clone(&resources.grid);
         let grid_key = grid_location.to_string();
         // Weights files are read through NetCDF: on its thread (see `nc_thread`).
-        let weights = crate::nc_thread::run(move || {
+        let weights = edp_granule::nc_thread::run(move || {
             cache
                 .weights(&grid_key, &grid, &spec, local.as_deref())
                 .map_err(|e| Failure::from(&e))
@@ -282,7 +282,7 @@ impl WorkerResources {
         // (concurrent callers of the same path wait for that load).
         let context = format!("grid {given}");
         // Grid-geometry `.nc` files are read through NetCDF: on its thread (see `nc_thread`).
-        crate::nc_thread::run(move || {
+        edp_granule::nc_thread::run(move || {
             cache
                 .grid(&dir)
                 .map_err(|e| Failure::from(&e).context(context))

@@ -75,7 +75,7 @@ pub async fn verify_destination(
     cache_dir: &Path,
     concurrency: usize,
 ) -> Result<VerifyReport, VerifyError> {
-    crate::nc_thread::start();
+    edp_granule::nc_thread::start();
     let layout = Layout::new(dest.location());
     let mut report = VerifyReport::default();
 
@@ -230,7 +230,7 @@ async fn check_granule(
         // On the NetCDF thread: no HDF5 diagnostics on stderr (see `nc_thread`).
         let found = {
             let path = path.clone();
-            crate::nc_thread::run_blocking(move || {
+            edp_granule::nc_thread::run_blocking(move || {
                 netcdf_variables(&path).map_err(|e| e.to_string())
             })
             .unwrap_or_else(|e| Err(e.to_string()))

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use edp_batch_worker::{NoObserver, ShardOutcome, WorkerOptions, run_shards, run_tasks};
+use edp_runner::{NoObserver, ShardOutcome, WorkerOptions, run_shards, run_tasks};
 use edp_conventions::catalog::LoadOptions;
 use edp_conventions::{Catalog, ProductionConfig};
 use edp_demo_data::{DemoLayout, DemoSpec, generate};
@@ -94,7 +94,7 @@ fn sha256(path: &Path) -> String {
 fn by_granule<'a>(
     outcome: &'a ShardOutcome,
     needle: &str,
-) -> Vec<&'a edp_batch_worker::TaskOutcome> {
+) -> Vec<&'a edp_runner::TaskOutcome> {
     outcome
         .tasks
         .iter()

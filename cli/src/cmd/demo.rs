@@ -79,7 +79,7 @@ pub struct DemoArgs {
 /// Runs `edp demo`.
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     // Before any other NetCDF use: keeps HDF5 diagnostics off stderr (see the function).
-    edp_batch_worker::nc_thread::start();
+    edp_granule::nc_thread::start();
     crate::logging::init(&args.log)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -119,7 +119,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         LatlonChoice::Auto => {
             let probe_layout = layout.clone();
             // On the NetCDF thread: the probe builds (and reads back) the weights.
-            match edp_batch_worker::nc_thread::run(move || latlon_writer_available(&probe_layout))
+            match edp_granule::nc_thread::run(move || latlon_writer_available(&probe_layout))
                 .await?
             {
                 Ok(available) => available,

@@ -1,13 +1,13 @@
 //! `edp verify --dest ROOT [--run ID]`: checks the products against their manifests: every
 //! listed granule exists with the listed size and SHA-256, opens as NetCDF and holds the data
-//! variables of its task (see `edp_batch_worker::verify`).
+//! variables of its task (see `edp_runner::verify`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use edp_batch_worker::process::available_cores;
-use edp_batch_worker::verify::{VerifyReport, verify_destination};
+use edp_runner::process::available_cores;
+use edp_runner::verify::{VerifyReport, verify_destination};
 use edp_plan::roots::Root;
 
 use super::plan::store_for;
@@ -50,7 +50,7 @@ pub struct VerifyArgs {
 /// Runs `edp verify`.
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     // Before any other NetCDF use: keeps HDF5 diagnostics off stderr (see the function).
-    edp_batch_worker::nc_thread::start();
+    edp_granule::nc_thread::start();
     crate::logging::init(&args.log)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -16,7 +16,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use edp_batch_worker::{
+use edp_runner::{
     MetricsOutput, NoObserver, ShardOutcome, WorkerError, WorkerOptions, input, run_shard,
     run_tasks,
 };

@@ -21,6 +21,7 @@ const FORBIDDEN: &[&str] = &[
     "edp-grid",
     "edp-regrid",
     "edp-batch-worker",
+    "edp-runner",
 ];
 
 /// Package names in `cargo tree -p <package> -e normal,build --prefix none`.
