@@ -18,8 +18,8 @@
 
 use std::path::PathBuf;
 
-use edp_deploy::env::{self, ConfigError, LogFormat};
-use edp_deploy::{DeploySettings, SettingsError, SettingsSource};
+use edp_cloud::env::{self, ConfigError, LogFormat};
+use edp_cloud::{DeploySettings, SettingsError, SettingsSource};
 use edp_plan::builder::TaskLocations;
 use edp_store::{Location, Store, StoreConfig};
 use edp_task_schemas::ExitKind;

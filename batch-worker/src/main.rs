@@ -18,7 +18,7 @@ mod cloud;
 use std::process::ExitCode;
 
 use edp_runner::{MetricsOutput, WorkerOptions, input, run_shard};
-use edp_deploy::{SsmSettings, logging};
+use edp_cloud::{SsmSettings, logging};
 use edp_plan::roots::Root;
 use edp_store::StoreConfig;
 use edp_task_schemas::{ExitKind, Shard};

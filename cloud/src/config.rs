@@ -2,7 +2,7 @@
 //! variables of the deployment contract (`docs/architecture.md`; names in
 //! [`edp_task_schemas::deploy`]).
 
-use edp_deploy::env::{self, ConfigError, LogFormat};
+use crate::env::{self, ConfigError, LogFormat};
 use edp_store::Location;
 use edp_task_schemas::deploy::{
     ENV_CLAIM_TTL_SECONDS, ENV_DEST_ROOT, ENV_JOB_DEFINITION, ENV_JOB_QUEUE, ENV_MAX_SHARDS,

@@ -1,5 +1,5 @@
 //! The one code path from "plan these jobs" to "a Batch job is running them", shared by the
-//! planner Lambda ([`crate::handle`]) and the operator's `edp submit`:
+//! planner Lambda (`edp_planner_lambda::handle`) and the operator's `edp submit`:
 //!
 //! 1. resolve the request against the defaults: payload > JSON job spec > environment and SSM
 //!    settings ([`resolve`]);
@@ -16,7 +16,7 @@
 //! plans the granules afresh, and the error is returned (the Lambda fails and SQS redelivers).
 
 use edp_conventions::catalog::LoadOptions;
-use edp_deploy::DeploySettings;
+use crate::settings::DeploySettings;
 use edp_plan::builder::TaskLocations;
 use edp_plan::inventory::{Inventory, InventoryError, InventoryOptions};
 use edp_plan::jobfile::ParseOptions;

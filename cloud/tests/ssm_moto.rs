@@ -6,7 +6,7 @@
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ssm::config::Credentials;
 use aws_sdk_ssm::types::ParameterType;
-use edp_deploy::{SettingsSource, SsmSettings};
+use edp_cloud::{SettingsSource, SsmSettings};
 use edp_store::Location;
 use edp_testkit::MotoServer;
 use edp_testkit::moto::{MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};

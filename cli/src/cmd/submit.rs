@@ -1,6 +1,6 @@
 //! `edp submit`: the operator's manual trigger from a terminal. Plans the jobs of a job file
 //! and submits the run to AWS Batch through **the same code as the planner Lambda**
-//! ([`edp_planner_lambda::plan_and_submit`]): same defaults, same claims, same shards, same
+//! ([`edp_cloud::plan_and_submit`]): same defaults, same claims, same shards, same
 //! job environment (`EDP_RUN_ID`, `EDP_SHARDS_URI`), same `run.json`.
 //!
 //! ```text
@@ -21,9 +21,9 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use edp_deploy::{DeploySettings, LogFormat, SettingsSource, SsmSettings};
+use edp_cloud::{DeploySettings, LogFormat, SettingsSource, SsmSettings};
 use edp_plan::planner::{DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_SHARD_TARGET_SECONDS};
-use edp_planner_lambda::{
+use edp_cloud::{
     BatchSubmitter, PlannerConfig, PlannerResponse, SubmitContext, plan_and_submit,
 };
 use edp_store::{Location, Store, StoreConfig};

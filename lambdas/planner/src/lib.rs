@@ -3,8 +3,8 @@
 //!
 //! [`handle`] is a plain async function over its dependencies ([`Deps`]: store, Batch
 //! submitter, settings source, configuration), called by `main.rs` for each invocation and
-//! by tests with fixture events. [`submission::plan_and_submit`] is the code path shared with
-//! `edp submit`.
+//! by tests with fixture events. [`plan_and_submit`] (in the cloud library, `edp_cloud`) is
+//! the code path shared with `edp submit`; it is re-exported here with its types.
 //!
 //! # Handler contract
 //!
@@ -38,20 +38,20 @@
 //! never succeed (not JSON, not an S3 notification) are logged and dropped instead of
 //! failing the batch, so they cannot poison it until it reaches the dead-letter queue.
 
-pub mod config;
 pub mod event;
-pub mod submission;
-pub mod submit;
 
-use edp_deploy::SettingsSource;
+use edp_cloud::SettingsSource;
 use edp_store::{Store, StoreConfig};
 use edp_task_schemas::{ManualTrigger, RunTrigger};
 use serde_json::Value;
 
-pub use config::PlannerConfig;
+pub use edp_cloud::config::PlannerConfig;
+pub use edp_cloud::submission::{
+    Outcome, PlannerResponse, SubmissionError, SubmitContext, plan_and_submit,
+};
+pub use edp_cloud::submit::{BatchSubmitter, JobRequest, JobSubmitter, SubmitError, SubmittedJob};
+pub use edp_cloud::{config, submission, submit};
 pub use event::{EventError, MessageBody, PlannerEvent, S3Record, relevance};
-pub use submission::{Outcome, PlannerResponse, SubmissionError, SubmitContext, plan_and_submit};
-pub use submit::{BatchSubmitter, JobRequest, JobSubmitter, SubmitError, SubmittedJob};
 
 /// Why an invocation failed.
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +61,7 @@ pub enum PlannerError {
     Event(#[from] EventError),
     /// The SSM settings could not be read.
     #[error(transparent)]
-    Settings(#[from] edp_deploy::SettingsError),
+    Settings(#[from] edp_cloud::SettingsError),
     /// Planning or submission failed.
     #[error(transparent)]
     Submission(#[from] SubmissionError),
@@ -97,7 +97,7 @@ pub struct Deps<J, S> {
     pub store_config: StoreConfig,
     /// Where Batch jobs go ([`BatchSubmitter`] in production).
     pub submitter: J,
-    /// Where the SSM settings come from ([`edp_deploy::SsmSettings`] in production).
+    /// Where the SSM settings come from ([`edp_cloud::SsmSettings`] in production).
     pub settings: S,
     /// The environment.
     pub config: PlannerConfig,

@@ -1,55 +1,52 @@
-//! Planner Lambda entrypoint: reads the configuration, builds the clients once per
-//! container, and serves invocations with [`edp_planner_lambda::handle`].
+//! Planner Lambda entrypoint: the shared start-up of the cloud library
+//! ([`edp_cloud::lambda::main`]) serving invocations with [`edp_planner_lambda::handle`].
 
 use std::process::ExitCode;
 
-use edp_deploy::{SsmSettings, logging};
-use edp_planner_lambda::{BatchSubmitter, Deps, PlannerConfig, handle};
-use edp_store::{Store, StoreConfig};
-use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use edp_cloud::lambda::{Clients, Lambda};
+use edp_cloud::{ConfigError, LogFormat, SsmSettings};
+use edp_planner_lambda::{BatchSubmitter, Deps, PlannerConfig, PlannerError, PlannerResponse};
 use serde_json::Value;
-use tracing::Instrument;
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    match serve().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            // Display, not Debug: the message names the variable and says expected vs found.
-            eprintln!("edp-planner: {err}");
-            ExitCode::FAILURE
-        }
+/// The planner's dependencies in production.
+#[derive(Debug)]
+struct Planner(Deps<BatchSubmitter, SsmSettings>);
+
+impl Lambda for Planner {
+    const NAME: &'static str = "edp-planner";
+    type Config = PlannerConfig;
+    type Response = PlannerResponse;
+    type Error = PlannerError;
+
+    fn config() -> Result<PlannerConfig, ConfigError> {
+        PlannerConfig::from_env()
+    }
+
+    fn log_format(config: &PlannerConfig) -> LogFormat {
+        config.log_format
+    }
+
+    fn new(config: PlannerConfig, clients: Clients) -> Planner {
+        Planner(Deps {
+            store: clients.store,
+            store_config: clients.store_config,
+            submitter: BatchSubmitter::new(aws_sdk_batch::Client::new(&clients.aws)),
+            settings: clients.settings,
+            config,
+        })
+    }
+
+    async fn handle(
+        &self,
+        payload: Value,
+        request_id: &str,
+    ) -> Result<PlannerResponse, PlannerError> {
+        // Boxed: the planning future is deep enough to exceed the compiler's default query
+        // depth when inlined into the runtime's future.
+        Box::pin(edp_planner_lambda::handle(payload, Some(request_id), &self.0)).await
     }
 }
 
-/// Builds the configuration and the clients once per container, then serves invocations.
-async fn serve() -> Result<(), Error> {
-    let config = PlannerConfig::from_env()?;
-    logging::init(config.log_format)?;
-    let aws = aws_config::load_from_env().await;
-    let store_config = StoreConfig::from_env()?;
-    let deps = Deps {
-        store: Store::from_config(store_config.clone()).await,
-        store_config,
-        submitter: BatchSubmitter::new(aws_sdk_batch::Client::new(&aws)),
-        settings: SsmSettings::new(aws_sdk_ssm::Client::new(&aws)),
-        config,
-    };
-    let deps = &deps;
-    run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let request_id = event.context.request_id.clone();
-        let span = tracing::info_span!("invocation", request_id = %request_id);
-        async {
-            // Boxed: the planning future is deep enough to exceed the compiler's default
-            // query depth when inlined into the runtime's future.
-            let response = Box::pin(handle(event.payload, Some(&request_id), deps)).await;
-            if let Err(err) = &response {
-                tracing::error!(error = %err, "planner failed");
-            }
-            response
-        }
-        .instrument(span)
-        .await
-    }))
-    .await
+fn main() -> ExitCode {
+    edp_cloud::lambda::main::<Planner>()
 }

@@ -7,7 +7,7 @@
 use std::sync::Mutex;
 
 use edp_demo_data::{DemoLayout, DemoSpec};
-use edp_deploy::{DeploySettings, LogFormat};
+use edp_cloud::{DeploySettings, LogFormat};
 use edp_plan::state::{Layout, read_run_record};
 use edp_planner_lambda::{
     Deps, JobRequest, JobSubmitter, Outcome, PlannerConfig, PlannerError, SubmissionError,

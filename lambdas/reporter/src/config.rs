@@ -1,6 +1,6 @@
 //! [`ReporterConfig`]: the reporter's environment (deployment contract).
 
-use edp_deploy::env::{self, ConfigError, LogFormat};
+use edp_cloud::env::{self, ConfigError, LogFormat};
 use edp_store::Location;
 use edp_task_schemas::deploy::ENV_DEST_ROOT;
 

@@ -24,7 +24,7 @@ pub mod config;
 pub mod event;
 pub mod jobs;
 
-use edp_deploy::SettingsSource;
+use edp_cloud::SettingsSource;
 use edp_plan::roots::Root;
 use edp_plan::state::{
     Layout, StateError, read_run_record, reconcile_run, write_manifests, write_report,
@@ -59,7 +59,7 @@ pub enum ReporterError {
     },
     /// The SSM settings could not be read or used.
     #[error(transparent)]
-    Settings(#[from] edp_deploy::SettingsError),
+    Settings(#[from] edp_cloud::SettingsError),
 }
 
 impl ReporterError {

@@ -4,7 +4,7 @@
 //! (run record, ledger records) is written with the planning crate's own functions, the
 //! expected counts are the ones written here.
 
-use edp_deploy::{DeploySettings, LogFormat};
+use edp_cloud::{DeploySettings, LogFormat};
 use edp_plan::state::{Layout, read_report, write_ledger, write_run_record};
 use edp_reporter_lambda::{Deps, JobEnvironment, ReporterConfig, ReporterResponse, handle};
 use edp_store::{Location, Store, StoreConfig};

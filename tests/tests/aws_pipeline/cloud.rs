@@ -18,7 +18,7 @@ use aws_sdk_s3::types::{
 };
 use aws_sdk_ssm::types::ParameterType;
 use edp_demo_data::{DemoLayout, DemoSpec};
-use edp_deploy::SsmSettings;
+use edp_cloud::SsmSettings;
 use edp_planner_lambda::{BatchSubmitter, Deps, PlannerConfig};
 use edp_reporter_lambda::{BatchDescriber, ReporterConfig};
 use edp_store::{Location, RetrySettings, StaticCredentials, Store, StoreConfig};
@@ -404,7 +404,7 @@ impl Cloud {
                 shard_target_seconds: 1e-6,
                 max_shards,
                 claim_ttl_seconds: 3600,
-                log_format: edp_deploy::LogFormat::Json,
+                log_format: edp_cloud::LogFormat::Json,
             },
         }
     }
@@ -419,7 +419,7 @@ impl Cloud {
             config: ReporterConfig {
                 dest_root: dest_root(),
                 ssm_prefix: SSM_PREFIX.to_string(),
-                log_format: edp_deploy::LogFormat::Json,
+                log_format: edp_cloud::LogFormat::Json,
             },
         }
     }
