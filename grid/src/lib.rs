@@ -41,8 +41,8 @@ pub use synthetic::{SyntheticLand, SyntheticSpec};
 
 use edp_mds::Llc;
 
-/// Number of tiles.
-pub const TILES: usize = 13;
+/// Number of tiles (defined once, with the LLC geometry in `edp-mds`).
+pub use edp_mds::llc::TILES;
 
 /// A native LLC grid with its derived quantities.
 ///

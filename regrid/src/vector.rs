@@ -16,11 +16,9 @@
 //! Rotation: `E = CS Rx - SN Ry`, `N = SN Rx + CS Ry`.
 
 use crate::error::{RegridError, Result, check_len};
+use edp_grid::TILES;
 use edp_grid::connectivity::{FaceValue, u_face, v_face};
 use rayon::prelude::*;
-
-/// Number of LLC tiles.
-const TILES: usize = 13;
 
 /// Where the two input components live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -66,25 +66,15 @@ pub struct DemoArgs {
     #[arg(long)]
     pub no_progress: bool,
 
-    /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.
-    #[arg(
-        short = 'l',
-        long = "log",
-        value_name = "LEVEL",
-        default_value = "WARNING"
-    )]
-    pub log: String,
+    #[command(flatten)]
+    pub log: super::shared::LogArgs,
 }
 
 /// Runs `edp demo`.
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     // Before any other NetCDF use: keeps HDF5 diagnostics off stderr (see the function).
     edp_granule::nc_thread::start();
-    crate::logging::init(&args.log)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::shared::start(args.log.level_or(super::shared::QUIET))?;
     runtime.block_on(demo(args))
 }
 
@@ -173,7 +163,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The `edp run` arguments for the demo layout.
-fn plan_args(layout: &DemoLayout, dest: &str, log: &str) -> PlanArgs {
+fn plan_args(layout: &DemoLayout, dest: &str, log: &super::shared::LogArgs) -> PlanArgs {
     let path = |p: &Path| Some(p.display().to_string());
     PlanArgs {
         jobfile: path(&layout.jobfile),
@@ -195,7 +185,7 @@ fn plan_args(layout: &DemoLayout, dest: &str, log: &str) -> PlanArgs {
         allow_partial: false,
         force: false,
         strip_edp: false,
-        log: log.to_string(),
+        log: log.clone(),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod granule;
 pub mod inspect;
 pub mod plan;
 pub mod run;
+pub mod shared;
 pub mod status;
 pub mod submit;
 pub mod verify;

@@ -129,23 +129,13 @@ pub struct PlanArgs {
     #[arg(long)]
     pub strip_edp: bool,
 
-    /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL (EDP `-l/--log`).
-    #[arg(
-        short = 'l',
-        long = "log",
-        value_name = "LEVEL",
-        default_value = "WARNING"
-    )]
-    pub log: String,
+    #[command(flatten)]
+    pub log: super::shared::LogArgs,
 }
 
 /// Runs `edp plan`.
 pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
-    crate::logging::init(&args.log)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::shared::start(args.log.level_or(super::shared::QUIET))?;
     runtime.block_on(plan(args))
 }
 
@@ -412,21 +402,7 @@ fn claimed_by() -> String {
     format!("edp plan ({user}@{host})")
 }
 
-/// Bytes with a binary-free decimal unit (`12.3 GB`).
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
+use super::shared::human_bytes;
 
 fn kind_row(out: &mut String, name: &str, kind: &KindSummary) {
     let _ = writeln!(
@@ -523,16 +499,4 @@ fn summary(outcome: &PlanOutcome, dry_run: bool) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bytes_are_shown_with_decimal_units() {
-        assert_eq!(human_bytes(999), "999 B");
-        assert_eq!(human_bytes(421_200), "421.2 kB");
-        assert_eq!(human_bytes(3_000_000_000), "3.0 GB");
-    }
 }

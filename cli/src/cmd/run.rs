@@ -61,11 +61,7 @@ pub struct RunArgs {
 
 /// Runs `edp run`.
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    crate::logging::init(&args.plan.log)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::shared::start(args.plan.log.level_or(super::shared::QUIET))?;
     let result = runtime.block_on(execute(&args))?;
     print_out(&result.summary);
     Ok(result.exit.into())
@@ -283,21 +279,7 @@ pub(crate) fn print_out(text: &str) {
     let _ = out.flush();
 }
 
-/// Bytes with a decimal unit (`12.3 MB`).
-pub(crate) fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
+use super::shared::human_bytes;
 
 /// The progress bar of `edp run` (granules, ETA, failures so far).
 struct Progress {
@@ -336,16 +318,5 @@ impl TaskObserver for Progress {
             self.bar.set_message("(some granules failed)");
         }
         self.bar.inc(1);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bytes_use_decimal_units() {
-        assert_eq!(human_bytes(12), "12 B");
-        assert_eq!(human_bytes(1_234_567), "1.2 MB");
     }
 }

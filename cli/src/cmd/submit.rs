@@ -102,23 +102,13 @@ pub struct SubmitArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.
-    #[arg(
-        short = 'l',
-        long = "log",
-        value_name = "LEVEL",
-        default_value = "INFO"
-    )]
-    pub log: String,
+    #[command(flatten)]
+    pub log: super::shared::LogArgs,
 }
 
 /// Runs `edp submit`.
 pub fn run(args: SubmitArgs) -> anyhow::Result<ExitCode> {
-    crate::logging::init(&args.log)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::shared::start(args.log.level_or(super::shared::CHATTY))?;
     let response = runtime.block_on(submit(&args))?;
     print_response(&response, args.json)?;
     Ok(ExitCode::SUCCESS)

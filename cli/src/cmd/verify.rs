@@ -37,25 +37,15 @@ pub struct VerifyArgs {
     #[arg(long, env = "EDP_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 
-    /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.
-    #[arg(
-        short = 'l',
-        long = "log",
-        value_name = "LEVEL",
-        default_value = "WARNING"
-    )]
-    pub log: String,
+    #[command(flatten)]
+    pub log: super::shared::LogArgs,
 }
 
 /// Runs `edp verify`.
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     // Before any other NetCDF use: keeps HDF5 diagnostics off stderr (see the function).
     edp_granule::nc_thread::start();
-    crate::logging::init(&args.log)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::shared::start(args.log.level_or(super::shared::QUIET))?;
     let report = runtime.block_on(verify(&args))?;
     super::run::print_out(&render(&args.dest, &report));
     Ok(if report.is_ok() {

@@ -115,14 +115,8 @@ pub struct WorkerArgs {
     #[arg(long, value_name = "PATH")]
     pub keygen: Option<String>,
 
-    /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.
-    #[arg(
-        short = 'l',
-        long = "log",
-        value_name = "LEVEL",
-        default_value = "INFO"
-    )]
-    pub log: String,
+    #[command(flatten)]
+    pub log: super::shared::LogArgs,
 }
 
 /// Runs `edp worker`.
@@ -132,11 +126,7 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     {
         return rerun_with_profile(profile);
     }
-    crate::logging::init(&args.log)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::shared::start(args.log.level_or(super::shared::CHATTY))?;
     Ok(runtime.block_on(work(args)).into())
 }
 
@@ -328,7 +318,7 @@ fn report(outcome: &ShardOutcome) {
         counts.skipped,
         counts.failed,
         outcome.seconds,
-        super::run::human_bytes(outcome.produced_bytes()),
+        super::shared::human_bytes(outcome.produced_bytes()),
         outcome.exit
     );
     for task in outcome
