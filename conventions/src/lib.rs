@@ -12,6 +12,7 @@
 //! | [`staggering`] | grid location of each diagnostic | `ecco-format.md` 2 |
 //! | [`catalog`] | the metadata directory; grouping id → [`catalog::Dataset`] | `ecco-format.md` 10.1-10.2, 10.5 |
 //! | [`config`] | the production configuration | `edp-compat.md` 6 |
+//! | [`attr_value`] | [`attr_value::AttrValue`]: one attribute value as plain data (a leaf: the catalog and the attribute rules both use it) | |
 //! | [`attrs`] | variable, coordinate and global attributes; task dynamic metadata | `ecco-format.md` 9.5, 10.3 |
 //!
 //! ```no_run
@@ -33,6 +34,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod attr_value;
 pub mod attrs;
 pub mod catalog;
 pub mod config;

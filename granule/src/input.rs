@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::ErrorClass;
+use crate::class::ErrorClass;
 
 /// Errors of fetching one input.
 #[derive(Debug, thiserror::Error)]

@@ -55,6 +55,7 @@
 //! ```
 
 pub mod atomic;
+mod class;
 pub mod encoding;
 mod error;
 pub mod fields;

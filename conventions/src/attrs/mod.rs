@@ -11,7 +11,6 @@
 mod coords;
 mod dynamic;
 mod global;
-mod value;
 mod variable;
 
 pub use coords::{
@@ -20,7 +19,7 @@ pub use coords::{
 };
 pub use dynamic::{DynamicMetadata, task_summary};
 pub use global::{COORDINATES_COMMENT, GranuleContext, global_attributes, sort_casefold};
-pub use value::{AttrValue, Attrs, get_attr, set_attr};
+pub use crate::attr_value::{AttrValue, Attrs, get_attr, set_attr};
 pub use variable::{gcmd_keywords, join_comments, variable_attributes};
 
 use crate::catalog::CatalogError;

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::error::CatalogError;
 use super::files::{as_list, entry_location, structure, type_name};
-use crate::attrs::AttrValue;
+use crate::attr_value::AttrValue;
 use crate::vocab::Dimension;
 
 /// One `{name, key: value, ...}` object of a variable, geometry or coordinate metadata file,
