@@ -199,3 +199,86 @@ fn terraform_sets_every_environment_variable_the_code_reads() {
         );
     }
 }
+
+/// Members of the workspace, from the root `Cargo.toml` (`members = [ ... ]`).
+fn workspace_members() -> Vec<String> {
+    let manifest = read(&repo().join("Cargo.toml"));
+    let start = manifest.find("members = [").expect("members list");
+    let end = start + manifest[start..].find(']').expect("end of the members list");
+    manifest[start..end]
+        .lines()
+        .skip(1)
+        .map(|line| line.trim().trim_end_matches(',').trim_matches('"').to_string())
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+/// The `path = "..."` of every `[[test]]` table of a manifest.
+fn test_target_paths(manifest: &str) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut in_test = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_test = line == "[[test]]";
+        } else if in_test && let Some(value) = line.strip_prefix("path = ") {
+            paths.push(value.trim_matches('"').to_string());
+        }
+    }
+    paths
+}
+
+/// With `autotests = false`, Cargo builds only the declared test targets: a test file that is
+/// neither a target nor a module of one would never run. Every `tests/<name>.rs` and every
+/// `tests/<name>/` holding Rust code must be a `[[test]]` path or be declared in a test file
+/// (`mod <name>;` or `#[path = "<name>.rs"]`).
+#[test]
+fn every_test_file_belongs_to_a_test_binary() {
+    let mut checked = 0;
+    let mut orphans = Vec::new();
+    for member in workspace_members() {
+        let dir = repo().join(&member);
+        let manifest = read(&dir.join("Cargo.toml"));
+        let tests_dir = dir.join("tests");
+        if !manifest.contains("autotests = false") || !tests_dir.is_dir() {
+            continue;
+        }
+        let targets = test_target_paths(&manifest);
+        assert!(!targets.is_empty(), "{member}: autotests = false without [[test]] targets");
+        // The text of every top-level test file and of every module root below tests/.
+        let mut declarations = String::new();
+        for entry in std::fs::read_dir(&tests_dir).unwrap() {
+            let path = entry.unwrap().path();
+            for file in [path.clone(), path.join("main.rs"), path.join("mod.rs")] {
+                if file.is_file() && file.extension().is_some_and(|e| e == "rs") {
+                    declarations += &read(&file);
+                }
+            }
+        }
+        for entry in std::fs::read_dir(&tests_dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let (stem, target) = if path.is_dir() {
+                if !(path.join("main.rs").is_file() || path.join("mod.rs").is_file()) {
+                    continue; // fixtures, Python scripts
+                }
+                (name.clone(), format!("tests/{name}/main.rs"))
+            } else if let Some(stem) = name.strip_suffix(".rs") {
+                (stem.to_string(), format!("tests/{name}"))
+            } else {
+                continue;
+            };
+            checked += 1;
+            let declared = targets.contains(&target)
+                || declarations.contains(&format!("mod {stem};"))
+                || declarations.contains(&format!("#[path = \"{name}\"]"));
+            if !declared {
+                orphans.push(format!("{member}/tests/{name}"));
+            }
+        }
+    }
+    assert!(checked > 10, "only {checked} test files found: is the walk right?");
+    assert!(
+        orphans.is_empty(),
+        "test files that no test binary compiles (add `mod <name>;` to the crate's tests/main.rs): {orphans:?}"
+    );
+}

@@ -14,7 +14,7 @@ use edp_plan::tasklist::{EdpKey, to_python_json};
 use edp_store::{Location, Store};
 use edp_task_schemas::{ProductKind, Task, TimeSteps};
 
-use crate::support::{
+use super::support::{
     CFG_LOC, FACTORS_LOC, GRID_LOC, JOBS, METADATA_LOC, SOURCE_WRITTEN, STEPS, Tree, catalog,
     config, input_path, jobs, write_input,
 };

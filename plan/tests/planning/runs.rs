@@ -12,8 +12,8 @@ use edp_plan::tasklist::{ReadOptions, parse_task_list};
 use edp_store::Store;
 use edp_task_schemas::{Claim, LedgerRecord, ShardSizing, TaskStatus};
 
-use crate::build::locations;
-use crate::support::{JOBS, STEPS, Tree, catalog, config, jobs, write_monthly_tree};
+use super::build::locations;
+use super::support::{JOBS, STEPS, Tree, catalog, config, jobs, write_monthly_tree};
 
 fn request(catalog: &edp_conventions::Catalog, source: Root, dest: Root) -> PlanRequest {
     let mut request = PlanRequest::new(jobs(catalog, JOBS), source, dest);

@@ -12,9 +12,9 @@ use edp_plan::state::{Layout, task_key};
 use edp_store::{Location, Store};
 use edp_task_schemas::{Claim, Task};
 
-use crate::build::locations;
-use crate::runs::granule_set;
-use crate::support::{JOBS, Moto, SOURCE_WRITTEN, STEPS, Tree, catalog, config, jobs};
+use super::build::locations;
+use super::runs::granule_set;
+use super::support::{JOBS, Moto, SOURCE_WRITTEN, STEPS, Tree, catalog, config, jobs};
 
 /// The task as JSON with the two roots replaced by placeholders (matched with the opening
 /// quote, so only path prefixes are replaced).

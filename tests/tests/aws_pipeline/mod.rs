@@ -24,11 +24,11 @@ use edp_reporter_lambda::ReporterResponse;
 use edp_task_schemas::{ErrorKind, TaskStatus};
 use serde_json::{Value, json};
 
-use crate::cloud::{
+use self::cloud::{
     Cloud, DEST_BUCKET, SOURCE_ACCESS_KEY_ID, SOURCE_BUCKET, SOURCE_SECRET, demo, dest_root,
 };
-use crate::proxy::Proxy;
-use crate::worker::{WorkerRun, aws_command, edp_exe, run_worker};
+use self::proxy::Proxy;
+use self::worker::{WorkerRun, aws_command, edp_exe, run_worker};
 
 /// Model time step of the second month of the demo (February 1992).
 const FEBRUARY: u64 = 1428;
