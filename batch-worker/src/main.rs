@@ -17,9 +17,9 @@ mod cloud;
 
 use std::process::ExitCode;
 
-use edp_runner::{MetricsOutput, WorkerOptions, input, run_shard};
 use edp_cloud::{SsmSettings, logging};
 use edp_plan::roots::Root;
+use edp_runner::{MetricsOutput, WorkerOptions, input, run_shard};
 use edp_store::StoreConfig;
 use edp_task_schemas::{ExitKind, Shard};
 

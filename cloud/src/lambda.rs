@@ -73,7 +73,7 @@ pub trait Lambda: Sized + Send + Sync {
         &self,
         payload: Value,
         request_id: &str,
-    ) -> impl Future<Output = Result<Self::Response, Self::Error>> + Send;
+    ) -> impl Future<Output = Result<Self::Response, Self::Error>>;
 }
 
 /// The whole `main` of a Lambda: serves invocations until the runtime stops; a configuration

@@ -15,8 +15,8 @@
 //! If the submission fails, the run's claims are released again so that the retried event
 //! plans the granules afresh, and the error is returned (the Lambda fails and SQS redelivers).
 
-use edp_conventions::catalog::LoadOptions;
 use crate::settings::DeploySettings;
+use edp_conventions::catalog::LoadOptions;
 use edp_plan::builder::TaskLocations;
 use edp_plan::inventory::{Inventory, InventoryError, InventoryOptions};
 use edp_plan::jobfile::ParseOptions;

@@ -42,7 +42,7 @@ pub use synthetic::{SyntheticLand, SyntheticSpec};
 use edp_mds::Llc;
 
 /// Number of tiles (defined once, with the LLC geometry in `edp-mds`).
-pub use edp_mds::llc::TILES;
+pub use edp_mds::TILES;
 
 /// A native LLC grid with its derived quantities.
 ///

@@ -13,8 +13,6 @@
 
 use std::time::Instant;
 
-use edp_runner::process::{CpuTimes, available_cores, cpu_utilisation};
-use edp_runner::{NoObserver, WorkerOptions, run_shards};
 use edp_conventions::catalog::LoadOptions;
 use edp_conventions::{Catalog, ProductionConfig};
 use edp_demo_data::{DemoSpec, generate};
@@ -23,6 +21,8 @@ use edp_plan::planner::{PlanRequest, plan_run};
 use edp_plan::roots::Root;
 use edp_plan::sources::{grouping_counts, parse_jobs};
 use edp_plan::state::read_shard;
+use edp_runner::process::{CpuTimes, available_cores, cpu_utilisation};
+use edp_runner::{NoObserver, WorkerOptions, run_shards};
 use edp_store::Store;
 
 fn env(name: &str, default: usize) -> usize {

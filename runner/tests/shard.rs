@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 
-use edp_runner::{NoObserver, ShardOutcome, WorkerOptions, run_shards, run_tasks};
 use edp_conventions::catalog::LoadOptions;
 use edp_conventions::{Catalog, ProductionConfig};
 use edp_demo_data::{DemoLayout, DemoSpec, generate};
@@ -15,6 +14,7 @@ use edp_plan::planner::{PlanRequest, plan_run};
 use edp_plan::roots::Root;
 use edp_plan::sources::{grouping_counts, parse_jobs};
 use edp_plan::state::{Layout, read_done_marker, read_ledger, read_shard};
+use edp_runner::{NoObserver, ShardOutcome, WorkerOptions, run_shards, run_tasks};
 use edp_store::{Location, StaticCredentials, Store, StoreConfig};
 use edp_task_schemas::{ErrorKind, ExitKind, Shard, Task, TaskStatus};
 use sha2::{Digest, Sha256};
@@ -91,10 +91,7 @@ fn sha256(path: &Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
 }
 
-fn by_granule<'a>(
-    outcome: &'a ShardOutcome,
-    needle: &str,
-) -> Vec<&'a edp_runner::TaskOutcome> {
+fn by_granule<'a>(outcome: &'a ShardOutcome, needle: &str) -> Vec<&'a edp_runner::TaskOutcome> {
     outcome
         .tasks
         .iter()

@@ -204,11 +204,19 @@ fn terraform_sets_every_environment_variable_the_code_reads() {
 fn workspace_members() -> Vec<String> {
     let manifest = read(&repo().join("Cargo.toml"));
     let start = manifest.find("members = [").expect("members list");
-    let end = start + manifest[start..].find(']').expect("end of the members list");
+    let end = start
+        + manifest[start..]
+            .find(']')
+            .expect("end of the members list");
     manifest[start..end]
         .lines()
         .skip(1)
-        .map(|line| line.trim().trim_end_matches(',').trim_matches('"').to_string())
+        .map(|line| {
+            line.trim()
+                .trim_end_matches(',')
+                .trim_matches('"')
+                .to_string()
+        })
         .filter(|name| !name.is_empty())
         .collect()
 }
@@ -243,7 +251,10 @@ fn every_test_file_belongs_to_a_test_binary() {
             continue;
         }
         let targets = test_target_paths(&manifest);
-        assert!(!targets.is_empty(), "{member}: autotests = false without [[test]] targets");
+        assert!(
+            !targets.is_empty(),
+            "{member}: autotests = false without [[test]] targets"
+        );
         // The text of every top-level test file and of every module root below tests/.
         let mut declarations = String::new();
         for entry in std::fs::read_dir(&tests_dir).unwrap() {
@@ -276,7 +287,10 @@ fn every_test_file_belongs_to_a_test_binary() {
             }
         }
     }
-    assert!(checked > 10, "only {checked} test files found: is the walk right?");
+    assert!(
+        checked > 10,
+        "only {checked} test files found: is the walk right?"
+    );
     assert!(
         orphans.is_empty(),
         "test files that no test binary compiles (add `mod <name>;` to the crate's tests/main.rs): {orphans:?}"

@@ -12,8 +12,8 @@ use std::process::Command;
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::config::Credentials;
-use edp_demo_data::DemoSpec;
 use edp_cloud::SsmSettings;
+use edp_demo_data::DemoSpec;
 use edp_planner_lambda::{BatchSubmitter, Deps, PlannerConfig};
 use edp_store::{Location, StaticCredentials, Store, StoreConfig};
 use edp_task_schemas::exit::evaluate_on_exit_rules;

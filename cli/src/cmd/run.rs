@@ -20,12 +20,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use edp_runner::process::{CpuTimes, available_cores, cpu_utilisation};
-use edp_runner::{TaskObserver, TaskOutcome, WorkerOptions, run_shards};
 use edp_plan::planner::{PlanOutcome, plan_run};
 use edp_plan::sources::parse_location;
 use edp_plan::state::{Layout, read_shard, reconcile_run, write_manifests, write_report};
 use edp_plan::tasklist::{EdpKey, to_python_json};
+use edp_runner::process::{CpuTimes, available_cores, cpu_utilisation};
+use edp_runner::{TaskObserver, TaskOutcome, WorkerOptions, run_shards};
 use edp_task_schemas::{ExitKind, RunReport, TaskStatus};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 

@@ -21,11 +21,9 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
+use edp_cloud::{BatchSubmitter, PlannerConfig, PlannerResponse, SubmitContext, plan_and_submit};
 use edp_cloud::{DeploySettings, LogFormat, SettingsSource, SsmSettings};
 use edp_plan::planner::{DEFAULT_CLAIM_TTL_SECONDS, DEFAULT_SHARD_TARGET_SECONDS};
-use edp_cloud::{
-    BatchSubmitter, PlannerConfig, PlannerResponse, SubmitContext, plan_and_submit,
-};
 use edp_store::{Location, Store, StoreConfig};
 use edp_task_schemas::deploy::MAX_ARRAY_SIZE;
 use edp_task_schemas::{ManualTrigger, RunTrigger};

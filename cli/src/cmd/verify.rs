@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use edp_plan::roots::Root;
 use edp_runner::process::available_cores;
 use edp_runner::verify::{VerifyReport, verify_destination};
-use edp_plan::roots::Root;
 
 use super::plan::store_for;
 

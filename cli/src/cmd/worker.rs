@@ -16,14 +16,14 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use edp_runner::{
-    MetricsOutput, NoObserver, ShardOutcome, WorkerError, WorkerOptions, input, run_shard,
-    run_tasks,
-};
 use edp_plan::builder::TaskLocations;
 use edp_plan::roots::Root;
 use edp_plan::state::new_run_id;
 use edp_plan::tasklist::ReadOptions;
+use edp_runner::{
+    MetricsOutput, NoObserver, ShardOutcome, WorkerError, WorkerOptions, input, run_shard,
+    run_tasks,
+};
 use edp_store::Store;
 use edp_task_schemas::{ExitKind, Shard, TaskStatus};
 

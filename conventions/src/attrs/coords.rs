@@ -2,7 +2,7 @@
 //! attributes (9.5).
 
 use super::AttrError;
-use super::value::{AttrValue, Attrs, set_attr};
+use crate::attr_value::{AttrValue, Attrs, set_attr};
 use crate::catalog::{Catalog, MetadataEntry, MetadataList};
 use crate::time::{Frequency, ModelClock};
 use crate::vocab::{Dimension, ProductType};

@@ -6,8 +6,8 @@ use chrono::NaiveDateTime;
 
 use super::AttrError;
 use super::dynamic::DynamicMetadata;
-use super::value::{AttrValue, Attrs, get_attr, set_attr};
 use super::variable::gcmd_keywords;
+use crate::attr_value::{AttrValue, Attrs, get_attr, set_attr};
 use crate::catalog::{Catalog, GlobalScope};
 use crate::config::ProductionConfig;
 use crate::time::{Frequency, format_time};

@@ -13,13 +13,13 @@ mod dynamic;
 mod global;
 mod variable;
 
+pub use crate::attr_value::{AttrValue, Attrs, get_attr, set_attr};
 pub use coords::{
     coordinate_attributes, global_coordinates, time_attributes, time_bnds_attributes,
     variable_coordinates,
 };
 pub use dynamic::{DynamicMetadata, task_summary};
 pub use global::{COORDINATES_COMMENT, GranuleContext, global_attributes, sort_casefold};
-pub use crate::attr_value::{AttrValue, Attrs, get_attr, set_attr};
 pub use variable::{gcmd_keywords, join_comments, variable_attributes};
 
 use crate::catalog::CatalogError;

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::AttrError;
-use super::value::{AttrValue, Attrs};
+use crate::attr_value::{AttrValue, Attrs};
 use crate::catalog::Catalog;
 use crate::vocab::ProductType;
 

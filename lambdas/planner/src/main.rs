@@ -43,7 +43,12 @@ impl Lambda for Planner {
     ) -> Result<PlannerResponse, PlannerError> {
         // Boxed: the planning future is deep enough to exceed the compiler's default query
         // depth when inlined into the runtime's future.
-        Box::pin(edp_planner_lambda::handle(payload, Some(request_id), &self.0)).await
+        Box::pin(edp_planner_lambda::handle(
+            payload,
+            Some(request_id),
+            &self.0,
+        ))
+        .await
     }
 }
 

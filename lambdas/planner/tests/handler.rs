@@ -6,8 +6,8 @@
 
 use std::sync::Mutex;
 
-use edp_demo_data::{DemoLayout, DemoSpec};
 use edp_cloud::{DeploySettings, LogFormat};
+use edp_demo_data::{DemoLayout, DemoSpec};
 use edp_plan::state::{Layout, read_run_record};
 use edp_planner_lambda::{
     Deps, JobRequest, JobSubmitter, Outcome, PlannerConfig, PlannerError, SubmissionError,

@@ -17,8 +17,8 @@ use aws_sdk_s3::types::{
     QueueConfiguration, S3KeyFilter,
 };
 use aws_sdk_ssm::types::ParameterType;
-use edp_demo_data::{DemoLayout, DemoSpec};
 use edp_cloud::SsmSettings;
+use edp_demo_data::{DemoLayout, DemoSpec};
 use edp_planner_lambda::{BatchSubmitter, Deps, PlannerConfig};
 use edp_reporter_lambda::{BatchDescriber, ReporterConfig};
 use edp_store::{Location, RetrySettings, StaticCredentials, Store, StoreConfig};
