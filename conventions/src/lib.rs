@@ -7,13 +7,13 @@
 //!
 //! | module | job | docs |
 //! |---|---|---|
-//! | [`time`] | model clock, frequencies, bounds/centre/int32 hours of one record | `ecco-format.md` 8 |
-//! | [`naming`] | MDS input names, granule file names and paths | `ecco-format.md` 11, `edp-compat.md` 4 |
-//! | [`staggering`] | grid location of each diagnostic | `ecco-format.md` 2 |
-//! | [`catalog`] | the metadata directory; grouping id → [`catalog::Dataset`] | `ecco-format.md` 10.1-10.2, 10.5 |
-//! | [`config`] | the production configuration | `edp-compat.md` 6 |
+//! | [`time`] | model clock, frequencies, bounds/centre/int32 hours of one record | `docs/time-axis.md` |
+//! | [`naming`] | MDS input names, granule file names and paths | `docs/naming.md` 1, `docs/edp-compatibility.md` 4 |
+//! | [`staggering`] | grid location of each diagnostic | `docs/mds-llc.md` 2 |
+//! | [`catalog`] | the metadata directory; grouping id → [`catalog::Dataset`] | `docs/metadata.md` 1-2, 5 |
+//! | [`config`] | the production configuration | `docs/edp-compatibility.md` 6 |
 //! | [`attr_value`] | [`attr_value::AttrValue`]: one attribute value as plain data (a leaf: the catalog and the attribute rules both use it) | |
-//! | [`attrs`] | variable, coordinate and global attributes; task dynamic metadata | `ecco-format.md` 9.5, 10.3 |
+//! | [`attrs`] | variable, coordinate and global attributes; task dynamic metadata | `docs/netcdf-layout.md` 5, `docs/metadata.md` 3 |
 //!
 //! ```no_run
 //! use edp_conventions::{Catalog, Frequency, LoadOptions, ProductType, ProductionConfig};

@@ -1,5 +1,5 @@
-//! Names and paths: MDS input discovery names (`edp-compat.md` 4.1-4.3), granule file names
-//! (`ecco-format.md` 11) and the granule output path (`edp-compat.md` 4.6).
+//! Names and paths: MDS input discovery names (`docs/edp-compatibility.md` 4.1-4.3), granule file names
+//! (`docs/naming.md` 1) and the granule output path (`docs/edp-compatibility.md` 4.6).
 
 use std::fmt;
 
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::time::{Frequency, Period};
 use crate::vocab::ProductType;
 
-/// A granule file name that does not follow `ecco-format.md` 11.
+/// A granule file name that does not follow `docs/naming.md` 1.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "invalid granule file name '{name}': {reason} (expected \
@@ -88,7 +88,7 @@ impl fmt::Display for PeriodToken {
     }
 }
 
-/// Which instantaneous inputs a SNAP job reads (`edp-compat.md` 4.2): daily (`day_inst`,
+/// Which instantaneous inputs a SNAP job reads (`docs/edp-compatibility.md` 4.2): daily (`day_inst`,
 /// `day_snap`, `snap`; the V4r4 default) or monthly (`mon_inst`, `mon_snap`, `snap`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -261,7 +261,7 @@ pub fn mds_prefix(variable: &str, period: PeriodToken) -> String {
 }
 
 /// Matches a file name exactly against `^<VAR>_<period>\.(\d{10})\.(data|meta)$` and returns
-/// the step and kind (`edp-compat.md` 4.3; EDP's `.*` prefix match is not reproduced).
+/// the step and kind (`docs/edp-compatibility.md` 4.3; EDP's `.*` prefix match is not reproduced).
 pub fn match_mds_file_name(
     name: &str,
     variable: &str,
@@ -272,7 +272,7 @@ pub fn match_mds_file_name(
     (token == period.as_str()).then_some((step, kind))
 }
 
-/// The granule file name (`ecco-format.md` 11):
+/// The granule file name (`docs/naming.md` 1):
 /// `<FILENAME>_<mon_mean|day_mean|snap>_<date>_ECCO_<version>_<native|latlon>_<label>.nc`.
 pub fn granule_file_name(
     grouping_filename: &str,
@@ -368,7 +368,7 @@ impl GranuleName {
         parse_granule_date(self.period, &self.date)
     }
 
-    /// PO.DAAC lookup head (`ecco-format.md` 10.5): everything up to and including the
+    /// PO.DAAC lookup head (`docs/metadata.md` 5): everything up to and including the
     /// period token, e.g. `SEA_SURFACE_HEIGHT_mon_mean`.
     pub fn podaac_head(&self) -> String {
         format!("{}_{}", self.prefix, self.period)
@@ -407,7 +407,7 @@ fn parse_granule_date(period: OutputPeriod, date: &str) -> Option<NaiveDateTime>
     }
 }
 
-/// The granule output location (`edp-compat.md` 4.6):
+/// The granule output location (`docs/edp-compatibility.md` 4.6):
 /// `join(dest_root, ecco_version, product_type, period_dir, grouping_filename, name)`.
 ///
 /// A plain `/` join that works for local paths and `s3://` URIs alike, like Python's

@@ -1,4 +1,4 @@
-//! Where each diagnostic lives on the C grid (`ecco-format.md` 2): decoding of MITgcm's
+//! Where each diagnostic lives on the C grid (`docs/mds-llc.md` 2): decoding of MITgcm's
 //! `available_diagnostics.log` and a built-in table of the V4r4 grouping variables.
 //!
 //! The variable metadata JSON is **not** a source of staggering: its `grid_location` and
@@ -102,7 +102,7 @@ impl Staggering {
         }
     }
 
-    /// Dimensions of the variable in a native granule (`ecco-format.md` 9.3):
+    /// Dimensions of the variable in a native granule (`docs/netcdf-layout.md` 3):
     /// `(time, tile, j|j_g, i|i_g)` or `(time, k|k_l|k_u, tile, j|j_g, i|i_g)`.
     pub fn native_dims(self) -> Vec<&'static str> {
         let (y, x) = self.horizontal.native_dims();
@@ -123,7 +123,7 @@ impl fmt::Display for Staggering {
     }
 }
 
-/// Dimensions of a variable in a lat-lon granule (`ecco-format.md` 9.4):
+/// Dimensions of a variable in a lat-lon granule (`docs/netcdf-layout.md` 4):
 /// `(time, latitude, longitude)` or `(time, Z, latitude, longitude)`. Every input location,
 /// including `k_l` fields such as WVEL, is mapped to the tracer levels `Z` (7.6).
 pub fn latlon_dims(dimension: Dimension) -> Vec<&'static str> {
@@ -144,7 +144,7 @@ pub fn variable_dims(product: ProductType, staggering: Staggering) -> Vec<&'stat
 use Horizontal::{Centre as C, UFace as U, VFace as V};
 use Vertical::{K, KL, Surface as S2};
 
-/// The V4r4 grouping variables and their locations, as listed in `ecco-format.md` 2.2
+/// The V4r4 grouping variables and their locations, as listed in `docs/mds-llc.md` 2.2
 /// (derived there from the V4r4 `available_diagnostics.log`). DIFFKR, KAPGM and KAPREDI are
 /// time-invariant mixing coefficients that are not in the log; they live at cell centres on
 /// the `k` levels.
@@ -255,7 +255,7 @@ const BUILTIN: &[(&str, Horizontal, Vertical)] = &[
     ("KAPREDI", C, K),
 ];
 
-/// The location of a V4r4 grouping variable from the built-in table of `ecco-format.md` 2.2.
+/// The location of a V4r4 grouping variable from the built-in table of `docs/mds-llc.md` 2.2.
 pub fn builtin_staggering(name: &str) -> Option<Staggering> {
     BUILTIN
         .iter()
@@ -346,7 +346,7 @@ pub struct LogLineError {
     pub text: String,
 }
 
-/// The parsed `available_diagnostics.log` (`ecco-format.md` 2.1).
+/// The parsed `available_diagnostics.log` (`docs/mds-llc.md` 2.1).
 #[derive(Debug, Clone, Default)]
 pub struct DiagnosticsTable {
     entries: Vec<DiagnosticEntry>,
@@ -424,7 +424,7 @@ mod tests {
 
     #[test]
     fn codes_decode_as_in_the_format_doc() {
-        // The examples of ecco-format.md 2.1.
+        // The examples of docs/mds-llc.md 2.1.
         let cases = [
             ("THETA", 50, "SMR     MR", Staggering::new(C, K)),
             ("UVEL", 50, "UUR     MR", Staggering::new(U, K)),

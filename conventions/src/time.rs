@@ -1,9 +1,9 @@
-//! The model time axis (`ecco-format.md` 8): model clock, job frequencies, and the time
+//! The model time axis (`docs/time-axis.md`): model clock, job frequencies, and the time
 //! bounds, centre and CF/ACDD time values of one record.
 //!
 //! The MDS time-step number `ts` of an average is the **end** of its averaging interval:
 //! `end = model_start + ts · step`. Bounds follow 8.2 exactly, with one deliberate difference
-//! from EDP (bug 7.5 of `edp-compat.md`): the last-record rule fires only when the record ends
+//! from EDP (bug 7.5 of `docs/edp-compatibility.md`): the last-record rule fires only when the record ends
 //! exactly at `model_end_time`, not whenever it ends on the model end *date*.
 
 use std::fmt;
@@ -154,7 +154,7 @@ impl Frequency {
         }
     }
 
-    /// The word of the task summary (`edp-compat.md` 2.1): `monthly-averaged`,
+    /// The word of the task summary (`docs/edp-compatibility.md` 2.1): `monthly-averaged`,
     /// `daily-averaged` or `instantaneous`.
     pub fn summary_word(self) -> &'static str {
         match self {
@@ -203,7 +203,7 @@ pub fn parse_time(s: &str, what: &str) -> Result<NaiveDateTime, TimeError> {
         })
 }
 
-/// The model calendar: start, end and length of one time step (`ecco-format.md` 8.1).
+/// The model calendar: start, end and length of one time step (`docs/time-axis.md` 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ModelClock {
     start: NaiveDateTime,
@@ -414,7 +414,7 @@ impl ModelClock {
         // is a partial one; its start moves forward by `24 h − time of day of the model end`.
         // EDP fires this rule for every record ending on the model end *date* (which also
         // shortens the regular daily record ending 2017-12-31T00:00); we compare the exact
-        // time (edp-compat 7.5). When the model ends at midnight the formula would add a full
+        // time (docs/edp-compatibility.md 7.5). When the model ends at midnight the formula would add a full
         // day; there is no partial record then, so the shift is zero (this is also what the
         // equivalent calendar formulation of 8.2, `floor_day(end − 1 s)`, gives).
         if end == self.end {
@@ -503,7 +503,7 @@ impl Period {
         self.frequency.time_long_name()
     }
 
-    /// The date part of the granule file name (`ecco-format.md` 11): `YYYY-MM` of the
+    /// The date part of the granule file name (`docs/naming.md` 1): `YYYY-MM` of the
     /// centre (monthly), `YYYY-MM-DD` of the centre (daily; EDP uses the end, bug 7.4) or
     /// `YYYY-MM-DDThhmmss` of the instant (SNAP).
     pub fn file_date(&self) -> String {

@@ -75,7 +75,7 @@ pub(crate) fn field(grid: &Grid, name: &str, location: Staggering, step: u64) ->
                 Vertical::KU => grid.rf[k + 1],
             };
             for (c, slot) in level.iter_mut().enumerate() {
-                // A k_l level l uses mask level l (ecco-format 12); 2-D fields use level 0.
+                // A k_l level l uses mask level l (docs/netcdf-layout.md 6); 2-D fields use level 0.
                 if mask[k * cells + c] {
                     let v = value(
                         name, grid.xc[c], grid.yc[c], z, phase, grid.cs[c], grid.sn[c],

@@ -321,7 +321,7 @@ fn stamp(spec: &DemoSpec) -> String {
 /// The layout of `spec` below `root`, without writing anything.
 fn layout_of(root: &Path, spec: &DemoSpec) -> DemoLayout {
     // EDP searches local roots only in directories whose path contains the ECCO version
-    // (`edp-compat.md` 4.4), as in its own test tree `ecco_results/V4r4/diags_monthly/...`.
+    // (`docs/edp-compatibility.md` 4.4), as in its own test tree `ecco_results/V4r4/diags_monthly/...`.
     let source_root = root.join("model-output").join(DEMO_ECCO_VERSION);
     DemoLayout {
         root: root.to_path_buf(),

@@ -1,5 +1,5 @@
 //! The demo ECCO metadata directory: the file set and JSON structures of the published ECCO
-//! metadata (`ecco-format.md` 10.1-10.2), describing only the demo groupings, written in our
+//! metadata (`docs/metadata.md` 1-2), describing only the demo groupings, written in our
 //! own words. Names, units and CF standard names are the ECCO facts.
 
 use std::path::Path;
@@ -477,8 +477,8 @@ fn product_globals(product: ProductType, spec: &DemoSpec) -> Value {
 }
 
 /// The PO.DAAC-style dataset table: one row per grouping, product type and period, with the
-/// example file name of the first granule (matched on its head and tail, `ecco-format.md`
-/// 10.5).
+/// example file name of the first granule (matched on its head and tail, `docs/metadata.md`
+/// 5).
 fn podaac_table(spec: &DemoSpec) -> String {
     let mut out = String::from(
         "concept-id,DATASET.LONG_NAME,DATASET.SHORT_NAME,DATASET.FILENAME,DATASET.PERSISTENT_ID\n",

@@ -1,4 +1,4 @@
-//! The model-output tree in the EDP input layout (`edp-compat.md` 4.1):
+//! The model-output tree in the EDP input layout (`docs/edp-compatibility.md` 4.1):
 //! `<root>/<diags_monthly|diags_daily>/<VAR>_<period>/<VAR>_<period>.<ts10>.{data,meta}`,
 //! big-endian float32 with MITgcm-style `.meta` files.
 

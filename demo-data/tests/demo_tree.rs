@@ -230,7 +230,7 @@ fn velocities_rotate_back_to_the_documented_geographic_flow() {
         if !(grid.mask_w[c] && grid.mask_s[c]) {
             continue;
         }
-        // east = u CS - v SN, north = u SN + v CS (ecco-format 6).
+        // east = u CS - v SN, north = u SN + v CS (docs/regridding.md 1).
         let (uc, vc) = (f64::from(u[c]), f64::from(v[c]));
         let east = uc * grid.cs[c] - vc * grid.sn[c];
         let north = uc * grid.sn[c] + vc * grid.cs[c];

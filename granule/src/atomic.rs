@@ -1,4 +1,4 @@
-//! Never a partial granule under its final name (edp-compat bug 22): the writer writes to a
+//! Never a partial granule under its final name (docs/edp-compatibility.md bug 22): the writer writes to a
 //! temporary file in the destination directory, syncs it and renames it; any error (or a
 //! panic) removes the temporary file instead.
 

@@ -1,4 +1,4 @@
-//! Encoding choices shared by the native and lat-lon writers (`ecco-format.md` 9.1, 9.2):
+//! Encoding choices shared by the native and lat-lon writers (`docs/netcdf-layout.md` 1, 2):
 //! the fill value, NaN handling with the per-granule valid range, and netCDF-C's default
 //! chunk sizes reproduced explicitly.
 
@@ -12,7 +12,7 @@ pub const FILL_F32: f32 = f32::from_bits(0x7cf0_0000);
 const DEFAULT_CHUNK_BYTES: f64 = 4_194_304.0;
 
 /// netCDF-C's default chunk sizes for a variable of `shape` with `item_size`-byte values
-/// (`nc4_find_default_chunksizes2`, fixed dims only; `ecco-format.md` 9.2):
+/// (`nc4_find_default_chunksizes2`, fixed dims only; `docs/netcdf-layout.md` 2):
 ///
 /// ```text
 /// c_d = trunc(len_d · (4194304 / total)^(1/ndims) − 0.5), clamped to [1, len_d]
@@ -93,7 +93,7 @@ impl ValueStats {
 /// of `block` values; `keep(block_index, index_in_block)` decides which values are data.
 ///
 /// The valid range is taken before fill replacement and ignores NaN (EDP's per-granule
-/// `valid_min`/`valid_max`, `ecco-format.md` 9.1).
+/// `valid_min`/`valid_max`, `docs/netcdf-layout.md` 1).
 pub fn mask_and_fill<K>(values: &mut [f32], block: usize, keep: K) -> ValueStats
 where
     K: Fn(usize, usize) -> bool + Sync,
@@ -129,7 +129,7 @@ mod tests {
 
     #[test]
     fn chunk_sizes_match_the_released_granules() {
-        // ecco-format.md 9.2 table.
+        // docs/netcdf-layout.md 2 table.
         assert_eq!(
             default_chunk_sizes(&[1, 50, 13, 90, 90], 4),
             [1, 25, 7, 45, 45]

@@ -88,7 +88,7 @@ pub enum GranuleError {
     #[error(transparent)]
     Time(#[from] edp_conventions::TimeError),
 
-    /// A granule file name does not follow `ecco-format.md` 11.
+    /// A granule file name does not follow `docs/naming.md` 1.
     #[error(transparent)]
     GranuleName(#[from] edp_conventions::naming::GranuleNameError),
 

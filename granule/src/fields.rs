@@ -8,7 +8,7 @@
 //!   (`<VAR>_<period>.<ts10>.data`) names the catalog's diagnostic and the request's step;
 //! * the `.meta` is an LLC compact field of the grid's tile size `N`;
 //! * 2-D vs 3-D agrees with the staggering (diagnostics log / built-in table,
-//!   `ecco-format.md` 2), and a 3-D field has the grid's level count; a log `Levs` of 1 must
+//!   `docs/mds-llc.md` 2), and a 3-D field has the grid's level count; a log `Levs` of 1 must
 //!   be a 2-D field and any other `Levs` a 3-D one (the exact count is compared with the grid,
 //!   which describes the run, so that reduced-level test grids work with the V4r4 log);
 //! * `fldList`, when present, holds the diagnostic (its record is the one decoded);

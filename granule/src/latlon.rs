@@ -1,5 +1,5 @@
 //! The lat-lon writer: one granule of a lat-lon grouping on the regular target grid
-//! (`ecco-format.md` 9.4; V4r4: 0.5 deg, 720 x 360), in the layout of the reference headers
+//! (`docs/netcdf-layout.md` 4; V4r4: 0.5 deg, 720 x 360), in the layout of the reference headers
 //! `docs/reference-cdl/*latlon*.cdl`.
 //!
 //! Structure (what `ncdump -h` shows):
@@ -14,7 +14,7 @@
 //!   `longitude`, their bounds, `Z` (= RC) and `Z_bnds` (RF pairs) float32; no coordinate is
 //!   compressed or has a `_FillValue`. Latitudes ascend (row 0 is the southernmost, 7.1).
 //!
-//! As for native granules we follow `ecco-format.md` 10 where the reference headers show EDP
+//! As for native granules we follow `docs/metadata.md` where the reference headers show EDP
 //! Gen C bugs: `coordinates_comment` instead of `coordinates_note`, no `project_summary` and
 //! no `identifier_product_doi*`, `id` = the DOI, no `geospatial_vertical_min` on 2-D granules,
 //! per-variable `coordinates` (`time`, or `Z time` for 3-D; 9.5, which the reference headers

@@ -17,8 +17,8 @@
 //! | [`nc`] | NetCDF attribute and variable helpers (shared) |
 //! | [`nc_thread`] | the one thread of all NetCDF reads of the process (keeps HDF5 diagnostics off stderr) |
 //! | [`atomic`] | temporary file + sync + rename: never a partial granule (shared) |
-//! | `native` | the native writer (`ecco-format.md` 9.3, 12) |
-//! | `latlon` | the lat-lon writer (`ecco-format.md` 9.4, 6, 7): slabs regridded off-thread, written here |
+//! | `native` | the native writer (`docs/netcdf-layout.md` 3, 6) |
+//! | `latlon` | the lat-lon writer (`docs/netcdf-layout.md` 4, `docs/regridding.md` 1, 2): slabs regridded off-thread, written here |
 //! | `regridding` | decode, rotate vectors to east/north, regrid and fill the slabs of lat-lon variables |
 //! | [`local`] | input discovery in a local MDS tree (for `edp granule`) |
 //!

@@ -1,5 +1,5 @@
 //! Finding the inputs of one granule in a local MDS results tree laid out as EDP expects
-//! (`edp-compat.md` 4.1): `<root>/<diags_monthly|diags_daily|diags_inst>/<VAR>_<period>/
+//! (`docs/edp-compatibility.md` 4.1): `<root>/<diags_monthly|diags_daily|diags_inst>/<VAR>_<period>/
 //! <VAR>_<period>.<ts10>.data` (+ `.meta`), with the period tokens accepted for the frequency
 //! in order of preference (`mon_mean`; `day_mean`; `day_inst`/`day_snap`/`snap` or
 //! `mon_inst`/`mon_snap`/`snap`).

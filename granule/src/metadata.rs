@@ -120,7 +120,7 @@ pub struct TimeAxis {
 }
 
 /// The time axis from the request's dynamic metadata, which is authoritative (task lists
-/// made by EDP carry EDP's times, edp-compat 2.3); the values recomputed from the step are
+/// made by EDP carry EDP's times, docs/edp-compatibility.md 2.3); the values recomputed from the step are
 /// compared and any difference is returned as a warning.
 pub fn time_axis(
     request: &GranuleRequest,

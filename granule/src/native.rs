@@ -1,5 +1,5 @@
 //! The native-grid writer: one granule of a native grouping on the 13 LLC tiles, in the layout
-//! of the released ECCO V4r4 granules (`ecco-format.md` 9.3) and of the reference headers in
+//! of the released ECCO V4r4 granules (`docs/netcdf-layout.md` 3) and of the reference headers in
 //! `docs/reference-cdl/*native*.cdl`.
 //!
 //! Structure (what `ncdump -h` shows):
@@ -16,7 +16,7 @@
 //!   compressed or with `_FillValue`; float32 data with `_FillValue`, deflate + shuffle and
 //!   netCDF-C's default chunks written explicitly.
 //!
-//! Where the reference headers show EDP Gen C bugs we follow `ecco-format.md` 10 instead (the
+//! Where the reference headers show EDP Gen C bugs we follow `docs/metadata.md` instead (the
 //! global attributes come from `edp_conventions`): `coordinates_comment` instead of
 //! `coordinates_note`, no `project_summary` and no `identifier_product_doi*`, `id` = the DOI
 //! instead of the short name, no `geospatial_vertical_min` on 2-D granules, a summary with the
@@ -29,7 +29,7 @@
 //!
 //! Processing: variables are handled one at a time to bound memory (one decoded 3-D field at a
 //! time): fetch + check + decode + hash (parallel), mask by grid location (maskC/W/S, level
-//! `l` of a `k_l`/`k_u` field uses mask level `l`, 2-D fields level 0; `ecco-format.md` 12),
+//! `l` of a `k_l`/`k_u` field uses mask level `l`, 2-D fields level 0; `docs/netcdf-layout.md` 6),
 //! valid range before fill, NaN → fill (parallel), then the NetCDF write on this thread.
 
 use std::path::Path;
@@ -116,7 +116,7 @@ struct DataVariable<'a> {
     attrs: Attrs,
 }
 
-/// The mask of a horizontal location (`ecco-format.md` 12), `[k][t][j][i]`.
+/// The mask of a horizontal location (`docs/netcdf-layout.md` 6), `[k][t][j][i]`.
 fn mask_of<'g>(grid: &'g Grid, horizontal: Horizontal, variable: &str) -> Result<&'g [bool]> {
     match horizontal {
         Horizontal::Centre => Ok(&grid.mask_c),
@@ -125,7 +125,7 @@ fn mask_of<'g>(grid: &'g Grid, horizontal: Horizontal, variable: &str) -> Result
         // No V4r4 grouping has corner variables, and ECCO defines no corner mask.
         Horizontal::Corner => Err(GranuleError::Unsupported {
             what: format!("native variable {variable} at cell corners (j_g, i_g)"),
-            reason: "ecco-format.md 12 defines masks for centres, u and v faces only".into(),
+            reason: "docs/netcdf-layout.md 6 defines masks for centres, u and v faces only".into(),
         }),
     }
 }

@@ -1,6 +1,6 @@
 //! The values of lat-lon data variables: fetch + check + hash the inputs (shared
 //! [`fetch_input`]), then level by level decode, turn vector components into east/north at
-//! cell centres ([`VectorRotation`], `ecco-format.md` 6), regrid with the weights
+//! cell centres ([`VectorRotation`], `docs/regridding.md` 1), regrid with the weights
 //! ([`Weights::apply_level`], 7.5) and replace NaN by the fill value, in slabs of levels.
 //! Decoding per level keeps the memory of a variable at its output slab: no decoded 3-D copy
 //! of an input exists (inputs held in memory by the worker are only borrowed).

@@ -100,7 +100,7 @@ impl GranuleRequest {
 
     /// Resolves a task. With our `edp` key the product, grouping, frequency and step come
     /// from it (and must agree with the granule name); without it (task lists written by EDP)
-    /// they are derived from the granule name (`ecco-format.md` 11), the grouping whose
+    /// they are derived from the granule name (`docs/naming.md` 1), the grouping whose
     /// `filename` it starts with, and the 10-digit step of the input file names.
     pub fn from_task(task: &Task, catalog: &Catalog) -> Result<GranuleRequest> {
         let granule_name = base_name(&task.granule).to_string();

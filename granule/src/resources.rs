@@ -2,7 +2,7 @@
 //! weights) and a cache that loads each of them once per location.
 //!
 //! EDP loads grid, factors and metadata from the first task and silently uses them for every
-//! other task of the list (edp-compat bug 13). A [`ResourceCache`] keys every resource by its
+//! other task of the list (docs/edp-compatibility.md bug 13). A [`ResourceCache`] keys every resource by its
 //! location, so a task list mixing grids or metadata directories gets the right one for each
 //! task, and each is loaded once. Lat-lon weights are keyed by the grid location and the
 //! target specification (they are a function of both, checked by checksum on every load);

@@ -1,5 +1,5 @@
 //! Where the lat-lon regridding weights of a grid come from: the task's
-//! `ecco_mapping_factors_loc`, a cache directory, or a fresh build (`ecco-format.md` 7).
+//! `ecco_mapping_factors_loc`, a cache directory, or a fresh build (`docs/regridding.md` 2).
 //!
 //! Weights are our own NetCDF files in the SCRIP/ESMF layout of [`edp_regrid::store`], named
 //! after what determines them:
@@ -22,7 +22,7 @@
 //! | an existing file | that file (it must be our weights file for this grid; a mismatch is an error) | - |
 //! | a `*.nc` path that does not exist | - | that path |
 //! | an existing directory with our file | `<dir>/<name>` | - |
-//! | an EDP factors directory (`sparse/`, `land_mask/`, `latlon_grid/` or `3D/`) without our file | - | the cache directory (EDP's pickles are not read, edp-compat 7.15) |
+//! | an EDP factors directory (`sparse/`, `land_mask/`, `latlon_grid/` or `3D/`) without our file | - | the cache directory (EDP's pickles are not read, docs/edp-compatibility.md 7.15) |
 //! | another directory without our file, or a path that does not exist | - | `<dir>/<name>` (created) |
 //! | none / empty | - | the cache directory |
 //!
@@ -78,7 +78,7 @@ pub fn weights_file_name(source_checksum: &str, spec: &LatLonSpec) -> String {
     }
 }
 
-/// True when `dir` looks like an EDP mapping-factors directory (`ecco-format.md` 7.7).
+/// True when `dir` looks like an EDP mapping-factors directory (`docs/regridding.md` 2.7).
 pub fn is_edp_factors_dir(dir: &Path) -> bool {
     ["sparse", "land_mask", "latlon_grid", "3D"]
         .iter()

@@ -1,4 +1,4 @@
-//! Tile connectivity of the LLC grid (ecco-format §5): the edge table, ghost-cell lookups
+//! Tile connectivity of the LLC grid (docs/mds-llc.md §5): the edge table, ghost-cell lookups
 //! for cell centres, and the face lookups that vector interpolation needs (§6).
 //!
 //! Edges are in index space: [`Edge::East`] lies beyond `i = N-1`, [`Edge::West`] before
@@ -62,7 +62,7 @@ const fn link(tile: usize, edge: Edge, reversed: bool) -> Option<Link> {
 
 use Edge::{East as E, North as N, South as S, West as W};
 
-/// The edge table of ecco-format §5.1, `[tile][E, W, N, S]`. `None` is the domain boundary
+/// The edge table of docs/mds-llc.md §5.1, `[tile][E, W, N, S]`. `None` is the domain boundary
 /// near the South Pole (Antarctic land).
 pub const EDGE_TABLE: [[Option<Link>; 4]; 13] = [
     [
@@ -146,7 +146,7 @@ pub fn neighbour(tile: usize, edge: Edge) -> Option<Link> {
 }
 
 /// The real cell `(tile, j, i)` that sits at the (possibly out-of-tile) position `(j, i)`
-/// of `tile` in an LLC(`n`) grid (ecco-format §5.2).
+/// of `tile` in an LLC(`n`) grid (docs/mds-llc.md §5.2).
 ///
 /// Positions inside the tile map to themselves. Positions with exactly one index outside
 /// `[0, n)` (by at most `n`) map to the neighbour across that edge; `d = 0` is the first
@@ -212,7 +212,7 @@ pub enum FaceValue {
 }
 
 /// The x-face value `u[tile][j][ig]` for `ig` in `0..=n` (`ig = n` is the east face of the
-/// tile's last column, taken from the neighbour, ecco-format §6): E link to B's W gives
+/// tile's last column, taken from the neighbour, docs/regridding.md §1): E link to B's W gives
 /// `u_B[j][0]`; E link to B's S (reversed) gives `v_B[0][n-1-j]` (normal components keep
 /// their sign); no link gives [`FaceValue::Zero`].
 pub fn u_face(n: usize, tile: usize, j: usize, ig: usize) -> FaceValue {

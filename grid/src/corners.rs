@@ -1,5 +1,5 @@
 //! Cell-corner (G point) arrays extended to `(N+1) x (N+1)` per tile, and the cell bounds
-//! `XC_bnds`/`YC_bnds` built from them (ecco-format §4.2, §5.3).
+//! `XC_bnds`/`YC_bnds` built from them (docs/mds-llc.md §4.2, §5.3).
 //!
 //! `G(t, jg, ig)` equals `XG/YG` for `jg, ig < N`. The `N`-th row and column come from the
 //! neighbour tile by the rule of §5.3:

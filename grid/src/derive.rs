@@ -1,4 +1,4 @@
-//! Derived grid quantities (ecco-format §4.2): open fractions `hFacC/W/S` and wet masks.
+//! Derived grid quantities (docs/mds-llc.md §4.2): open fractions `hFacC/W/S` and wet masks.
 //!
 //! `hFacC[k] = clamp((Depth + RF[k]) / DRF[k], 0, 1)` is exact for MITgcm grids because
 //! `Depth` is written after the partial-cell rounding. Without ice shelves

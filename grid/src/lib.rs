@@ -6,7 +6,7 @@
 //!
 //! * 2-D arrays are in tile order `[t][j][i]`, `13 N^2` values, whatever their staggering:
 //!   `XG/YG/RAZ` hold the "south-west" corner of cell `(j, i)`, `DXG/DYC/RAS` its south face,
-//!   `DYG/DXC/RAW` its west face (ecco-format §4.1).
+//!   `DYG/DXC/RAW` its west face (docs/mds-llc.md §4.1).
 //! * 3-D arrays (`hfac_*`, `mask_*`) are `[k][t][j][i]`, the NetCDF native dims
 //!   `(k, tile, j, i)`.
 //! * Vertical arrays use MITgcm names and signs: `rc`, `rf` negative down.

@@ -105,7 +105,7 @@ fn read_3d_optional(dir: &Path, name: &str, n: usize, nz: usize) -> Result<Optio
 
 impl Grid {
     /// Loads an MDS grid directory (big-endian, as MITgcm writes it). `hFacC/W/S` are read
-    /// when present and otherwise derived from `Depth` (ecco-format §4.2); corner points
+    /// when present and otherwise derived from `Depth` (docs/mds-llc.md §4.2); corner points
     /// beyond the tiles come from the connectivity rule, then `tile00[1-5].mitgrid`, then
     /// extrapolation (see [`Corners::extend`]).
     pub fn from_mds_dir(dir: impl AsRef<Path>) -> Result<Grid> {

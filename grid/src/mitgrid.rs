@@ -1,6 +1,6 @@
 //! MITgcm `.mitgrid` files (`tile001.mitgrid` .. `tile005.mitgrid`, one per facet): 16
 //! big-endian float64 records of `(ny+1) x (nx+1)` values (x fastest) in the order
-//! `XC YC DXF DYF RA XG YG DXV DYU RAZ DXC DYC RAW RAS DXG DYG` (ecco-format §5.3). Their
+//! `XC YC DXF DYF RA XG YG DXV DYU RAZ DXC DYC RAW RAS DXG DYG` (docs/mds-llc.md §5.3). Their
 //! extra row/column holds the corner points on the outer facet edges, the only exact source
 //! of the corners the connectivity rule cannot resolve.
 

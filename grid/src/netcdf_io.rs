@@ -1,5 +1,5 @@
 //! The ECCO grid-geometry NetCDF layout (`GRID_GEOMETRY_ECCO_V4r4_native_llc0090.nc`,
-//! ecco-format §4.3): loading, and writing the same structure (dimensions, coordinates and
+//! docs/mds-llc.md §4.3): loading, and writing the same structure (dimensions, coordinates and
 //! data variables, without the CF/ACDD metadata, which the granule writer adds).
 //!
 //! NetCDF name -> [`Grid`] field: `XC YC XG YG` -> `xc yc xg yg`, `CS SN` -> `cs sn`,

@@ -1,4 +1,4 @@
-//! The synthetic "Mercator-LLC(N)" grid of ecco-format §13: the LLC tile layout,
+//! The synthetic "Mercator-LLC(N)" grid of docs/mds-llc.md §6: the LLC tile layout,
 //! orientation, connectivity and CS/SN conventions for any `N`, from closed formulas.
 //!
 //! * `dλ = 90/N` degrees; facet west edges at -38 (facet 1), 52 (2), 142 (4), 232 (5).
@@ -154,7 +154,7 @@ fn bathymetry(lon: f64, lat: f64) -> f64 {
 }
 
 impl Grid {
-    /// Generates the synthetic Mercator-LLC(`n`) grid of ecco-format §13 (see the module
+    /// Generates the synthetic Mercator-LLC(`n`) grid of docs/mds-llc.md §6 (see the module
     /// docs of `synthetic`). Corners are exact ([`CornerSource::Analytic`]).
     pub fn synthetic(spec: &SyntheticSpec) -> Result<Grid> {
         let (n, nz) = (spec.n, spec.nz);

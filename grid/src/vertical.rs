@@ -2,7 +2,7 @@
 //! spacings `DRC` (MITgcm names; metres, `RC`/`RF` negative down), and a stretched profile for
 //! synthetic grids.
 
-/// The V4r4 level thicknesses `delR` (ecco-format §4.1, `drF`): 10 m at the top, 456.5 m at
+/// The V4r4 level thicknesses `delR` (docs/mds-llc.md §4.1, `drF`): 10 m at the top, 456.5 m at
 /// the bottom, 50 levels summing to 6134.5 m.
 pub const V4R4_DRF: [f64; 50] = [
     10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.01, 10.03, 10.11, 10.32, 10.8, 11.76, 13.42,

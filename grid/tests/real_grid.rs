@@ -1,6 +1,6 @@
 //! Checks of the loader, the derived quantities, the connectivity table and the corner
 //! extension against the real LLC90 grid (`../shared/data/llc90-grid`). Expected numbers come
-//! from ecco-format.md and data/README.md, or are recomputed here independently (geometry,
+//! from docs/mds-llc.md and the README of the shared data, or are recomputed here independently (geometry,
 //! `.mitgrid` records).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 // The test-vector tables quote the documented 5-decimal values (e.g. -0.70711).
@@ -288,7 +288,7 @@ fn without_tile005_the_tile_12_column_is_extrapolated_close_to_the_truth() {
 
 #[test]
 fn ghost_centres_extrapolated_across_every_linked_edge_land_on_the_neighbour() {
-    // ecco-format §5.1: a ghost centre extrapolated linearly (on the unit sphere) from the
+    // docs/mds-llc.md §5.1: a ghost centre extrapolated linearly (on the unit sphere) from the
     // last two rows/columns lies within about 7.5 km of the neighbour cell named by the table
     // (grid spacing ~100 km, so any other cell is much further).
     let Some(g) = grid() else { return };

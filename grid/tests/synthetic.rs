@@ -1,4 +1,4 @@
-//! The synthetic Mercator-LLC(N) grid (ecco-format §13): structure, consistency of the
+//! The synthetic Mercator-LLC(N) grid (docs/mds-llc.md §6): structure, consistency of the
 //! derived quantities, round trips through MDS directories and grid-geometry NetCDF, and
 //! typed errors for broken grid directories.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

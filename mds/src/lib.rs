@@ -10,7 +10,7 @@
 //! * [`decode`] turns `.data` bytes **held in memory** into `f32`/`f64` values, in file order
 //!   or straight into LLC tile order `[k][t][j][i]` (decode + byte swap + reorder in one
 //!   parallel pass). Sizes are checked against the `.meta` first.
-//! * [`Llc`] is the compact <-> tiles geometry for any tile size `N` (ecco-format §3).
+//! * [`Llc`] is the compact <-> tiles geometry for any tile size `N` (docs/mds-llc.md §3).
 //! * [`MdsFile`], [`read_meta`], [`read_field_tiles`] and [`write_mds`] are thin file helpers.
 //!
 //! Every failure is an [`MdsError`] naming the file and saying what was expected and found.

@@ -1,4 +1,4 @@
-//! The LLC compact layout and the 13 tiles (ecco-format §3), for any tile size `N`.
+//! The LLC compact layout and the 13 tiles (docs/mds-llc.md §3), for any tile size `N`.
 //!
 //! One level of a compact file is `13N x N` values (row-major, `dimList = [N, 13N]`) holding
 //! five facets. Tiles 0..=6 are consecutive `N x N` blocks; tiles 7..=9 and 10..=12 are the
@@ -190,7 +190,7 @@ mod tests {
 
     #[test]
     fn offsets_of_the_documented_llc90_test_vectors() {
-        // ecco-format §3.2 table, column `off`.
+        // docs/mds-llc.md §3.2 table, column `off`.
         let llc = Llc::new(90);
         assert_eq!(llc.off(0, 0, 0), 0);
         assert_eq!(llc.off(2, 3, 5), 16475);

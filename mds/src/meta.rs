@@ -1,5 +1,5 @@
 //! `.meta` files: parsing every key MITgcm writes and writing them back in MITgcm's layout
-//! (ecco-format §1.2, §1.4).
+//! (docs/mds-llc.md §1.2, §1.4).
 //!
 //! Grammar (whitespace, including newlines, is insignificant between tokens):
 //! `key = [ values ] ;` or `key = { 'strings' } ;`. Values are separated by commas and/or
@@ -30,7 +30,7 @@ pub struct Meta {
     /// `timeStepNumber`, when present.
     pub time_step: Option<u64>,
     /// `timeInterval` in seconds (one instant or start and end); empty when absent.
-    /// Informational only: ECCO time metadata comes from the time step (ecco-format §1.2).
+    /// Informational only: ECCO time metadata comes from the time step (docs/mds-llc.md §1.2).
     pub time_interval: Vec<f64>,
     /// `missingValue`, when present (V4r4 diagnostics still hold 0.0 on land).
     pub missing_value: Option<f64>,
@@ -336,7 +336,7 @@ impl Meta {
         })
     }
 
-    /// The `.meta` text in MITgcm's layout (ecco-format §1.4): one key per statement,
+    /// The `.meta` text in MITgcm's layout (docs/mds-llc.md §1.4): one key per statement,
     /// `dimList` triplets one per line, strings blank-padded to 8 characters. Optional keys
     /// are written only when set.
     pub fn to_meta_text(&self) -> String {

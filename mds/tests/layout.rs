@@ -1,4 +1,4 @@
-//! Index-encoded synthetic fields (ecco-format §14.1): every value says where it belongs
+//! Index-encoded synthetic fields (docs/mds-llc.md §3): every value says where it belongs
 //! (`10000 t + 100 j + i + 1e6 k + 5e6 r`), the compact file is laid out by walking the facet
 //! description of §3.1 (not the `off` formula under test), and the bytes are encoded here with
 //! `to_be_bytes`/`to_le_bytes`. Reading must put every value where its code says.

@@ -1,5 +1,5 @@
 //! Checks on the real LLC90 grid files (`../shared/data/llc90-grid`): the test vectors of
-//! ecco-format §3.2 and an exact compact -> tiles -> compact round trip.
+//! docs/mds-llc.md §3.2 and an exact compact -> tiles -> compact round trip.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 // The test-vector tables quote the documented 5-decimal values (e.g. -0.70711).
 #![allow(clippy::approx_constant)]

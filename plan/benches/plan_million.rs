@@ -28,7 +28,7 @@ use edp_task_schemas::{Frequency, Job, ProductType, ShardSizing, TimeSteps};
 use sha2::{Digest, Sha256};
 
 const BUCKET: &str = "ecco-model-granules";
-/// Daily means of V4r4 (`ecco-format.md` 8.1): ts = 12 + 24 n for n < 9496 (up to 227892 =
+/// Daily means of V4r4 (`docs/time-axis.md` 1): ts = 12 + 24 n for n < 9496 (up to 227892 =
 /// 2017-12-31T00), plus the final partial record at 227904: 9,497 records.
 const REGULAR_DAYS: u64 = 9496;
 const LAST_STEP: u64 = 227_904;

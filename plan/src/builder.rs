@@ -1,5 +1,5 @@
 //! Jobs + metadata catalog + configuration + inventory -> tasks, one per output granule,
-//! exactly as EDP Gen C writes them (`edp-compat.md` 2, 4.5, 4.6), plus our `edp` bookkeeping.
+//! exactly as EDP Gen C writes them (`docs/edp-compatibility.md` 2, 4.5, 4.6), plus our `edp` bookkeeping.
 //!
 //! For each job (grouping id, product type, frequency, steps):
 //!

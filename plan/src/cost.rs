@@ -18,7 +18,7 @@
 //! Vector variables (lat-lon `EVEL` ...) read two components and interpolate and rotate them:
 //! each of their components costs `vector_factor` (1.25) times a direct input.
 //!
-//! For comparison, EDP Gen C reports about 18-35 s per granule (`edp-compat.md` 9).
+//! For comparison, EDP Gen C reports about 18-35 s per granule (`docs/edp-compatibility.md` 9).
 //!
 //! Cloud cost: [`estimate_cloud_cost_usd`] multiplies core-hours by a price per vCPU-hour.
 //! [`FARGATE_SPOT_VCPU_HOUR_USD`] is the default: AWS Fargate Spot, Linux/x86, us-east-1,

@@ -1,6 +1,6 @@
 //! Inventory of the model output below a source root, built from **one** recursive listing.
 //!
-//! Layout (`edp-compat.md` 4.1): `<root>/<diags_monthly|diags_daily|diags_inst>/<VAR>_<period>/
+//! Layout (`docs/edp-compatibility.md` 4.1): `<root>/<diags_monthly|diags_daily|diags_inst>/<VAR>_<period>/
 //! <VAR>_<period>.<ts10>.{data,meta}`. The search space is EDP's (4.4), so that existing trees
 //! give the same inputs:
 //!
@@ -13,7 +13,7 @@
 //! File names are matched exactly (`^<VAR>_<period>\.(\d{10})\.(data|meta)$`, through
 //! `edp_conventions::naming::MdsFileName`); other objects are counted and ignored.
 //!
-//! Rules that differ from EDP on purpose (`edp-compat.md` 4.4, 4.5, 7.18, 7.19):
+//! Rules that differ from EDP on purpose (`docs/edp-compatibility.md` 4.4, 4.5, 7.18, 7.19):
 //!
 //! * `.data` and `.meta` are paired by exact stem `<VAR>_<period>.<ts10>`; a half without its
 //!   partner is an [`Orphan`], reported with its path (the builder then reports the granules
@@ -105,7 +105,7 @@ pub enum InventoryError {
         #[source]
         source: StoreError,
     },
-    /// Inputs present in two places (EDP silently uses the later one, `edp-compat.md` 7.19).
+    /// Inputs present in two places (EDP silently uses the later one, `docs/edp-compatibility.md` 7.19).
     #[error(
         "source root {root}: {} input file(s) found in two places, expected each \
          <VAR>_<period>.<ts10>.<data|meta> once:{}",

@@ -1,7 +1,7 @@
-//! EDP job files (`edp-compat.md` 1): one job per line, a Python list (or tuple) literal
+//! EDP job files (`docs/edp-compatibility.md` 1): one job per line, a Python list (or tuple) literal
 //! `[<grouping id>, <product type>, <frequency>, <time steps>]`.
 //!
-//! Accepted grammar (a strict subset of Python literals, `edp-compat.md` 1.3):
+//! Accepted grammar (a strict subset of Python literals, `docs/edp-compatibility.md` 1.3):
 //!
 //! ```text
 //! line      := ws ( job ws comment? | comment? ) EOL

@@ -3,7 +3,7 @@
 //! EDP writes paths into task lists exactly as they are built from the command-line roots:
 //! `--ecco_source_root ../data/ecco_results/V4r4` gives inputs
 //! `../data/ecco_results/V4r4/diags_monthly/...` and `--ecco_destination_root .` gives
-//! granules `./V4r4/native/...` (`edp-compat.md` 2.1, 4.6). The store, however, works with
+//! granules `./V4r4/native/...` (`docs/edp-compatibility.md` 2.1, 4.6). The store, however, works with
 //! normalised absolute [`Location`]s. A [`Root`] keeps both: the location for I/O and the
 //! written prefix for task lists, and maps written paths back to locations
 //! ([`Root::resolve`]) without consulting the current directory a second time.

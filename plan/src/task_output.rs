@@ -1,5 +1,5 @@
 //! Streaming output of task lists in EDP's format (`json.dump(task_list, fp, indent=4)`,
-//! `edp-compat.md` 2.4), one task at a time.
+//! `docs/edp-compatibility.md` 2.4), one task at a time.
 //!
 //! [`crate::tasklist::to_python_json`] builds the whole list as one string, which for a large
 //! run (100,000 tasks, about 600 MB of text) would triple the planner's memory. The writers

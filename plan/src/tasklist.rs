@@ -1,4 +1,4 @@
-//! Task lists compatible with the Python EDP (`edp-compat.md` 2): reading Gen B and Gen C
+//! Task lists compatible with the Python EDP (`docs/edp-compatibility.md` 2): reading Gen B and Gen C
 //! lists with validation of every task before any work, and writing Gen C lists
 //! byte-compatible with EDP's `json.dump(task_list, fp, indent=4)`.
 //!
@@ -7,7 +7,7 @@
 //! * the text must be a JSON array; each element is decoded on its own, so one malformed task
 //!   does not hide the others: **all** invalid tasks are reported together, each with its index,
 //!   its granule (when readable) and every problem found;
-//! * a task is valid when its `granule` file name parses (`ecco-format.md` 11, through
+//! * a task is valid when its `granule` file name parses (`docs/naming.md` 1, through
 //!   `edp_conventions::naming::GranuleName`), it has at least one variable, every component is a
 //!   `[data, meta]` pair whose paths end in `.data`/`.meta` and share the same stem, a vector
 //!   variable (one listed in `dynamic_metadata.field_components`) has exactly two components
@@ -34,7 +34,7 @@ use edp_task_schemas::{Task, TaskGeneration};
 use serde_json::Value;
 use thiserror::Error;
 
-/// The time format of `dynamic_metadata` (`ecco-format.md` 8.2).
+/// The time format of `dynamic_metadata` (`docs/time-axis.md` 2).
 pub const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
 
 /// Top-level task keys we understand (EDP Gen B/C plus `edp`).

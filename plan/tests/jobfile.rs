@@ -6,7 +6,7 @@ use edp_plan::jobfile::{GroupingCounts, JobFileError, ParseOptions, parse_job_fi
 use edp_task_schemas::{Frequency, Job, ProductType, TimeSteps};
 
 /// `tests/SSH_native_latlon_local/SSH_native_latlon_mon_mean_jobs.txt` as shown in
-/// `edp-compat.md` 1.1.
+/// `docs/edp-compatibility.md` 1.1.
 const EDP_EXAMPLE: &str = "# native groupings:
 
 [0,'native','AVG_MON','all']    # dynamic sea surface height and model sea level anomaly
@@ -207,7 +207,7 @@ fn validation_against_the_real_v4r4_catalog() {
     };
     assert_eq!(
         counts, V4R4_COUNTS,
-        "edp-compat.md 5 lists 21 native and 13 latlon groupings"
+        "docs/edp-compatibility.md 5 lists 21 native and 13 latlon groupings"
     );
     // demos/native_latlon_local/jobs_V4r4.txt adds these to the documented example.
     let text =

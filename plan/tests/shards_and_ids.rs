@@ -368,6 +368,6 @@ fn real_v4r4_vector_groupings_fit_the_task_type() {
         );
         assert!(task.has_vector_variables());
     }
-    // edp-compat.md 5: lat-lon groupings 4, 6, 8, 11 and 12 have vectors.
+    // docs/edp-compatibility.md 5: lat-lon groupings 4, 6, 8, 11 and 12 have vectors.
     assert_eq!(vector_groupings, 5);
 }

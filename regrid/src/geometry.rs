@@ -1,4 +1,4 @@
-//! Spherical constants and chord distances (ecco-format §7.1-7.2).
+//! Spherical constants and chord distances (docs/regridding.md §2.1-2.2).
 //!
 //! Two radii are involved, on purpose: target-cell *areas* use the authalic radius (as ACCESS
 //! `area_of_latlon_grid_cell` did), neighbour *distances* are chords on the sphere that

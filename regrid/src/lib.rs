@@ -8,7 +8,7 @@
 //!   level, `min_L`/`max_L`), from any grid or from an [`edp_grid::Grid`]
 //!   ([`SourceGrid::from_grid`]).
 //! * [`Weights`]: one sparse matrix per level ([`LevelWeights`], CSR over wet targets),
-//!   built by [`Weights::build`] (ecco-format §7; a 3-D k-d tree over chord distances,
+//!   built by [`Weights::build`] (docs/regridding.md §2; a 3-D k-d tree over chord distances,
 //!   rayon over target rows), applied by [`Weights::apply_level`] / [`Weights::apply_3d`]
 //!   (f64 arithmetic, f32 result, NaN on land), stored as a NetCDF file in the SCRIP/ESMF
 //!   layout ([`Weights::write`], [`Weights::read`], [`Weights::load_or_build`]; the layout

@@ -1,5 +1,5 @@
 //! The level-independent part of the mapping: for every target, the sources of the `ALL` set
-//! (every cell, wet or dry) within its radius, and its nearest source (ecco-format §7.2-7.3).
+//! (every cell, wet or dry) within its radius, and its nearest source (docs/regridding.md §2.2-2.3).
 //!
 //! Everything level-dependent follows from these two without another search:
 //!
@@ -28,7 +28,7 @@ pub(crate) const NONE: u32 = u32::MAX;
 /// far below any meaningful distance difference.
 const CANDIDATE_SLACK: f64 = 1e-9;
 
-/// The search limits derived from the grids (ecco-format §7.2, "as implemented").
+/// The search limits derived from the grids (docs/regridding.md §2.2, "as implemented").
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SearchLimits {
     /// Upper bound (m) of every bin-average search: `floor(max_p r_p)`.

@@ -25,7 +25,7 @@ impl SourceGrid {
     /// * `lon`, `lat`: cell centres in degrees, `n_a` values each, flat order.
     /// * `wet`: one mask of `n_a` values per vertical level (`hFacC[k] > 0`); at least one.
     /// * `min_cell_size_m`, `max_cell_size_m`: `min`/`max` over `dxG` and `dyG` (`min_L`,
-    ///   `max_L` of ecco-format §7.2); `max_L` bounds the nearest-neighbour search and
+    ///   `max_L` of docs/regridding.md §2.2); `max_L` bounds the nearest-neighbour search and
     ///   `min_L` the neighbour cap.
     pub fn new(
         shape: Vec<usize>,

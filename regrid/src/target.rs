@@ -1,4 +1,4 @@
-//! The regular lat-lon target grid (ecco-format §7.1) and its per-cell radius (§7.2).
+//! The regular lat-lon target grid (docs/regridding.md §2.1) and its per-cell radius (§2.2).
 //!
 //! Cells are numbered `p = iy * nx + ix` with `iy = 0` the **southernmost** row, which is the
 //! row-major flattening of the `(latitude, longitude)` output arrays.

@@ -1,5 +1,5 @@
 //! Vector components: interpolation from u/v faces to cell centres across tile edges, and
-//! rotation from model axes to east/north (ecco-format §6).
+//! rotation from model axes to east/north (docs/regridding.md §1).
 //!
 //! Fields are in LLC tile order (`[t][j][i]` per level, `[k][t][j][i]` for 3-D). `u` lives
 //! on west faces `(j, i_g)`, `v` on south faces `(j_g, i)`; the east face of the last column
@@ -11,7 +11,7 @@
 //!   `u_B[N-1-i][0]`; no link: 0.
 //!
 //! No sign changes: these are the components normal to the shared edge, which keep their sign
-//! across every link (ecco-format §5.2). Inputs are not masked (land faces hold 0).
+//! across every link (docs/mds-llc.md §5.2). Inputs are not masked (land faces hold 0).
 //! Centre-located components (EXFtaux/EXFtauy, EXFuwind/EXFvwind) skip the interpolation.
 //! Rotation: `E = CS Rx - SN Ry`, `N = SN Rx + CS Ry`.
 

@@ -1,4 +1,4 @@
-//! Per-level sparse weights (ecco-format §7.4-7.5) and their application.
+//! Per-level sparse weights (docs/regridding.md §2.4-2.5) and their application.
 //!
 //! Level `k` is a matrix `W_k` of shape `(n_b, n_a)` stored as CSR over its **wet targets**
 //! only: `out_k(p) = sum_s W_k[p, s] * F[s]` for the targets listed, NaN for every other
@@ -196,7 +196,7 @@ pub struct Weights {
 
 impl Weights {
     /// Builds the weights of every level of `source` onto the grid of `spec` by the V4r4
-    /// algorithm (ecco-format §7): one neighbour search per target over all source cells,
+    /// algorithm (docs/regridding.md §2): one neighbour search per target over all source cells,
     /// then per level the wet bin average within `r_p` or the nearest wet source, and land
     /// where the nearest source cell is dry. Parallel (rayon) over target rows and levels.
     pub fn build(source: &SourceGrid, spec: &LatLonSpec) -> Result<Weights> {

@@ -38,7 +38,7 @@ pub async fn load_shard(store: &Store, location: &Location) -> Result<Shard, Wor
 }
 
 /// Reads and validates a task list (EDP Gen B or C, or ours). Every task is validated before
-/// any work (`edp-compat.md` 2.3); `options.default_cfg_loc` fills in Gen B tasks.
+/// any work (`docs/edp-compatibility.md` 2.3); `options.default_cfg_loc` fills in Gen B tasks.
 pub async fn load_task_list(
     store: &Store,
     location: &Location,

@@ -7,7 +7,7 @@
 //! gen-schemas`), and a test fails when the committed schemas are stale.
 //!
 //! Tasks are compatible with the task lists of the Python ECCO Dataset Production (EDP
-//! Gen B and Gen C, `docs/edp-compat.md` 2): the field order of [`Task`] and
+//! Gen B and Gen C, `docs/edp-compatibility.md` 2): the field order of [`Task`] and
 //! [`DynamicMetadata`] is the Gen C key order, and our own bookkeeping lives under the extra
 //! key `"edp"`, which EDP ignores.
 //!

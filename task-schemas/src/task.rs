@@ -3,7 +3,7 @@
 //!
 //! Key order matters: EDP writes task lists with `json.dump(indent=4)` in insertion order and we
 //! write byte-compatible files, so the field order of these structs *is* the output key order
-//! (`edp-compat.md` 2.1). Reading accepts Gen B (no `ecco_cfg_loc`, `comment` before
+//! (`docs/edp-compatibility.md` 2.1). Reading accepts Gen B (no `ecco_cfg_loc`, `comment` before
 //! `time_long_name`) and Gen C; unknown keys are ignored.
 
 use std::fmt;
@@ -185,7 +185,7 @@ impl JsonSchema for InputPair {
     }
 }
 
-/// Per-granule metadata. Field order = Gen C output order (`edp-compat.md` 2.1).
+/// Per-granule metadata. Field order = Gen C output order (`docs/edp-compatibility.md` 2.1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DynamicMetadata {
     /// Grouping `name`.

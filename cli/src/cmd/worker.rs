@@ -1,6 +1,6 @@
 //! `edp worker`: produces the granules of one shard of a planned run, or of a whole task list
 //! written by EDP (Gen B or C) or by `edp plan`, in place of EDP's `edp_generate_dataproducts`
-//! / `edp_generate_datasets` (`edp-compat.md` 3.2).
+//! / `edp_generate_datasets` (`docs/edp-compatibility.md` 3.2).
 //!
 //! ```text
 //! edp worker --shard s3://products/_edp/scratch/RUN/shards/shard-00003.json
@@ -255,7 +255,7 @@ async fn read_work(store: &Store, args: &WorkerArgs) -> anyhow::Result<Work> {
         (None, Some(given)) => {
             let location = input::parse_location("task list", given)?;
             // Gen B tasks carry no `ecco_cfg_loc`: --cfgfile fills it in. Without it such a
-            // task list is an error before any work (edp-compat 2.3), checked below; our own
+            // task list is an error before any work (docs/edp-compatibility.md 2.3), checked below; our own
             // tasks may leave it out on purpose (built-in V4r4), which their `edp` key marks.
             let options = ReadOptions {
                 default_cfg_loc: args.cfgfile.clone(),

@@ -1,4 +1,4 @@
-//! Coordinate and time attributes (`ecco-format.md` 10.3 step 3, 8.3) and the `coordinates`
+//! Coordinate and time attributes (`docs/metadata.md` 3 step 3, `docs/time-axis.md` 3) and the `coordinates`
 //! attributes (9.5).
 
 use super::AttrError;

@@ -1,4 +1,4 @@
-//! The `dynamic_metadata` of a task (`edp-compat.md` 2.1) and the task summary text.
+//! The `dynamic_metadata` of a task (`docs/edp-compatibility.md` 2.1) and the task summary text.
 
 use serde::Serialize;
 
@@ -7,7 +7,7 @@ use crate::config::ProductionConfig;
 use crate::time::{Frequency, Period};
 use crate::vocab::Dimension;
 
-/// The task summary (`edp-compat.md` 2.1): `"This dataset contains " + monthly-averaged |
+/// The task summary (`docs/edp-compatibility.md` 2.1): `"This dataset contains " + monthly-averaged |
 /// daily-averaged | instantaneous + " " + name + tail`, whitespace runs collapsed to one
 /// space and the ends trimmed.
 pub fn task_summary(frequency: Frequency, grouping_name: &str, description_tail: &str) -> String {
@@ -19,7 +19,7 @@ pub fn task_summary(frequency: Frequency, grouping_name: &str, description_tail:
 }
 
 /// The per-granule values a task carries, in Gen C key order. The planner writes them into
-/// task lists; the writer takes them from the task (they are authoritative there, edp-compat
+/// task lists; the writer takes them from the task (they are authoritative there, docs/edp-compatibility.md
 /// 2.3) to build the global attributes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DynamicMetadata {

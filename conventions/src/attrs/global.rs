@@ -1,4 +1,4 @@
-//! Global attributes (`ecco-format.md` 10.3 steps 4-6).
+//! Global attributes (`docs/metadata.md` 3 steps 4-6).
 
 use std::collections::BTreeSet;
 
@@ -143,7 +143,7 @@ pub fn global_attributes(
     // Project text: the configuration's `summary` when it has one (Gen B / ACCESS), else the
     // static `summary` of the global metadata JSON, so that granules made with the built-in
     // V4r4 configuration (which has no project text) keep ECCO's project summary. Gen C
-    // appended an undefined `project_summary` instead and lost it (edp-compat 7.11).
+    // appended an undefined `project_summary` instead and lost it (docs/edp-compatibility.md 7.11).
     let static_summary = get_attr(&attrs, "summary")
         .and_then(AttrValue::as_str)
         .unwrap_or("")

@@ -1,8 +1,8 @@
-//! The attribute merge algorithm of `ecco-format.md` 10.3, as plain data: variable,
+//! The attribute merge algorithm of `docs/metadata.md` 3, as plain data: variable,
 //! coordinate, time and global attributes, the `coordinates` attributes of 9.5, and the
 //! dynamic metadata a task carries.
 //!
-//! Where the reference granules (EDP Gen C output) differ we follow `ecco-format.md` 10 and
+//! Where the reference granules (EDP Gen C output) differ we follow `docs/metadata.md` and
 //! the released V4r4 granules: `coordinates_comment` (not Gen C's `coordinates_note`), no
 //! `project_summary` and no `identifier_product_doi*`, `id` = `10.5067/...` DOI (not the short
 //! name), CMR `metadata_link`, `geospatial_vertical_min` on 3-D granules only, the per-variable

@@ -1,4 +1,4 @@
-//! Data-variable attributes (`ecco-format.md` 10.3 steps 1-2).
+//! Data-variable attributes (`docs/metadata.md` 3 steps 1-2).
 
 use serde_json::Value;
 

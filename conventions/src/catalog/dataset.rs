@@ -2,7 +2,7 @@
 //! one is read from, and where each input lives on the grid.
 //!
 //! Staggering comes from `available_diagnostics.log` when the metadata directory has one and
-//! otherwise from the built-in table of `ecco-format.md` 2.2; when both know a variable they
+//! otherwise from the built-in table of `docs/mds-llc.md` 2.2; when both know a variable they
 //! must agree. The `grid_location`/`grid_dimension` of the variable metadata JSON are only
 //! cross-checked, and their known errors (2.3) are reported as corrections.
 
@@ -20,7 +20,7 @@ use crate::vocab::{Dimension, ProductType};
 pub enum StaggeringSource {
     /// `available_diagnostics.log` of the metadata directory.
     DiagnosticsLog,
-    /// The built-in V4r4 table (`ecco-format.md` 2.2).
+    /// The built-in V4r4 table (`docs/mds-llc.md` 2.2).
     BuiltinTable,
 }
 
@@ -52,7 +52,7 @@ pub struct InputComponent {
 pub enum VariableKind {
     /// Read from one diagnostic (possibly renamed).
     Direct,
-    /// Lat-lon east/north component computed from model x/y components (`ecco-format.md` 6).
+    /// Lat-lon east/north component computed from model x/y components (`docs/regridding.md` 1).
     Vector {
         /// Input along model x.
         x: String,
@@ -86,7 +86,7 @@ impl OutputVariable {
     }
 }
 
-/// What a metadata correction is about (`ecco-format.md` 2.3).
+/// What a metadata correction is about (`docs/mds-llc.md` 2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CorrectionKind {
     /// `grid_location` names the wrong horizontal point (EXFtaux `u`, data at centres).
@@ -148,7 +148,7 @@ pub struct Dataset {
     /// Grouping `dataset_description`.
     pub dataset_description: Option<String>,
     /// Output variables in EDP order: the `fields` order, with renamed variables moved to the
-    /// end (`edp-compat.md` 4.5).
+    /// end (`docs/edp-compatibility.md` 4.5).
     pub variables: Vec<OutputVariable>,
     /// `field_components` of the grouping, verbatim (for the task's dynamic metadata).
     pub field_components: Vec<(String, VectorComponents)>,
@@ -370,7 +370,7 @@ impl Catalog {
         })
     }
 
-    /// Compares the variable metadata of an input with its staggering (`ecco-format.md` 2.3).
+    /// Compares the variable metadata of an input with its staggering (`docs/mds-llc.md` 2.3).
     fn cross_check(&self, input: &InputComponent) -> Result<Vec<MetadataCorrection>, CatalogError> {
         let Some(entry) = self.variable_metadata()?.find(&input.name) else {
             return Ok(Vec::new());

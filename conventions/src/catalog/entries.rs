@@ -1,6 +1,6 @@
 //! List-shaped metadata files: variable, geometry and coordinate metadata (`{name, ...}`
-//! objects) and global metadata (`{name, type, value, [grid_dimension]}`), `ecco-format.md`
-//! 10.2.
+//! objects) and global metadata (`{name, type, value, [grid_dimension]}`), `docs/metadata.md`
+//! 2.
 
 use std::path::{Path, PathBuf};
 
@@ -135,7 +135,7 @@ impl GlobalEntry {
             "s" => AttrValue::Str(raw.as_str().ok_or_else(|| bad("a string"))?.to_string()),
             "f" => AttrValue::F64(match raw {
                 Value::Number(n) => n.as_f64().ok_or_else(|| bad("a number"))?,
-                // geospatial_vertical_max is typed f but written "0" (ecco-format.md 10.2).
+                // geospatial_vertical_max is typed f but written "0" (docs/metadata.md 2).
                 Value::String(s) => s.trim().parse().map_err(|_| bad("a number"))?,
                 _ => return Err(bad("a number")),
             }),

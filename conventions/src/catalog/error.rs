@@ -134,10 +134,10 @@ pub enum CatalogError {
         /// What is wrong.
         reason: String,
     },
-    /// The diagnostics log and the built-in table of `ecco-format.md` 2.2 disagree.
+    /// The diagnostics log and the built-in table of `docs/mds-llc.md` 2.2 disagree.
     #[error(
         "staggering of {variable} disagrees: {log} in {path} but {builtin} in the built-in \
-         V4r4 table (ecco-format.md 2.2)"
+         V4r4 table (docs/mds-llc.md 2.2)"
     )]
     StaggeringConflict {
         /// Variable name.

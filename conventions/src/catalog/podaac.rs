@@ -1,5 +1,5 @@
 //! The PO.DAAC dataset table (CSV) and the per-granule lookup of `id`, `metadata_link` and
-//! `title` (`ecco-format.md` 10.5).
+//! `title` (`docs/metadata.md` 5).
 
 use std::path::{Path, PathBuf};
 

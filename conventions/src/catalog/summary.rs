@@ -1,5 +1,5 @@
 //! `*dataset_summary.json`: an object keyed by PO.DAAC dataset id (`ECL5M-SSH44`) holding the
-//! texts of the released granules (`ecco-format.md` 10.6; used by an optional "finalise" pass).
+//! texts of the released granules (`docs/metadata.md` 6; used by an optional "finalise" pass).
 
 use std::path::Path;
 

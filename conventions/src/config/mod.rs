@@ -1,4 +1,4 @@
-//! The production configuration (`edp-compat.md` 6): typed, with the V4r4 values built in,
+//! The production configuration (`docs/edp-compatibility.md` 6): typed, with the V4r4 values built in,
 //! and loadable from an EDP Gen B/C YAML file.
 //!
 //! Loading validates the whole file once (EDP Gen B fails per granule on a missing key, bug
@@ -137,7 +137,7 @@ pub struct ProductionConfig {
     /// `latlon_grid_area_extent`.
     pub latlon_grid_area_extent: LatLonExtent,
     /// `latlon_effective_grid_radius` converted from km to metres; `None` means the V4r4
-    /// target radius `sqrt(area/π)` (`ecco-format.md` 7.2).
+    /// target radius `sqrt(area/π)` (`docs/regridding.md` 2.2).
     pub latlon_effective_grid_radius_m: Option<f64>,
     /// `podaac_metadata_filename`: the PO.DAAC CSV in the metadata directory.
     pub podaac_metadata_filename: String,
@@ -150,7 +150,7 @@ pub struct ProductionConfig {
     /// `source` global attribute.
     pub source: String,
     /// Project text appended to every granule summary (Gen B `summary`; Gen C's
-    /// `project_summary` is ignored, edp-compat 7.11). Empty: the static `summary` of the
+    /// `project_summary` is ignored, docs/edp-compatibility.md 7.11). Empty: the static `summary` of the
     /// global metadata JSON is appended instead.
     pub summary: String,
     /// `dataset_description_tail_native`.
@@ -161,7 +161,7 @@ pub struct ProductionConfig {
     pub dataset_description_tail_1d: String,
     /// Override of the global `product_time_coverage_end`; `None` keeps the metadata value
     /// (`2018-01-01T00:00:00` for V4r4, as in the released granules; EDP writes
-    /// `model_end_time` instead, ecco-format 15.1).
+    /// `model_end_time` instead, docs/metadata.md 7.1).
     pub product_time_coverage_end: Option<String>,
     /// Which instantaneous inputs SNAP jobs read (our key `snap_instant_period`).
     pub snap_instants: SnapInstants,
@@ -181,10 +181,10 @@ const V4R4_REFERENCES: &str = "ECCO Consortium, Fukumori, I., Wang, O., Fenty, I
 const V4R4_SOURCE: &str = "The ECCO V4r4 state estimate was produced by fitting a free-running \
      solution of the MITgcm (checkpoint 66g) to satellite and in situ observational data in a \
      least squares sense using the adjoint method.";
-/// `dataset_description_tail_native` of V4r4 (edp-compat 2.1).
+/// `dataset_description_tail_native` of V4r4 (docs/edp-compatibility.md 2.1).
 const V4R4_TAIL_NATIVE: &str = " on the native Lat-Lon-Cap 90 (LLC90) model grid from the ECCO \
      Version 4 revision 4 (V4r4) ocean and sea-ice state estimate.";
-/// `dataset_description_tail_latlon` of V4r4 (edp-compat 2.2).
+/// `dataset_description_tail_latlon` of V4r4 (docs/edp-compatibility.md 2.2).
 const V4R4_TAIL_LATLON: &str = " interpolated to a regular 0.5-degree grid from the ECCO Version \
      4 revision 4 (V4r4) ocean and sea-ice state estimate.";
 

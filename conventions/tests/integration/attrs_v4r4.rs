@@ -1,5 +1,5 @@
-//! Attributes built from the real V4r4 metadata, checked against `ecco-format.md` 10.4/10.5,
-//! `edp-compat.md` 2.2 and the reference granule headers.
+//! Attributes built from the real V4r4 metadata, checked against `docs/metadata.md` 4, 5,
+//! `docs/edp-compatibility.md` 2.2 and the reference granule headers.
 
 use chrono::NaiveDate;
 use edp_conventions::attrs::{
@@ -13,7 +13,7 @@ use edp_conventions::{Catalog, Frequency, LoadOptions, ProductType, ProductionCo
 
 use super::{overlay, v4r4, v4r4_dir};
 
-/// The full sorted list of a native 3-D granule (`ecco-format.md` 10.4).
+/// The full sorted list of a native 3-D granule (`docs/metadata.md` 4).
 #[rustfmt::skip]
 const NATIVE_3D: &[&str] = &[
     "acknowledgement", "author", "cdm_data_type", "comment", "Conventions", "coordinates_comment",
@@ -139,7 +139,7 @@ fn native_3d_granule_has_the_62_attributes_of_10_4_in_order() {
         "2018-01-01T00:00:00"
     );
     // The built-in V4r4 configuration has no project text, so the static `summary` of the
-    // global metadata JSON follows the task summary (edp-compat 7.11: Gen C lost it).
+    // global metadata JSON follows the task summary (docs/edp-compatibility.md 7.11: Gen C lost it).
     assert_eq!(
         s(&attrs, "summary"),
         format!(
@@ -543,7 +543,7 @@ fn dynamic_metadata_matches_the_gen_c_example() {
     let d = c.dataset(ProductType::Native, 0).unwrap();
     let period = config.clock.period(Frequency::AvgMon, 732).unwrap();
     let dm = DynamicMetadata::new(&d, &period, &config);
-    // edp-compat.md 2.2, verbatim.
+    // docs/edp-compatibility.md 2.2, verbatim.
     let expected = serde_json::json!({
         "name": "dynamic sea surface height and model sea level anomaly",
         "dimension": "2D",

@@ -11,7 +11,7 @@ use super::{overlay, v4r4, v4r4_dir};
 use Horizontal::{Centre as C, UFace as U, VFace as V};
 use Vertical::{K, KL, Surface as S};
 
-/// `ecco-format.md` 2.2, typed in: every native grouping variable with its location.
+/// `docs/mds-llc.md` 2.2, typed in: every native grouping variable with its location.
 #[rustfmt::skip]
 const TABLE_2_2: &[(&str, Horizontal, Vertical)] = &[
     ("SSH", C, S), ("SSHIBC", C, S), ("SSHNOIBC", C, S), ("ETAN", C, S), ("OBP", C, S),
@@ -135,7 +135,7 @@ fn every_native_variable_has_the_location_of_table_2_2() {
         }
     }
     // Groupings 0-9 and 14 (2-D): 4+3+11+12+6+1+4+4+2+8+2; 10-13 and 15-20 (3-D):
-    // 2+3+7+8+2+4+3+3+2+3 (edp-compat 5).
+    // 2+3+7+8+2+4+3+3+2+3 (docs/edp-compatibility.md 5).
     assert_eq!(seen, 57 + 37);
 }
 

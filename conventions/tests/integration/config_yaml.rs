@@ -6,7 +6,7 @@ use edp_conventions::naming::SnapInstants;
 use edp_conventions::time::format_time;
 use edp_conventions::{ProductType, ProductionConfig};
 
-/// A Gen C `config_V4r4.yaml` written from the values of `edp-compat.md` 6 (plus texts of the
+/// A Gen C `config_V4r4.yaml` written from the values of `docs/edp-compatibility.md` 6 (plus texts of the
 /// reference granules), with a few keys our loader ignores.
 const GEN_C_V4R4: &str = r#"
 ecco_version: 'V4r4'

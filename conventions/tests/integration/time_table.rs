@@ -1,4 +1,4 @@
-//! Every worked example of `ecco-format.md` 8.4, typed in from the table.
+//! Every worked example of `docs/time-axis.md` 4, typed in from the table.
 
 use chrono::{NaiveDateTime, TimeDelta};
 use edp_conventions::Frequency;
@@ -82,7 +82,7 @@ fn snap_row_of_the_worked_examples_table() {
 #[test]
 fn daily_227892_differs_from_the_edp_row() {
     // The row marked EDP in 8.4: date-based clipping shortens the regular record ending
-    // 2017-12-31T00:00 and EDP names it by its end date. We keep the full day (edp-compat 7.4,
+    // 2017-12-31T00:00 and EDP names it by its end date. We keep the full day (docs/edp-compatibility.md 7.4,
     // 7.5), so the record no longer collides with the final one.
     let clock = ModelClock::v4r4();
     let ours = clock.period(Frequency::AvgDay, 227_892).unwrap();
@@ -169,7 +169,7 @@ fn month_subtraction_clamps_the_day() {
 
 #[test]
 fn the_v4r4_records_tile_the_run_without_gaps() {
-    // ecco-format.md 8.1: 9,497 daily and 312 monthly records, the last one partial.
+    // docs/time-axis.md 1: 9,497 daily and 312 monthly records, the last one partial.
     let clock = ModelClock::v4r4();
     let end = clock.end_step().unwrap();
     let daily: Vec<u64> = (12..end).step_by(24).chain([end]).collect();

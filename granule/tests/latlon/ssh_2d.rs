@@ -1,5 +1,5 @@
 //! The lat-lon SEA_SURFACE_HEIGHT granule from the real `SSH.bin`: values against the
-//! definition of ecco-format 7.3-7.5 computed here by brute force, coordinates, attributes and
+//! definition of docs/regridding.md 2.3-2.5 computed here by brute force, coordinates, attributes and
 //! encodings against the format document and the reference header.
 
 use edp_conventions::Frequency;
@@ -131,7 +131,7 @@ fn ssh_latlon_granule_follows_the_mapping_definition_and_the_reference_layout() 
         assert_eq!(
             data.len(),
             169_137,
-            "wet targets of level 0 (ecco-format 7.5)"
+            "wet targets of level 0 (docs/regridding.md 2.5)"
         );
         let min = data.iter().copied().fold(f32::INFINITY, f32::min);
         let max = data.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -223,7 +223,7 @@ fn ssh_latlon_granule_follows_the_mapping_definition_and_the_reference_layout() 
         "latitudes of grid cell edges"
     );
 
-    // Time: 1992-01 monthly mean (ecco-format 8.4).
+    // Time: 1992-01 monthly mean (docs/time-axis.md 4).
     assert_eq!(values_i32(&file, "time"), [366]);
     assert_eq!(values_i32(&file, "time_bnds"), [0, 732]);
     assert_eq!(
@@ -233,7 +233,7 @@ fn ssh_latlon_granule_follows_the_mapping_definition_and_the_reference_layout() 
     assert_eq!(var_text(&file, "time", "bounds"), "time_bnds");
     assert!(var_attr(&file, "time", "comment").is_none());
 
-    // Global attributes: 57 ECCO + `coordinates` + 4 provenance (ecco-format 10.4).
+    // Global attributes: 57 ECCO + `coordinates` + 4 provenance (docs/metadata.md 4).
     let names: Vec<String> = file.attributes().map(|a| a.name().to_string()).collect();
     let ecco: Vec<&String> = names.iter().filter(|n| !n.starts_with("edp_")).collect();
     assert_eq!(ecco.len(), 58, "{names:?}");

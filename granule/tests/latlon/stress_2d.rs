@@ -1,6 +1,6 @@
 //! Lat-lon OCEAN_AND_ICE_SURFACE_STRESS from the real `TauX.bin`/`TauY.bin`: `EXFtaux/y` at
-//! cell centres and `oceTAUX/Y` on u/v faces become `EXFtaue/n` and `oceTAUE/N` (ecco-format
-//! 6), compared with the rotation and the mapping definition computed here from the raw grid.
+//! cell centres and `oceTAUX/Y` on u/v faces become `EXFtaue/n` and `oceTAUE/N` (docs/regridding.md
+//! 1), compared with the rotation and the mapping definition computed here from the raw grid.
 
 use edp_conventions::Frequency;
 use edp_conventions::naming::PeriodToken;

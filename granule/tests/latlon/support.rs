@@ -1,7 +1,7 @@
 //! Shared fixtures of the lat-lon tests: the real LLC90 grid and V4r4 metadata with the V4r4
 //! weights (read from, or built once into, a cache below Cargo's target directory through the
 //! crate's own `weights::locate_or_build`), granule production from a local MDS tree, and the
-//! **independent** reference of `ecco-format.md` 7.1-7.5: target centres, radii, chord
+//! **independent** reference of `docs/regridding.md` 2.1-2.5: target centres, radii, chord
 //! distances, land mask and bin average with nearest fallback, computed here by brute force
 //! from the raw grid files.
 
@@ -147,14 +147,14 @@ impl RawGrid {
         })
     }
 
-    /// `hFacC[k] > 0` (ecco-format 4.2: `clamp((Depth + RF[k]) / DRF[k], 0, 1)`).
+    /// `hFacC[k] > 0` (docs/mds-llc.md 4.2: `clamp((Depth + RF[k]) / DRF[k], 0, 1)`).
     pub fn wet(&self, k: usize) -> Vec<bool> {
         self.depth.iter().map(|d| d + self.rf[k] > 0.0).collect()
     }
 }
 
 /// Chord-distance sphere radius (pyresample), authalic radius (cell areas), search cap for
-/// the bin average (floor of the largest r_p): ecco-format 7.1, 7.2.
+/// the bin average (floor of the largest r_p): docs/regridding.md 2.1, 2.2.
 const RK: f64 = 6_370_997.0;
 const RA: f64 = 6_371_008.8;
 const WITHIN_CAP: f64 = 31_367.0;
@@ -260,7 +260,7 @@ pub fn same_value(got: f32, want: f32, scale: f32) -> bool {
     (got - want).abs() <= 2.0 * f32::EPSILON * scale.max(want.abs())
 }
 
-/// Tile-order values (`[k][t][j][i]`) to the compact order of MDS files (ecco-format 3.2).
+/// Tile-order values (`[k][t][j][i]`) to the compact order of MDS files (docs/mds-llc.md 3.2).
 pub fn to_compact(tiles: &[f32]) -> Vec<f32> {
     let mut out = vec![0.0; tiles.len()];
     for (k, level) in tiles.chunks(CELLS).enumerate() {

@@ -1,6 +1,6 @@
 //! 3-D lat-lon granules on the real LLC90 grid (50 levels): per-level land masks and
 //! constants, the OCEAN_VELOCITY vectors from an analytic flow, and `WVELMASS` (top faces
-//! `k_l`) mapped with the tracer masks and labelled `Z` (ecco-format 6, 7.6, 9.4).
+//! `k_l`) mapped with the tracer masks and labelled `Z` (docs/regridding.md 1, 2.6, docs/netcdf-layout.md 4).
 
 use edp_conventions::Frequency;
 use edp_conventions::naming::PeriodToken;
@@ -120,7 +120,10 @@ fn constant_temperature_and_salinity_stay_constant_on_every_wet_target_and_level
             }
         }
         if k == 0 {
-            assert_eq!(wet, 169_137, "wet targets of level 0 (ecco-format 7.5)");
+            assert_eq!(
+                wet, 169_137,
+                "wet targets of level 0 (docs/regridding.md 2.5)"
+            );
         }
         assert!(wet <= previous && wet > 0, "level {k}: {wet} wet targets");
         previous = wet;
@@ -189,7 +192,7 @@ fn speed(k: usize) -> f64 {
 }
 
 /// Tolerances of |EVEL/s - 1| and |NVEL/s| on wet targets by latitude band (|latitude| up to
-/// the edge). The inputs are the documented check of ecco-format 6: E/N turned into model
+/// the edge). The inputs are the documented check of docs/regridding.md 1: E/N turned into model
 /// axes at the centres and placed unchanged on the faces, so a face carries its cell's
 /// components although it sits between two cells whose axes differ by the local turning of
 /// the grid; each cell is off by about half that turning. Where the LLC axes are east/north

@@ -89,7 +89,7 @@ fn ssh_monthly_granule_matches_inputs_grid_and_metadata() {
             "YC_bnds"
         ]
     );
-    // 13 coordinates (ecco-format 9.3): everything but the four data variables.
+    // 13 coordinates (docs/netcdf-layout.md 3): everything but the four data variables.
     assert_eq!(vars.len() - 4, 13);
 
     // Data: wet values exactly the input, land (Depth == 0) fill.
@@ -143,7 +143,7 @@ fn ssh_monthly_granule_matches_inputs_grid_and_metadata() {
         assert!(var_attr(&file, name, "axis").is_none(), "{name}");
         assert_eq!(var_text(&file, name, "coverage_content_type"), "coordinate");
     }
-    // XC_bnds of tile 0, cell (0, 0): the documented corners (ecco-format 4.2), and the SW
+    // XC_bnds of tile 0, cell (0, 0): the documented corners (docs/mds-llc.md 4.2), and the SW
     // corner of every cell is XG of that cell.
     let xb = values_f32(&file, "XC_bnds");
     let yb = values_f32(&file, "YC_bnds");
@@ -171,7 +171,7 @@ fn ssh_monthly_granule_matches_inputs_grid_and_metadata() {
         );
     }
 
-    // Time: 1992-01 monthly mean, hours since 1992-01-01 12:00 (ecco-format 8.4).
+    // Time: 1992-01 monthly mean, hours since 1992-01-01 12:00 (docs/time-axis.md 4).
     assert_eq!(values_i32(&file, "time"), [366]);
     assert_eq!(values_i32(&file, "time_bnds"), [0, 732]);
     assert_eq!(

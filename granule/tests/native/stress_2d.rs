@@ -1,6 +1,6 @@
 //! OCEAN_AND_ICE_SURFACE_STRESS from the real `TauX.bin`/`TauY.bin`: `EXFtaux`/`EXFtauy` live
 //! at cell centres (maskC), `oceTAUX` on u faces `(j, i_g)` (maskW) and `oceTAUY` on v faces
-//! `(j_g, i)` (maskS), as in the released granules (ecco-format 2.2, 12).
+//! `(j_g, i)` (maskS), as in the released granules (docs/mds-llc.md 2.2, docs/netcdf-layout.md 6).
 
 use edp_conventions::Frequency;
 use edp_conventions::naming::PeriodToken;

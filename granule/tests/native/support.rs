@@ -47,7 +47,7 @@ pub fn fixture() -> Option<&'static Fixture> {
         .as_ref()
 }
 
-/// Compact offset of tile value `(t, j, i)` within one level (ecco-format 3.2), written out
+/// Compact offset of tile value `(t, j, i)` within one level (docs/mds-llc.md 3.2), written out
 /// here independently of `edp_mds::Llc`.
 pub fn compact_offset(t: usize, j: usize, i: usize) -> usize {
     match t {
@@ -104,7 +104,7 @@ pub fn real_2d(fx: &Fixture, name: &str) -> Vec<f32> {
 }
 
 /// The open fraction of tracer cells computed from the raw `Depth`, `RF`, `DRF` files
-/// (ecco-format 4.2), tile order `[k][t][j][i]`.
+/// (docs/mds-llc.md 4.2), tile order `[k][t][j][i]`.
 pub fn hfac_c(fx: &Fixture) -> Vec<f64> {
     let depth = to_tiles(&read_f64_be(&fx.grid_dir.join("Depth.data")));
     let rf = read_f64_be(&fx.grid_dir.join("RF.data"));

@@ -1,6 +1,6 @@
 //! 3-D native granules on the real LLC90 grid (50 levels) with synthetic values: tracers at
 //! cell centres, velocities on u/v faces and `WVELMASS` → `WVEL` on the top faces `k_l`,
-//! each masked level by level (ecco-format 9.3, 12).
+//! each masked level by level (docs/netcdf-layout.md 3, 6).
 
 use edp_conventions::Frequency;
 use edp_conventions::naming::PeriodToken;
@@ -120,7 +120,7 @@ fn temperature_salinity_granule_has_the_3d_layout_and_level_masks() {
     // Values: level k is wet where hFacC[k] > 0, computed here from Depth/RF/DRF.
     let hfac = hfac_c(fx);
     let wet_cells = hfac.iter().filter(|h| **h > 0.0).count();
-    assert_eq!(wet_cells, 2_406_992, "wet cells of ecco-format 4.2");
+    assert_eq!(wet_cells, 2_406_992, "wet cells of docs/mds-llc.md 4.2");
     for (var, compact) in [("THETA", &theta), ("SALT", &salt)] {
         assert_eq!(dims_of(&file, var), ["time", "k", "tile", "j", "i"]);
         assert_eq!(

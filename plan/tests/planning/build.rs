@@ -90,7 +90,7 @@ async fn plans_the_expected_granules_identical_to_edp_gen_c() {
     assert!(outcome.orphans.is_empty());
     assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
 
-    // The first task of EDP's demo task list (edp-compat 2.2), byte for byte.
+    // The first task of EDP's demo task list (docs/edp-compatibility.md 2.2), byte for byte.
     let ssh = find(
         &outcome,
         "./V4r4/native/mon_mean/SEA_SURFACE_HEIGHT/SEA_SURFACE_HEIGHT_mon_mean_1992-01_ECCO_V4r4_native_llc0090.nc",
@@ -121,7 +121,7 @@ async fn plans_the_expected_granules_identical_to_edp_gen_c() {
     );
     let dm = &ts.dynamic_metadata;
     assert_eq!(dm.dimension.as_str(), "3D");
-    // ecco-format.md 8.4, ts = 1428.
+    // docs/time-axis.md 4, ts = 1428.
     assert_eq!(
         (
             dm.time_coverage_start.as_str(),
@@ -488,7 +488,7 @@ async fn daily_and_snapshot_granules_are_named_by_centre_and_instant() {
     let Some(outcome) = dry_plan(source, dest, text, |_| {}).await else {
         return;
     };
-    // ecco-format.md 8.4 and 11.
+    // docs/time-axis.md 4, docs/naming.md 1.
     assert_eq!(
         granules(&outcome),
         [

@@ -15,7 +15,7 @@ use edp_task_schemas::Job;
 use edp_testkit::MotoServer;
 use edp_testkit::moto::{MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};
 
-/// Monthly steps of the tree: 1992-01 and 1992-02 (`ecco-format.md` 8.4).
+/// Monthly steps of the tree: 1992-01 and 1992-02 (`docs/time-axis.md` 4).
 pub const STEPS: [u64; 2] = [732, 1428];
 
 /// Every diagnostic the tests' jobs read, with its number of levels.
@@ -43,7 +43,7 @@ pub const JOBS: &str = "\
 [11,'latlon','AVG_MON','all']   # ocean velocity (vectors)
 ";
 
-/// The EDP demo's locations (`edp-compat.md` 2.2), copied into every task.
+/// The EDP demo's locations (`docs/edp-compatibility.md` 2.2), copied into every task.
 pub const CFG_LOC: &str = "../../config/config_V4r4.yaml";
 pub const GRID_LOC: &str = "../data/ecco_grids/V4r4/grid_ECCOV4r4";
 pub const FACTORS_LOC: &str = "../data/ecco_mapping_factors/V4r4";

@@ -1,5 +1,5 @@
 //! SSH on the real grid: a sample of targets recomputed by brute force, straight from the
-//! definitions of ecco-format 7.1-7.5 (every one of the 105,300 sources visited, no index).
+//! definitions of docs/regridding.md 2.1-2.5 (every one of the 105,300 sources visited, no index).
 
 use crate::common::{bin_tiles, llc90_weights};
 

@@ -55,7 +55,7 @@ impl Llc90 {
         })
     }
 
-    /// `hFacC[k] > 0` <=> `Depth + RF[k] > 0` (ecco-format 4.2: hFacC = clamp((Depth+RF[k])/DRF[k], 0, 1)).
+    /// `hFacC[k] > 0` <=> `Depth + RF[k] > 0` (docs/mds-llc.md 4.2: hFacC = clamp((Depth+RF[k])/DRF[k], 0, 1)).
     pub fn wet(&self, k: usize) -> Vec<bool> {
         self.depth.iter().map(|&d| d + self.rf[k] > 0.0).collect()
     }

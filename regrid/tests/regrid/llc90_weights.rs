@@ -17,7 +17,7 @@ fn level_0_reference_figures_of_ecco_format_7_5() {
     assert_eq!(level0.n_bin_average(), 70_984);
     assert_eq!(level0.n_nearest(), 98_153);
     assert_eq!(w.stats().max_within_all, 20);
-    // Search limits of ecco-format 7.2.
+    // Search limits of docs/regridding.md 2.2.
     assert_eq!(w.limits().within_cap_m, 31_367.0);
     assert_eq!(w.limits().nearest_cap_m, 111_177.0);
     assert_eq!(w.limits().neighbour_cap, 100);

@@ -1,11 +1,11 @@
-//! The 0.5 deg target grid against ecco-format 7.1-7.2.
+//! The 0.5 deg target grid against docs/regridding.md 2.1-2.2.
 
 use edp_regrid::{LatLonGrid, LatLonSpec};
 
 #[test]
 fn radius_table_of_the_v4r4_grid() {
     let g = LatLonGrid::new(LatLonSpec::v4r4()).unwrap();
-    // (row latitude, iy, A in m^2, r_p in m) as printed in ecco-format 7.2 (A rounded to
+    // (row latitude, iy, A in m^2, r_p in m) as printed in docs/regridding.md 2.2 (A rounded to
     // 1 m^2, r_p to 1 cm, hence the tolerances).
     for (lat, iy, area, radius) in [
         (0.25, 180, 3_091_047_234.0, 31_367.35),

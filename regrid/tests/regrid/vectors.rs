@@ -1,4 +1,4 @@
-//! Vector interpolation and rotation on the real LLC90 grid (ecco-format 6).
+//! Vector interpolation and rotation on the real LLC90 grid (docs/regridding.md 1).
 //!
 //! Two constructions of synthetic inputs, plus the real wind stress.
 //!
@@ -417,7 +417,7 @@ fn face_errors(
     (0..cells)
         .map(|c| {
             // East of tiles 9 and 12 is the domain boundary (face value 0); "away from land"
-            // as ecco-format 6 says (the grid's singular cap-corner points are on land).
+            // as docs/regridding.md 1 says (the grid's singular cap-corner points are on land).
             let boundary = (c / (N * N) == 9 || c / (N * N) == 12) && c % N == N - 1;
             if boundary {
                 return f64::NAN;
@@ -480,7 +480,7 @@ fn exact_face_components_come_back_as_east_north_on_every_tile_and_seam() {
             );
         }
         eprintln!("exact faces, {name}, max error per tile: {worst:.4?}");
-        // The seams named in ecco-format 6, both sides, the cap included, land or not (the
+        // The seams named in docs/regridding.md 1, both sides, the cap included, land or not (the
         // analytic field exists everywhere): every cell whose geometric east or north
         // neighbour lies across the seam, except the three cells at each end of an edge,
         // next to the grid's singular corner points (errors up to 0.12 there, on land).
