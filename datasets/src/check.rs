@@ -408,23 +408,30 @@ async fn read_one(
     let mask = options.mask.clone();
     let name_for_task = name.clone();
     let task_path = path.clone();
-    let (header, sha256) = tokio::task::spawn_blocking(move || {
-        let header = read_granule(&task_path, &name_for_task, values, mask.as_deref())?;
-        let sha = if checksums {
-            Some(sha256_of(&task_path).map_err(|e| DatasetError::Granule {
-                granule: name_for_task.clone(),
-                reason: format!("cannot hash: {e}"),
-            })?)
-        } else {
-            None
-        };
-        Ok::<_, DatasetError>((header, sha))
+    let header = tokio::task::spawn_blocking(move || {
+        read_granule(&task_path, &name_for_task, values, mask.as_deref())
     })
     .await
     .map_err(|e| DatasetError::Granule {
         granule: name.clone(),
         reason: format!("reader task failed: {e}"),
     })??;
+    let sha256 = if checksums {
+        let hash_path = path.clone();
+        let hashed = tokio::task::spawn_blocking(move || sha256_of(&hash_path))
+            .await
+            .map_err(|e| DatasetError::Granule {
+                granule: name.clone(),
+                reason: format!("hashing task failed: {e}"),
+            })?
+            .map_err(|e| DatasetError::Granule {
+                granule: name.clone(),
+                reason: format!("cannot hash {}: {e}", path.display()),
+            })?;
+        Some(hashed)
+    } else {
+        None
+    };
     Ok(Read {
         header,
         bytes,

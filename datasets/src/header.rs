@@ -13,25 +13,21 @@ use crate::quicklook::GridLayout;
 use crate::series::{GranuleHeader, ValueSummary, VariableShape};
 
 /// Global attributes that legitimately differ between the granules of a dataset (times,
-/// creation dates, identifiers, per-granule provenance); every other one must be equal.
+/// creation dates, the file's own name and identifier, per-granule provenance); every other
+/// one (title, DOI `id`, history, source, ...) must be equal.
 pub fn varies_per_granule(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.starts_with("time_coverage")
         || lower.starts_with("date_")
-        || lower.ends_with("_date")
+        || lower.starts_with("edp_")
         || matches!(
             lower.as_str(),
-            "id" | "uuid"
-                | "history"
-                | "source"
-                | "provenance"
+            "product_name"
+                | "uuid"
+                | "tracking_id"
                 | "product_time_coverage_start"
                 | "product_time_coverage_end"
-                | "tracking_id"
-                | "creation_date"
         )
-        || lower.starts_with("edp_")
-        || lower.contains("input")
 }
 
 /// Variable attributes that differ per granule (the granule's own value range).
