@@ -69,7 +69,12 @@ pub struct CheckArgs {
     pub cache_dir: Option<PathBuf>,
 
     /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.
-    #[arg(short = 'l', long = "log", value_name = "LEVEL", default_value = "WARNING")]
+    #[arg(
+        short = 'l',
+        long = "log",
+        value_name = "LEVEL",
+        default_value = "WARNING"
+    )]
     pub log: String,
 }
 

@@ -71,7 +71,12 @@ pub struct DatasetsArgs {
     pub cache_dir: Option<PathBuf>,
 
     /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.
-    #[arg(short = 'l', long = "log", value_name = "LEVEL", default_value = "WARNING")]
+    #[arg(
+        short = 'l',
+        long = "log",
+        value_name = "LEVEL",
+        default_value = "WARNING"
+    )]
     pub log: String,
 }
 
@@ -109,7 +114,9 @@ async fn execute(args: &DatasetsArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| std::env::temp_dir().join("edp-cache"));
         for result in render_quicklooks(&store, &dest, &statuses, &cache).await {
             match result {
-                Ok(written) => tracing::info!(dataset = %written.dataset, png = %written.location, "quicklook written"),
+                Ok(written) => {
+                    tracing::info!(dataset = %written.dataset, png = %written.location, "quicklook written")
+                }
                 Err(err) => eprintln!("warning: no quicklook: {err}"),
             }
         }

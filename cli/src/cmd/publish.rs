@@ -36,7 +36,12 @@ pub struct PublishArgs {
     pub to: String,
 
     /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.
-    #[arg(short = 'l', long = "log", value_name = "LEVEL", default_value = "WARNING")]
+    #[arg(
+        short = 'l',
+        long = "log",
+        value_name = "LEVEL",
+        default_value = "WARNING"
+    )]
     pub log: String,
 }
 
@@ -57,7 +62,15 @@ async fn execute(args: &PublishArgs) -> anyhow::Result<ExitCode> {
     let to = Root::parse(&args.to)
         .with_context(|| format!("invalid publication location {:?}", args.to))?;
     let id = DatasetId::parse(&args.dataset)?;
-    match publish(&store, dest.location(), &id, to.location(), &Actor::new("edp publish")).await {
+    match publish(
+        &store,
+        dest.location(),
+        &id,
+        to.location(),
+        &Actor::new("edp publish"),
+    )
+    .await
+    {
         Ok(done) => {
             print_out(&format!(
                 "published {id} version {} ({} granule(s), {}, {} copied server-side) to {}\n\
