@@ -42,6 +42,12 @@ enum Command {
     Worker(cmd::worker::WorkerArgs),
     /// Check the products against their manifests (checksums, NetCDF, variables).
     Verify(cmd::verify::VerifyArgs),
+    /// Series QA per dataset: time axis, gaps, overlaps, structure, checksums, values.
+    Check(cmd::check::CheckArgs),
+    /// Table of all datasets (state, coverage, last check); --html writes the report page.
+    Datasets(cmd::datasets::DatasetsArgs),
+    /// Copy a publishable dataset to a publication location with its mapfile.
+    Publish(cmd::publish::PublishArgs),
     /// Generate a synthetic dataset and run the whole pipeline on it.
     Demo(cmd::demo::DemoArgs),
     /// Plan jobs and submit the run to AWS Batch (the planner Lambda's code, from a terminal).
@@ -60,6 +66,9 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(args),
         Command::Worker(args) => cmd::worker::run(args),
         Command::Verify(args) => cmd::verify::run(args),
+        Command::Check(args) => cmd::check::run(args),
+        Command::Datasets(args) => cmd::datasets::run(args),
+        Command::Publish(args) => cmd::publish::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Submit(args) => cmd::submit::run(args),
     };

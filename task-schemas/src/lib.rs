@@ -36,6 +36,7 @@
 pub mod chunks;
 pub mod claim;
 pub mod common;
+pub mod dataset;
 pub mod deploy;
 pub mod error;
 pub mod exit;
@@ -52,6 +53,10 @@ pub mod trigger;
 pub use chunks::{ChunkIndex, StorageFilter, StoredChunk, StoredVariable};
 pub use claim::Claim;
 pub use common::{Dimension, Frequency, Job, ProductKind, ProductType, TimeSteps};
+pub use dataset::{
+    CheckProblem, CheckSummary, Coverage, DatasetState, DatasetStatus, ExpectedSteps, FailedStep,
+    Publication, PublishedGranule, StepRange, Transition,
+};
 pub use error::{ParseValueError, PayloadError};
 pub use exit::ExitKind;
 pub use job_spec::JobSpec;

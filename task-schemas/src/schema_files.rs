@@ -8,6 +8,7 @@ use schemars::{JsonSchema, Schema, schema_for};
 use serde_json::Value;
 
 use crate::claim::Claim;
+use crate::dataset::DatasetStatus;
 use crate::exit::{ExitCodesDocument, exit_codes_document};
 use crate::job_spec::JobSpec;
 use crate::ledger::LedgerRecord;
@@ -47,6 +48,7 @@ pub fn generated_files() -> Vec<GeneratedFile> {
         schema_file::<RunRecord>("run-record.schema.json"),
         schema_file::<RunReport>("run-report.schema.json"),
         schema_file::<DatasetManifest>("dataset-manifest.schema.json"),
+        schema_file::<DatasetStatus>("dataset-status.schema.json"),
         schema_file::<ManualTrigger>("manual-trigger.schema.json"),
         schema_file::<Claim>("claim.schema.json"),
         schema_file::<ExitCodesDocument>("exit-codes.schema.json"),

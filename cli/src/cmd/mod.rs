@@ -1,10 +1,13 @@
 //! One module per subcommand: its arguments (documented where defined) and its `run`.
 
+pub mod check;
+pub mod datasets;
 pub mod demo;
 pub mod factors;
 pub mod granule;
 pub mod inspect;
 pub mod plan;
+pub mod publish;
 pub mod run;
 pub mod shared;
 pub mod status;

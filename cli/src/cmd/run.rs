@@ -163,6 +163,8 @@ pub async fn execute(args: &RunArgs) -> anyhow::Result<RunResult> {
     let report = reconcile_run(&store, &dest, &plan.run_id).await?;
     let report_location = write_report(&store, &Layout::new(&dest), &report).await?;
     let manifests = write_manifests(&store, &request.dest_root, &plan.run_id).await?;
+    let datasets =
+        edp_datasets::after_run(&store, &request.dest_root, &plan.run_id, "edp run").await?;
 
     let cores = available_cores();
     summary.push_str(&result_table(&report));
@@ -194,6 +196,12 @@ pub async fn execute(args: &RunArgs) -> anyhow::Result<RunResult> {
         manifests.written.len(),
         manifests.granules,
         Layout::new(&dest).manifests_dir()
+    );
+    let _ = writeln!(
+        summary,
+        "datasets: {} updated (`edp datasets --dest ...`); page {}",
+        datasets.update.datasets.len(),
+        datasets.page
     );
     if !report.failures.is_empty() {
         let _ = writeln!(summary, "failed granules:");

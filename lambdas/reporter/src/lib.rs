@@ -60,6 +60,15 @@ pub enum ReporterError {
     /// The SSM settings could not be read or used.
     #[error(transparent)]
     Settings(#[from] edp_cloud::SettingsError),
+    /// Updating the dataset statuses or the report page failed.
+    #[error("run {run_id}: dataset status: {source}")]
+    Datasets {
+        /// The run.
+        run_id: String,
+        /// Why.
+        #[source]
+        source: edp_datasets::DatasetError,
+    },
 }
 
 impl ReporterError {
@@ -70,6 +79,7 @@ impl ReporterError {
             ReporterError::Describe(_) => "edp.reporter.DescribeJobs",
             ReporterError::State { .. } => "edp.reporter.RunState",
             ReporterError::Settings(_) => "edp.reporter.Settings",
+            ReporterError::Datasets { .. } => "edp.reporter.Datasets",
         }
     }
 }
@@ -206,6 +216,13 @@ pub async fn handle<D: JobDescriber, S: SettingsSource>(
         .await
         .map_err(state_error)?;
 
+    let datasets = edp_datasets::after_run(&store, &dest_root, &run_id, "reporter")
+        .await
+        .map_err(|source| ReporterError::Datasets {
+            run_id: run_id.clone(),
+            source,
+        })?;
+
     let counts = report.counts;
     tracing::info!(
         %run_id,
@@ -221,6 +238,7 @@ pub async fn handle<D: JobDescriber, S: SettingsSource>(
         seconds = report.seconds,
         bytes = report.output_bytes,
         manifests = manifests.written.len(),
+        datasets = datasets.update.datasets.len(),
         report = %report_location,
         "run report written"
     );
