@@ -2,7 +2,10 @@
 //! grid: "produce one granule from one task".
 //!
 //! libnetcdf holds a global lock: inputs are decoded, checked, masked and hashed in parallel
-//! (rayon), and the NetCDF calls run on the calling thread.
+//! (rayon), and the NetCDF calls run on the calling thread. Data chunks are compressed in
+//! parallel here too ([`chunk_encoding`]) and written into the file netCDF-C defined with
+//! `H5Dwrite_chunk` ([`edp_h5chunks`]), so the library only writes metadata and coordinates
+//! ([`WritePath`]).
 //!
 //! | module | job |
 //! |---|---|
@@ -15,6 +18,7 @@
 //! | [`metadata`] | variable planning, time axis, global and provenance attributes (shared) |
 //! | [`encoding`] | fill value, NaN/mask handling and valid range, netCDF-C default chunks (shared) |
 //! | [`nc`] | NetCDF attribute and variable helpers (shared) |
+//! | [`chunk_encoding`] | shuffle + deflate of data chunks on every core, for `H5Dwrite_chunk` (shared) |
 //! | [`atomic`] | temporary file + sync + rename: never a partial granule (shared) |
 //! | `native` | the native writer (`ecco-format.md` 9.3, 12) |
 //! | `latlon` | the lat-lon writer (`ecco-format.md` 9.4, 6, 7): slabs regridded off-thread, written here |
@@ -54,6 +58,7 @@
 //! ```
 
 pub mod atomic;
+pub mod chunk_encoding;
 pub mod encoding;
 mod error;
 pub mod fields;
@@ -77,5 +82,5 @@ pub use input::{InputError, InputSource, LocalFiles, MemoryInputs};
 pub use produce::{produce_granule, produce_task};
 pub use report::{GranuleReport, Timings, VariableReport};
 pub use request::{GranuleRequest, InputRef, RequestVariable};
-pub use resources::{ResourceCache, Resources};
+pub use resources::{ResourceCache, Resources, WritePath};
 pub use weights::WeightsOrigin;
