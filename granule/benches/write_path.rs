@@ -40,21 +40,79 @@ const MONTHS: &[u64] = &[732, 1428, 2172];
 const ONE: &[u64] = &[732];
 
 const KINDS: &[Kind] = &[
-    Kind { key: "ssh-native", label: "2-D native SSH (3)", product: ProductType::Native, grouping: 0, steps: MONTHS, edp: (11.2, 279.0) },
-    Kind { key: "stress-native", label: "2-D native stress (3)", product: ProductType::Native, grouping: 6, steps: MONTHS, edp: (9.7, 307.0) },
-    Kind { key: "ssh-latlon", label: "2-D lat-lon SSH (3)", product: ProductType::Latlon, grouping: 0, steps: MONTHS, edp: (6.9, 414.0) },
-    Kind { key: "stress-latlon", label: "2-D vector lat-lon stress (3)", product: ProductType::Latlon, grouping: 6, steps: MONTHS, edp: (17.2, 421.0) },
-    Kind { key: "ts-native", label: "3-D native T/S (1)", product: ProductType::Native, grouping: 15, steps: ONE, edp: (16.2, 552.0) },
-    Kind { key: "velocity-native", label: "3-D native velocity (1)", product: ProductType::Native, grouping: 17, steps: ONE, edp: (18.6, 678.0) },
-    Kind { key: "ts-latlon", label: "3-D lat-lon T/S (1)", product: ProductType::Latlon, grouping: 9, steps: ONE, edp: (12.5, 902.0) },
-    Kind { key: "velocity-latlon", label: "3-D vector lat-lon velocity (1)", product: ProductType::Latlon, grouping: 11, steps: ONE, edp: (19.2, 1249.0) },
+    Kind {
+        key: "ssh-native",
+        label: "2-D native SSH (3)",
+        product: ProductType::Native,
+        grouping: 0,
+        steps: MONTHS,
+        edp: (11.2, 279.0),
+    },
+    Kind {
+        key: "stress-native",
+        label: "2-D native stress (3)",
+        product: ProductType::Native,
+        grouping: 6,
+        steps: MONTHS,
+        edp: (9.7, 307.0),
+    },
+    Kind {
+        key: "ssh-latlon",
+        label: "2-D lat-lon SSH (3)",
+        product: ProductType::Latlon,
+        grouping: 0,
+        steps: MONTHS,
+        edp: (6.9, 414.0),
+    },
+    Kind {
+        key: "stress-latlon",
+        label: "2-D vector lat-lon stress (3)",
+        product: ProductType::Latlon,
+        grouping: 6,
+        steps: MONTHS,
+        edp: (17.2, 421.0),
+    },
+    Kind {
+        key: "ts-native",
+        label: "3-D native T/S (1)",
+        product: ProductType::Native,
+        grouping: 15,
+        steps: ONE,
+        edp: (16.2, 552.0),
+    },
+    Kind {
+        key: "velocity-native",
+        label: "3-D native velocity (1)",
+        product: ProductType::Native,
+        grouping: 17,
+        steps: ONE,
+        edp: (18.6, 678.0),
+    },
+    Kind {
+        key: "ts-latlon",
+        label: "3-D lat-lon T/S (1)",
+        product: ProductType::Latlon,
+        grouping: 9,
+        steps: ONE,
+        edp: (12.5, 902.0),
+    },
+    Kind {
+        key: "velocity-latlon",
+        label: "3-D vector lat-lon velocity (1)",
+        product: ProductType::Latlon,
+        grouping: 11,
+        steps: ONE,
+        edp: (19.2, 1249.0),
+    },
 ];
 
 /// All 16 in one process (EDP: 84.4 s, 1269 MB).
 const ALL_EDP: (f64, f64) = (84.4, 1269.0);
 
 /// 2-D and 3-D diagnostics the kinds read.
-const DIAGS_2D: &[&str] = &["SSH", "SSHIBC", "SSHNOIBC", "ETAN", "EXFtaux", "EXFtauy", "oceTAUX", "oceTAUY"];
+const DIAGS_2D: &[&str] = &[
+    "SSH", "SSHIBC", "SSHNOIBC", "ETAN", "EXFtaux", "EXFtauy", "oceTAUX", "oceTAUY",
+];
 const DIAGS_3D: &[&str] = &["THETA", "SALT", "UVEL", "VVEL", "WVELMASS"];
 
 fn grid_dir() -> Option<PathBuf> {
@@ -74,7 +132,9 @@ fn write_inputs(root: &Path, grid: &Grid) {
                 }
                 let (kf, cf) = (k as f32, c as f32);
                 let phase = index as f32 + step as f32 * 1e-3;
-                0.2 * (-kf / 15.0).exp() + 0.1 * (cf * 7.3e-4 + phase).sin() + 0.01 * (cf * 0.31).cos()
+                0.2 * (-kf / 15.0).exp()
+                    + 0.1 * (cf * 7.3e-4 + phase).sin()
+                    + 0.01 * (cf * 0.31).cos()
             })
             .collect();
         let dir = root.join("diags_monthly").join(format!("{diag}_mon_mean"));
@@ -83,7 +143,11 @@ fn write_inputs(root: &Path, grid: &Grid) {
         let mut meta = Meta::new_llc(&stem.display().to_string(), grid.n, nz, Precision::F32, 1);
         meta.time_step = Some(step);
         meta.fields = vec![diag.to_string()];
-        std::fs::write(stem.with_extension("data"), edp_mds::encode_values(&values, Precision::F32, ByteOrder::Big)).unwrap();
+        std::fs::write(
+            stem.with_extension("data"),
+            edp_mds::encode_values(&values, Precision::F32, ByteOrder::Big),
+        )
+        .unwrap();
         std::fs::write(stem.with_extension("meta"), meta.to_meta_text()).unwrap();
     };
     for (index, diag) in DIAGS_2D.iter().enumerate() {
@@ -111,7 +175,10 @@ fn peak_mb() -> f64 {
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rfind(')').map_or("", |i| &stat[i + 1..]);
-    let f: Vec<f64> = after.split_whitespace().map(|v| v.parse().unwrap_or(0.0)).collect();
+    let f: Vec<f64> = after
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
     (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
 }
 
@@ -123,7 +190,10 @@ fn child(keys: &str, path: WritePath, root: &Path, out: &Path) {
     // A fresh weights cache: every process builds the weights and writes the cache, as a
     // first EDP run does.
     let cache = ResourceCache::new().with_cache_dir(out.join("weights-cache"));
-    let kinds: Vec<&Kind> = keys.split(',').map(|k| KINDS.iter().find(|x| x.key == k).unwrap()).collect();
+    let kinds: Vec<&Kind> = keys
+        .split(',')
+        .map(|k| KINDS.iter().find(|x| x.key == k).unwrap())
+        .collect();
     let mut jobs: Vec<(&Kind, u64)> = Vec::new();
     for kind in &kinds {
         for step in kind.steps {
@@ -134,20 +204,46 @@ fn child(keys: &str, path: WritePath, root: &Path, out: &Path) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     std::thread::scope(|scope| {
         for _ in 0..cores {
-            scope.spawn(|| loop {
-                let Some((kind, step)) = jobs.lock().unwrap().next() else { break };
-                let resources = match kind.product {
-                    ProductType::Native => cache.resources(&grid, &metadata, None),
-                    ProductType::Latlon => cache.latlon_resources(&grid, &metadata, None, None),
+            scope.spawn(|| {
+                loop {
+                    let Some((kind, step)) = jobs.lock().unwrap().next() else {
+                        break;
+                    };
+                    let resources = match kind.product {
+                        ProductType::Native => cache.resources(&grid, &metadata, None),
+                        ProductType::Latlon => cache.latlon_resources(&grid, &metadata, None, None),
+                    }
+                    .unwrap()
+                    .with_write_path(path);
+                    let dataset = resources
+                        .catalog
+                        .dataset(kind.product, kind.grouping as i64)
+                        .unwrap();
+                    let found = local::find_inputs(
+                        root,
+                        &dataset,
+                        Frequency::AvgMon,
+                        step,
+                        resources.config.snap_instants,
+                    );
+                    assert!(
+                        found.missing.is_empty(),
+                        "missing inputs {:?}",
+                        found.missing
+                    );
+                    let request = GranuleRequest::new(
+                        &resources.catalog,
+                        &resources.config,
+                        kind.product,
+                        kind.grouping,
+                        Frequency::AvgMon,
+                        step,
+                        found.variables,
+                    )
+                    .unwrap();
+                    let target = out.join(&request.granule_name);
+                    produce_granule(&request, &resources, &LocalFiles::new(), &target).unwrap();
                 }
-                .unwrap()
-                .with_write_path(path);
-                let dataset = resources.catalog.dataset(kind.product, kind.grouping as i64).unwrap();
-                let found = local::find_inputs(root, &dataset, Frequency::AvgMon, step, resources.config.snap_instants);
-                assert!(found.missing.is_empty(), "missing inputs {:?}", found.missing);
-                let request = GranuleRequest::new(&resources.catalog, &resources.config, kind.product, kind.grouping, Frequency::AvgMon, step, found.variables).unwrap();
-                let target = out.join(&request.granule_name);
-                produce_granule(&request, &resources, &LocalFiles::new(), &target).unwrap();
             });
         }
     });
@@ -163,7 +259,13 @@ fn measure(keys: &str, path: WritePath, root: &Path) -> (f64, f64, f64) {
     };
     let started = Instant::now();
     let child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--child", keys, name, root.to_str().unwrap(), out.path().to_str().unwrap()])
+        .args([
+            "--child",
+            keys,
+            name,
+            root.to_str().unwrap(),
+            out.path().to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     let wall = started.elapsed().as_secs_f64();
@@ -172,15 +274,29 @@ fn measure(keys: &str, path: WritePath, root: &Path) -> (f64, f64, f64) {
         .lines()
         .find_map(|l| l.strip_prefix("CHILD "))
         .map(|l| l.split_whitespace().map(|v| v.parse().unwrap()).collect())
-        .unwrap_or_else(|| panic!("child {keys} failed: {}", String::from_utf8_lossy(&child.stderr)));
+        .unwrap_or_else(|| {
+            panic!(
+                "child {keys} failed: {}",
+                String::from_utf8_lossy(&child.stderr)
+            )
+        });
     (wall, figures[0], figures[1])
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(pos) = args.iter().position(|a| a == "--child") {
-        let path = if args[pos + 2] == "netcdf" { WritePath::NetCdf } else { WritePath::DirectChunks };
-        child(&args[pos + 1], path, Path::new(&args[pos + 3]), Path::new(&args[pos + 4]));
+        let path = if args[pos + 2] == "netcdf" {
+            WritePath::NetCdf
+        } else {
+            WritePath::DirectChunks
+        };
+        child(
+            &args[pos + 1],
+            path,
+            Path::new(&args[pos + 3]),
+            Path::new(&args[pos + 4]),
+        );
         return;
     }
     let (Some(grid_dir), Some(_)) = (grid_dir(), edp_testkit::v4r4_metadata_dir()) else {
@@ -193,8 +309,13 @@ fn main() {
     let inputs = tempfile::tempdir().unwrap();
     write_inputs(inputs.path(), &grid);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("whole process per kind, LLC{} x {} levels, {cores} core(s); EDP = Python EDP on the same machine", grid.n, grid.nz);
-    println!("| kind (granules) | direct s | peak MB | vs EDP | netCDF-C path s | peak MB | direct vs netCDF-C |");
+    println!(
+        "whole process per kind, LLC{} x {} levels, {cores} core(s); EDP = Python EDP on the same machine",
+        grid.n, grid.nz
+    );
+    println!(
+        "| kind (granules) | direct s | peak MB | vs EDP | netCDF-C path s | peak MB | direct vs netCDF-C |"
+    );
     println!("|---|---|---|---|---|---|---|");
     let mut keys = Vec::new();
     for kind in KINDS {

@@ -272,7 +272,13 @@ mod tests {
         let n = raw.len() / 4;
         (0..n)
             .map(|i| {
-                let b = |k: usize| if filters.shuffle { raw[k * n + i] } else { raw[i * 4 + k] };
+                let b = |k: usize| {
+                    if filters.shuffle {
+                        raw[k * n + i]
+                    } else {
+                        raw[i * 4 + k]
+                    }
+                };
                 f32::from_le_bytes([b(0), b(1), b(2), b(3)])
             })
             .collect()
@@ -306,7 +312,16 @@ mod tests {
         let first = decode(&chunks[0].bytes, filters);
         assert_eq!(
             first,
-            [v(0, 0, 0), v(0, 0, 1), v(0, 1, 0), v(0, 1, 1), v(1, 0, 0), v(1, 0, 1), v(1, 1, 0), v(1, 1, 1)]
+            [
+                v(0, 0, 0),
+                v(0, 0, 1),
+                v(0, 1, 0),
+                v(0, 1, 1),
+                v(1, 0, 0),
+                v(1, 0, 1),
+                v(1, 1, 0),
+                v(1, 1, 1)
+            ]
         );
     }
 

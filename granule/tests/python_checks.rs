@@ -24,9 +24,7 @@ use std::sync::Arc;
 
 use edp_conventions::naming::{MdsFileKind, PeriodToken, mds_file_name, mds_prefix};
 use edp_conventions::{Catalog, Frequency, LoadOptions, ProductType, ProductionConfig};
-use edp_granule::{
-    GranuleRequest, LocalFiles, Resources, WritePath, local, produce_granule,
-};
+use edp_granule::{GranuleRequest, LocalFiles, Resources, WritePath, local, produce_granule};
 use edp_grid::Grid;
 use edp_mds::{ByteOrder, Meta, Precision};
 

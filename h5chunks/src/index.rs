@@ -238,7 +238,10 @@ mod tests {
 
     #[test]
     fn attribute_values_become_json() {
-        assert_eq!(json_value(AttributeValue::Str("m".into())), Value::from("m"));
+        assert_eq!(
+            json_value(AttributeValue::Str("m".into())),
+            Value::from("m")
+        );
         assert_eq!(json_value(AttributeValue::Int(-3)), Value::from(-3));
         assert_eq!(
             json_value(AttributeValue::Float(0.1)),

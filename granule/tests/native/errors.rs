@@ -390,11 +390,12 @@ fn a_killed_writer_leaves_no_file_under_the_final_name() {
         assert!(!out.exists(), "a killed writer left {}", out.display());
         let names = file_names(&dir);
         assert!(
-            names
-                .iter()
-                .all(|n| n.starts_with(&format!("{name}.tmp-"))),
+            names.iter().all(|n| n.starts_with(&format!("{name}.tmp-"))),
             "{names:?}"
         );
     }
-    assert!(killed_mid_write > 0, "no kill landed while the granule was written");
+    assert!(
+        killed_mid_write > 0,
+        "no kill landed while the granule was written"
+    );
 }
