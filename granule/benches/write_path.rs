@@ -144,11 +144,11 @@ fn write_inputs(root: &Path, grid: &Grid) {
         meta.time_step = Some(step);
         meta.fields = vec![diag.to_string()];
         std::fs::write(
-            stem.with_extension("data"),
+            format!("{}.data", stem.display()),
             edp_mds::encode_values(&values, Precision::F32, ByteOrder::Big),
         )
         .unwrap();
-        std::fs::write(stem.with_extension("meta"), meta.to_meta_text()).unwrap();
+        std::fs::write(format!("{}.meta", stem.display()), meta.to_meta_text()).unwrap();
     };
     for (index, diag) in DIAGS_2D.iter().enumerate() {
         for step in MONTHS {
@@ -197,7 +197,7 @@ fn child(keys: &str, path: WritePath, root: &Path, out: &Path) {
     let mut jobs: Vec<(&Kind, u64)> = Vec::new();
     for kind in &kinds {
         for step in kind.steps {
-            jobs.push((kind, *step));
+            jobs.push((*kind, *step));
         }
     }
     let jobs = Mutex::new(jobs.into_iter());
