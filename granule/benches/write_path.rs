@@ -140,7 +140,7 @@ fn write_inputs(root: &Path, grid: &Grid) {
         let dir = root.join("diags_monthly").join(format!("{diag}_mon_mean"));
         std::fs::create_dir_all(&dir).unwrap();
         let stem = dir.join(format!("{diag}_mon_mean.{step:010}"));
-        let mut meta = Meta::new_llc(&stem.display().to_string(), grid.n, nz, Precision::F32, 1);
+        let mut meta = Meta::new_llc(stem.display().to_string(), grid.n, nz, Precision::F32, 1);
         meta.time_step = Some(step);
         meta.fields = vec![diag.to_string()];
         std::fs::write(
