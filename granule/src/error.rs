@@ -145,6 +145,19 @@ pub enum GranuleError {
         source: netcdf::Error,
     },
 
+    /// Compressing the chunks of a variable failed.
+    #[error("cannot compress variable {variable}: {source}")]
+    Encode {
+        /// The variable.
+        variable: String,
+        /// What failed.
+        source: crate::chunk_encoding::EncodeError,
+    },
+
+    /// HDF5 failed while writing the compressed chunks into the file.
+    #[error(transparent)]
+    Chunks(#[from] edp_h5chunks::H5Error),
+
     /// File-system I/O failed (creating the directory, syncing, renaming).
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
@@ -186,7 +199,10 @@ impl GranuleError {
                 _ => ErrorClass::BadInput,
             },
             GranuleError::Unsupported { .. } => ErrorClass::Unsupported,
-            GranuleError::NetCdf { .. } | GranuleError::Io { .. } => ErrorClass::Internal,
+            GranuleError::NetCdf { .. }
+            | GranuleError::Io { .. }
+            | GranuleError::Encode { .. }
+            | GranuleError::Chunks(_) => ErrorClass::Internal,
         }
     }
 

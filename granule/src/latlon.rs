@@ -23,8 +23,9 @@
 //! Processing (`regridding`): inputs are decoded, rotated to east/north when they are vector
 //! components (6), regridded level by level with the weights (7.5; a `k_l` level `l` with the
 //! tracer-level-`l` weights, labelled `Z[l]`, 7.6) and filled, in slabs of whole chunks along
-//! `Z`, on a producer thread (rayon inside); this thread writes each slab as it arrives, so
-//! regridding overlaps compression. At most two slabs and one set of decoded inputs are alive
+//! `Z`, on a producer thread (rayon inside); this thread compresses each slab's chunks as it
+//! arrives (rayon too), so regridding overlaps compression, and writes them with
+//! `H5Dwrite_chunk` once netCDF-C has closed the file. At most two slabs and one set of decoded inputs are alive
 //! at a time.
 
 use std::path::Path;
@@ -43,6 +44,7 @@ use edp_regrid::{LatLonGrid, VectorLocation, VectorRotation, Weights};
 use netcdf::FileMut;
 
 use crate::atomic::AtomicFile;
+use crate::chunk_encoding::{Block, Filters, PendingChunks};
 use crate::encoding::ValueStats;
 use crate::error::{GranuleError, Result, nc_err};
 use crate::input::InputSource;
@@ -53,7 +55,7 @@ use crate::nc;
 use crate::regridding::{FieldKind, FieldPlan, Regridder, Slab};
 use crate::report::{GranuleReport, Timings, VariableReport};
 use crate::request::GranuleRequest;
-use crate::resources::Resources;
+use crate::resources::{Resources, WritePath};
 use crate::weights::latlon_spec;
 
 /// Sizes of the lat-lon dimensions of one granule.
@@ -471,6 +473,9 @@ pub(crate) fn write_latlon(
         stats: vec![ValueStats::default(); variables.len()],
         remaining: vec![layout.levels(); variables.len()],
         seconds: 0.0,
+        direct: (resources.write_path == WritePath::DirectChunks)
+            .then(|| (Filters::of(&config.compression), chunks.clone())),
+        pending: PendingChunks::default(),
     };
     let (written, produced) = std::thread::scope(|scope| {
         // A rendezvous channel: the producer computes the next slab while this thread writes
@@ -489,7 +494,12 @@ pub(crate) fn write_latlon(
     });
     written?;
     let produced = produced?;
-    let SlabSink { stats, seconds, .. } = sink;
+    let SlabSink {
+        stats,
+        seconds,
+        pending,
+        ..
+    } = sink;
     timings.write_seconds += seconds;
     timings.read_seconds = produced.busy_seconds;
 
@@ -519,6 +529,7 @@ pub(crate) fn write_latlon(
     globals.extend(provenance_attributes(request, config, &produced.digests));
     nc::put_global_attributes(&mut file, path, &globals)?;
     file.close().map_err(nc_err(path, "close"))?;
+    pending.write(path)?;
     timings.write_seconds += write_started.elapsed().as_secs_f64();
 
     let final_path = atomic.final_path().to_path_buf();
@@ -548,6 +559,10 @@ struct SlabSink<'f, 'n> {
     stats: Vec<ValueStats>,
     remaining: Vec<usize>,
     seconds: f64,
+    /// Filters and chunk extents when slabs are compressed here (`None`: netCDF-C path).
+    direct: Option<(Filters, Vec<usize>)>,
+    /// Compressed chunks waiting for the file to be closed.
+    pending: PendingChunks,
 }
 
 impl SlabSink<'_, '_> {
@@ -565,7 +580,23 @@ impl SlabSink<'_, '_> {
         let v = slab.variable;
         let name = self.names[v].as_str();
         let (start, count) = self.layout.slab(slab.first_level, slab.levels);
-        nc::put_slab(self.file, self.path, name, &start, &count, &slab.values)?;
+        match &self.direct {
+            Some((filters, chunk)) => {
+                // Slabs are whole chunks along Z, so a slab is a block of the chunk grid.
+                let first_chunk: Vec<usize> = start
+                    .iter()
+                    .zip(chunk)
+                    .map(|(s, c)| s / (*c).max(1))
+                    .collect();
+                let block = Block {
+                    values: &slab.values,
+                    shape: &count,
+                    first_chunk: &first_chunk,
+                };
+                self.pending.encode(name, block, chunk, *filters)?;
+            }
+            None => nc::put_slab(self.file, self.path, name, &start, &count, &slab.values)?,
+        }
         drop(slab.values);
         self.stats[v] = self.stats[v].merge(slab.stats);
         self.remaining[v] = self.remaining[v].saturating_sub(slab.levels);

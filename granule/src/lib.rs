@@ -2,7 +2,10 @@
 //! grid: "produce one granule from one task".
 //!
 //! libnetcdf holds a global lock: inputs are decoded, checked, masked and hashed in parallel
-//! (rayon), and the NetCDF calls run on the calling thread.
+//! (rayon), and the NetCDF calls run on the calling thread. Data chunks are compressed in
+//! parallel here too ([`chunk_encoding`]) and written into the file netCDF-C defined with
+//! `H5Dwrite_chunk` ([`edp_h5chunks`]), so the library only writes metadata and coordinates
+//! ([`WritePath`]).
 //!
 //! | module | job |
 //! |---|---|
@@ -16,6 +19,7 @@
 //! | [`encoding`] | fill value, NaN/mask handling and valid range, netCDF-C default chunks (shared) |
 //! | [`nc`] | NetCDF attribute and variable helpers (shared) |
 //! | [`nc_thread`] | the one thread of all NetCDF reads of the process (keeps HDF5 diagnostics off stderr) |
+//! | [`chunk_encoding`] | shuffle + deflate of data chunks on every core, for `H5Dwrite_chunk` (shared) |
 //! | [`atomic`] | temporary file + sync + rename: never a partial granule (shared) |
 //! | `native` | the native writer (`docs/netcdf-layout.md` 3, 6) |
 //! | `latlon` | the lat-lon writer (`docs/netcdf-layout.md` 4, `docs/regridding.md` 1, 2): slabs regridded off-thread, written here |
@@ -56,6 +60,7 @@
 
 pub mod atomic;
 mod class;
+pub mod chunk_encoding;
 pub mod encoding;
 mod error;
 pub mod fields;
@@ -80,5 +85,5 @@ pub use input::{InputError, InputSource, LocalFiles, MemoryInputs};
 pub use produce::{produce_granule, produce_task};
 pub use report::{GranuleReport, Timings, VariableReport};
 pub use request::{GranuleRequest, InputRef, RequestVariable};
-pub use resources::{ResourceCache, Resources};
+pub use resources::{ResourceCache, Resources, WritePath};
 pub use weights::WeightsOrigin;

@@ -30,7 +30,9 @@
 //! Processing: variables are handled one at a time to bound memory (one decoded 3-D field at a
 //! time): fetch + check + decode + hash (parallel), mask by grid location (maskC/W/S, level
 //! `l` of a `k_l`/`k_u` field uses mask level `l`, 2-D fields level 0; `docs/netcdf-layout.md` 6),
-//! valid range before fill, NaN → fill (parallel), then the NetCDF write on this thread.
+//! valid range before fill, NaN → fill (parallel), then shuffle + deflate of its chunks
+//! (parallel, `chunk_encoding`), kept until netCDF-C has written the metadata and closed the
+//! file, then written with `H5Dwrite_chunk`.
 
 use std::path::Path;
 use std::time::Instant;
@@ -45,6 +47,7 @@ use edp_conventions::{Dimension, ProductType};
 use edp_grid::{Grid, TILES};
 
 use crate::atomic::AtomicFile;
+use crate::chunk_encoding::{Block, Filters, PendingChunks};
 use crate::encoding::mask_and_fill;
 use crate::error::{GranuleError, Result, nc_err};
 use crate::fields::{InputDigest, load_input};
@@ -55,7 +58,7 @@ use crate::metadata::{
 use crate::nc;
 use crate::report::{GranuleReport, Timings, VariableReport};
 use crate::request::GranuleRequest;
-use crate::resources::Resources;
+use crate::resources::{Resources, WritePath};
 
 /// Sizes of the native dimensions of one granule.
 #[derive(Debug, Clone, Copy)]
@@ -373,7 +376,11 @@ pub(crate) fn write_native(
         ..Timings::default()
     };
 
-    // Data, one variable at a time.
+    // Data, one variable at a time: compressed here on every core and written into the
+    // file once netCDF-C has closed it (or, on the reference path, handed to netCDF-C).
+    let direct = resources.write_path == WritePath::DirectChunks;
+    let filters = Filters::of(&config.compression);
+    let mut pending = PendingChunks::default();
     let mut reports = Vec::with_capacity(variables.len());
     let mut digests: Vec<InputDigest> = Vec::new();
     for (var, chunks) in variables.iter().zip(chunks) {
@@ -405,7 +412,16 @@ pub(crate) fn write_native(
         timings.read_seconds += read_started.elapsed().as_secs_f64();
 
         let write_started = Instant::now();
-        nc::put_values(&mut file, path, name, &values)?;
+        if direct {
+            let block = Block {
+                values: &values,
+                shape: &var.shape,
+                first_chunk: &vec![0; var.shape.len()],
+            };
+            pending.encode(name, block, &chunks, filters)?;
+        } else {
+            nc::put_values(&mut file, path, name, &values)?;
+        }
         drop(values);
         let mut range: Attrs = Vec::new();
         if let (Some(min), Some(max)) = (stats.min, stats.max) {
@@ -433,6 +449,7 @@ pub(crate) fn write_native(
     globals.extend(provenance_attributes(request, config, &digests));
     nc::put_global_attributes(&mut file, path, &globals)?;
     file.close().map_err(nc_err(path, "close"))?;
+    pending.write(path)?;
     timings.write_seconds += write_started.elapsed().as_secs_f64();
 
     let final_path = atomic.final_path().to_path_buf();

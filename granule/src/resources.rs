@@ -36,6 +36,32 @@ pub struct Resources {
     /// Lat-lon regridding weights of `grid` for the configuration's target grid (every level
     /// of the grid); required by lat-lon granules only.
     pub weights: Option<Arc<Weights>>,
+    /// How the data chunks reach the file.
+    pub write_path: WritePath,
+}
+
+/// How the writers put data variables into the file. The file (metadata, chunk sizes,
+/// filters, values read back) is the same either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WritePath {
+    /// Chunks compressed here on every core, written with `H5Dwrite_chunk` after netCDF-C
+    /// has defined the file (the default).
+    #[default]
+    DirectChunks,
+    /// Values handed to netCDF-C, which compresses inside the library on one thread behind
+    /// its global lock: the reference path, for comparisons (`EDP_WRITE_PATH=netcdf`).
+    NetCdf,
+}
+
+impl WritePath {
+    /// The path chosen by the environment variable `EDP_WRITE_PATH` (`netcdf` or `direct`;
+    /// unset or anything else: [`WritePath::DirectChunks`]).
+    pub fn from_env() -> WritePath {
+        match std::env::var("EDP_WRITE_PATH").as_deref() {
+            Ok("netcdf") => WritePath::NetCdf,
+            _ => WritePath::DirectChunks,
+        }
+    }
 }
 
 impl Resources {
@@ -46,7 +72,14 @@ impl Resources {
             catalog,
             config,
             weights: None,
+            write_path: WritePath::from_env(),
         }
+    }
+
+    /// The same resources writing data through `path`.
+    pub fn with_write_path(mut self, path: WritePath) -> Self {
+        self.write_path = path;
+        self
     }
 
     /// The same resources with lat-lon weights (the writer checks that they fit the grid and

@@ -1,6 +1,9 @@
 //! Produces native and lat-lon 2-D and 3-D granules on the real LLC90 grid and runs
 //! `tests/python/check_granules.py` on them (netCDF4, xarray `decode_cf`, IOOS
-//! compliance-checker `cf:1.8` + `acdd:1.3`; high-priority failures fail the test).
+//! compliance-checker `cf:1.8` + `acdd:1.3`; high-priority failures fail the test), then
+//! produces each again through netCDF-C's own compression and runs
+//! `tests/python/compare_write_paths.py`: values read back by netCDF4, xarray and h5py
+//! bit-identical, `ncdump -hs` headers equal, and the chunk index equal to h5py's view.
 //!
 //! The Python comes from `EDP_PYTHON`, else `/work/main/.venv/bin/python` style
 //! `<repo>/.venv/bin/python` when present. In CI (`CI` set) a missing Python environment is a
@@ -21,7 +24,7 @@ use std::sync::Arc;
 
 use edp_conventions::naming::{MdsFileKind, PeriodToken, mds_file_name, mds_prefix};
 use edp_conventions::{Catalog, Frequency, LoadOptions, ProductType, ProductionConfig};
-use edp_granule::{GranuleRequest, LocalFiles, Resources, local, produce_granule};
+use edp_granule::{GranuleRequest, LocalFiles, Resources, WritePath, local, produce_granule};
 use edp_grid::Grid;
 use edp_mds::{ByteOrder, Meta, Precision};
 
@@ -75,6 +78,7 @@ fn write_input(
 }
 
 fn produce(
+    twins: &mut Vec<[PathBuf; 3]>,
     resources: &Resources,
     root: &Path,
     id: usize,
@@ -100,7 +104,50 @@ fn produce(
     .unwrap();
     let out = PathBuf::from(request.edp_path(out_dir.to_str().unwrap()).unwrap());
     produce_granule(&request, resources, &LocalFiles::new(), &out).unwrap();
+    twins.push(twin(&request, resources, &out));
     out
+}
+
+/// Produces `request` again through netCDF-C's own compression (in a `netcdf-c` folder beside
+/// `direct`) and writes the chunk index of `direct` as JSON: the triple that
+/// compare_write_paths.py takes.
+fn twin(request: &GranuleRequest, resources: &Resources, direct: &Path) -> [PathBuf; 3] {
+    let reference = direct
+        .parent()
+        .unwrap()
+        .join("netcdf-c")
+        .join(direct.file_name().unwrap());
+    let netcdf_c = resources.clone().with_write_path(WritePath::NetCdf);
+    produce_granule(request, &netcdf_c, &LocalFiles::new(), &reference).unwrap();
+    let index = edp_h5chunks::chunk_index(direct).unwrap();
+    assert!(!index.variables.is_empty());
+    let json = direct.with_extension("index.json");
+    std::fs::write(&json, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
+    [direct.to_path_buf(), reference, json]
+}
+
+/// Runs compare_write_paths.py on the triples and asserts that nothing differs.
+fn compare_write_paths(python: &Path, twins: &[[PathBuf; 3]]) {
+    let script = edp_testkit::repo_root().join("tests/python/compare_write_paths.py");
+    let output = Command::new(python)
+        .arg(&script)
+        .args(twins.iter().flatten())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    assert!(
+        output.status.success(),
+        "compare_write_paths.py failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    let n = twins.len();
+    assert!(
+        stdout.contains(&format!("{n} granule pair(s) compared, 0 difference(s)")),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -117,7 +164,8 @@ fn native_granules_pass_netcdf4_xarray_and_compliance_checker() {
         Arc::new(Grid::from_mds_dir(&grid_dir).unwrap()),
         Arc::new(Catalog::load(&metadata, &LoadOptions::default()).unwrap()),
         Arc::new(ProductionConfig::v4r4()),
-    );
+    )
+    .with_write_path(WritePath::DirectChunks);
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("src");
     let out_dir = tmp.path().join("out");
@@ -206,9 +254,20 @@ fn native_granules_pass_netcdf4_xarray_and_compliance_checker() {
         50,
     );
 
+    let mut twins = Vec::new();
     let granules: Vec<PathBuf> = [0, 6, 15, 17]
         .into_iter()
-        .map(|id| produce(&resources, &root, id, Frequency::AvgMon, 732, &out_dir))
+        .map(|id| {
+            produce(
+                &mut twins,
+                &resources,
+                &root,
+                id,
+                Frequency::AvgMon,
+                732,
+                &out_dir,
+            )
+        })
         .collect();
 
     let script = edp_testkit::repo_root().join("tests/python/check_granules.py");
@@ -227,6 +286,7 @@ fn native_granules_pass_netcdf4_xarray_and_compliance_checker() {
         output.status
     );
     assert!(stdout.contains("4 of 4 granules passed"), "{stdout}");
+    compare_write_paths(&python, &twins);
 }
 
 /// Runs check_granules.py on `granules` and asserts that all pass.
@@ -315,14 +375,21 @@ fn latlon_granules_pass_netcdf4_xarray_and_compliance_checker() {
         );
     }
 
+    let resources = fx
+        .resources
+        .clone()
+        .with_write_path(WritePath::DirectChunks);
+    let mut twins = Vec::new();
     let granules: Vec<PathBuf> = [0, 6, 9, 11]
         .into_iter()
         .map(|id| {
             let request = latlon_support::request(fx, &root, id, Frequency::AvgMon, 732);
             let out = PathBuf::from(request.edp_path(out_dir.to_str().unwrap()).unwrap());
-            produce_granule(&request, &fx.resources, &LocalFiles::new(), &out).unwrap();
+            produce_granule(&request, &resources, &LocalFiles::new(), &out).unwrap();
+            twins.push(twin(&request, &resources, &out));
             out
         })
         .collect();
     check(&python, &granules);
+    compare_write_paths(&python, &twins);
 }

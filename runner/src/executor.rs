@@ -9,7 +9,8 @@
 //! 5. produced by `edp-granule` on a blocking thread into a local file (for a local
 //!    destination the final path, written under a temporary name and renamed; for `s3://` a
 //!    file in the cache folder), then hashed (SHA-256) and, for `s3://`, uploaded;
-//! 6. recorded: `done` ledger record then done marker, or `failed` with the classified error.
+//! 6. recorded: `done` ledger record (with the granule's chunk index, read back through HDF5)
+//!    then done marker, or `failed` with the classified error.
 //!
 //! Every finished granule is logged with `run_id`, `task_id`, `granule`, `seconds` and
 //! `bytes`, and with [`MetricsOutput::Stdout`] also written as a CloudWatch EMF line.
@@ -31,7 +32,7 @@ use edp_plan::state::{
 };
 use edp_plan::tasklist::unsupported_reason;
 use edp_store::{Location, Store};
-use edp_task_schemas::{LedgerRecord, ProductKind, Shard, Task, TaskStatus};
+use edp_task_schemas::{ChunkIndex, LedgerRecord, ProductKind, Shard, Task, TaskStatus};
 use futures::stream::{self, StreamExt};
 use indexmap::IndexMap;
 
@@ -153,6 +154,7 @@ struct Produced {
     input_etags: IndexMap<String, String>,
     config_hash: String,
     warnings: Vec<String>,
+    chunk_index: ChunkIndex,
 }
 
 fn now_rfc3339() -> String {
@@ -246,6 +248,7 @@ impl Context<'_> {
                 record.sha256 = Some(produced.sha256.clone());
                 record.input_etags = produced.input_etags;
                 record.config_hash = produced.config_hash;
+                record.chunk_index = Some(produced.chunk_index);
                 record.seconds = Some(started.elapsed().as_secs_f64());
                 record.peak_memory_bytes = peak_memory_bytes();
                 record.finished_at = Some(now_rfc3339());
@@ -385,13 +388,17 @@ impl Context<'_> {
         };
         let owned_task = task.clone();
         let path = out_path.clone();
-        let (report, bytes, sha256) = tokio::task::spawn_blocking(move || {
+        let (report, bytes, sha256, chunk_index) = tokio::task::spawn_blocking(move || {
             let report = produce_task(&owned_task, &resources, &inputs, &path)?;
             drop(inputs);
             let (bytes, sha256) = sha256_file(&path).map_err(|e| {
                 Failure::retryable(format!("cannot read back {}: {e}", path.display()))
             })?;
-            Ok::<_, Failure>((report, bytes, sha256))
+            // Where every chunk sits, for virtual stores (which never open granules).
+            let chunk_index = edp_h5chunks::chunk_index(&path).map_err(|e| {
+                Failure::retryable(format!("cannot index the chunks of the granule: {e}"))
+            })?;
+            Ok::<_, Failure>((report, bytes, sha256, chunk_index))
         })
         .await??;
         tracing::debug!(
@@ -413,6 +420,7 @@ impl Context<'_> {
             input_etags,
             config_hash,
             warnings: report.warnings,
+            chunk_index,
         })
     }
 

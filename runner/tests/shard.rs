@@ -141,6 +141,45 @@ async fn shards_produce_every_granule_with_ledger_and_done_markers() {
             .unwrap();
         assert_eq!(marker.sha256, record.sha256);
         assert!(record.shard_index.is_some());
+        // The chunk index lists every variable of the file as netCDF sees it, with chunks
+        // inside the file (compare_write_paths.py checks it byte for byte against h5py).
+        let index = record
+            .chunk_index
+            .as_ref()
+            .expect("done records carry the chunk index");
+        let file = netcdf::open(path).unwrap();
+        let names: Vec<String> = file.variables().map(|v| v.name()).collect();
+        let indexed: Vec<String> = index.variables.iter().map(|v| v.name.clone()).collect();
+        assert_eq!(indexed, names);
+        let file_len = std::fs::metadata(path).unwrap().len();
+        for stored in &index.variables {
+            let var = file.variable(&stored.name).unwrap();
+            let shape: Vec<u64> = var.dimensions().iter().map(|d| d.len() as u64).collect();
+            assert_eq!(stored.shape, shape, "{}", stored.name);
+            let chunking = var.chunking().unwrap();
+            assert_eq!(
+                stored.chunk_shape,
+                chunking.map(|c| c.iter().map(|&x| x as u64).collect::<Vec<_>>()),
+                "{}",
+                stored.name
+            );
+            if let Some(chunk) = &stored.chunk_shape {
+                // Data variables: every chunk written (the demo has ocean in every chunk).
+                let grid: u64 = shape
+                    .iter()
+                    .zip(chunk)
+                    .map(|(s, c)| s.div_ceil(*c))
+                    .product();
+                assert_eq!(stored.chunks.len() as u64, grid, "{}", stored.name);
+            }
+            for c in &stored.chunks {
+                assert!(
+                    c.length > 0 && c.offset + c.length <= file_len,
+                    "{}",
+                    stored.name
+                );
+            }
+        }
     }
     // The granule opens and holds the variables of its task.
     let task: &Task = &shards[0].tasks[0];

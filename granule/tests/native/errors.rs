@@ -315,3 +315,87 @@ fn local_tree_with_a_corrupt_meta_fails_cleanly() {
     assert!(!out.exists());
     assert_eq!(file_names(&out_dir), Vec::<String>::new());
 }
+
+/// The environment variable that turns [`killed_writer_child`] into the writer to kill.
+const KILL_TEST_OUT: &str = "EDP_KILL_TEST_OUT";
+
+/// Child half of [`a_killed_writer_leaves_no_file_under_the_final_name`]: writes the 3-D
+/// temperature/salinity granule to the path in `EDP_KILL_TEST_OUT` (inputs in `inputs/` beside
+/// its directory). Does nothing in a normal test run.
+#[test]
+fn killed_writer_child() {
+    let Some(out) = std::env::var_os(KILL_TEST_OUT) else {
+        return;
+    };
+    let Some(fx) = fixture() else { return };
+    let out = std::path::PathBuf::from(out);
+    let root = out.parent().unwrap().parent().unwrap().join("inputs");
+    produce(fx, &root, 15, Frequency::AvgMon, 732, &out).unwrap();
+}
+
+/// A writer killed (SIGKILL, no chance to clean up) while it writes a granule leaves at most
+/// its temporary file: never a file under the granule's final name. The kill lands at several
+/// moments after the temporary file appears (definition, compression, chunk writes).
+#[test]
+fn a_killed_writer_leaves_no_file_under_the_final_name() {
+    let Some(_) = fixture() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let cells = 13 * 90 * 90;
+    let field: Vec<f32> = (0..50 * cells).map(|n| (n % 9973) as f32 * 0.01).collect();
+    for var in ["THETA", "SALT"] {
+        write_diagnostic(
+            &tmp.path().join("inputs"),
+            "diags_monthly",
+            var,
+            PeriodToken::MonMean,
+            732,
+            &field,
+            50,
+        );
+    }
+    let name = "OCEAN_TEMPERATURE_SALINITY_mon_mean_1992-01_ECCO_V4r4_native_llc0090.nc";
+    let mut killed_mid_write = 0;
+    for (attempt, delay_ms) in [0u64, 40, 150, 400].into_iter().enumerate() {
+        let dir = tmp.path().join(format!("out{attempt}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join(name);
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["errors::killed_writer_child", "--exact", "--nocapture"])
+            .env(KILL_TEST_OUT, &out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait for the temporary file, then let the writer run for `delay_ms`.
+        let started = std::time::Instant::now();
+        let temp_seen = loop {
+            let writing = file_names(&dir).iter().any(|n| n.contains(".tmp-"));
+            if writing || started.elapsed() > std::time::Duration::from_secs(120) {
+                break writing;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        };
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let finished_first = child.try_wait().unwrap().is_some();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if !temp_seen || finished_first {
+            // The writer finished before the kill: nothing to learn from this attempt.
+            continue;
+        }
+        killed_mid_write += 1;
+        assert!(!out.exists(), "a killed writer left {}", out.display());
+        let names = file_names(&dir);
+        assert!(
+            names.iter().all(|n| n.starts_with(&format!("{name}.tmp-"))),
+            "{names:?}"
+        );
+    }
+    assert!(
+        killed_mid_write > 0,
+        "no kill landed while the granule was written"
+    );
+}

@@ -1,0 +1,358 @@
+//! Benchmark of the write path (a program, not a timed test): the 8 granule kinds of the
+//! EDP comparison on the real LLC90 grid (50 levels) with deterministic inputs written as MDS
+//! files, each kind in a fresh process (whole-process time, as the EDP figures were taken:
+//! loading grid and metadata, building the lat-lon weights and writing their cache, reading
+//! the inputs, writing the granules), once through netCDF-C's own compression and once with
+//! the direct chunk path; then all 16 granules in one process with CPU utilisation.
+//!
+//! ```text
+//! cargo bench -p edp-granule --bench write_path                 # every kind, both paths
+//! cargo bench -p edp-granule --bench write_path -- ssh-native   # some kinds (keys below)
+//! EDP_BENCH_SKIP_NETCDF=1 cargo bench -p edp-granule --bench write_path   # direct path only
+//! ```
+//!
+//! Granules of one process are produced `cores` at a time (as `edp run` does). Printed per
+//! kind: seconds and peak resident memory of the process for both paths, the speed-up over
+//! the Python EDP figures measured on the same 2-core machine, and over the netCDF-C path.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use edp_conventions::{Frequency, ProductType};
+use edp_granule::{GranuleRequest, LocalFiles, ResourceCache, WritePath, local, produce_granule};
+use edp_grid::Grid;
+use edp_mds::{ByteOrder, Meta, Precision};
+
+/// One benchmarked kind: granules of one grouping at some time steps.
+struct Kind {
+    key: &'static str,
+    label: &'static str,
+    product: ProductType,
+    grouping: usize,
+    steps: &'static [u64],
+    /// Python EDP whole-process seconds and peak MB for the same granules (issue 12 table).
+    edp: (f64, f64),
+}
+
+const MONTHS: &[u64] = &[732, 1428, 2172];
+const ONE: &[u64] = &[732];
+
+const KINDS: &[Kind] = &[
+    Kind {
+        key: "ssh-native",
+        label: "2-D native SSH (3)",
+        product: ProductType::Native,
+        grouping: 0,
+        steps: MONTHS,
+        edp: (11.2, 279.0),
+    },
+    Kind {
+        key: "stress-native",
+        label: "2-D native stress (3)",
+        product: ProductType::Native,
+        grouping: 6,
+        steps: MONTHS,
+        edp: (9.7, 307.0),
+    },
+    Kind {
+        key: "ssh-latlon",
+        label: "2-D lat-lon SSH (3)",
+        product: ProductType::Latlon,
+        grouping: 0,
+        steps: MONTHS,
+        edp: (6.9, 414.0),
+    },
+    Kind {
+        key: "stress-latlon",
+        label: "2-D vector lat-lon stress (3)",
+        product: ProductType::Latlon,
+        grouping: 6,
+        steps: MONTHS,
+        edp: (17.2, 421.0),
+    },
+    Kind {
+        key: "ts-native",
+        label: "3-D native T/S (1)",
+        product: ProductType::Native,
+        grouping: 15,
+        steps: ONE,
+        edp: (16.2, 552.0),
+    },
+    Kind {
+        key: "velocity-native",
+        label: "3-D native velocity (1)",
+        product: ProductType::Native,
+        grouping: 17,
+        steps: ONE,
+        edp: (18.6, 678.0),
+    },
+    Kind {
+        key: "ts-latlon",
+        label: "3-D lat-lon T/S (1)",
+        product: ProductType::Latlon,
+        grouping: 9,
+        steps: ONE,
+        edp: (12.5, 902.0),
+    },
+    Kind {
+        key: "velocity-latlon",
+        label: "3-D vector lat-lon velocity (1)",
+        product: ProductType::Latlon,
+        grouping: 11,
+        steps: ONE,
+        edp: (19.2, 1249.0),
+    },
+];
+
+/// All 16 in one process (EDP: 84.4 s, 1269 MB).
+const ALL_EDP: (f64, f64) = (84.4, 1269.0);
+
+/// 2-D and 3-D diagnostics the kinds read.
+const DIAGS_2D: &[&str] = &[
+    "SSH", "SSHIBC", "SSHNOIBC", "ETAN", "EXFtaux", "EXFtauy", "oceTAUX", "oceTAUY",
+];
+const DIAGS_3D: &[&str] = &["THETA", "SALT", "UVEL", "VVEL", "WVELMASS"];
+
+fn grid_dir() -> Option<PathBuf> {
+    edp_testkit::llc90_grid_dir()
+}
+
+/// Writes the inputs as MDS files (`diags_monthly/<VAR>_mon_mean/...`): smooth fields with
+/// small-scale variability, 0 on land as MITgcm writes it, different per variable and step.
+fn write_inputs(root: &Path, grid: &Grid) {
+    let cells = grid.cells();
+    let write = |diag: &str, step: u64, nz: usize, index: usize| {
+        let values: Vec<f32> = (0..nz * cells)
+            .map(|v| {
+                let (k, c) = (v / cells, v % cells);
+                if !grid.mask_c[k * cells + c] {
+                    return 0.0;
+                }
+                let (kf, cf) = (k as f32, c as f32);
+                let phase = index as f32 + step as f32 * 1e-3;
+                0.2 * (-kf / 15.0).exp()
+                    + 0.1 * (cf * 7.3e-4 + phase).sin()
+                    + 0.01 * (cf * 0.31).cos()
+            })
+            .collect();
+        let dir = root.join("diags_monthly").join(format!("{diag}_mon_mean"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let stem = dir.join(format!("{diag}_mon_mean.{step:010}"));
+        let mut meta = Meta::new_llc(stem.display().to_string(), grid.n, nz, Precision::F32, 1);
+        meta.time_step = Some(step);
+        meta.fields = vec![diag.to_string()];
+        std::fs::write(
+            format!("{}.data", stem.display()),
+            edp_mds::encode_values(&values, Precision::F32, ByteOrder::Big),
+        )
+        .unwrap();
+        std::fs::write(format!("{}.meta", stem.display()), meta.to_meta_text()).unwrap();
+    };
+    for (index, diag) in DIAGS_2D.iter().enumerate() {
+        for step in MONTHS {
+            write(diag, *step, 1, index);
+        }
+    }
+    for (index, diag) in DIAGS_3D.iter().enumerate() {
+        write(diag, 732, grid.nz, index);
+    }
+}
+
+/// `VmHWM` of this process in MB.
+fn peak_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// User + system CPU seconds of this process (`/proc/self/stat` fields 14 and 15).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rfind(')').map_or("", |i| &stat[i + 1..]);
+    let f: Vec<f64> = after
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
+    (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
+}
+
+/// Child mode: produce the granules of `keys` (comma-separated) in this process, `cores`
+/// at a time, and print peak memory and CPU seconds.
+fn child(keys: &str, path: WritePath, root: &Path, out: &Path) {
+    let grid = grid_dir().unwrap();
+    let metadata = edp_testkit::v4r4_metadata_dir().unwrap();
+    // A fresh weights cache: every process builds the weights and writes the cache, as a
+    // first EDP run does.
+    let cache = ResourceCache::new().with_cache_dir(out.join("weights-cache"));
+    let kinds: Vec<&Kind> = keys
+        .split(',')
+        .map(|k| KINDS.iter().find(|x| x.key == k).unwrap())
+        .collect();
+    let mut jobs: Vec<(&Kind, u64)> = Vec::new();
+    for kind in &kinds {
+        for step in kind.steps {
+            jobs.push((*kind, *step));
+        }
+    }
+    let jobs = Mutex::new(jobs.into_iter());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|scope| {
+        for _ in 0..cores {
+            scope.spawn(|| {
+                loop {
+                    let Some((kind, step)) = jobs.lock().unwrap().next() else {
+                        break;
+                    };
+                    let resources = match kind.product {
+                        ProductType::Native => cache.resources(&grid, &metadata, None),
+                        ProductType::Latlon => cache.latlon_resources(&grid, &metadata, None, None),
+                    }
+                    .unwrap()
+                    .with_write_path(path);
+                    let dataset = resources
+                        .catalog
+                        .dataset(kind.product, kind.grouping as i64)
+                        .unwrap();
+                    let found = local::find_inputs(
+                        root,
+                        &dataset,
+                        Frequency::AvgMon,
+                        step,
+                        resources.config.snap_instants,
+                    );
+                    assert!(
+                        found.missing.is_empty(),
+                        "missing inputs {:?}",
+                        found.missing
+                    );
+                    let request = GranuleRequest::new(
+                        &resources.catalog,
+                        &resources.config,
+                        kind.product,
+                        kind.grouping,
+                        Frequency::AvgMon,
+                        step,
+                        found.variables,
+                    )
+                    .unwrap();
+                    let target = out.join(&request.granule_name);
+                    produce_granule(&request, &resources, &LocalFiles::new(), &target).unwrap();
+                }
+            });
+        }
+    });
+    println!("CHILD {:.1} {:.3}", peak_mb(), cpu_seconds());
+}
+
+/// One measured process: wall seconds, peak MB, CPU seconds.
+fn measure(keys: &str, path: WritePath, root: &Path) -> (f64, f64, f64) {
+    let out = tempfile::tempdir().unwrap();
+    let name = match path {
+        WritePath::NetCdf => "netcdf",
+        _ => "direct",
+    };
+    let started = Instant::now();
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--child",
+            keys,
+            name,
+            root.to_str().unwrap(),
+            out.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let wall = started.elapsed().as_secs_f64();
+    let text = String::from_utf8_lossy(&child.stdout);
+    let figures: Vec<f64> = text
+        .lines()
+        .find_map(|l| l.strip_prefix("CHILD "))
+        .map(|l| l.split_whitespace().map(|v| v.parse().unwrap()).collect())
+        .unwrap_or_else(|| {
+            panic!(
+                "child {keys} failed: {}",
+                String::from_utf8_lossy(&child.stderr)
+            )
+        });
+    (wall, figures[0], figures[1])
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(pos) = args.iter().position(|a| a == "--child") {
+        let path = if args[pos + 2] == "netcdf" {
+            WritePath::NetCdf
+        } else {
+            WritePath::DirectChunks
+        };
+        child(
+            &args[pos + 1],
+            path,
+            Path::new(&args[pos + 3]),
+            Path::new(&args[pos + 4]),
+        );
+        return;
+    }
+    let (Some(grid_dir), Some(_)) = (grid_dir(), edp_testkit::v4r4_metadata_dir()) else {
+        println!("SKIPPED: the shared LLC90 grid and V4r4 metadata are needed");
+        return;
+    };
+    let only: Vec<&String> = args[1..].iter().filter(|a| !a.starts_with('-')).collect();
+    let skip_netcdf = std::env::var_os("EDP_BENCH_SKIP_NETCDF").is_some();
+    let grid = Grid::from_mds_dir(&grid_dir).unwrap();
+    let inputs = tempfile::tempdir().unwrap();
+    write_inputs(inputs.path(), &grid);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "whole process per kind, LLC{} x {} levels, {cores} core(s); EDP = Python EDP on the same machine",
+        grid.n, grid.nz
+    );
+    println!(
+        "| kind (granules) | direct s | peak MB | vs EDP | netCDF-C path s | peak MB | direct vs netCDF-C |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let mut keys = Vec::new();
+    for kind in KINDS {
+        if !only.is_empty() && !only.iter().any(|o| *o == kind.key) {
+            continue;
+        }
+        keys.push(kind.key);
+        let (direct, direct_mb, _) = measure(kind.key, WritePath::DirectChunks, inputs.path());
+        let (netcdf, netcdf_mb) = if skip_netcdf {
+            (f64::NAN, f64::NAN)
+        } else {
+            let (s, mb, _) = measure(kind.key, WritePath::NetCdf, inputs.path());
+            (s, mb)
+        };
+        println!(
+            "| {} | {direct:.2} | {direct_mb:.0} | {:.0}x | {netcdf:.2} | {netcdf_mb:.0} | {:.2}x |",
+            kind.label,
+            kind.edp.0 / direct,
+            netcdf / direct
+        );
+    }
+    if keys.len() == KINDS.len() {
+        let all = keys.join(",");
+        let (direct, direct_mb, direct_cpu) = measure(&all, WritePath::DirectChunks, inputs.path());
+        let (netcdf, netcdf_mb, netcdf_cpu) = if skip_netcdf {
+            (f64::NAN, f64::NAN, f64::NAN)
+        } else {
+            measure(&all, WritePath::NetCdf, inputs.path())
+        };
+        let util = |cpu: f64, wall: f64| 100.0 * cpu / (wall * cores as f64);
+        println!(
+            "| all 16 in one process | {direct:.2} (CPU {:.0} %) | {direct_mb:.0} | {:.0}x | {netcdf:.2} (CPU {:.0} %) | {netcdf_mb:.0} | {:.2}x |",
+            util(direct_cpu, direct),
+            ALL_EDP.0 / direct,
+            util(netcdf_cpu, netcdf),
+            netcdf / direct
+        );
+        println!("(EDP all 16: {} s, {} MB)", ALL_EDP.0, ALL_EDP.1);
+    }
+}
