@@ -351,7 +351,8 @@ pub fn job_searches(
     let mut searches = BTreeSet::new();
     for job in jobs {
         let dataset = job_dataset(job, catalog)?;
-        let tokens = input_period_tokens(conventions_frequency(job.frequency), config.snap_instants);
+        let tokens =
+            input_period_tokens(conventions_frequency(job.frequency), config.snap_instants);
         for input in dataset.variables.iter().flat_map(|v| v.inputs.iter()) {
             for token in tokens {
                 searches.insert((input.name.clone(), *token));

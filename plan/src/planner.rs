@@ -306,7 +306,9 @@ pub async fn plan_with_inventory(
                     .partition(store, &request.dest_root, built.tasks)
                     .await?
             }
-            StateReads::PerTask => partition_per_task(store, &request.dest_root, built.tasks).await?,
+            StateReads::PerTask => {
+                partition_per_task(store, &request.dest_root, built.tasks).await?
+            }
         };
         let (candidates, changed) = screen_changed_inputs(
             store,
@@ -651,7 +653,8 @@ async fn existing_granules(
             }
         }
         StateReads::Listing => {
-            let mut folders: Vec<Location> = locations.iter().filter_map(Location::parent).collect();
+            let mut folders: Vec<Location> =
+                locations.iter().filter_map(Location::parent).collect();
             folders.sort_by_key(ToString::to_string);
             folders.dedup();
             let listings: Vec<Vec<ObjectMeta>> = stream::iter(

@@ -147,7 +147,8 @@ pub fn scope_jobs(
     let mut used: BTreeSet<&Arrival> = BTreeSet::new();
     for job in jobs {
         let dataset = job_dataset(job, catalog)?;
-        let tokens = input_period_tokens(conventions_frequency(job.frequency), config.snap_instants);
+        let tokens =
+            input_period_tokens(conventions_frequency(job.frequency), config.snap_instants);
         let inputs: BTreeSet<&str> = dataset
             .variables
             .iter()

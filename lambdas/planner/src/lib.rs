@@ -145,6 +145,7 @@ pub async fn handle<J: JobSubmitter, S: SettingsSource>(
         PlannerEvent::Sqs(_) | PlannerEvent::S3(_) => Some(
             event
                 .s3_records()
+                .into_iter()
                 .filter(|record| relevance(record, &deps.config.source_root).is_ok())
                 .map(S3Record::location)
                 .collect(),

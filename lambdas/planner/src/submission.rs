@@ -576,15 +576,8 @@ async fn plan<J>(
     request.replan_changed_inputs = ctx.settings.replan_changed_inputs;
 
     if let Some(keys) = event_keys {
-        let planned = plan_event(
-            &source_store,
-            dest_store,
-            &catalog,
-            &config,
-            &request,
-            keys,
-        )
-        .await?;
+        let planned =
+            plan_event(&source_store, dest_store, &catalog, &config, &request, keys).await?;
         return Ok(Planned {
             outcome: planned.outcome,
             unmapped: planned.unmapped.len() as u64,

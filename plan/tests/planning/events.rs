@@ -49,10 +49,7 @@ async fn upload_pair(moto: &Moto, tree: &Tree, variable: &str, step: u64) -> Vec
             step,
             ext,
         );
-        let bytes = local
-            .get(&Location::local(&path).unwrap())
-            .await
-            .unwrap();
+        let bytes = local.get(&Location::local(&path).unwrap()).await.unwrap();
         let location = key(variable, step, ext);
         moto.store.put(&location, bytes).await.unwrap();
         keys.push(location);
@@ -95,7 +92,11 @@ async fn a_step_arriving_in_four_batches_is_planned_once_by_the_batch_that_compl
         return;
     };
     let inputs = native_inputs(&catalog, 0);
-    assert_eq!(inputs.len(), 4, "grouping 0 reads four diagnostics: {inputs:?}");
+    assert_eq!(
+        inputs.len(),
+        4,
+        "grouping 0 reads four diagnostics: {inputs:?}"
+    );
     let tree = Tree::new(&STEPS);
     // The archive holds January complete; February arrives one variable per batch, in an
     // order unrelated to the grouping's.
@@ -110,9 +111,16 @@ async fn a_step_arriving_in_four_batches_is_planned_once_by_the_batch_that_compl
     let mut planned_in = Vec::new();
     for (batch, variable) in order.iter().enumerate() {
         let keys = upload_pair(&moto, &tree, variable, february).await;
-        let plan = plan_event(&moto.store, &moto.store, &catalog, &config(), &request, &keys)
-            .await
-            .unwrap();
+        let plan = plan_event(
+            &moto.store,
+            &moto.store,
+            &catalog,
+            &config(),
+            &request,
+            &keys,
+        )
+        .await
+        .unwrap();
         assert!(plan.unmapped.is_empty(), "{:?}", plan.unmapped);
         // One HEAD per .data/.meta of the four inputs at the step, whatever else is stored.
         assert_eq!(plan.cost.head_requests, 8);
@@ -149,12 +157,22 @@ async fn a_step_arriving_in_four_batches_is_planned_once_by_the_batch_that_compl
     // A redelivered batch (or a late duplicate of an earlier one) plans nothing again: the
     // granule is claimed by the live run.
     for variable in [&order[3], &order[0]] {
-        let keys = vec![key(variable, february, "data"), key(variable, february, "meta")];
-        let again = plan_event(&moto.store, &moto.store, &catalog, &config(), &request, &keys)
-            .await
-            .unwrap()
-            .outcome
-            .unwrap();
+        let keys = vec![
+            key(variable, february, "data"),
+            key(variable, february, "meta"),
+        ];
+        let again = plan_event(
+            &moto.store,
+            &moto.store,
+            &catalog,
+            &config(),
+            &request,
+            &keys,
+        )
+        .await
+        .unwrap()
+        .outcome
+        .unwrap();
         assert!(again.tasks.is_empty());
         assert_eq!(again.skipped_claimed.len(), 1);
     }
@@ -182,12 +200,23 @@ async fn an_event_for_an_unknown_variable_plans_nothing_and_reads_nothing() {
     ))
     .unwrap();
     let keys = [unknown[0].clone(), unknown[1].clone(), daily];
-    let plan = plan_event(&moto.store, &moto.store, &catalog, &config(), &request, &keys)
-        .await
-        .unwrap();
+    let plan = plan_event(
+        &moto.store,
+        &moto.store,
+        &catalog,
+        &config(),
+        &request,
+        &keys,
+    )
+    .await
+    .unwrap();
     assert!(plan.outcome.is_none());
     assert_eq!(plan.unmapped.len(), 3);
-    assert!(plan.unmapped.iter().all(|u| u.reason == UnmappedReason::NoJob));
+    assert!(
+        plan.unmapped
+            .iter()
+            .all(|u| u.reason == UnmappedReason::NoJob)
+    );
     assert_eq!(plan.cost.head_requests + plan.cost.list_requests, 0);
     // Nothing was written to the destination.
     let state = moto
@@ -283,9 +312,16 @@ async fn a_full_plan_and_event_plans_agree_on_what_to_produce() {
     // plan plans, task for task (same content, same ids).
     let mut by_steps = Vec::new();
     for step_keys in &keys {
-        let plan = plan_event(&moto.store, &moto.store, &catalog, &config(), &request, step_keys)
-            .await
-            .unwrap();
+        let plan = plan_event(
+            &moto.store,
+            &moto.store,
+            &catalog,
+            &config(),
+            &request,
+            step_keys,
+        )
+        .await
+        .unwrap();
         let outcome = plan.outcome.unwrap();
         // 9 diagnostics x (.data, .meta) at one step; the vector grouping's inputs included.
         assert_eq!(plan.cost.head_requests, 18);
@@ -294,11 +330,18 @@ async fn a_full_plan_and_event_plans_agree_on_what_to_produce() {
     }
     assert_eq!(task_texts(&by_steps), task_texts(&full.tasks));
     let all: Vec<Location> = keys.concat();
-    let everything = plan_event(&moto.store, &moto.store, &catalog, &config(), &request, &all)
-        .await
-        .unwrap()
-        .outcome
-        .unwrap();
+    let everything = plan_event(
+        &moto.store,
+        &moto.store,
+        &catalog,
+        &config(),
+        &request,
+        &all,
+    )
+    .await
+    .unwrap()
+    .outcome
+    .unwrap();
     assert_eq!(task_texts(&everything.tasks), task_texts(&full.tasks));
     assert_eq!(everything.skipped_done, full.skipped_done);
 }
@@ -336,13 +379,24 @@ async fn a_reuploaded_input_of_a_finished_granule_is_reported_and_redone_only_wh
                 .await
                 .unwrap()
         } else {
-            plan_event(&moto.store, &moto.store, &catalog, &config(), &request, &keys)
-                .await
-                .unwrap()
-                .outcome
-                .unwrap()
+            plan_event(
+                &moto.store,
+                &moto.store,
+                &catalog,
+                &config(),
+                &request,
+                &keys,
+            )
+            .await
+            .unwrap()
+            .outcome
+            .unwrap()
         };
-        assert!(outcome.tasks.is_empty(), "full={full}: {:?}", granules(&outcome));
+        assert!(
+            outcome.tasks.is_empty(),
+            "full={full}: {:?}",
+            granules(&outcome)
+        );
         assert_eq!(outcome.changed_inputs.len(), 1, "full={full}");
         let report = &outcome.changed_inputs[0];
         assert_eq!(report.granule, task.granule);
@@ -353,11 +407,18 @@ async fn a_reuploaded_input_of_a_finished_granule_is_reported_and_redone_only_wh
 
     let mut replan = request.clone();
     replan.replan_changed_inputs = true;
-    let outcome = plan_event(&moto.store, &moto.store, &catalog, &config(), &replan, &keys)
-        .await
-        .unwrap()
-        .outcome
-        .unwrap();
+    let outcome = plan_event(
+        &moto.store,
+        &moto.store,
+        &catalog,
+        &config(),
+        &replan,
+        &keys,
+    )
+    .await
+    .unwrap()
+    .outcome
+    .unwrap();
     assert_eq!(granules(&outcome), [task.granule.clone()]);
     assert!(outcome.changed_inputs[0].replanned);
     let etag = outcome.tasks[0]
@@ -369,5 +430,8 @@ async fn a_reuploaded_input_of_a_finished_granule_is_reported_and_redone_only_wh
         .find(|i| i.location == changed.to_string())
         .and_then(|i| i.etag.clone());
     let head = moto.store.head(&changed).await.unwrap().unwrap();
-    assert_eq!(etag.as_deref(), head.etag.as_deref().map(|e| e.trim_matches('"')));
+    assert_eq!(
+        etag.as_deref(),
+        head.etag.as_deref().map(|e| e.trim_matches('"'))
+    );
 }
