@@ -539,13 +539,15 @@ variable "ecr_force_delete" {
 # ---------------------------------------------------------------------------------------
 
 variable "edp_settings" {
-  description = "Values of the SSM String parameters settings/* below the SSM prefix. Empty values are not created (SSM rejects empty strings); config_loc is optional (built-in V4r4 default), jobs is the EDP job file text planned for new model output."
+  description = "Values of the SSM String parameters settings/* below the SSM prefix. Empty values are not created (SSM rejects empty strings); config_loc is optional (built-in V4r4 default), jobs is the EDP job file text planned for new model output, replan_changed_inputs is true or false (default false: a re-uploaded input of a finished granule is reported, not redone)."
   type = object({
     metadata_loc = optional(string, "")
     grid_loc     = optional(string, "")
     factors_loc  = optional(string, "")
     config_loc   = optional(string, "")
     jobs         = optional(string, "")
+    # "true": re-plan finished granules whose inputs were re-uploaded; default: report only.
+    replan_changed_inputs = optional(string, "")
   })
   default = {}
 
@@ -560,6 +562,11 @@ variable "edp_settings" {
   validation {
     condition     = length(var.edp_settings.jobs) <= 8192
     error_message = "edp_settings.jobs must fit an advanced SSM parameter (8 KiB)."
+  }
+
+  validation {
+    condition     = contains(["", "true", "false"], var.edp_settings.replan_changed_inputs)
+    error_message = "edp_settings.replan_changed_inputs must be empty, \"true\" or \"false\"."
   }
 }
 

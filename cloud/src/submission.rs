@@ -4,10 +4,15 @@
 //! 1. resolve the request against the defaults: payload > JSON job spec > environment and SSM
 //!    settings ([`resolve`]);
 //! 2. load the production configuration and the metadata catalog, read and check the jobs;
-//! 3. list the source (with `secrets/source_credentials` when set) and run the shared
+//! 3. find the inputs (with `secrets/source_credentials` when set) and run the shared
 //!    incremental planner ([`edp_plan::planner::plan_with_inventory`]): done granules are
 //!    skipped, the rest is claimed with conditional creates, so redelivered or concurrent
-//!    events never plan a granule twice; task list, shards and `run.json` are written;
+//!    events never plan a granule twice; task list, shards and `run.json` are written.
+//!    For an S3 event ([`plan_and_submit_event`]) only the granules its objects may complete
+//!    are looked at ([`edp_plan::scope::plan_event`]: one HEAD per input of those granules,
+//!    one done-marker GET and granule HEAD per granule), so an event costs what it holds,
+//!    not what the archive holds; manual and scheduled plans list the jobs' input prefixes
+//!    in parallel ([`Inventory::from_prefixes`]);
 //! 4. submit one Batch job for the shards (an array of `shard_count` children, or a plain job
 //!    for one shard) with `EDP_RUN_ID` and `EDP_SHARDS_URI` in its environment;
 //! 5. record the job id and name in `run.json`.
@@ -17,11 +22,12 @@
 
 use crate::settings::DeploySettings;
 use edp_conventions::catalog::LoadOptions;
-use edp_plan::builder::TaskLocations;
-use edp_plan::inventory::{Inventory, InventoryError, InventoryOptions};
+use edp_plan::builder::{TaskLocations, job_searches};
+use edp_plan::inventory::{Inventory, InventoryError, InventoryOptions, ListingCost};
 use edp_plan::jobfile::ParseOptions;
 use edp_plan::planner::{PlanError, PlanOutcome, PlanRequest, plan_with_inventory};
 use edp_plan::roots::Root;
+use edp_plan::scope::plan_event;
 use edp_plan::sources::{
     SourceError, check_grouping_ids, grouping_counts, load_catalog, load_config, parse_job_spec,
     parse_jobs, read_text,
@@ -156,6 +162,14 @@ pub struct PlannerResponse {
     pub new_objects: u64,
     /// S3 records ignored (other buckets, prefixes, file kinds or event types).
     pub ignored_records: u64,
+    /// Event keys below the source root that map to no granule of the jobs (unknown
+    /// variable, period or step; logged each).
+    pub unmapped_keys: u64,
+    /// Finished granules whose inputs were re-uploaded after they were written (planned
+    /// again only with `settings/replan_changed_inputs`; logged each).
+    pub changed_inputs: u64,
+    /// Source requests made to find the inputs (LIST pages and HEADs).
+    pub source_requests: u64,
 }
 
 /// How an invocation ended.
@@ -190,6 +204,9 @@ impl PlannerResponse {
             estimated_cost_usd: 0.0,
             new_objects: 0,
             ignored_records,
+            unmapped_keys: 0,
+            changed_inputs: 0,
+            source_requests: 0,
         }
     }
 
@@ -213,6 +230,9 @@ impl PlannerResponse {
             estimated_cost_usd: outcome.total.cost_usd,
             new_objects: 0,
             ignored_records: 0,
+            unmapped_keys: 0,
+            changed_inputs: outcome.changed_inputs.len() as u64,
+            source_requests: 0,
         }
     }
 }
@@ -386,6 +406,24 @@ pub async fn plan_and_submit<J: JobSubmitter>(
     trigger: &ManualTrigger,
     ctx: &SubmitContext<'_, J>,
 ) -> Result<PlannerResponse, SubmissionError> {
+    plan_and_submit_scoped(trigger, None, ctx).await
+}
+
+/// Plans the granules that the new objects `keys` of an S3 event may complete (with the
+/// jobs and defaults of `ctx`) and submits the run. Keys that map to no granule are logged
+/// and counted; when none maps to one, nothing is read and the outcome is `ignored`.
+pub async fn plan_and_submit_event<J: JobSubmitter>(
+    keys: &[Location],
+    ctx: &SubmitContext<'_, J>,
+) -> Result<PlannerResponse, SubmissionError> {
+    plan_and_submit_scoped(&ManualTrigger::default(), Some(keys), ctx).await
+}
+
+async fn plan_and_submit_scoped<J: JobSubmitter>(
+    trigger: &ManualTrigger,
+    event_keys: Option<&[Location]>,
+    ctx: &SubmitContext<'_, J>,
+) -> Result<PlannerResponse, SubmissionError> {
     let resolved = resolve(trigger, ctx).await?;
     // Run state goes to the destination, with its own credentials when the settings have
     // them; settings locations and job files are read with the default credentials.
@@ -393,16 +431,37 @@ pub async fn plan_and_submit<J: JobSubmitter>(
         Some(_) => ctx.settings.destination_store(ctx.store_config).await,
         None => ctx.store.clone(),
     };
-    let outcome = plan(&resolved, ctx, &dest_store).await?;
+    let planned = plan(&resolved, ctx, &dest_store, event_keys).await?;
+    let extras = |mut response: PlannerResponse| {
+        response.unmapped_keys = planned.unmapped;
+        response.source_requests = planned.cost.list_requests + planned.cost.head_requests;
+        response
+    };
+    let Some(outcome) = planned.outcome.as_ref() else {
+        let mut response = PlannerResponse::ignored(0);
+        response.unmapped_keys = planned.unmapped;
+        return Ok(response);
+    };
+    let response = submit_planned(&resolved, ctx, &dest_store, outcome).await?;
+    Ok(extras(response))
+}
+
+/// Submits a planned run (steps 4 and 5 of the module documentation).
+async fn submit_planned<J: JobSubmitter>(
+    resolved: &Resolved,
+    ctx: &SubmitContext<'_, J>,
+    dest_store: &Store,
+    outcome: &PlanOutcome,
+) -> Result<PlannerResponse, SubmissionError> {
     if resolved.dry_run {
-        return Ok(PlannerResponse::from_plan(&outcome, Outcome::DryRun, None));
+        return Ok(PlannerResponse::from_plan(outcome, Outcome::DryRun, None));
     }
     let (Some(shards_uri), Some(mut record)) =
         (outcome.shards_location.clone(), outcome.run_record.clone())
     else {
         // plan_run writes no run state when nothing is left to plan.
         return Ok(PlannerResponse::from_plan(
-            &outcome,
+            outcome,
             Outcome::NothingToDo,
             None,
         ));
@@ -418,7 +477,7 @@ pub async fn plan_and_submit<J: JobSubmitter>(
     let job = match ctx.submitter.submit(&request).await {
         Ok(job) => job,
         Err(source) => {
-            release_claims(&dest_store, &resolved.dest_root, &outcome).await;
+            release_claims(dest_store, &resolved.dest_root, outcome).await;
             return Err(SubmissionError::Submit {
                 run_id: outcome.run_id.clone(),
                 source,
@@ -429,7 +488,7 @@ pub async fn plan_and_submit<J: JobSubmitter>(
     record.batch_job_id = Some(job.job_id.clone());
     record.batch_job_name = Some(job.job_name.clone());
     let layout = Layout::new(root(&resolved.dest_root, "destination root")?.location());
-    write_run_record(&dest_store, &layout, &record)
+    write_run_record(dest_store, &layout, &record)
         .await
         .map_err(|source| SubmissionError::Record {
             run_id: outcome.run_id.clone(),
@@ -437,18 +496,31 @@ pub async fn plan_and_submit<J: JobSubmitter>(
             source: Box::new(source),
         })?;
     Ok(PlannerResponse::from_plan(
-        &outcome,
+        outcome,
         Outcome::Submitted,
         Some(&job),
     ))
 }
 
-/// Steps 2 and 3 of the module documentation.
+/// What [`plan`] found.
+#[derive(Debug)]
+struct Planned {
+    /// The plan; `None` when no key of an event concerns any job.
+    outcome: Option<PlanOutcome>,
+    /// Event keys that map to no granule.
+    unmapped: u64,
+    /// Source requests made to find the inputs.
+    cost: ListingCost,
+}
+
+/// Steps 2 and 3 of the module documentation; scoped to the granules of `event_keys` when
+/// given.
 async fn plan<J>(
     resolved: &Resolved,
     ctx: &SubmitContext<'_, J>,
     dest_store: &Store,
-) -> Result<PlanOutcome, SubmissionError> {
+    event_keys: Option<&[Location]>,
+) -> Result<Planned, SubmissionError> {
     let store = ctx.store;
     let config = load_config(store, resolved.locations.cfg_loc.as_deref()).await?;
     let Some(metadata_loc) = resolved.locations.metadata_loc.as_deref() else {
@@ -492,13 +564,6 @@ async fn plan<J>(
         Some(_) => ctx.settings.source_store(ctx.store_config).await,
         None => store.clone(),
     };
-    let inventory = Inventory::from_store(
-        &source_store,
-        &source_root,
-        &InventoryOptions::for_config(&config),
-    )
-    .await?;
-
     let mut request = PlanRequest::new(jobs, source_root, dest_root);
     request.locations = resolved.locations.clone();
     request.sizing = resolved.sizing;
@@ -508,7 +573,32 @@ async fn plan<J>(
     request.force = resolved.force;
     request.trigger = ctx.trigger;
     request.claimed_by = ctx.claimed_by.clone();
-    Ok(plan_with_inventory(dest_store, &catalog, &config, &inventory, &request).await?)
+    request.replan_changed_inputs = ctx.settings.replan_changed_inputs;
+
+    if let Some(keys) = event_keys {
+        let planned =
+            plan_event(&source_store, dest_store, &catalog, &config, &request, keys).await?;
+        return Ok(Planned {
+            outcome: planned.outcome,
+            unmapped: planned.unmapped.len() as u64,
+            cost: planned.cost,
+        });
+    }
+    let searches = job_searches(&request.jobs, &catalog, &config)
+        .map_err(|err| SubmissionError::Plan(Box::new(err.into())))?;
+    let (inventory, cost) = Inventory::from_prefixes(
+        &source_store,
+        &request.source_root,
+        &InventoryOptions::for_config(&config),
+        &searches,
+    )
+    .await?;
+    let outcome = plan_with_inventory(dest_store, &catalog, &config, &inventory, &request).await?;
+    Ok(Planned {
+        outcome: Some(outcome),
+        unmapped: 0,
+        cost,
+    })
 }
 
 /// Best effort: a claim that cannot be released expires after its TTL.

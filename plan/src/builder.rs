@@ -341,6 +341,40 @@ pub fn build_tasks(
     })
 }
 
+/// Every `(input diagnostic, period token)` series the jobs may read: what a planner of these
+/// jobs has to list ([`crate::inventory::Inventory::from_prefixes`]).
+pub fn job_searches(
+    jobs: &[Job],
+    catalog: &Catalog,
+    config: &ProductionConfig,
+) -> Result<BTreeSet<(String, PeriodToken)>, BuildError> {
+    let mut searches = BTreeSet::new();
+    for job in jobs {
+        let dataset = job_dataset(job, catalog)?;
+        let tokens =
+            input_period_tokens(conventions_frequency(job.frequency), config.snap_instants);
+        for input in dataset.variables.iter().flat_map(|v| v.inputs.iter()) {
+            for token in tokens {
+                searches.insert((input.name.clone(), *token));
+            }
+        }
+    }
+    Ok(searches)
+}
+
+/// The dataset a job produces.
+pub fn job_dataset(job: &Job, catalog: &Catalog) -> Result<Dataset, BuildError> {
+    catalog
+        .dataset(
+            conventions_product(job.product_type),
+            i64::from(job.grouping_id),
+        )
+        .map_err(|source| BuildError::Dataset {
+            job: job_text(job),
+            source: Box::new(source),
+        })
+}
+
 /// One input diagnostic of the dataset with the period token it is read with.
 #[derive(Debug, Clone)]
 struct ResolvedInput {

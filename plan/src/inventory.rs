@@ -1,4 +1,10 @@
-//! Inventory of the model output below a source root, built from **one** recursive listing.
+//! Inventory of the model output below a source root.
+//!
+//! Built from a listing ([`Inventory::from_store`]: one recursive listing of the root;
+//! [`Inventory::from_prefixes`]: one listing per input prefix of the jobs, in parallel, each
+//! page indexed as it arrives by an [`InventoryBuilder`] and dropped, so that a million-key
+//! listing is never held), or from HEADs of named files ([`Inventory::from_heads`], for
+//! event-scoped planning: its cost grows with the files asked for, not with the archive).
 //!
 //! Layout (`docs/edp-compatibility.md` 4.1): `<root>/<diags_monthly|diags_daily|diags_inst>/<VAR>_<period>/
 //! <VAR>_<period>.<ts10>.{data,meta}`. The search space is EDP's (4.4), so that existing trees
@@ -20,19 +26,22 @@
 //!   that needed it as incomplete);
 //! * the same `(VAR, period, ts, ext)` found in two places is an error listing both paths.
 //!
-//! Size: 1,000,000 objects take about 40 bytes each here (variable and directory names are
+//! Size: 1,000,000 objects take about 48 bytes each here (variable and directory names are
 //! interned, ETags live in one arena, paths are rebuilt on demand from root, directory and
 //! name), so the inventory can be built from a synthetic listing in the benchmark
 //! (`benches/plan_million.rs`) exactly as from [`edp_store::Store::list`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::{self, Write as _};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use edp_conventions::ProductionConfig;
 use edp_conventions::naming::{
     MdsFileKind, MdsFileName, PeriodToken, input_freq_dir, mds_file_name, mds_prefix,
 };
-use edp_store::{ObjectMeta, Store, StoreError};
+use edp_store::{Location, ObjectMeta, Store, StoreError};
+use futures::stream::{self, StreamExt, TryStreamExt};
 use thiserror::Error;
 
 use crate::roots::{Root, join_written};
@@ -196,6 +205,8 @@ pub struct FileInfo<'a> {
     pub size: u64,
     /// ETag without quotes (S3) or the store's local stand-in.
     pub etag: Option<&'a str>,
+    /// Last modification time, when the listing gave one.
+    pub modified: Option<SystemTime>,
     dir: &'a str,
     root: &'a Root,
 }
@@ -246,8 +257,21 @@ impl<'a> FileInfo<'a> {
 
 /// Sentinel length of an absent ETag.
 const NO_ETAG: u32 = u32::MAX;
+/// Sentinel of an unknown modification time.
+const NO_TIME: i64 = i64::MIN;
 
-/// One file, 40 bytes.
+fn to_millis(time: Option<SystemTime>) -> i64 {
+    time.and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .and_then(|d| i64::try_from(d.as_millis()).ok())
+        .unwrap_or(NO_TIME)
+}
+
+fn from_millis(ms: i64) -> Option<SystemTime> {
+    let ms = u64::try_from(ms).ok()?;
+    UNIX_EPOCH.checked_add(Duration::from_millis(ms))
+}
+
+/// One file, 48 bytes.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     variable: u32,
@@ -255,6 +279,8 @@ struct Entry {
     step: u64,
     size: u64,
     etag_offset: u64,
+    /// Last modification, milliseconds since the Unix epoch ([`NO_TIME`] when unknown).
+    modified_ms: i64,
     etag_len: u32,
     period: PeriodToken,
     kind: MdsFileKind,
@@ -315,6 +341,296 @@ pub struct Inventory {
     stats: InventoryStats,
 }
 
+/// An inventory being built from listing pages as they arrive: only the compact entries are
+/// kept, never the listing itself ([`Inventory::from_prefixes`] streams pages into one).
+#[derive(Debug)]
+pub struct InventoryBuilder {
+    root: Root,
+    search: SearchSpace,
+    options: InventoryOptions,
+    variables: Interner,
+    dirs: Interner,
+    entries: Vec<Entry>,
+    etags: String,
+    stats: InventoryStats,
+    /// Reused buffer for the written directory path of the version filter.
+    dir_path: String,
+}
+
+impl InventoryBuilder {
+    /// An empty inventory of `root`.
+    pub fn new(root: Root, options: &InventoryOptions) -> InventoryBuilder {
+        InventoryBuilder {
+            search: SearchSpace::of(&root),
+            root,
+            options: options.clone(),
+            variables: Interner::default(),
+            dirs: Interner::default(),
+            entries: Vec::new(),
+            etags: String::new(),
+            stats: InventoryStats::default(),
+            dir_path: String::new(),
+        }
+    }
+
+    /// Adds one listed object (objects not below the root count as outside the search space).
+    pub fn add(&mut self, object: &ObjectMeta) {
+        let stats = &mut self.stats;
+        stats.listed += 1;
+        let Some(relative) = relative_path(&self.root, object) else {
+            stats.outside_search_space += 1;
+            return;
+        };
+        let (dir, name) = relative.rsplit_once('/').unwrap_or(("", relative));
+        let Some(parsed) = MdsFileName::parse(name) else {
+            stats.not_mds += 1;
+            return;
+        };
+        let inside = match self.search {
+            SearchSpace::LocalWalk => {
+                self.options.ecco_version.is_empty() || {
+                    self.dir_path.clear();
+                    self.dir_path
+                        .push_str(&join_written(self.root.written(), dir));
+                    self.dir_path.contains(self.options.ecco_version.as_str())
+                }
+            }
+            SearchSpace::S3Prefixes => in_s3_prefix(relative, &parsed),
+        };
+        if !inside {
+            stats.outside_search_space += 1;
+            return;
+        }
+        let (etag_offset, etag_len) = match object.etag.as_deref() {
+            Some(tag) => {
+                let tag = tag.trim_matches('"');
+                let offset = self.etags.len() as u64;
+                self.etags.push_str(tag);
+                (offset, u32::try_from(tag.len()).unwrap_or(0))
+            }
+            None => (0, NO_ETAG),
+        };
+        stats.files += 1;
+        stats.bytes += object.size;
+        self.entries.push(Entry {
+            variable: self.variables.intern(&parsed.variable),
+            dir: self.dirs.intern(dir),
+            step: parsed.step,
+            size: object.size,
+            etag_offset,
+            modified_ms: to_millis(object.last_modified),
+            etag_len,
+            period: parsed.period,
+            kind: parsed.kind,
+        });
+    }
+
+    /// Adds every object of a listing page.
+    pub fn add_page(&mut self, objects: &[ObjectMeta]) {
+        for object in objects {
+            self.add(object);
+        }
+    }
+
+    /// Sorts, checks for duplicates and pairs `.data` with `.meta`.
+    pub fn finish(self) -> Result<Inventory, InventoryError> {
+        let InventoryBuilder {
+            root,
+            search,
+            variables,
+            dirs,
+            mut entries,
+            etags,
+            stats,
+            ..
+        } = self;
+        if u32::try_from(entries.len()).is_err() {
+            return Err(InventoryError::TooManyFiles {
+                root: root.written().to_string(),
+                max: u64::from(u32::MAX),
+                found: entries.len() as u64,
+            });
+        }
+        entries.sort_unstable_by_key(Entry::key);
+        entries.shrink_to_fit();
+        let mut inventory = Inventory {
+            root,
+            search,
+            variables,
+            dirs,
+            entries,
+            etags,
+            series: HashMap::new(),
+            orphans: Vec::new(),
+            stats,
+        };
+        inventory.check_duplicates()?;
+        inventory.pair();
+        Ok(inventory)
+    }
+}
+
+/// How many listings [`Inventory::from_prefixes`] keeps in flight.
+pub const LIST_CONCURRENCY: usize = 16;
+/// How many HEAD requests [`Inventory::from_heads`] keeps in flight.
+pub const HEAD_CONCURRENCY: usize = 32;
+
+/// What building an inventory cost in store requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListingCost {
+    /// Listing requests (S3 ListObjectsV2 pages; one per local walk).
+    pub list_requests: u64,
+    /// HEAD requests.
+    pub head_requests: u64,
+}
+
+impl Inventory {
+    /// The inventory of the `(variable, period token)` series in `searches` only, for the
+    /// planner of a set of jobs (see [`crate::builder::job_searches`]).
+    ///
+    /// S3 roots: one listing per search prefix `<root>/<freq_dir>/<VAR>_<period>` (EDP's
+    /// prefixes, so the same files are found as by one listing of the whole root), at most
+    /// [`LIST_CONCURRENCY`] in flight, each page indexed as it arrives and then dropped.
+    /// Local roots: one walk of the root ([`Inventory::from_store`]), because the local
+    /// search space is EDP's directory walk with its version filter.
+    pub async fn from_prefixes(
+        store: &Store,
+        root: &Root,
+        options: &InventoryOptions,
+        searches: &BTreeSet<(String, PeriodToken)>,
+    ) -> Result<(Inventory, ListingCost), InventoryError> {
+        if !root.is_s3() {
+            let inventory = Inventory::from_store(store, root, options).await?;
+            let cost = ListingCost {
+                list_requests: 1,
+                head_requests: 0,
+            };
+            return Ok((inventory, cost));
+        }
+        let prefixes = search_prefixes(searches);
+        let builder = Mutex::new(InventoryBuilder::new(root.clone(), options));
+        let list_error = |source: StoreError| InventoryError::List {
+            root: root.written().to_string(),
+            source,
+        };
+        let requests: Vec<u64> = stream::iter(prefixes.iter().map(|(freq_dir, name_prefix)| {
+            let dir = root.location().join(freq_dir);
+            let builder = &builder;
+            async move {
+                store
+                    .list_prefix_pages(&dir, name_prefix, |page| {
+                        // A poisoned lock means another page panicked: that panic is reported.
+                        if let Ok(mut builder) = builder.lock() {
+                            builder.add_page(&page);
+                        }
+                    })
+                    .await
+            }
+        }))
+        .buffer_unordered(LIST_CONCURRENCY)
+        .map_err(list_error)
+        .try_collect()
+        .await?;
+        let builder = builder
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let cost = ListingCost {
+            list_requests: requests.iter().sum(),
+            head_requests: 0,
+        };
+        Ok((builder.finish()?, cost))
+    }
+
+    /// The inventory of exactly the files `(variable, period token, step)` x `.data`/`.meta`
+    /// at their place in EDP's layout (`<root>/<freq_dir>/<VAR>_<period>/<name>`), one HEAD
+    /// each ([`HEAD_CONCURRENCY`] in flight): what event-scoped planning reads, whatever the
+    /// size of the archive.
+    pub async fn from_heads(
+        store: &Store,
+        root: &Root,
+        options: &InventoryOptions,
+        files: &BTreeSet<(String, PeriodToken, u64)>,
+    ) -> Result<(Inventory, ListingCost), InventoryError> {
+        let locations: Vec<Location> = files
+            .iter()
+            .flat_map(|(variable, period, step)| {
+                [MdsFileKind::Data, MdsFileKind::Meta].map(|kind| {
+                    root.location()
+                        .join(&standard_relative_path(variable, *period, *step, kind))
+                })
+            })
+            .collect();
+        let found: Vec<Option<ObjectMeta>> = stream::iter(
+            locations
+                .iter()
+                .map(|location| async move { store.head(location).await }),
+        )
+        .buffered(HEAD_CONCURRENCY)
+        .try_collect()
+        .await
+        .map_err(|source| InventoryError::List {
+            root: root.written().to_string(),
+            source,
+        })?;
+        let mut builder = InventoryBuilder::new(root.clone(), options);
+        for object in found.iter().flatten() {
+            builder.add(object);
+        }
+        let cost = ListingCost {
+            list_requests: 0,
+            head_requests: locations.len() as u64,
+        };
+        Ok((builder.finish()?, cost))
+    }
+
+    /// The modification time of the input at `path` (a path as written in tasks), when the
+    /// inventory holds it with one.
+    pub fn modified_of_path(&self, path: &str) -> Option<SystemTime> {
+        let name = path.rsplit('/').next()?;
+        let parsed = MdsFileName::parse(name)?;
+        let files = self.at(&parsed.variable, parsed.period, parsed.step)?;
+        let info = self.file(files.get(parsed.kind)?);
+        (info.path() == path).then_some(info.modified).flatten()
+    }
+}
+
+/// `<freq_dir>/<VAR>_<period>/<VAR>_<period>.<ts10>.<ext>`: where EDP's layout puts a file.
+pub fn standard_relative_path(
+    variable: &str,
+    period: PeriodToken,
+    step: u64,
+    kind: MdsFileKind,
+) -> String {
+    format!(
+        "{}/{}/{}",
+        input_freq_dir(period.frequency()),
+        mds_prefix(variable, period),
+        mds_file_name(variable, period, step, kind)
+    )
+}
+
+/// The listing prefixes `(freq_dir, <VAR>_<period>)` of `searches`, without prefixes that
+/// another one already covers (a key prefix that starts with another lists nothing new).
+fn search_prefixes(searches: &BTreeSet<(String, PeriodToken)>) -> Vec<(&'static str, String)> {
+    let all: BTreeSet<(&'static str, String)> = searches
+        .iter()
+        .map(|(variable, period)| {
+            (
+                input_freq_dir(period.frequency()),
+                mds_prefix(variable, *period),
+            )
+        })
+        .collect();
+    all.iter()
+        .filter(|(dir, prefix)| {
+            !all.iter().any(|(other_dir, other)| {
+                other_dir == dir && other != prefix && prefix.starts_with(other.as_str())
+            })
+        })
+        .cloned()
+        .collect()
+}
+
 impl Inventory {
     /// Lists `root` once and builds its inventory.
     pub async fn from_store(
@@ -339,85 +655,11 @@ impl Inventory {
         objects: impl IntoIterator<Item = ObjectMeta>,
         options: &InventoryOptions,
     ) -> Result<Inventory, InventoryError> {
-        let search = SearchSpace::of(&root);
-        let mut variables = Interner::default();
-        let mut dirs = Interner::default();
-        let mut entries: Vec<Entry> = Vec::new();
-        let mut etags = String::new();
-        let mut stats = InventoryStats::default();
-        // Reused buffer for the written directory path of the version filter.
-        let mut dir_path = String::new();
-
+        let mut builder = InventoryBuilder::new(root, options);
         for object in objects {
-            stats.listed += 1;
-            let Some(relative) = relative_path(&root, &object) else {
-                stats.outside_search_space += 1;
-                continue;
-            };
-            let (dir, name) = relative.rsplit_once('/').unwrap_or(("", relative));
-            let Some(parsed) = MdsFileName::parse(name) else {
-                stats.not_mds += 1;
-                continue;
-            };
-            let inside = match search {
-                SearchSpace::LocalWalk => {
-                    options.ecco_version.is_empty() || {
-                        dir_path.clear();
-                        dir_path.push_str(&join_written(root.written(), dir));
-                        dir_path.contains(options.ecco_version.as_str())
-                    }
-                }
-                SearchSpace::S3Prefixes => in_s3_prefix(relative, &parsed),
-            };
-            if !inside {
-                stats.outside_search_space += 1;
-                continue;
-            }
-            let (etag_offset, etag_len) = match object.etag.as_deref() {
-                Some(tag) => {
-                    let tag = tag.trim_matches('"');
-                    let offset = etags.len() as u64;
-                    etags.push_str(tag);
-                    (offset, u32::try_from(tag.len()).unwrap_or(0))
-                }
-                None => (0, NO_ETAG),
-            };
-            stats.files += 1;
-            stats.bytes += object.size;
-            entries.push(Entry {
-                variable: variables.intern(&parsed.variable),
-                dir: dirs.intern(dir),
-                step: parsed.step,
-                size: object.size,
-                etag_offset,
-                etag_len,
-                period: parsed.period,
-                kind: parsed.kind,
-            });
+            builder.add(&object);
         }
-        if u32::try_from(entries.len()).is_err() {
-            return Err(InventoryError::TooManyFiles {
-                root: root.written().to_string(),
-                max: u64::from(u32::MAX),
-                found: entries.len() as u64,
-            });
-        }
-
-        entries.sort_unstable_by_key(Entry::key);
-        let mut inventory = Inventory {
-            root,
-            search,
-            variables,
-            dirs,
-            entries,
-            etags,
-            series: HashMap::new(),
-            orphans: Vec::new(),
-            stats,
-        };
-        inventory.check_duplicates()?;
-        inventory.pair();
-        Ok(inventory)
+        builder.finish()
     }
 
     /// Fails when two entries share (variable, period, step, kind).
@@ -563,6 +805,7 @@ impl Inventory {
             step: 0,
             size: 0,
             etag_offset: 0,
+            modified_ms: NO_TIME,
             etag_len: NO_ETAG,
             period: PeriodToken::MonMean,
             kind: MdsFileKind::Data,
@@ -580,6 +823,7 @@ impl Inventory {
             kind: entry.kind,
             size: entry.size,
             etag,
+            modified: from_millis(entry.modified_ms),
             dir: self.dirs.name(entry.dir),
             root: &self.root,
         }
@@ -690,6 +934,7 @@ mod tests {
                 kind: MdsFileKind::Meta,
                 size: 0,
                 etag: None,
+                modified: None,
                 dir: rel,
                 root: &root,
             };

@@ -8,10 +8,12 @@
 //! [`shard`] (cost-balanced shards).
 //!
 //! I/O modules (through `edp-store`, local folders or S3): [`roots`] (source and destination
-//! roots as the user spelled them), [`inventory`] (one listing of the source root),
+//! roots as the user spelled them), [`inventory`] (the input files below the source root:
+//! parallel streamed prefix listings, or HEADs of named files),
 //! [`builder`] (jobs + catalog + inventory -> tasks, with completeness), [`planner`]
 //! (`plan_run`: incremental planning with claims, shards and the run record, shared by the
-//! CLI and the planner Lambda), [`state`] (the `_edp/` layout: claims, ledger, done markers,
+//! CLI and the planner Lambda), [`scope`] (event-scoped planning: the granules the objects
+//! of one S3 event may complete), [`state`] (the `_edp/` layout: claims, ledger, done markers,
 //! reports, manifests), [`sources`] (catalog, configuration and job loading) and
 //! [`task_output`] (streamed EDP-compatible task lists).
 
@@ -21,6 +23,7 @@ pub mod inventory;
 pub mod jobfile;
 pub mod planner;
 pub mod roots;
+pub mod scope;
 pub mod shard;
 pub mod sources;
 pub mod state;

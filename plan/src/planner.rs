@@ -2,7 +2,7 @@
 //! (`edp plan`, `edp submit`):
 //!
 //! ```text
-//! inventory (one listing of the source root)
+//! inventory (parallel listings of the jobs' input prefixes, or HEADs for one event: scope)
 //!   -> tasks (builder: one per complete granule)
 //!   -> drop tasks already done (done marker + granule with the recorded size), unless `force`
 //!   -> claim the rest (put-if-absent; skip tasks held by a live run; take over dead claims)
@@ -19,11 +19,12 @@
 //! claiming, the claims of the run are released again (best effort; otherwise they expire after
 //! `claim_ttl_seconds`).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::SystemTime;
 
 use chrono::{SecondsFormat, Utc};
 use edp_conventions::{Catalog, ProductionConfig};
-use edp_store::{Location, Store};
+use edp_store::{Location, ObjectMeta, Store};
 use edp_task_schemas::{
     Claim, Job, KindPlan, ProductKind, RunRecord, RunTrigger, ShardSizing, Task,
     deploy::MAX_ARRAY_SIZE,
@@ -33,7 +34,7 @@ use thiserror::Error;
 
 use crate::builder::{
     BuildError, BuildOptions, BuildWarning, Incomplete, SOFTWARE_VERSION, TaskLocations,
-    build_tasks, task_input_bytes,
+    build_tasks, job_searches, task_input_bytes,
 };
 use crate::cost::{CostModel, FARGATE_SPOT_VCPU_HOUR_USD, estimate_cloud_cost_usd};
 use crate::inventory::{Inventory, InventoryError, InventoryOptions, InventoryStats, Orphan};
@@ -42,7 +43,7 @@ use crate::shard::{ShardError, shard_count, split_into_shards};
 use crate::state::runs::check_run_id;
 use crate::state::{
     CLAIM_CONCURRENCY, ClaimOutcome, DoneIndex, ExistingClaim, IO_CONCURRENCY, Layout, StateError,
-    claim_task, inspect_claim, new_run_id, release_claim, task_key, write_run_record,
+    claim_task, inspect_claim, is_done, new_run_id, release_claim, task_key, write_run_record,
     write_scratch_tasks, write_shards,
 };
 
@@ -84,6 +85,38 @@ pub struct PlanRequest {
     pub cost_model: CostModel,
     /// Price of one vCPU-hour (memory included) for the cost estimate.
     pub vcpu_hour_usd: f64,
+    /// How the destination's state (done markers, claims, granules) is read.
+    pub state_reads: StateReads,
+    /// Plan a finished granule again when one of its inputs was re-uploaded after it was
+    /// written (default: report it in [`PlanOutcome::changed_inputs`] and leave it).
+    pub replan_changed_inputs: bool,
+}
+
+/// How [`plan_with_inventory`] reads the state of the destination.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StateReads {
+    /// Listings: `_edp/done/` (and `_edp/claims/` for dry runs) once, and the folder of every
+    /// dataset with candidates once; then one GET per done marker found. For full plans: the
+    /// requests grow with the destination divided by 1,000, not with the task count.
+    #[default]
+    Listing,
+    /// Per task: GET of its done marker and HEAD of its granule (and, for dry runs, of its
+    /// claim). For event-scoped plans: the requests grow with the tasks of the event, not
+    /// with the destination.
+    PerTask,
+}
+
+/// A finished granule whose inputs changed after it was written (new ETag, later upload).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedInputs {
+    /// The granule.
+    pub granule: String,
+    /// The task id of the current inputs.
+    pub task_id: String,
+    /// The inputs modified after the granule was written, sorted.
+    pub inputs: Vec<String>,
+    /// True when the granule was planned again ([`PlanRequest::replan_changed_inputs`]).
+    pub replanned: bool,
 }
 
 impl PlanRequest {
@@ -107,6 +140,8 @@ impl PlanRequest {
             run_id: None,
             cost_model: CostModel::default(),
             vcpu_hour_usd: FARGATE_SPOT_VCPU_HOUR_USD,
+            state_reads: StateReads::Listing,
+            replan_changed_inputs: false,
         }
     }
 }
@@ -152,6 +187,9 @@ pub struct PlanOutcome {
     pub taken_over: usize,
     /// Granules with missing inputs (planned only with `allow_partial`).
     pub incomplete: Vec<Incomplete>,
+    /// Finished granules with inputs re-uploaded since, sorted by granule (planned again only
+    /// with [`PlanRequest::replan_changed_inputs`]).
+    pub changed_inputs: Vec<ChangedInputs>,
     /// Inputs without their partner file.
     pub orphans: Vec<Orphan>,
     /// Builder warnings.
@@ -199,17 +237,20 @@ pub enum PlanError {
     },
 }
 
-/// Lists the source root and plans a run (see the module documentation).
+/// Lists the source (one listing per input prefix of the jobs, in parallel) and plans a run
+/// (see the module documentation).
 pub async fn plan_run(
     store: &Store,
     catalog: &Catalog,
     config: &ProductionConfig,
     request: &PlanRequest,
 ) -> Result<PlanOutcome, PlanError> {
-    let inventory = Inventory::from_store(
+    let searches = job_searches(&request.jobs, catalog, config)?;
+    let (inventory, _) = Inventory::from_prefixes(
         store,
         &request.source_root,
         &InventoryOptions::for_config(config),
+        &searches,
     )
     .await?;
     plan_with_inventory(store, catalog, config, &inventory, request).await
@@ -255,13 +296,30 @@ pub async fn plan_with_inventory(
         },
     )?;
 
-    let (candidates, done) = if request.force {
-        (built.tasks, Vec::new())
+    let (candidates, done, changed_inputs) = if request.force {
+        (built.tasks, Vec::new(), Vec::new())
     } else {
-        let index = DoneIndex::load(store, &layout).await?;
-        index
-            .partition(store, &request.dest_root, built.tasks)
-            .await?
+        let (candidates, done) = match request.state_reads {
+            StateReads::Listing => {
+                let index = DoneIndex::load(store, &layout).await?;
+                index
+                    .partition(store, &request.dest_root, built.tasks)
+                    .await?
+            }
+            StateReads::PerTask => {
+                partition_per_task(store, &request.dest_root, built.tasks).await?
+            }
+        };
+        let (candidates, changed) = screen_changed_inputs(
+            store,
+            &request.dest_root,
+            inventory,
+            candidates,
+            request.state_reads,
+            request.replan_changed_inputs,
+        )
+        .await?;
+        (candidates, done, changed)
     };
 
     let now = Utc::now();
@@ -270,23 +328,29 @@ pub async fn plan_with_inventory(
     let mut skipped_claimed = Vec::new();
     let mut taken_over = 0usize;
     if request.dry_run {
-        let existing: HashSet<String> = store
-            .list(&layout.claims_dir())
-            .await
-            .map_err(StateError::from)?
-            .into_iter()
-            .filter_map(|o| {
-                o.location
-                    .file_name()
-                    .and_then(|n| n.strip_suffix(".json"))
-                    .map(str::to_string)
-            })
-            .collect();
+        // Per task: no listing, every claim is read directly (absent claims read as such).
+        let existing: Option<HashSet<String>> = match request.state_reads {
+            StateReads::PerTask => None,
+            StateReads::Listing => Some(
+                store
+                    .list(&layout.claims_dir())
+                    .await
+                    .map_err(StateError::from)?
+                    .into_iter()
+                    .filter_map(|o| {
+                        o.location
+                            .file_name()
+                            .and_then(|n| n.strip_suffix(".json"))
+                            .map(str::to_string)
+                    })
+                    .collect(),
+            ),
+        };
         let states: Vec<ExistingClaim> = stream::iter(candidates.iter().map(|task| {
             let (layout, existing, run_id) = (&layout, &existing, &run_id);
             async move {
                 let id = task_key(task);
-                if !existing.contains(&id) {
+                if existing.as_ref().is_some_and(|ids| !ids.contains(&id)) {
                     return Ok::<_, StateError>(ExistingClaim::Absent);
                 }
                 inspect_claim(store, layout, &id, run_id, request.claim_ttl_seconds, now).await
@@ -370,6 +434,7 @@ pub async fn plan_with_inventory(
         skipped_claimed,
         taken_over,
         incomplete: built.incomplete,
+        changed_inputs,
         orphans: inventory.orphans().to_vec(),
         warnings: built.warnings,
         by_kind,
@@ -523,4 +588,165 @@ async fn release_claim_ids(store: &Store, layout: &Layout, run_id: &str, ids: &[
             "could not release some claims; they expire after their TTL"
         );
     }
+}
+
+/// Splits `tasks` into (to do, done) with one done check per task ([`is_done`]: GET of the
+/// marker, HEAD of the granule when there is one). Order is kept.
+async fn partition_per_task(
+    store: &Store,
+    dest: &Root,
+    tasks: Vec<Task>,
+) -> Result<(Vec<Task>, Vec<Task>), StateError> {
+    let checks: Vec<bool> = stream::iter(
+        tasks
+            .iter()
+            .map(|task| async move { is_done(store, dest, task).await }),
+    )
+    .buffered(IO_CONCURRENCY)
+    .try_collect()
+    .await?;
+    let mut todo = Vec::new();
+    let mut done = Vec::new();
+    for (task, is_done) in tasks.into_iter().zip(checks) {
+        if is_done {
+            done.push(task);
+        } else {
+            todo.push(task);
+        }
+    }
+    Ok((todo, done))
+}
+
+/// The granule objects of `tasks` that exist: one listing per dataset folder
+/// ([`StateReads::Listing`]) or one HEAD per granule ([`StateReads::PerTask`]).
+async fn existing_granules(
+    store: &Store,
+    dest: &Root,
+    tasks: &[Task],
+    reads: StateReads,
+) -> Result<HashMap<String, ObjectMeta>, StateError> {
+    let mut locations = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        let location = dest
+            .resolve(&task.granule)
+            .map_err(|source| StateError::Location {
+                path: task.granule.clone(),
+                source,
+            })?;
+        locations.push(location);
+    }
+    let mut found = HashMap::new();
+    match reads {
+        StateReads::PerTask => {
+            let heads: Vec<Option<ObjectMeta>> = stream::iter(
+                locations
+                    .iter()
+                    .map(|location| async move { store.head(location).await }),
+            )
+            .buffered(IO_CONCURRENCY)
+            .try_collect()
+            .await?;
+            for (task, head) in tasks.iter().zip(heads) {
+                if let Some(meta) = head {
+                    found.insert(task.granule.clone(), meta);
+                }
+            }
+        }
+        StateReads::Listing => {
+            let mut folders: Vec<Location> =
+                locations.iter().filter_map(Location::parent).collect();
+            folders.sort_by_key(ToString::to_string);
+            folders.dedup();
+            let listings: Vec<Vec<ObjectMeta>> = stream::iter(
+                folders
+                    .iter()
+                    .map(|folder| async move { store.list(folder).await }),
+            )
+            .buffer_unordered(IO_CONCURRENCY)
+            .try_collect()
+            .await?;
+            let mut by_location: HashMap<String, ObjectMeta> = listings
+                .into_iter()
+                .flatten()
+                .map(|meta| (meta.location.to_string(), meta))
+                .collect();
+            for (task, location) in tasks.iter().zip(&locations) {
+                if let Some(meta) = by_location.remove(&location.to_string()) {
+                    found.insert(task.granule.clone(), meta);
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Finds the candidates whose granule exists and is older than one of its inputs: an input
+/// was re-uploaded after the granule was written (its new ETag gave the task a new id, so no
+/// done marker matches). They are reported, and kept only when `replan` says so. A granule
+/// newer than all its inputs (a configuration change, or a worker stopped between the upload
+/// and the done marker) stays planned, as before.
+async fn screen_changed_inputs(
+    store: &Store,
+    dest: &Root,
+    inventory: &Inventory,
+    candidates: Vec<Task>,
+    reads: StateReads,
+    replan: bool,
+) -> Result<(Vec<Task>, Vec<ChangedInputs>), StateError> {
+    if candidates.is_empty() {
+        return Ok((candidates, Vec::new()));
+    }
+    let granules = existing_granules(store, dest, &candidates, reads).await?;
+    if granules.is_empty() {
+        return Ok((candidates, Vec::new()));
+    }
+    let mut kept = Vec::with_capacity(candidates.len());
+    let mut changed = Vec::new();
+    for task in candidates {
+        let newer = granules
+            .get(&task.granule)
+            .and_then(|meta| meta.last_modified)
+            .map(|written| newer_inputs(inventory, &task, written))
+            .unwrap_or_default();
+        if newer.is_empty() {
+            kept.push(task);
+            continue;
+        }
+        changed.push(ChangedInputs {
+            granule: task.granule.clone(),
+            task_id: task_key(&task),
+            inputs: newer,
+            replanned: replan,
+        });
+        if replan {
+            kept.push(task);
+        }
+    }
+    changed.sort_by(|a, b| a.granule.cmp(&b.granule));
+    for change in &changed {
+        tracing::warn!(
+            granule = %change.granule,
+            inputs = ?change.inputs,
+            replanned = change.replanned,
+            "inputs of a finished granule were re-uploaded after it was written"
+        );
+    }
+    Ok((kept, changed))
+}
+
+/// The inputs of `task` modified after `written`, sorted.
+fn newer_inputs(inventory: &Inventory, task: &Task, written: SystemTime) -> Vec<String> {
+    let mut newer: Vec<String> = task
+        .edp
+        .iter()
+        .flat_map(|edp| edp.inputs.iter())
+        .filter(|input| {
+            inventory
+                .modified_of_path(&input.location)
+                .is_some_and(|modified| modified > written)
+        })
+        .map(|input| input.location.clone())
+        .collect();
+    newer.sort();
+    newer
 }

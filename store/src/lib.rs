@@ -281,6 +281,43 @@ impl Store {
         }
     }
 
+    /// Every object whose path below the folder `dir` starts with `name_prefix` (S3: the raw
+    /// key prefix `<dir key>/<name_prefix>`, which need not end at a `/`), handed to `on_page`
+    /// one listing page at a time so that a caller can index millions of keys without holding
+    /// them all. Returns the number of pages (S3: ListObjectsV2 requests; local: one page).
+    ///
+    /// Local: the recursive walk of `dir` (as [`Store::list`]) filtered by relative path.
+    pub async fn list_prefix_pages(
+        &self,
+        dir: &Location,
+        name_prefix: &str,
+        mut on_page: impl FnMut(Vec<ObjectMeta>) + Send,
+    ) -> Result<u64> {
+        let op = Operation::List;
+        match self.target(op, dir, false)? {
+            Target::Local(path) => {
+                let owned = dir.clone();
+                let mut found = blocking(op, dir, move || local::list(&owned, &path)).await?;
+                found.retain(|object| {
+                    object
+                        .location
+                        .relative_to(dir)
+                        .is_some_and(|relative| relative.starts_with(name_prefix))
+                });
+                on_page(found);
+                Ok(1)
+            }
+            Target::S3 { s3, bucket, key } => {
+                let key_prefix = if key.is_empty() {
+                    name_prefix.to_string()
+                } else {
+                    format!("{key}/{name_prefix}")
+                };
+                s3.list_pages(dir, bucket, &key_prefix, &mut on_page).await
+            }
+        }
+    }
+
     /// Deletes the object; deleting a missing object succeeds.
     pub async fn delete(&self, loc: &Location) -> Result<()> {
         let op = Operation::Delete;

@@ -478,6 +478,53 @@ impl S3 {
         Ok(out)
     }
 
+    /// Objects whose key starts with the raw `key_prefix`, page by page into `on_page`;
+    /// returns the number of ListObjectsV2 requests made.
+    pub(crate) async fn list_pages(
+        &self,
+        loc: &Location,
+        bucket: &str,
+        key_prefix: &str,
+        on_page: &mut (impl FnMut(Vec<ObjectMeta>) + Send),
+    ) -> Result<u64> {
+        let op = Operation::List;
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(key_prefix)
+            .encoding_type(EncodingType::Url)
+            .set_max_keys(self.config.list_page_size)
+            .into_paginator()
+            .send();
+        let mut requests = 0u64;
+        while let Some(page) = pages.next().await {
+            requests += 1;
+            let page = page.map_err(|e| sdk_error(op, loc, e))?;
+            let encoded = page.encoding_type() == Some(&EncodingType::Url);
+            let mut out = Vec::with_capacity(page.contents().len());
+            for object in page.contents() {
+                let Some(raw_key) = object.key() else {
+                    continue;
+                };
+                let object_key = if encoded {
+                    decode_listed_key(raw_key)
+                        .map_err(|detail| StoreError::new(ErrorKind::Permanent, op, loc, detail))?
+                } else {
+                    raw_key.to_string()
+                };
+                out.push(ObjectMeta {
+                    location: Location::s3(bucket, &object_key),
+                    size: object.size().map_or(0, |n| n.max(0) as u64),
+                    etag: object.e_tag().map(str::to_string),
+                    last_modified: object.last_modified().and_then(to_system_time),
+                });
+            }
+            on_page(out);
+        }
+        Ok(requests)
+    }
+
     pub(crate) async fn delete(&self, loc: &Location, bucket: &str, key: &str) -> Result<()> {
         self.client
             .delete_object()

@@ -68,6 +68,9 @@ pub const SSM_FACTORS_LOC: &str = "settings/factors_loc";
 pub const SSM_CONFIG_LOC: &str = "settings/config_loc";
 /// SSM (String): job file text (EDP syntax) planned for new model output.
 pub const SSM_JOBS: &str = "settings/jobs";
+/// SSM (String): `true` to plan a finished granule again when one of its inputs was
+/// re-uploaded after it was written; unset or `false`: report it and leave the granule.
+pub const SSM_REPLAN_CHANGED_INPUTS: &str = "settings/replan_changed_inputs";
 /// SSM (SecureString): [`Credentials`] JSON for a source bucket outside the account.
 pub const SSM_SOURCE_CREDENTIALS: &str = "secrets/source_credentials";
 /// SSM (SecureString): [`Credentials`] JSON for the destination.
@@ -80,6 +83,7 @@ pub const SSM_PARAMETERS: &[&str] = &[
     SSM_FACTORS_LOC,
     SSM_CONFIG_LOC,
     SSM_JOBS,
+    SSM_REPLAN_CHANGED_INPUTS,
     SSM_SOURCE_CREDENTIALS,
     SSM_DESTINATION_CREDENTIALS,
 ];

@@ -19,7 +19,10 @@
 //!
 //! S3 records of other buckets, keys outside `EDP_SOURCE_ROOT`, files other than `.data` /
 //! `.meta`, and non-`ObjectCreated` events are ignored with a log line; an S3/SQS event with
-//! no remaining record plans nothing (outcome `ignored`). The `s3:TestEvent` message S3 sends
+//! no remaining record plans nothing (outcome `ignored`). The remaining keys scope the plan
+//! ([`plan_and_submit_event`]): only the granules they may complete are checked, with
+//! requests that grow with the event, not with the archive; a key no job reads is logged
+//! and counted in `unmapped_keys`, and when no key is left nothing is read (`ignored`). The `s3:TestEvent` message S3 sends
 //! when notifications are configured is ignored the same way. An SQS batch is planned as one
 //! run, however many messages it holds: the batching window exists to coalesce the thousands
 //! of notifications of one model run.
@@ -41,13 +44,14 @@
 pub mod event;
 
 use edp_cloud::SettingsSource;
-use edp_store::{Store, StoreConfig};
+use edp_store::{Location, Store, StoreConfig};
 use edp_task_schemas::{ManualTrigger, RunTrigger};
 use serde_json::Value;
 
 pub use edp_cloud::config::PlannerConfig;
 pub use edp_cloud::submission::{
     Outcome, PlannerResponse, SubmissionError, SubmitContext, plan_and_submit,
+    plan_and_submit_event,
 };
 pub use edp_cloud::submit::{BatchSubmitter, JobRequest, JobSubmitter, SubmitError, SubmittedJob};
 pub use edp_cloud::{config, submission, submit};
@@ -133,6 +137,19 @@ pub async fn handle<J: JobSubmitter, S: SettingsSource>(
     };
 
     let settings = deps.settings.load_settings(&deps.config.ssm_prefix).await?;
+    // The objects an S3/SQS event announced: the plan is scoped to the granules they may
+    // complete (manual and scheduled plans look at the whole source).
+    let event_keys: Option<Vec<Location>> = match &event {
+        PlannerEvent::Sqs(_) | PlannerEvent::S3(_) => Some(
+            event
+                .s3_records()
+                .into_iter()
+                .filter(|record| relevance(record, &deps.config.source_root).is_ok())
+                .map(S3Record::location)
+                .collect(),
+        ),
+        PlannerEvent::Manual(_) | PlannerEvent::Schedule => None,
+    };
     let ctx = SubmitContext {
         store: &deps.store,
         store_config: &deps.store_config,
@@ -142,9 +159,12 @@ pub async fn handle<J: JobSubmitter, S: SettingsSource>(
         trigger: run_trigger,
         claimed_by: request_id.map(|id| format!("planner lambda request {id}")),
     };
-    let mut response = plan_and_submit(&trigger, &ctx).await?;
+    let mut response = match &event_keys {
+        Some(keys) => plan_and_submit_event(keys, &ctx).await?,
+        None => plan_and_submit(&trigger, &ctx).await?,
+    };
     response.new_objects = new_objects;
-    response.ignored_records = ignored;
+    response.ignored_records += ignored;
     log_response(&response, run_trigger);
     Ok(response)
 }
@@ -198,6 +218,9 @@ fn log_response(response: &PlannerResponse, trigger: RunTrigger) {
         incomplete = response.incomplete,
         new_objects = response.new_objects,
         ignored_records = response.ignored_records,
+        unmapped_keys = response.unmapped_keys,
+        changed_inputs = response.changed_inputs,
+        source_requests = response.source_requests,
         estimated_core_seconds = response.estimated_core_seconds,
         shards_uri = response.shards_uri.as_deref(),
         "planner finished"

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod build;
+mod events;
 mod runs;
 mod s3;
 mod state;
