@@ -9,4 +9,5 @@ pub mod run;
 pub mod status;
 pub mod submit;
 pub mod verify;
+pub mod virtual_store;
 pub mod worker;
