@@ -112,7 +112,10 @@ def variable(name, dataset):
     if dataset.chunks is not None:
         entry["chunk_shape"] = [int(c) for c in dataset.chunks]
     if "_FillValue" in dataset.attrs:
-        entry["fill_value"] = float(np.asarray(dataset.attrs["_FillValue"]).ravel()[0])
+        fill = float(np.asarray(dataset.attrs["_FillValue"]).ravel()[0])
+        if not np.isfinite(fill):
+            raise ValueError(f"{dataset.name}: non-finite _FillValue {fill} (JSON cannot hold it)")
+        entry["fill_value"] = fill
     return entry
 
 

@@ -87,6 +87,10 @@ def reprocess(dest, granule):
             values = var.values
             mask = values == fill if fill is not None else np.zeros(values.shape, bool)
             ds[name].values = np.where(mask, values, values + 1).astype(values.dtype)
+        if "_FillValue" in var.attrs and np.isnan(var.attrs["_FillValue"]):
+            del ds[name].attrs["_FillValue"]
+        if "_FillValue" not in ds[name].attrs:
+            enc["_FillValue"] = None  # xarray would add NaN fill values the original lacks
         encoding[name] = enc
     tmp = granule + ".reprocessed"
     ds.to_netcdf(tmp, format="NETCDF4", encoding=encoding)

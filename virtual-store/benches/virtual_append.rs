@@ -31,16 +31,22 @@ fn chunk_index(month: usize) -> Value {
                "chunks": [{"index": [0, 0], "offset": 1008, "length": 16}]}),
     ];
     for (k, name) in ["XC", "YC", "XG", "YG"].iter().enumerate() {
-        variables.push(json!({"name": name, "dimensions": ["tile", "j", "i"], "shape": [13, 90, 90],
+        variables.push(
+            json!({"name": name, "dimensions": ["tile", "j", "i"], "shape": [13, 90, 90],
             "dtype": "<f4", "attributes": {"units": "degrees"},
-            "chunks": [{"index": [0, 0, 0], "offset": 2000 + k * 421_200, "length": 421_200}]}));
+            "chunks": [{"index": [0, 0, 0], "offset": 2000 + k * 421_200, "length": 421_200}]}),
+        );
     }
     for name in ["Z", "Zu", "Zl"] {
-        variables.push(json!({"name": name, "dimensions": ["k"], "shape": [50], "dtype": "<f4",
-            "chunks": [{"index": [0], "offset": 1_700_000, "length": 200}]}));
+        variables.push(
+            json!({"name": name, "dimensions": ["k"], "shape": [50], "dtype": "<f4",
+            "chunks": [{"index": [0], "offset": 1_700_000, "length": 200}]}),
+        );
     }
-    variables.push(json!({"name": "Z_bnds", "dimensions": ["k", "nv"], "shape": [50, 2], "dtype": "<f4",
-        "chunks": [{"index": [0, 0], "offset": 1_701_000, "length": 400}]}));
+    variables.push(
+        json!({"name": "Z_bnds", "dimensions": ["k", "nv"], "shape": [50, 2], "dtype": "<f4",
+        "chunks": [{"index": [0, 0], "offset": 1_701_000, "length": 400}]}),
+    );
     let filters = json!([{"id": "shuffle", "element_size": 4}, {"id": "deflate", "level": 5}]);
     let mut offset = 2_000_000 + month as u64;
     for name in ["THETA", "SALT", "UVEL", "VVEL", "WVEL"] {
@@ -50,17 +56,21 @@ fn chunk_index(month: usize) -> Value {
                 json!({"index": [0, c, 0, 0, 0], "offset": offset, "length": 999_000})
             })
             .collect();
-        variables.push(json!({"name": name, "dimensions": ["time", "k", "tile", "j", "i"],
+        variables.push(
+            json!({"name": name, "dimensions": ["time", "k", "tile", "j", "i"],
             "shape": [1, 50, 13, 90, 90], "dtype": "<f4", "chunk_shape": [1, 10, 13, 90, 90],
             "filters": filters, "fill_value": 9.969209968386869e36,
             "attributes": {"units": "degree_C", "coordinates": "XC YC Z time"},
-            "chunks": chunks}));
+            "chunks": chunks}),
+        );
     }
     offset += 1_000_000;
-    variables.push(json!({"name": "ETAN", "dimensions": ["time", "tile", "j", "i"],
+    variables.push(
+        json!({"name": "ETAN", "dimensions": ["time", "tile", "j", "i"],
         "shape": [1, 13, 90, 90], "dtype": "<f4", "chunk_shape": [1, 13, 90, 90],
         "filters": filters, "fill_value": 9.969209968386869e36,
-        "chunks": [{"index": [0, 0, 0, 0], "offset": offset, "length": 300_000}]}));
+        "chunks": [{"index": [0, 0, 0, 0], "offset": offset, "length": 300_000}]}),
+    );
     let year = 1992 + month / 12;
     let mon = month % 12 + 1;
     json!({"attributes": {"title": "ECCO Ocean Temperature and Salinity", "time_coverage_start":
@@ -71,7 +81,9 @@ fn chunk_index(month: usize) -> Value {
 fn produce(dest: &Path, run: &str, month: usize) -> std::io::Result<()> {
     let year = 1992 + month / 12;
     let mon = month % 12 + 1;
-    let relative = format!("{DATASET}/OCEAN_TEMPERATURE_SALINITY_mon_mean_{year}-{mon:02}_ECCO_V4r4_native_llc0090.nc");
+    let relative = format!(
+        "{DATASET}/OCEAN_TEMPERATURE_SALINITY_mon_mean_{year}-{mon:02}_ECCO_V4r4_native_llc0090.nc"
+    );
     let granule = dest.join(&relative);
     if let Some(parent) = granule.parent() {
         std::fs::create_dir_all(parent)?;
@@ -82,7 +94,10 @@ fn produce(dest: &Path, run: &str, month: usize) -> std::io::Result<()> {
         "sha256": format!("{month:064x}"), "chunk_index": chunk_index(month)});
     let ledger = dest.join(format!("_edp/runs/{run}/ledger"));
     std::fs::create_dir_all(&ledger)?;
-    std::fs::write(ledger.join(format!("t{month:06}.json")), serde_json::to_vec(&record)?)
+    std::fs::write(
+        ledger.join(format!("t{month:06}.json")),
+        serde_json::to_vec(&record)?,
+    )
 }
 
 fn size(path: &Path) -> u64 {
@@ -104,12 +119,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dest = dir.path();
     let root = Root::parse(&dest.display().to_string())?;
     let store = Store::local_only();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let options = UpdateOptions::default();
     let store_dir = dest.join("_edp/virtual").join(DATASET);
     let mut times = Vec::with_capacity(granules);
     let mut marks = Vec::new();
-    println!("virtual store append benchmark: {granules} granules of {DATASET}, one update per granule");
+    println!(
+        "virtual store append benchmark: {granules} granules of {DATASET}, one update per granule"
+    );
     for month in 0..granules {
         let run = format!("run{month:06}");
         produce(dest, &run, month)?;
@@ -125,11 +144,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             marks.push((n, mean * 1e3, state, refs));
         }
     }
-    println!("{:>9} {:>16} {:>14} {:>14} {:>16}", "granules", "append ms (last 10)", "state.json B", "refs.json B", "refs B/granule");
+    println!(
+        "{:>9} {:>16} {:>14} {:>14} {:>16}",
+        "granules", "append ms (last 10)", "state.json B", "refs.json B", "refs B/granule"
+    );
     let mut seen = std::collections::BTreeSet::new();
     for (n, ms, state, refs) in marks {
         if seen.insert(n) {
-            println!("{n:>9} {ms:>19.2} {state:>14} {refs:>14} {:>16}", refs / n as u64);
+            println!(
+                "{n:>9} {ms:>19.2} {state:>14} {refs:>14} {:>16}",
+                refs / n as u64
+            );
         }
     }
     let mut sorted = times.clone();

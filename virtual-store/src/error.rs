@@ -98,7 +98,9 @@ pub enum VirtualError {
         attempts: u32,
     },
     /// A stored state of a format this version does not know.
-    #[error("{location}: state format {found} is not supported (expected {expected}); rebuild with `edp virtual --rebuild`")]
+    #[error(
+        "{location}: state format {found} is not supported (expected {expected}); rebuild with `edp virtual --rebuild`"
+    )]
     StateFormat {
         /// The file.
         location: String,

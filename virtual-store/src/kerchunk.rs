@@ -25,7 +25,10 @@ use edp_task_schemas::StorageFilter;
 /// The references of `state`, each granule's URL being `url_of(relative path)`.
 pub fn render(state: &VirtualState, url_of: &dyn Fn(&str) -> String) -> Value {
     let mut refs = Map::new();
-    refs.insert(".zgroup".into(), Value::String(json!({"zarr_format": 2}).to_string()));
+    refs.insert(
+        ".zgroup".into(),
+        Value::String(json!({"zarr_format": 2}).to_string()),
+    );
     refs.insert(
         ".zattrs".into(),
         Value::String(Value::Object(state.store_attributes().into_iter().collect()).to_string()),
@@ -39,10 +42,16 @@ pub fn render(state: &VirtualState, url_of: &dyn Fn(&str) -> String) -> Value {
         if let Some(axis) = variable.time_axis() {
             shape[axis] *= granules;
         }
-        refs.insert(format!("{name}/.zarray"), Value::String(zarray(variable, &shape).to_string()));
+        refs.insert(
+            format!("{name}/.zarray"),
+            Value::String(zarray(variable, &shape).to_string()),
+        );
         let mut attributes: Map<String, Value> = variable.attributes.clone().into_iter().collect();
         attributes.insert("_ARRAY_DIMENSIONS".into(), json!(variable.dimensions));
-        refs.insert(format!("{name}/.zattrs"), Value::String(Value::Object(attributes).to_string()));
+        refs.insert(
+            format!("{name}/.zattrs"),
+            Value::String(Value::Object(attributes).to_string()),
+        );
         match variable.time_axis() {
             None => {
                 for chunk in &variable.static_chunks {
@@ -135,7 +144,10 @@ mod tests {
     fn fill_values_follow_the_zarr_spelling() {
         assert_eq!(fill_value("<i4", Some(-1.0)), json!(-1));
         assert_eq!(fill_value("<f8", Some(f64::NAN)), json!("NaN"));
-        assert_eq!(fill_value("<f4", Some(9.969209968386869e36)), json!(9.969209968386869e36));
+        assert_eq!(
+            fill_value("<f4", Some(9.969209968386869e36)),
+            json!(9.969209968386869e36)
+        );
         assert_eq!(fill_value("<f4", None), Value::Null);
     }
 
@@ -178,19 +190,36 @@ mod render_tests {
     #[test]
     fn granules_are_concatenated_along_time_and_codecs_mapped() {
         let mut state = VirtualState::new("v/native/mon_mean/SSH", granule(1, 100));
-        state.merge(granule(2, 200)).unwrap_or_else(|e| panic!("{e}"));
+        state
+            .merge(granule(2, 200))
+            .unwrap_or_else(|e| panic!("{e}"));
         let refs = render(&state, &|p| format!("s3://b/{p}"));
         assert_eq!(refs["version"], 1);
         let refs = &refs["refs"];
-        assert_eq!(refs["SSH/0.1.0"], json!(["s3://b/v/native/mon_mean/SSH/1.nc", 100, 9]));
-        assert_eq!(refs["SSH/1.1.0"], json!(["s3://b/v/native/mon_mean/SSH/2.nc", 200, 9]));
-        assert!(refs.get("SSH/0.0.0").is_none(), "unwritten chunks stay absent (fill)");
-        assert_eq!(refs["XC/0.0"], json!(["s3://b/v/native/mon_mean/SSH/1.nc", 8, 24]));
+        assert_eq!(
+            refs["SSH/0.1.0"],
+            json!(["s3://b/v/native/mon_mean/SSH/1.nc", 100, 9])
+        );
+        assert_eq!(
+            refs["SSH/1.1.0"],
+            json!(["s3://b/v/native/mon_mean/SSH/2.nc", 200, 9])
+        );
+        assert!(
+            refs.get("SSH/0.0.0").is_none(),
+            "unwritten chunks stay absent (fill)"
+        );
+        assert_eq!(
+            refs["XC/0.0"],
+            json!(["s3://b/v/native/mon_mean/SSH/1.nc", 8, 24])
+        );
         let zarray: Value = serde_json::from_str(refs["SSH/.zarray"].as_str().unwrap_or_default())
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(zarray["shape"], json!([2, 2, 3]));
         assert_eq!(zarray["chunks"], json!([1, 1, 3]));
-        assert_eq!(zarray["filters"], json!([{"id": "shuffle", "elementsize": 4}]));
+        assert_eq!(
+            zarray["filters"],
+            json!([{"id": "shuffle", "elementsize": 4}])
+        );
         assert_eq!(zarray["compressor"], json!({"id": "zlib", "level": 5}));
         let xc: Value = serde_json::from_str(refs["XC/.zarray"].as_str().unwrap_or_default())
             .unwrap_or_else(|e| panic!("{e}"));
@@ -198,6 +227,9 @@ mod render_tests {
         assert_eq!(xc["compressor"], Value::Null);
         let attrs: Value = serde_json::from_str(refs["XC/.zattrs"].as_str().unwrap_or_default())
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(attrs, json!({"units": "degrees_east", "_ARRAY_DIMENSIONS": ["tile", "i"]}));
+        assert_eq!(
+            attrs,
+            json!({"units": "degrees_east", "_ARRAY_DIMENSIONS": ["tile", "i"]})
+        );
     }
 }

@@ -51,7 +51,11 @@ pub(crate) fn is_state_file(location: &Location) -> bool {
 /// the destination root, `None` when the path does not have that form.
 pub fn dataset_of(relative: &str) -> Option<String> {
     let parts: Vec<&str> = relative.split('/').collect();
-    if parts.len() != 5 || parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..") {
+    if parts.len() != 5
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || *p == "." || *p == "..")
+    {
         return None;
     }
     Some(parts[..4].join("/"))

@@ -211,7 +211,13 @@ impl GranuleLayout {
             }
             variables.push(layout);
         }
-        let text = |key: &str| index.attributes.get(key).and_then(Value::as_str).map(str::to_string);
+        let text = |key: &str| {
+            index
+                .attributes
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
         Ok(GranuleLayout {
             refs: GranuleRefs {
                 path: facts.path,
@@ -371,16 +377,17 @@ impl VirtualState {
     /// The granule's variables have the same names, dimensions, shapes, types, chunking,
     /// codecs and fill values as the dataset's.
     fn check_compatible(&self, granule: &GranuleLayout) -> Result<()> {
-        let incompatible = |variable: &str, field: &'static str, expected: String, found: String| {
-            VirtualError::Incompatible {
-                dataset: self.dataset.clone(),
-                granule: granule.refs.path.clone(),
-                variable: variable.to_string(),
-                field,
-                expected,
-                found,
-            }
-        };
+        let incompatible =
+            |variable: &str, field: &'static str, expected: String, found: String| {
+                VirtualError::Incompatible {
+                    dataset: self.dataset.clone(),
+                    granule: granule.refs.path.clone(),
+                    variable: variable.to_string(),
+                    field,
+                    expected,
+                    found,
+                }
+            };
         for ours in &self.variables {
             let Some(theirs) = granule.variables.iter().find(|v| v.name == ours.name) else {
                 return Err(incompatible(
@@ -391,12 +398,32 @@ impl VirtualState {
                 ));
             };
             let fields: [(&'static str, String, String); 6] = [
-                ("dimensions", format!("{:?}", ours.dimensions), format!("{:?}", theirs.dimensions)),
-                ("shape", format!("{:?}", ours.shape), format!("{:?}", theirs.shape)),
+                (
+                    "dimensions",
+                    format!("{:?}", ours.dimensions),
+                    format!("{:?}", theirs.dimensions),
+                ),
+                (
+                    "shape",
+                    format!("{:?}", ours.shape),
+                    format!("{:?}", theirs.shape),
+                ),
                 ("dtype", ours.dtype.clone(), theirs.dtype.clone()),
-                ("chunk_shape", format!("{:?}", ours.chunk_shape), format!("{:?}", theirs.chunk_shape)),
-                ("filters", format!("{:?}", ours.filters), format!("{:?}", theirs.filters)),
-                ("fill_value", format!("{:?}", ours.fill_value), format!("{:?}", theirs.fill_value)),
+                (
+                    "chunk_shape",
+                    format!("{:?}", ours.chunk_shape),
+                    format!("{:?}", theirs.chunk_shape),
+                ),
+                (
+                    "filters",
+                    format!("{:?}", ours.filters),
+                    format!("{:?}", theirs.filters),
+                ),
+                (
+                    "fill_value",
+                    format!("{:?}", ours.fill_value),
+                    format!("{:?}", theirs.fill_value),
+                ),
             ];
             for (field, expected, found) in fields {
                 if expected != found {
@@ -423,10 +450,20 @@ impl VirtualState {
     /// the whole dataset.
     pub fn store_attributes(&self) -> IndexMap<String, Value> {
         let mut attributes = self.attributes.clone();
-        if let Some(start) = self.granules.iter().filter_map(|g| g.time_start.as_ref()).min() {
+        if let Some(start) = self
+            .granules
+            .iter()
+            .filter_map(|g| g.time_start.as_ref())
+            .min()
+        {
             attributes.insert(COVERAGE_START.into(), Value::String(start.clone()));
         }
-        if let Some(end) = self.granules.iter().filter_map(|g| g.time_end.as_ref()).max() {
+        if let Some(end) = self
+            .granules
+            .iter()
+            .filter_map(|g| g.time_end.as_ref())
+            .max()
+        {
             attributes.insert(COVERAGE_END.into(), Value::String(end.clone()));
         }
         attributes
@@ -475,7 +512,11 @@ mod tests {
     }
 
     fn months(state: &VirtualState) -> Vec<String> {
-        state.granules.iter().map(|g| g.path[25..].to_string()).collect()
+        state
+            .granules
+            .iter()
+            .map(|g| g.path[25..].to_string())
+            .collect()
     }
 
     #[test]
@@ -488,7 +529,10 @@ mod tests {
             ["SSH_1992-01.nc", "SSH_1992-02.nc", "SSH_1992-03.nc"]
         );
         let before = state.clone();
-        assert_eq!(state.merge(granule(2, 2000, "b")).ok(), Some(Merge::Unchanged));
+        assert_eq!(
+            state.merge(granule(2, 2000, "b")).ok(),
+            Some(Merge::Unchanged)
+        );
         assert_eq!(state, before);
         // Time-dependent chunks per granule, static ones once, from the earliest granule.
         assert_eq!(state.granules[1].chunks["SSH"][1].offset, 2050);
@@ -503,20 +547,30 @@ mod tests {
     fn an_earlier_granule_becomes_the_source_of_static_variables() {
         let mut state = VirtualState::new("d", granule(2, 2000, "b"));
         assert_eq!(state.merge(granule(1, 1000, "a")).ok(), Some(Merge::Added));
-        assert_eq!(state.source_granule, "V4r4/native/mon_mean/SSH/SSH_1992-01.nc");
+        assert_eq!(
+            state.source_granule,
+            "V4r4/native/mon_mean/SSH/SSH_1992-01.nc"
+        );
         assert_eq!(state.attributes["title"], "month 1");
     }
 
     #[test]
     fn a_reprocessed_granule_replaces_its_refs_in_place() {
         let mut state = VirtualState::new("d", granule(1, 1000, "a"));
-        state.merge(granule(2, 2000, "b")).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(state.merge(granule(2, 7000, "b2")).ok(), Some(Merge::Replaced));
+        state
+            .merge(granule(2, 2000, "b"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            state.merge(granule(2, 7000, "b2")).ok(),
+            Some(Merge::Replaced)
+        );
         assert_eq!(state.granules.len(), 2);
         assert_eq!(state.granules[1].chunks["SSH"][0].offset, 7000);
         assert_eq!(state.granules[1].sha256.as_deref(), Some("b2"));
         // The source granule reprocessed: its static refs follow.
-        state.merge(granule(1, 5000, "a2")).unwrap_or_else(|e| panic!("{e}"));
+        state
+            .merge(granule(1, 5000, "a2"))
+            .unwrap_or_else(|e| panic!("{e}"));
         let xc = state.variables.iter().find(|v| v.name == "XC");
         assert_eq!(xc.map(|v| v.static_chunks[0].offset), Some(5108));
     }
@@ -533,15 +587,27 @@ mod tests {
             etag: None,
             sha256: None,
         };
-        let layout = GranuleLayout::from_index(facts.clone(), &other).unwrap_or_else(|e| panic!("{e}"));
-        let err = state.merge(layout).err().map(|e| e.to_string()).unwrap_or_default();
+        let layout =
+            GranuleLayout::from_index(facts.clone(), &other).unwrap_or_else(|e| panic!("{e}"));
+        let err = state
+            .merge(layout)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("SSH_1992-02.nc"), "{err}");
-        assert!(err.contains("variable SSH: chunk_shape expected [1, 1, 4, 5], found [1, 2, 4, 5]"), "{err}");
+        assert!(
+            err.contains("variable SSH: chunk_shape expected [1, 1, 4, 5], found [1, 2, 4, 5]"),
+            "{err}"
+        );
 
         let mut other = index(2, 2000);
         other.variables[2].filters.remove(0);
         let layout = GranuleLayout::from_index(facts, &other).unwrap_or_else(|e| panic!("{e}"));
-        let err = state.merge(layout).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = state
+            .merge(layout)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("filters expected [Shuffle"), "{err}");
         assert_eq!(state.granules.len(), 1, "nothing merged");
     }
@@ -550,14 +616,29 @@ mod tests {
     fn chunks_outside_the_grid_are_rejected() {
         let mut bad = index(1, 0);
         bad.variables[2].chunks[0].index = vec![0, 2, 0, 0];
-        let facts = ObjectFacts { path: "g.nc".into(), size: 1, etag: None, sha256: None };
-        let err = GranuleLayout::from_index(facts, &bad).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("chunk [0, 2, 0, 0] lies outside the chunk grid [1, 2, 1, 1]"), "{err}");
+        let facts = ObjectFacts {
+            path: "g.nc".into(),
+            size: 1,
+            etag: None,
+            sha256: None,
+        };
+        let err = GranuleLayout::from_index(facts, &bad)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("chunk [0, 2, 0, 0] lies outside the chunk grid [1, 2, 1, 1]"),
+            "{err}"
+        );
     }
 
     #[test]
     fn chunk_refs_serialise_flat() {
-        let chunk = ChunkRef { index: vec![0, 3], offset: 10, length: 20 };
+        let chunk = ChunkRef {
+            index: vec![0, 3],
+            offset: 10,
+            length: 20,
+        };
         let text = serde_json::to_string(&chunk).unwrap_or_default();
         assert_eq!(text, "[10,20,0,3]");
         let back: ChunkRef = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));

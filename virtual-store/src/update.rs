@@ -203,8 +203,8 @@ async fn granule_layouts(
     dest: &Root,
     records: BTreeMap<String, LedgerRecord>,
 ) -> Result<Vec<GranuleLayout>> {
-    let results: Vec<Option<GranuleLayout>> = stream::iter(records.into_iter().map(
-        |(relative, record)| async move {
+    let results: Vec<Option<GranuleLayout>> =
+        stream::iter(records.into_iter().map(|(relative, record)| async move {
             let Some(index) = &record.chunk_index else {
                 tracing::warn!(granule = %record.granule,
                     "done record has no chunk index: granule left out of the virtual store");
@@ -232,11 +232,10 @@ async fn granule_layouts(
                 sha256: record.sha256.clone(),
             };
             GranuleLayout::from_index(facts, index).map(Some)
-        },
-    ))
-    .buffer_unordered(IO_CONCURRENCY)
-    .try_collect()
-    .await?;
+        }))
+        .buffer_unordered(IO_CONCURRENCY)
+        .try_collect()
+        .await?;
     let mut layouts: Vec<GranuleLayout> = results.into_iter().flatten().collect();
     layouts.sort_by(|a, b| a.refs.order_key().cmp(&b.refs.order_key()));
     Ok(layouts)
@@ -275,7 +274,11 @@ async fn update_dataset(
             Some(_) => read_state(store, &at.state).await?,
             None => None,
         };
-        let mut next = if options.rebuild { None } else { stored.clone() };
+        let mut next = if options.rebuild {
+            None
+        } else {
+            stored.clone()
+        };
         let (mut added, mut replaced, mut unchanged) = (0, 0, 0);
         for layout in &layouts {
             match next.as_mut() {
@@ -345,9 +348,13 @@ async fn publish(
     options: &UpdateOptions,
     only_missing: bool,
 ) -> Result<bool> {
-    let mut targets: Vec<(Location, String)> = vec![(at.refs.clone(), storage_base(dest.location()))];
+    let mut targets: Vec<(Location, String)> =
+        vec![(at.refs.clone(), storage_base(dest.location()))];
     if let Some(base) = &options.https_base {
-        targets.push((at.https_refs.clone(), base.trim_end_matches('/').to_string()));
+        targets.push((
+            at.https_refs.clone(),
+            base.trim_end_matches('/').to_string(),
+        ));
     }
     if only_missing {
         let mut missing = false;
@@ -402,7 +409,10 @@ async fn read_state(store: &Store, location: &Location) -> Result<Option<Virtual
     else {
         return Ok(None);
     };
-    let found = value.get("format").and_then(serde_json::Value::as_u64).unwrap_or(0);
+    let found = value
+        .get("format")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
     if found != u64::from(STATE_FORMAT) {
         return Err(VirtualError::StateFormat {
             location: location.to_string(),
@@ -438,7 +448,11 @@ async fn get_json<T: DeserializeOwned>(
         })
 }
 
-fn encode<T: serde::Serialize>(value: &T, location: &Location, what: &'static str) -> Result<Vec<u8>> {
+fn encode<T: serde::Serialize>(
+    value: &T,
+    location: &Location,
+    what: &'static str,
+) -> Result<Vec<u8>> {
     serde_json::to_vec(value).map_err(|source| VirtualError::Encode {
         what,
         location: location.to_string(),
@@ -451,7 +465,10 @@ fn encode_compact(value: &serde_json::Value, location: &Location) -> Result<Vec<
 }
 
 /// The virtual stores below `dest`: `(dataset, refs.json location)`, sorted.
-pub async fn list_virtual_stores(store: &Store, dest: &Location) -> Result<Vec<(String, Location)>> {
+pub async fn list_virtual_stores(
+    store: &Store,
+    dest: &Location,
+) -> Result<Vec<(String, Location)>> {
     let root = layout::root(dest);
     let mut out = Vec::new();
     for object in store.list(&root).await? {
@@ -480,7 +497,8 @@ mod tests {
     /// Writes a fake granule of `size` bytes for `month` and its done record (in `_edp/done`
     /// and in the ledger of `run`), with a chunk index unless `indexed` is false.
     fn produce(dest: &Path, run: &str, month: u32, size: u64, indexed: bool) -> String {
-        let relative = format!("{DATASET}/SSH_mon_mean_1992-{month:02}_ECCO_V4r4_native_llc0090.nc");
+        let relative =
+            format!("{DATASET}/SSH_mon_mean_1992-{month:02}_ECCO_V4r4_native_llc0090.nc");
         let granule = dest.join(&relative);
         std::fs::create_dir_all(granule.parent().unwrap_or(dest)).unwrap();
         std::fs::write(&granule, vec![month as u8; size as usize]).unwrap();
@@ -528,12 +546,19 @@ mod tests {
         let options = UpdateOptions::default();
         produce(dest, "r1", 1, 100, true);
         produce(dest, "r1", 3, 300, true);
-        let report = update(&store, &root(dest), Scope::Run("r1"), &options).await.unwrap();
+        let report = update(&store, &root(dest), Scope::Run("r1"), &options)
+            .await
+            .unwrap();
         assert_eq!(report.datasets.len(), 1);
-        assert_eq!((report.datasets[0].added, report.datasets[0].granules), (2, 2));
+        assert_eq!(
+            (report.datasets[0].added, report.datasets[0].granules),
+            (2, 2)
+        );
 
         let february = produce(dest, "r2", 2, 200, true);
-        let report = update(&store, &root(dest), Scope::Run("r2"), &options).await.unwrap();
+        let report = update(&store, &root(dest), Scope::Run("r2"), &options)
+            .await
+            .unwrap();
         assert_eq!(report.datasets[0].added, 1);
         let paths: Vec<u64> = state(dest).granules.iter().map(|g| g.size).collect();
         assert_eq!(paths, [100, 200, 300], "backfill inserted in time order");
@@ -546,15 +571,23 @@ mod tests {
         let state_path = dest.join("_edp/virtual").join(DATASET).join("state.json");
         let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).unwrap();
         let (state_time, refs_time) = (modified(&state_path), modified(&refs_path));
-        let report = update(&store, &root(dest), Scope::AllDone, &UpdateOptions {
-            repair: true,
-            ..UpdateOptions::default()
-        })
+        let report = update(
+            &store,
+            &root(dest),
+            Scope::AllDone,
+            &UpdateOptions {
+                repair: true,
+                ..UpdateOptions::default()
+            },
+        )
         .await
         .unwrap();
         assert_eq!((report.datasets[0].unchanged, report.changed()), (3, 0));
         assert!(!report.datasets[0].refs_written);
-        assert_eq!((modified(&state_path), modified(&refs_path)), (state_time, refs_time));
+        assert_eq!(
+            (modified(&state_path), modified(&refs_path)),
+            (state_time, refs_time)
+        );
     }
 
     #[tokio::test]
@@ -565,18 +598,25 @@ mod tests {
         let options = UpdateOptions::default();
         produce(dest, "r1", 1, 100, true);
         produce(dest, "r1", 2, 200, true);
-        update(&store, &root(dest), Scope::Run("r1"), &options).await.unwrap();
+        update(&store, &root(dest), Scope::Run("r1"), &options)
+            .await
+            .unwrap();
         produce(dest, "r2", 2, 250, true);
-        let report = update(&store, &root(dest), Scope::Run("r2"), &options).await.unwrap();
+        let report = update(&store, &root(dest), Scope::Run("r2"), &options)
+            .await
+            .unwrap();
         assert_eq!(report.datasets[0].replaced, 1);
         assert_eq!(state(dest).granules[1].size, 250);
 
         // The object no longer matches its done record.
         let relative = produce(dest, "r3", 2, 260, true);
         std::fs::write(dest.join(&relative), [0u8; 7]).unwrap();
-        let err = update(&store, &root(dest), Scope::Run("r3"), &options).await.unwrap_err();
+        let err = update(&store, &root(dest), Scope::Run("r3"), &options)
+            .await
+            .unwrap_err();
         assert!(
-            err.to_string().contains("the done record says 260 bytes, the stored object has 7"),
+            err.to_string()
+                .contains("the done record says 260 bytes, the stored object has 7"),
             "{err}"
         );
         assert_eq!(state(dest).granules[1].size, 250, "state kept");
@@ -589,9 +629,14 @@ mod tests {
         let store = Store::local_only();
         produce(dest, "r1", 1, 100, true);
         let unindexed = produce(dest, "r1", 2, 200, false);
-        let report = update(&store, &root(dest), Scope::Run("r1"), &UpdateOptions::default())
-            .await
-            .unwrap();
+        let report = update(
+            &store,
+            &root(dest),
+            Scope::Run("r1"),
+            &UpdateOptions::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(report.datasets[0].granules, 1);
         assert_eq!(report.datasets[0].skipped, [unindexed]);
     }
@@ -602,7 +647,13 @@ mod tests {
         let dest = dir.path();
         let store = Store::local_only();
         for month in 1..=6 {
-            produce(dest, &format!("r{month}"), month, 100 * u64::from(month), true);
+            produce(
+                dest,
+                &format!("r{month}"),
+                month,
+                100 * u64::from(month),
+                true,
+            );
         }
         let options = UpdateOptions::default();
         let dest_root = root(dest);
@@ -619,7 +670,10 @@ mod tests {
             &std::fs::read(dest.join("_edp/virtual").join(DATASET).join("refs.json")).unwrap(),
         )
         .unwrap();
-        assert!(refs["refs"].get("SSH/5.0").is_some(), "references match the final state");
+        assert!(
+            refs["refs"].get("SSH/5.0").is_some(),
+            "references match the final state"
+        );
     }
 
     #[tokio::test]
@@ -633,19 +687,33 @@ mod tests {
             datasets: vec!["OTHER".into()],
             ..UpdateOptions::default()
         };
-        let report = update(&store, &root(dest), Scope::AllDone, &options).await.unwrap();
+        let report = update(&store, &root(dest), Scope::AllDone, &options)
+            .await
+            .unwrap();
         assert!(report.datasets.is_empty());
-        let options = UpdateOptions { datasets: vec!["SSH".into()], ..options };
-        update(&store, &root(dest), Scope::AllDone, &options).await.unwrap();
+        let options = UpdateOptions {
+            datasets: vec!["SSH".into()],
+            ..options
+        };
+        update(&store, &root(dest), Scope::AllDone, &options)
+            .await
+            .unwrap();
         let refs: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(dest.join("_edp/virtual").join(DATASET).join("refs.https.json")).unwrap(),
+            &std::fs::read(
+                dest.join("_edp/virtual")
+                    .join(DATASET)
+                    .join("refs.https.json"),
+            )
+            .unwrap(),
         )
         .unwrap();
         assert_eq!(
             refs["refs"]["SSH/0.0"][0],
             format!("https://data.example/ecco/{relative}")
         );
-        let listed = list_virtual_stores(&store, &Location::local(dest).unwrap()).await.unwrap();
+        let listed = list_virtual_stores(&store, &Location::local(dest).unwrap())
+            .await
+            .unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].0, DATASET);
     }

@@ -41,7 +41,12 @@ pub struct VirtualArgs {
     pub https_base: Option<String>,
 
     /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.
-    #[arg(short = 'l', long = "log", value_name = "LEVEL", default_value = "WARNING")]
+    #[arg(
+        short = 'l',
+        long = "log",
+        value_name = "LEVEL",
+        default_value = "WARNING"
+    )]
     pub log: String,
 }
 
@@ -102,7 +107,10 @@ pub async fn after_run(
             // `edp virtual` once the cause is fixed, so this does not fail the run.
             tracing::error!(error = %err, "virtual stores not updated");
             (
-                format!("virtual stores NOT updated: {err}\n  (fix, then run `edp virtual --dest {}`)\n", dest.written()),
+                format!(
+                    "virtual stores NOT updated: {err}\n  (fix, then run `edp virtual --dest {}`)\n",
+                    dest.written()
+                ),
                 Vec::new(),
             )
         }

@@ -23,7 +23,10 @@ fn python() -> Option<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| edp_testkit::repo_root().join(".venv/bin/python"));
     let usable = Command::new(&candidate)
-        .args(["-c", "import h5py, xarray, zarr, dask, netCDF4, fsspec, aiohttp, boto3"])
+        .args([
+            "-c",
+            "import h5py, xarray, zarr, dask, netCDF4, fsspec, aiohttp, boto3",
+        ])
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false);
@@ -44,7 +47,11 @@ fn python() -> Option<PathBuf> {
 fn script(python: &Path, name: &str, args: &[String]) -> serde_json::Value {
     let path = edp_testkit::repo_root().join("tests/python").join(name);
     let output = Command::new(python).arg(path).args(args).output().unwrap();
-    assert!(output.status.success(), "{name} {args:?}\n{}", text(&output));
+    assert!(
+        output.status.success(),
+        "{name} {args:?}\n{}",
+        text(&output)
+    );
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
@@ -75,7 +82,9 @@ fn datasets(demo: &Demo) -> BTreeMap<String, Vec<PathBuf>> {
     let mut out: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     for granule in demo.expected_granules() {
         let dir = granule.parent().unwrap().strip_prefix(&demo.dest).unwrap();
-        out.entry(dir.display().to_string()).or_default().push(granule);
+        out.entry(dir.display().to_string())
+            .or_default()
+            .push(granule);
     }
     for granules in out.values_mut() {
         granules.sort();
@@ -121,13 +130,23 @@ fn virtual_stores_equal_the_granules_after_append_backfill_and_reprocessing() {
     );
     let dest = demo.dest.display().to_string();
     let datasets = datasets(&demo);
-    assert!(datasets.keys().any(|d| d.contains("/latlon/")), "{datasets:?}");
+    assert!(
+        datasets.keys().any(|d| d.contains("/latlon/")),
+        "{datasets:?}"
+    );
     let monthly = |d: &str| d.contains("mon_mean");
 
     // Months 1 and 3 first (the daily dataset has its three days in month 1).
-    script(&python, "virtual_fixture.py", &["inject".into(), dest.clone(), "1,3".into()]);
+    script(
+        &python,
+        "virtual_fixture.py",
+        &["inject".into(), dest.clone(), "1,3".into()],
+    );
     let out = edp_virtual(&demo.dest);
-    assert!(out.contains(&format!("virtual stores: {} dataset(s)", datasets.len())), "{out}");
+    assert!(
+        out.contains(&format!("virtual stores: {} dataset(s)", datasets.len())),
+        "{out}"
+    );
     let mut vertical = [false, false];
     for (dataset, granules) in &datasets {
         let expected: Vec<PathBuf> = if monthly(dataset) {
@@ -135,21 +154,44 @@ fn virtual_stores_equal_the_granules_after_append_backfill_and_reprocessing() {
         } else {
             granules.clone()
         };
-        let checked = check(&python, &refs_of(&demo.dest, dataset).display().to_string(), &expected, &[]);
+        let checked = check(
+            &python,
+            &refs_of(&demo.dest, dataset).display().to_string(),
+            &expected,
+            &[],
+        );
         assert_eq!(checked["times"], expected.len(), "{dataset}: {checked}");
         assert_eq!(checked["scheme"], "file");
         vertical[usize::from(checked["vertical"] == true)] = true;
     }
-    assert_eq!(vertical, [true, true], "both 2-D and 3-D datasets are checked");
+    assert_eq!(
+        vertical,
+        [true, true],
+        "both 2-D and 3-D datasets are checked"
+    );
 
     // Backfill: month 2 goes between 1 and 3.
-    script(&python, "virtual_fixture.py", &["inject".into(), dest.clone(), "1,2,3".into()]);
+    script(
+        &python,
+        "virtual_fixture.py",
+        &["inject".into(), dest.clone(), "1,2,3".into()],
+    );
     let out = edp_virtual(&demo.dest);
     for (dataset, granules) in &datasets {
         if monthly(dataset) {
-            assert!(out.contains(&format!("{dataset}: 3 granule(s) (+1 added, 0 replaced, 2 unchanged")), "{out}");
+            assert!(
+                out.contains(&format!(
+                    "{dataset}: 3 granule(s) (+1 added, 0 replaced, 2 unchanged"
+                )),
+                "{out}"
+            );
         }
-        let checked = check(&python, &refs_of(&demo.dest, dataset).display().to_string(), granules, &[]);
+        let checked = check(
+            &python,
+            &refs_of(&demo.dest, dataset).display().to_string(),
+            granules,
+            &[],
+        );
         assert_eq!(checked["times"], granules.len(), "{dataset}: {checked}");
         let times: Vec<String> = serde_json::from_value(checked["time_values"].clone()).unwrap();
         let mut sorted = times.clone();
@@ -171,34 +213,68 @@ fn virtual_stores_equal_the_granules_after_append_backfill_and_reprocessing() {
         .unwrap();
     let stale = demo.dir.path().join("stale-refs.json");
     std::fs::copy(refs_of(&demo.dest, dataset), &stale).unwrap();
-    script(&python, "virtual_fixture.py", &["reprocess".into(), dest.clone(), granules[1].display().to_string()]);
+    script(
+        &python,
+        "virtual_fixture.py",
+        &[
+            "reprocess".into(),
+            dest.clone(),
+            granules[1].display().to_string(),
+        ],
+    );
     let out = edp_virtual(&demo.dest);
-    assert!(out.contains(&format!("{dataset}: 3 granule(s) (+0 added, 1 replaced, 2 unchanged")), "{out}");
-    check(&python, &refs_of(&demo.dest, dataset).display().to_string(), granules, &[]);
+    assert!(
+        out.contains(&format!(
+            "{dataset}: 3 granule(s) (+0 added, 1 replaced, 2 unchanged"
+        )),
+        "{out}"
+    );
+    check(
+        &python,
+        &refs_of(&demo.dest, dataset).display().to_string(),
+        granules,
+        &[],
+    );
     let stale_check = Command::new(&python)
         .arg(edp_testkit::repo_root().join("tests/python/check_virtual.py"))
         .arg(&stale)
         .args(granules)
         .output()
         .unwrap();
-    assert!(!stale_check.status.success(), "the old references no longer match the reprocessed granule");
+    assert!(
+        !stale_check.status.success(),
+        "the old references no longer match the reprocessed granule"
+    );
 
     // `edp status` shows where the stores are.
     let status = edp(&["status", "--dest", &dest]);
     let status_text = String::from_utf8_lossy(&status.stdout);
-    assert!(status_text.contains("virtual stores (kerchunk references):"), "{}", text(&status));
-    assert!(status_text.contains(&refs_of(&demo.dest, dataset).display().to_string()), "{status_text}");
+    assert!(
+        status_text.contains("virtual stores (kerchunk references):"),
+        "{}",
+        text(&status)
+    );
+    assert!(
+        status_text.contains(&refs_of(&demo.dest, dataset).display().to_string()),
+        "{status_text}"
+    );
 }
 
 #[test]
 fn virtual_stores_on_s3_point_at_the_objects() {
     let Some(python) = python() else { return };
-    let Some(moto) = MotoServer::start_or_skip() else { return };
+    let Some(moto) = MotoServer::start_or_skip() else {
+        return;
+    };
     let demo = crate::support::demo();
     let run = demo.run(&[]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run));
     let dest = demo.dest.display().to_string();
-    script(&python, "virtual_fixture.py", &["inject".into(), dest.clone(), "1,2,3".into()]);
+    script(
+        &python,
+        "virtual_fixture.py",
+        &["inject".into(), dest.clone(), "1,2,3".into()],
+    );
     let endpoint = moto.endpoint();
     let env: Vec<(&str, String)> = moto.env_vars();
     let upload = Command::new(&python)
@@ -211,7 +287,13 @@ fn virtual_stores_on_s3_point_at_the_objects() {
 
     let https_base = format!("{endpoint}/products/ecco");
     let output = Command::new(crate::support::edp_binary())
-        .args(["virtual", "--dest", "s3://products/ecco", "--https-base", &https_base])
+        .args([
+            "virtual",
+            "--dest",
+            "s3://products/ecco",
+            "--https-base",
+            &https_base,
+        ])
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .output()
         .unwrap();
@@ -230,7 +312,12 @@ fn virtual_stores_on_s3_point_at_the_objects() {
             assert_eq!(*url, format!("s3://products/ecco/{dataset}/{name}"));
         }
         // ... and the https references, read from S3, give the granules' values.
-        let checked = check(&python, &format!("{prefix}/refs.https.json"), &granules, &endpoint_args);
+        let checked = check(
+            &python,
+            &format!("{prefix}/refs.https.json"),
+            &granules,
+            &endpoint_args,
+        );
         assert_eq!(checked["scheme"], "http");
         assert_eq!(checked["times"], granules.len());
     }
