@@ -41,12 +41,22 @@ def url_scheme(refs):
 
 
 def open_virtual(refs):
-    fs = fsspec.filesystem(
-        "reference", fo=refs, remote_protocol=url_scheme(refs), skip_instance_cache=True
-    )
-    return xr.open_dataset(
-        fs.get_mapper(""), engine="zarr", consolidated=False, zarr_format=2, chunks={}
-    )
+    scheme = url_scheme(refs)
+    if scheme in ("http", "https"):
+        # zarr reads through an asynchronous file system; the http one must be too.
+        import zarr
+
+        fs = fsspec.filesystem(
+            "reference", fo=refs, remote_protocol=scheme, asynchronous=True,
+            remote_options={"asynchronous": True}, skip_instance_cache=True,
+        )
+        store = zarr.storage.FsspecStore(fs, read_only=True, path="")
+    else:
+        fs = fsspec.filesystem(
+            "reference", fo=refs, remote_protocol=scheme, skip_instance_cache=True
+        )
+        store = fs.get_mapper("")
+    return xr.open_dataset(store, engine="zarr", consolidated=False, zarr_format=2, chunks={})
 
 
 def same_attribute(stored, expected):

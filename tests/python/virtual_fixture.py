@@ -128,7 +128,8 @@ def upload(dest, bucket, prefix, endpoint):
                         dest, f"s3://{bucket}/{prefix}", 1)
                 s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(record).encode())
             else:
-                s3.upload_file(local, bucket, key)
+                # Granules are public, as behind an https:// distribution.
+                s3.upload_file(local, bucket, key, ExtraArgs={"ACL": "public-read"})
             count += 1
     return {"uploaded": count}
 
