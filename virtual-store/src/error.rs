@@ -38,23 +38,10 @@ pub enum VirtualError {
     /// A granule's chunking or codecs differ from the rest of its dataset: appending it
     /// would give a store that cannot be read as one array.
     #[error(
-        "dataset {dataset}: granule {granule} cannot be appended: variable {variable}: \
-         {field} expected {expected}, found {found}"
+        "dataset {}: granule {} cannot be appended: variable {}: {} expected {}, found {}",
+        .0.dataset, .0.granule, .0.variable, .0.field, .0.expected, .0.found
     )]
-    Incompatible {
-        /// The dataset.
-        dataset: String,
-        /// The granule refused.
-        granule: String,
-        /// The variable that differs.
-        variable: String,
-        /// What differs (`dtype`, `chunk_shape`, `filters`, ...).
-        field: &'static str,
-        /// The dataset's value.
-        expected: String,
-        /// The granule's value.
-        found: String,
-    },
+    Incompatible(Box<Incompatibility>),
     /// A chunk index that contradicts itself (e.g. a chunk outside the chunk grid).
     #[error("granule {granule}: chunk index of variable {variable}: {problem}")]
     BadChunkIndex {
@@ -109,6 +96,23 @@ pub enum VirtualError {
         /// The format found.
         found: u32,
     },
+}
+
+/// What differs between a granule and its dataset (boxed in [`VirtualError::Incompatible`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incompatibility {
+    /// The dataset.
+    pub dataset: String,
+    /// The granule refused.
+    pub granule: String,
+    /// The variable that differs.
+    pub variable: String,
+    /// What differs (`dtype`, `chunk_shape`, `filters`, ...).
+    pub field: &'static str,
+    /// The dataset's value.
+    pub expected: String,
+    /// The granule's value.
+    pub found: String,
 }
 
 /// Result of this crate.

@@ -32,7 +32,7 @@ pub mod layout;
 pub mod model;
 pub mod update;
 
-pub use error::VirtualError;
+pub use error::{Incompatibility, VirtualError};
 pub use layout::{VIRTUAL_DIR, VirtualLocations, dataset_of};
 pub use model::{ChunkRef, GranuleRefs, VariableLayout, VirtualState};
 pub use update::{

@@ -12,7 +12,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{Result, VirtualError};
+use crate::error::{Incompatibility, Result, VirtualError};
 
 /// Version of the `state.json` format.
 pub const STATE_FORMAT: u32 = 1;
@@ -379,14 +379,14 @@ impl VirtualState {
     fn check_compatible(&self, granule: &GranuleLayout) -> Result<()> {
         let incompatible =
             |variable: &str, field: &'static str, expected: String, found: String| {
-                VirtualError::Incompatible {
+                VirtualError::Incompatible(Box::new(Incompatibility {
                     dataset: self.dataset.clone(),
                     granule: granule.refs.path.clone(),
                     variable: variable.to_string(),
                     field,
                     expected,
                     found,
-                }
+                }))
             };
         for ours in &self.variables {
             let Some(theirs) = granule.variables.iter().find(|v| v.name == ours.name) else {
