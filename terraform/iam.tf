@@ -1,7 +1,8 @@
 # Least-privilege roles, one per program:
 #   planner   reads the source listing and the run state, writes claims/shards/run records
 #             under _edp/, submits the array job, reads its SSM settings, consumes the queue
-#   reporter  reads ledgers and granule heads, writes reports/manifests/done markers under _edp/
+#   reporter  reads ledgers and granule heads, writes reports/manifests/done markers and the
+#             virtual stores (_edp/virtual/, conditional writes) under _edp/
 #   batch_job (task role of the worker) reads model output and settings locations, writes
 #             granules and run state, caches lat-lon factors
 #   batch_execution pulls the image and writes the worker log stream

@@ -255,7 +255,7 @@ variable "planner_memory_mb" {
 }
 
 variable "reporter_timeout_seconds" {
-  description = "Reporter Lambda timeout (reconciling the ledger of one run and writing its report)."
+  description = "Reporter Lambda timeout (reconciling the ledger of one run, writing its report, updating its datasets' virtual stores)."
   type        = number
   default     = 300
 

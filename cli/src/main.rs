@@ -52,6 +52,8 @@ enum Command {
     Demo(cmd::demo::DemoArgs),
     /// Plan jobs and submit the run to AWS Batch (the planner Lambda's code, from a terminal).
     Submit(cmd::submit::SubmitArgs),
+    /// Build or repair the virtual stores (kerchunk references) of the datasets.
+    Virtual(cmd::virtual_store::VirtualArgs),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
         Command::Publish(args) => cmd::publish::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Submit(args) => cmd::submit::run(args),
+        Command::Virtual(args) => cmd::virtual_store::run(args),
     };
     match result {
         Ok(code) => code,

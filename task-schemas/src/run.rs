@@ -187,6 +187,10 @@ pub struct RunReport {
     /// AWS Batch job id of the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_job_id: Option<String>,
+    /// Kerchunk references (`refs.json`) of the virtual stores the run updated, one per
+    /// dataset that has a chunk index (`_edp/virtual/<dataset>/refs.json`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub virtual_stores: Vec<String>,
 }
 
 #[cfg(test)]

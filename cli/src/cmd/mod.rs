@@ -13,4 +13,5 @@ pub mod shared;
 pub mod status;
 pub mod submit;
 pub mod verify;
+pub mod virtual_store;
 pub mod worker;

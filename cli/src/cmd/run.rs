@@ -7,7 +7,8 @@
 //!
 //! Takes the inputs of `edp plan` (same options, local folders or `s3://`), plans the run
 //! (done granules are skipped, claims taken, shards written), executes every shard on all
-//! cores with a progress bar, then writes the run report and the per-dataset manifests and
+//! cores with a progress bar, then updates the virtual stores of the run's datasets
+//! (`edp virtual`), writes the run report and the per-dataset manifests and
 //! prints a summary: counts by status and product kind, seconds, bytes and the CPU
 //! utilisation (user + system CPU time / (wall time x cores)).
 //!
@@ -160,7 +161,10 @@ pub async fn execute(args: &RunArgs) -> anyhow::Result<RunResult> {
     progress.finish();
 
     let dest = request.dest_root.location().clone();
-    let report = reconcile_run(&store, &dest, &plan.run_id).await?;
+    let mut report = reconcile_run(&store, &dest, &plan.run_id).await?;
+    let (virtual_lines, virtual_stores) =
+        super::virtual_store::after_run(&store, &request.dest_root, &plan.run_id).await;
+    report.virtual_stores = virtual_stores;
     let report_location = write_report(&store, &Layout::new(&dest), &report).await?;
     let manifests = write_manifests(&store, &request.dest_root, &plan.run_id).await?;
     let datasets =
@@ -203,6 +207,7 @@ pub async fn execute(args: &RunArgs) -> anyhow::Result<RunResult> {
         datasets.update.datasets.len(),
         datasets.page
     );
+    summary.push_str(&virtual_lines);
     if !report.failures.is_empty() {
         let _ = writeln!(summary, "failed granules:");
         for failure in &report.failures {

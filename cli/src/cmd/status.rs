@@ -4,7 +4,8 @@
 //! (`runs/<run>/report.json`, written by the reporter or `edp run`) is shown when present;
 //! otherwise (or with `--reconcile`) the report is rebuilt from the run's ledger, counting tasks
 //! never recorded as `planned`. Text output lists the counts by status, per product kind, and
-//! every failed granule with its error; `--json` prints the report as JSON.
+//! every failed granule with its error, and the virtual store of every dataset (its
+//! `refs.json`); `--json` prints the report as JSON.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -75,7 +76,15 @@ async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
     let text = if args.json {
         format!("{}\n", serde_json::to_string_pretty(&report)?)
     } else {
-        render(&report, &source)
+        let mut text = render(&report, &source);
+        let stores = edp_virtual::list_virtual_stores(&store, dest.location()).await?;
+        if !stores.is_empty() {
+            let _ = writeln!(text, "virtual stores (kerchunk references):");
+            for (dataset, refs) in stores {
+                let _ = writeln!(text, "  {dataset}: {refs}");
+            }
+        }
+        text
     };
     emit(&text, Stream::Stdout)?;
     Ok(ExitCode::SUCCESS)
@@ -175,6 +184,7 @@ mod tests {
             estimated_cost_usd: None,
             by_kind: Vec::new(),
             batch_job_id: None,
+            virtual_stores: Vec::new(),
         };
         let text = render(&report, "report x");
         assert!(text.contains("complete: 2 task(s): 0 planned, 0 running, 1 done, 1 failed"));

@@ -1,6 +1,6 @@
 //! The reporter Lambda: a run's Batch job finished -> reconciled ledger -> run report
-//! (`<dest_root>/_edp/runs/<run_id>/report.json`), dataset manifests, and one JSON log line
-//! with the counts.
+//! (`<dest_root>/_edp/runs/<run_id>/report.json`), dataset manifests, the virtual stores of
+//! the run's datasets (`edp_virtual`), and one JSON log line with the counts.
 //!
 //! # Handler contract
 //!
@@ -129,6 +129,8 @@ pub enum ReporterResponse {
         complete: bool,
         /// Manifests updated.
         manifests: usize,
+        /// Virtual stores updated (kerchunk references of the run's datasets).
+        virtual_stores: usize,
     },
     /// The event is not about a finished edp run.
     Ignored {
@@ -207,11 +209,12 @@ pub async fn handle<D: JobDescriber, S: SettingsSource>(
         .await
         .map_err(state_error)?;
     report.batch_job_id = Some(job_id.clone());
+    let dest_root = Root::parse(&run.dest_root)
+        .unwrap_or_else(|_| Root::with_written(dest.clone(), dest.to_string()));
+    report.virtual_stores = update_virtual_stores(&store, &dest_root, &run_id).await;
     let report_location = write_report(&store, &layout, &report)
         .await
         .map_err(state_error)?;
-    let dest_root = Root::parse(&run.dest_root)
-        .unwrap_or_else(|_| Root::with_written(dest.clone(), dest.to_string()));
     let manifests = write_manifests(&store, &dest_root, &run_id)
         .await
         .map_err(state_error)?;
@@ -239,6 +242,7 @@ pub async fn handle<D: JobDescriber, S: SettingsSource>(
         bytes = report.output_bytes,
         manifests = manifests.written.len(),
         datasets = datasets.update.datasets.len(),
+        virtual_stores = report.virtual_stores.len(),
         report = %report_location,
         "run report written"
     );
@@ -250,7 +254,23 @@ pub async fn handle<D: JobDescriber, S: SettingsSource>(
         counts,
         complete: report.complete,
         manifests: manifests.written.len(),
+        virtual_stores: report.virtual_stores.len(),
     })
+}
+
+/// Merges the run's done granules into the virtual stores of their datasets (`edp_virtual`)
+/// and returns their reference files. A failure is logged, not returned: the granules and
+/// the report stand, `edp virtual` repairs the stores, and EventBridge retrying the whole
+/// invocation would not fix e.g. a granule whose chunking differs from its dataset's.
+async fn update_virtual_stores(store: &Store, dest: &Root, run_id: &str) -> Vec<String> {
+    let options = edp_virtual::UpdateOptions::default();
+    match edp_virtual::update(store, dest, edp_virtual::Scope::Run(run_id), &options).await {
+        Ok(report) => report.stores(),
+        Err(err) => {
+            tracing::error!(%run_id, error = %err, "virtual stores not updated");
+            Vec::new()
+        }
+    }
 }
 
 fn ignored(job_id: &str, reason: String) -> ReporterResponse {

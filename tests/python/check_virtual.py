@@ -1,0 +1,127 @@
+"""Checks a kerchunk virtual store against the granules it references, with real readers.
+
+    check_virtual.py REFS GRANULE.nc... [--s3-endpoint URL]
+
+REFS is a local path or an s3:// URL (read with boto3 from --s3-endpoint) of a `refs.json`
+whose granule URLs are local paths or http(s) URLs. The store is opened with xarray's zarr
+engine on fsspec's reference file system; the granules (local files, in the expected time
+order) with `xarray.open_mfdataset`. Every variable and coordinate must have the same
+dimensions and values (NaN where the other has NaN), and the same attributes as decoded by
+xarray. Prints a one-line JSON summary; exits 1 with the first difference.
+"""
+
+import argparse
+import json
+import sys
+
+import fsspec
+import numpy as np
+import xarray as xr
+
+
+def load_refs(refs, endpoint):
+    """The references as a dict: a local file, or an s3:// object fetched with boto3."""
+    if refs.startswith("s3://"):
+        import boto3
+
+        bucket, key = refs[len("s3://"):].split("/", 1)
+        s3 = boto3.client("s3", endpoint_url=endpoint)
+        return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    with open(refs) as f:
+        return json.load(f)
+
+
+def url_scheme(refs):
+    """The protocol of the granule URLs in the references (`file`, `http`, `https`, `s3`)."""
+    for value in refs["refs"].values():
+        if isinstance(value, list):
+            url = value[0]
+            return url.split("://", 1)[0] if "://" in url else "file"
+    return "file"
+
+
+def open_virtual(refs):
+    scheme = url_scheme(refs)
+    if scheme in ("http", "https"):
+        # zarr reads through an asynchronous file system; the http one must be too.
+        import zarr
+
+        fs = fsspec.filesystem(
+            "reference", fo=refs, remote_protocol=scheme, asynchronous=True,
+            remote_options={"asynchronous": True}, skip_instance_cache=True,
+        )
+        store = zarr.storage.FsspecStore(fs, read_only=True, path="")
+    else:
+        fs = fsspec.filesystem(
+            "reference", fo=refs, remote_protocol=scheme, skip_instance_cache=True
+        )
+        store = fs.get_mapper("")
+    return xr.open_dataset(store, engine="zarr", consolidated=False, zarr_format=2, chunks={})
+
+
+def same_attribute(stored, expected):
+    """Attribute values are equal; floats within 4 ULP of float64, because JSON numbers pass
+    through serde_json's default (not correctly rounded) float parser on their way from the
+    ledger into the references."""
+    a, b = np.asarray(stored), np.asarray(expected)
+    if a.dtype.kind == "f" or b.dtype.kind == "f":
+        return a.shape == b.shape and bool(np.allclose(a, b, rtol=4 * np.finfo("f8").eps, atol=0))
+    return bool(np.array_equal(a, b))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("refs")
+    parser.add_argument("granules", nargs="*")
+    parser.add_argument("--s3-endpoint")
+    parser.add_argument("--urls-only", action="store_true",
+                        help="only print the granule URLs the references point at")
+    args = parser.parse_args()
+
+    refs = load_refs(args.refs, args.s3_endpoint)
+    if args.urls_only:
+        urls = sorted({v[0] for v in refs["refs"].values() if isinstance(v, list)})
+        print(json.dumps({"urls": urls}))
+        return 0
+    virtual = open_virtual(refs)
+    real = xr.open_mfdataset(
+        args.granules,
+        combine="nested",
+        concat_dim="time",
+        data_vars="minimal",
+        coords="minimal",
+        compat="override",
+        engine="netcdf4",
+    )
+    problems = []
+    names_v = set(virtual.variables)
+    names_r = set(real.variables)
+    if names_v != names_r:
+        problems.append(f"variables differ: store {sorted(names_v)} granules {sorted(names_r)}")
+    for name in sorted(names_v & names_r):
+        v, r = virtual[name], real[name]
+        if v.dims != r.dims or v.shape != r.shape:
+            problems.append(f"{name}: store {v.dims}{v.shape}, granules {r.dims}{r.shape}")
+            continue
+        try:
+            np.testing.assert_array_equal(v.values, r.values, err_msg=name)
+        except AssertionError as err:
+            problems.append(str(err).strip().splitlines()[0] + f" ({name})")
+        for key, value in r.attrs.items():
+            if key not in v.attrs or not same_attribute(v.attrs[key], value):
+                problems.append(f"{name}: attribute {key} store {v.attrs.get(key)!r} granules {value!r}")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
+    print(json.dumps({
+        "variables": len(names_v),
+        "times": int(virtual.sizes.get("time", 0)),
+        "time_values": [str(t) for t in virtual["time"].values] if "time" in virtual else [],
+        "scheme": url_scheme(refs),
+        "vertical": any(d in ("k", "Z") for v in virtual.data_vars.values() for d in v.dims),
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

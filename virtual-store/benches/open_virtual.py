@@ -1,0 +1,102 @@
+"""Benchmark program (prints figures, asserts nothing): opening a dataset through its virtual
+store versus `xarray.open_mfdataset` of its granules, and reading one point's full time series.
+
+    open_virtual.py EDP_BIN WORKDIR [GRANULES]   (default 10000)
+
+Writes GRANULES small NetCDF-4 granules (SSH(time=1, tile=13, j=30, i=30), deflate + shuffle,
+plus XC/YC coordinates) below WORKDIR/products in edp's layout, their done records with the
+chunk index read by tests/python/chunk_index.py, builds the store with `edp virtual`, then
+times both ways of opening the dataset and reading SSH[:, 5, 10, 10].
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+
+import fsspec
+import netCDF4
+import numpy as np
+import xarray as xr
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "python"))
+from chunk_index import chunk_index  # noqa: E402
+
+DATASET = "V4r4/native/mon_mean/SEA_SURFACE_HEIGHT"
+
+
+def write_granule(path, k):
+    ds = netCDF4.Dataset(path, "w")
+    for name, n in (("time", 1), ("tile", 13), ("j", 30), ("i", 30), ("nv", 2)):
+        ds.createDimension(name, n)
+    t = ds.createVariable("time", "f8", ("time",))
+    t.units = "days since 1992-01-01"
+    t[:] = [k * 30.4 + 15]
+    xc = ds.createVariable("XC", "f4", ("tile", "j", "i"))
+    xc[:] = np.linspace(-180, 180, 13 * 900, dtype="f4").reshape(13, 30, 30)
+    ssh = ds.createVariable("SSH", "f4", ("time", "tile", "j", "i"), zlib=True, complevel=5,
+                            shuffle=True, chunksizes=(1, 13, 30, 30), fill_value=np.float32(9.96921e36))
+    ssh.coordinates = "XC"
+    ssh[:] = (np.sin(np.arange(13 * 900, dtype="f4") / 50 + k) * 0.5).reshape(1, 13, 30, 30)
+    year, month = 1992 + k // 12, k % 12 + 1
+    ds.time_coverage_start = f"{year:04d}-{month:02d}-01T00:00:00"
+    ds.close()
+
+
+def main(argv):
+    edp, work = argv[0], argv[1]
+    n = int(argv[2]) if len(argv) > 2 else 10000
+    dest = os.path.abspath(os.path.join(work, "products"))
+    folder = os.path.join(dest, DATASET)
+    done = os.path.join(dest, "_edp", "done")
+    os.makedirs(folder, exist_ok=True)
+    os.makedirs(done, exist_ok=True)
+    files = []
+    start = time.perf_counter()
+    for k in range(n):
+        year, month = 1992 + k // 12, k % 12 + 1
+        path = os.path.join(folder, f"SSH_mon_mean_{year:04d}-{month:02d}_ECCO_V4r4_native_llc0030.nc")
+        files.append(path)
+        if os.path.exists(os.path.join(done, f"t{k:06d}.json")):
+            continue
+        write_granule(path, k)
+        record = {"task_id": f"t{k:06d}", "granule": path, "run_id": "bench", "status": "done",
+                  "software_version": "bench", "output_bytes": os.path.getsize(path),
+                  "sha256": hashlib.sha256(open(path, "rb").read()).hexdigest(),
+                  "chunk_index": chunk_index(path)}
+        with open(os.path.join(done, f"t{k:06d}.json"), "w") as f:
+            json.dump(record, f)
+    print(f"{n} granules and done records ready in {time.perf_counter() - start:.1f} s")
+
+    start = time.perf_counter()
+    subprocess.run([edp, "virtual", "--dest", dest, "--rebuild"], check=True, stdout=subprocess.DEVNULL)
+    print(f"edp virtual --rebuild from {n} done records: {time.perf_counter() - start:.2f} s")
+    refs = os.path.join(dest, "_edp", "virtual", DATASET, "refs.json")
+    print(f"refs.json: {os.path.getsize(refs)} bytes ({os.path.getsize(refs) / n:.0f} B/granule), "
+          f"state.json: {os.path.getsize(os.path.join(os.path.dirname(refs), 'state.json'))} bytes")
+
+    start = time.perf_counter()
+    fs = fsspec.filesystem("reference", fo=refs, remote_protocol="file", skip_instance_cache=True)
+    virtual = xr.open_dataset(fs.get_mapper(""), engine="zarr", consolidated=False, zarr_format=2,
+                              chunks={})
+    opened = time.perf_counter() - start
+    series_v = virtual["SSH"][:, 5, 10, 10].values
+    virtual_total = time.perf_counter() - start
+    print(f"virtual store: open {opened:.2f} s, open + point time series {virtual_total:.2f} s")
+
+    start = time.perf_counter()
+    real = xr.open_mfdataset(files, combine="nested", concat_dim="time", data_vars="minimal",
+                             coords="minimal", compat="override", engine="netcdf4")
+    opened = time.perf_counter() - start
+    series_r = real["SSH"][:, 5, 10, 10].values
+    mf_total = time.perf_counter() - start
+    print(f"open_mfdataset: open {opened:.2f} s, open + point time series {mf_total:.2f} s")
+    same = np.array_equal(series_v, series_r)
+    print(f"same series: {same}; speed-up {mf_total / virtual_total:.1f}x (goal >= 20x)")
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

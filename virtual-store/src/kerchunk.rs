@@ -1,0 +1,235 @@
+//! Rendering a [`VirtualState`] as kerchunk references, format version 1:
+//!
+//! ```json
+//! {"version": 1, "refs": {
+//!   ".zgroup": "{\"zarr_format\":2}",
+//!   ".zattrs": "{...global attributes...}",
+//!   "SSH/.zarray": "{\"shape\":[N,13,90,90],\"chunks\":[1,13,90,90],\"filters\":[{\"id\":\"shuffle\",\"elementsize\":4}],\"compressor\":{\"id\":\"zlib\",\"level\":5},...}",
+//!   "SSH/.zattrs": "{\"_ARRAY_DIMENSIONS\":[\"time\",\"tile\",\"j\",\"i\"],...}",
+//!   "SSH/0.0.0.0": ["s3://bucket/V4r4/native/mon_mean/SSH/SSH_1992-01.nc", 26741, 31222],
+//!   ...}}
+//! ```
+//!
+//! The HDF5 filter pipeline maps onto Zarr v2 codecs: shuffle is the numcodecs `shuffle`
+//! filter with the element size, deflate is the `zlib` compressor (HDF5 stores deflated
+//! chunks as zlib streams). Chunks of the time-dependent variables of the k-th granule are
+//! shifted by k x (time chunks per granule) along the time axis; time-independent variables
+//! point into the source granule. Coordinates (including `time` and the bounds) are
+//! referenced, not inlined: the chunk index holds byte ranges, not values.
+
+use serde_json::{Map, Value, json};
+
+use crate::model::{ChunkRef, VariableLayout, VirtualState};
+use edp_task_schemas::StorageFilter;
+
+/// The references of `state`, each granule's URL being `url_of(relative path)`.
+pub fn render(state: &VirtualState, url_of: &dyn Fn(&str) -> String) -> Value {
+    let mut refs = Map::new();
+    refs.insert(
+        ".zgroup".into(),
+        Value::String(json!({"zarr_format": 2}).to_string()),
+    );
+    refs.insert(
+        ".zattrs".into(),
+        Value::String(Value::Object(state.store_attributes().into_iter().collect()).to_string()),
+    );
+    let granules = state.granules.len() as u64;
+    let urls: Vec<String> = state.granules.iter().map(|g| url_of(&g.path)).collect();
+    let source_url = url_of(&state.source_granule);
+    for variable in &state.variables {
+        let name = &variable.name;
+        let mut shape = variable.shape.clone();
+        if let Some(axis) = variable.time_axis() {
+            shape[axis] *= granules;
+        }
+        refs.insert(
+            format!("{name}/.zarray"),
+            Value::String(zarray(variable, &shape).to_string()),
+        );
+        let mut attributes: Map<String, Value> = variable.attributes.clone().into_iter().collect();
+        attributes.insert("_ARRAY_DIMENSIONS".into(), json!(variable.dimensions));
+        refs.insert(
+            format!("{name}/.zattrs"),
+            Value::String(Value::Object(attributes).to_string()),
+        );
+        match variable.time_axis() {
+            None => {
+                for chunk in &variable.static_chunks {
+                    refs.insert(chunk_key(name, &chunk.index), reference(&source_url, chunk));
+                }
+            }
+            Some(axis) => {
+                let per_granule = variable.time_chunks_per_granule();
+                for (k, granule) in state.granules.iter().enumerate() {
+                    let Some(chunks) = granule.chunks.get(name) else {
+                        continue;
+                    };
+                    for chunk in chunks {
+                        let mut index = chunk.index.clone();
+                        index[axis] += k as u64 * per_granule;
+                        refs.insert(chunk_key(name, &index), reference(&urls[k], chunk));
+                    }
+                }
+            }
+        }
+    }
+    json!({"version": 1, "refs": Value::Object(refs)})
+}
+
+/// `name/i.j.k` (`name/0` for a scalar).
+fn chunk_key(name: &str, index: &[u64]) -> String {
+    if index.is_empty() {
+        return format!("{name}/0");
+    }
+    let parts: Vec<String> = index.iter().map(u64::to_string).collect();
+    format!("{name}/{}", parts.join("."))
+}
+
+fn reference(url: &str, chunk: &ChunkRef) -> Value {
+    json!([url, chunk.offset, chunk.length])
+}
+
+/// The `.zarray` of a variable with the combined `shape`.
+fn zarray(variable: &VariableLayout, shape: &[u64]) -> Value {
+    let mut filters = Vec::new();
+    let mut compressor = Value::Null;
+    for filter in &variable.filters {
+        match filter {
+            StorageFilter::Shuffle { element_size } => {
+                filters.push(json!({"id": "shuffle", "elementsize": element_size}));
+            }
+            StorageFilter::Deflate { level } => {
+                compressor = json!({"id": "zlib", "level": level});
+            }
+        }
+    }
+    json!({
+        "chunks": variable.chunk_shape,
+        "compressor": compressor,
+        "dtype": variable.dtype,
+        "fill_value": fill_value(&variable.dtype, variable.fill_value),
+        "filters": if filters.is_empty() { Value::Null } else { Value::Array(filters) },
+        "order": "C",
+        "shape": shape,
+        "zarr_format": 2,
+    })
+}
+
+/// A fill value in Zarr v2 JSON: integers for integer types, `"NaN"`/`"Infinity"` for
+/// non-finite floats.
+fn fill_value(dtype: &str, value: Option<f64>) -> Value {
+    let Some(value) = value else {
+        return Value::Null;
+    };
+    let integer = dtype.contains('i') || dtype.contains('u');
+    if integer && value.fract() == 0.0 && value.is_finite() {
+        return json!(value as i64);
+    }
+    if value.is_nan() {
+        json!("NaN")
+    } else if value == f64::INFINITY {
+        json!("Infinity")
+    } else if value == f64::NEG_INFINITY {
+        json!("-Infinity")
+    } else {
+        json!(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_values_follow_the_zarr_spelling() {
+        assert_eq!(fill_value("<i4", Some(-1.0)), json!(-1));
+        assert_eq!(fill_value("<f8", Some(f64::NAN)), json!("NaN"));
+        assert_eq!(
+            fill_value("<f4", Some(9.969209968386869e36)),
+            json!(9.969209968386869e36)
+        );
+        assert_eq!(fill_value("<f4", None), Value::Null);
+    }
+
+    #[test]
+    fn chunk_keys_join_indices_with_dots() {
+        assert_eq!(chunk_key("SSH", &[3, 0, 1, 2]), "SSH/3.0.1.2");
+        assert_eq!(chunk_key("scalar", &[]), "scalar/0");
+    }
+}
+
+#[cfg(test)]
+mod render_tests {
+    use super::*;
+    use crate::model::{GranuleLayout, ObjectFacts, VirtualState};
+    use edp_task_schemas::ChunkIndex;
+
+    fn granule(month: u32, base: u64) -> GranuleLayout {
+        let index: ChunkIndex = serde_json::from_value(json!({
+            "attributes": {"time_coverage_start": format!("1992-{month:02}-01")},
+            "variables": [
+                {"name": "XC", "dimensions": ["tile", "i"], "shape": [2, 3], "dtype": "<f4",
+                 "attributes": {"units": "degrees_east"},
+                 "chunks": [{"index": [0, 0], "offset": 8, "length": 24}]},
+                {"name": "SSH", "dimensions": ["time", "tile", "i"], "shape": [1, 2, 3],
+                 "dtype": "<f4", "chunk_shape": [1, 1, 3], "fill_value": 9.969209968386869e36,
+                 "filters": [{"id": "shuffle", "element_size": 4}, {"id": "deflate", "level": 5}],
+                 "chunks": [{"index": [0, 1, 0], "offset": base, "length": 9}]}
+            ]
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let facts = ObjectFacts {
+            path: format!("v/native/mon_mean/SSH/{month}.nc"),
+            size: 1,
+            etag: None,
+            sha256: None,
+        };
+        GranuleLayout::from_index(facts, &index).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn granules_are_concatenated_along_time_and_codecs_mapped() {
+        let mut state = VirtualState::new("v/native/mon_mean/SSH", granule(1, 100));
+        state
+            .merge(granule(2, 200))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let refs = render(&state, &|p| format!("s3://b/{p}"));
+        assert_eq!(refs["version"], 1);
+        let refs = &refs["refs"];
+        assert_eq!(
+            refs["SSH/0.1.0"],
+            json!(["s3://b/v/native/mon_mean/SSH/1.nc", 100, 9])
+        );
+        assert_eq!(
+            refs["SSH/1.1.0"],
+            json!(["s3://b/v/native/mon_mean/SSH/2.nc", 200, 9])
+        );
+        assert!(
+            refs.get("SSH/0.0.0").is_none(),
+            "unwritten chunks stay absent (fill)"
+        );
+        assert_eq!(
+            refs["XC/0.0"],
+            json!(["s3://b/v/native/mon_mean/SSH/1.nc", 8, 24])
+        );
+        let zarray: Value = serde_json::from_str(refs["SSH/.zarray"].as_str().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(zarray["shape"], json!([2, 2, 3]));
+        assert_eq!(zarray["chunks"], json!([1, 1, 3]));
+        assert_eq!(
+            zarray["filters"],
+            json!([{"id": "shuffle", "elementsize": 4}])
+        );
+        assert_eq!(zarray["compressor"], json!({"id": "zlib", "level": 5}));
+        let xc: Value = serde_json::from_str(refs["XC/.zarray"].as_str().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(xc["filters"], Value::Null);
+        assert_eq!(xc["compressor"], Value::Null);
+        let attrs: Value = serde_json::from_str(refs["XC/.zattrs"].as_str().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            attrs,
+            json!({"units": "degrees_east", "_ARRAY_DIMENSIONS": ["tile", "i"]})
+        );
+    }
+}
