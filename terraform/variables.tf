@@ -546,6 +546,8 @@ variable "edp_settings" {
     factors_loc  = optional(string, "")
     config_loc   = optional(string, "")
     jobs         = optional(string, "")
+    # "true": load the metadata even when a file is invalid (skipped and reported).
+    skip_invalid_metadata = optional(string, "")
   })
   default = {}
 
@@ -560,6 +562,11 @@ variable "edp_settings" {
   validation {
     condition     = length(var.edp_settings.jobs) <= 8192
     error_message = "edp_settings.jobs must fit an advanced SSM parameter (8 KiB)."
+  }
+
+  validation {
+    condition     = contains(["", "true", "false"], var.edp_settings.skip_invalid_metadata)
+    error_message = "edp_settings.skip_invalid_metadata must be empty, true or false."
   }
 }
 

@@ -431,6 +431,7 @@ pub(crate) fn write_native(
     // ours.
     let write_started = Instant::now();
     globals.extend(provenance_attributes(request, config, &digests));
+    globals.extend(crate::metadata::repair_provenance(request, dataset, grid));
     nc::put_global_attributes(&mut file, path, &globals)?;
     file.close().map_err(nc_err(path, "close"))?;
     timings.write_seconds += write_started.elapsed().as_secs_f64();

@@ -68,6 +68,10 @@ pub const SSM_FACTORS_LOC: &str = "settings/factors_loc";
 pub const SSM_CONFIG_LOC: &str = "settings/config_loc";
 /// SSM (String): job file text (EDP syntax) planned for new model output.
 pub const SSM_JOBS: &str = "settings/jobs";
+/// SSM (String, `true`/`false`, default `false`): load the metadata directory even when a
+/// file is invalid beyond the known, repaired defects; the file is skipped and reported, and
+/// only the datasets that need it fail (`edp plan/run --skip-invalid-metadata`).
+pub const SSM_SKIP_INVALID_METADATA: &str = "settings/skip_invalid_metadata";
 /// SSM (SecureString): [`Credentials`] JSON for a source bucket outside the account.
 pub const SSM_SOURCE_CREDENTIALS: &str = "secrets/source_credentials";
 /// SSM (SecureString): [`Credentials`] JSON for the destination.
@@ -80,6 +84,7 @@ pub const SSM_PARAMETERS: &[&str] = &[
     SSM_FACTORS_LOC,
     SSM_CONFIG_LOC,
     SSM_JOBS,
+    SSM_SKIP_INVALID_METADATA,
     SSM_SOURCE_CREDENTIALS,
     SSM_DESTINATION_CREDENTIALS,
 ];

@@ -11,6 +11,7 @@
 mod coords;
 mod dynamic;
 mod global;
+mod one_d;
 mod value;
 mod variable;
 
@@ -20,6 +21,7 @@ pub use coords::{
 };
 pub use dynamic::{DynamicMetadata, task_summary};
 pub use global::{COORDINATES_COMMENT, GranuleContext, global_attributes, sort_casefold};
+pub use one_d::{global_attributes_1d, time_attributes_1d, variable_attributes_1d};
 pub use value::{AttrValue, Attrs, get_attr, set_attr};
 pub use variable::{gcmd_keywords, join_comments, variable_attributes};
 

@@ -34,6 +34,12 @@ fn merged_keys(
         ProductType::Latlon => catalog.latlon_variable_metadata()?.find(name),
     };
     if native.is_none() && latlon.is_none() {
+        // A known defect of published metadata (V4r5 `OBPAnoma`, the momentum tendencies):
+        // the diagnostics log names and dimensions the variable (repair reported by
+        // `Catalog::dataset`).
+        if let Some(keys) = catalog.log_variable_keys(product, name)? {
+            return Ok(keys);
+        }
         let mut searched = vec![catalog.variable_metadata()?.path.display().to_string()];
         if let Ok(geometry) = catalog.geometry_metadata(ProductType::Native) {
             searched.push(geometry.path.display().to_string());

@@ -1,5 +1,6 @@
 //! The SSM parameters of the deployment contract, below `EDP_SSM_PREFIX`:
-//! `settings/{metadata_loc,grid_loc,factors_loc,config_loc,jobs}` (String) and
+//! `settings/{metadata_loc,grid_loc,factors_loc,config_loc,jobs,skip_invalid_metadata}`
+//! (String) and
 //! `secrets/{source,destination}_credentials` (SecureString, [`Credentials`] JSON).
 //!
 //! All of them are read with one paginated `GetParametersByPath` (recursive, decrypted):
@@ -12,7 +13,8 @@ use std::future::Future;
 use edp_store::{Location, StaticCredentials, Store, StoreConfig};
 use edp_task_schemas::deploy::{
     Credentials, SSM_CONFIG_LOC, SSM_DESTINATION_CREDENTIALS, SSM_FACTORS_LOC, SSM_GRID_LOC,
-    SSM_JOBS, SSM_METADATA_LOC, SSM_SOURCE_CREDENTIALS, ssm_parameter_name,
+    SSM_JOBS, SSM_METADATA_LOC, SSM_SKIP_INVALID_METADATA, SSM_SOURCE_CREDENTIALS,
+    ssm_parameter_name,
 };
 
 /// Why the settings could not be read.
@@ -29,6 +31,14 @@ pub enum SettingsError {
     /// A `settings/*_loc` parameter that is not a location.
     #[error("SSM parameter {parameter}={found:?}: expected a location such as s3://bucket/prefix")]
     BadLocation {
+        /// Full parameter name.
+        parameter: String,
+        /// Its value (settings are not secret).
+        found: String,
+    },
+    /// A yes/no setting that is neither `true` nor `false`.
+    #[error("SSM parameter {parameter}={found:?}: expected true or false")]
+    BadFlag {
         /// Full parameter name.
         parameter: String,
         /// Its value (settings are not secret).
@@ -66,6 +76,9 @@ pub struct DeploySettings {
     pub config_loc: Option<Location>,
     /// `settings/jobs`: job file text planned for new model output.
     pub jobs: Option<String>,
+    /// `settings/skip_invalid_metadata`: skip (and report) invalid metadata files instead of
+    /// failing (`false` when unset).
+    pub skip_invalid_metadata: bool,
     /// `secrets/source_credentials`: for a source bucket outside the account.
     pub source_credentials: Option<Credentials>,
     /// `secrets/destination_credentials`: for a destination outside the account.
@@ -107,6 +120,18 @@ impl DeploySettings {
                 slot_loc(&mut settings.config_loc)?;
             } else if name == name_of(SSM_JOBS) {
                 settings.jobs = Some(value);
+            } else if name == name_of(SSM_SKIP_INVALID_METADATA) {
+                settings.skip_invalid_metadata = match value.trim().to_ascii_lowercase().as_str()
+                {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        return Err(SettingsError::BadFlag {
+                            parameter: name,
+                            found: value,
+                        });
+                    }
+                };
             } else if name == name_of(SSM_SOURCE_CREDENTIALS) {
                 settings.source_credentials = Some(parse_credentials(&name, &value)?);
             } else if name == name_of(SSM_DESTINATION_CREDENTIALS) {
@@ -331,6 +356,23 @@ mod tests {
         .unwrap();
         assert_eq!(settings.config_loc, None);
         assert_eq!(settings.grid_loc, Some(Location::s3("g", "x")));
+    }
+
+    #[test]
+    fn skip_invalid_metadata_is_a_flag() {
+        let parse = |value: &str| {
+            DeploySettings::from_parameters(
+                "/p/",
+                pairs(&[("/p/settings/skip_invalid_metadata", value)]),
+            )
+        };
+        assert!(parse("true").unwrap().skip_invalid_metadata);
+        assert!(parse(" TRUE ").unwrap().skip_invalid_metadata);
+        assert!(!parse("false").unwrap().skip_invalid_metadata);
+        assert!(!DeploySettings::default().skip_invalid_metadata);
+        let err = parse("yes").unwrap_err();
+        assert!(matches!(err, SettingsError::BadFlag { .. }), "{err}");
+        assert!(err.to_string().contains("skip_invalid_metadata"), "{err}");
     }
 
     #[test]
