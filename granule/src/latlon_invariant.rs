@@ -13,7 +13,8 @@
 use std::path::{Path, PathBuf};
 
 use edp_conventions::attrs::{
-    AttrError, AttrValue, Attrs, coordinate_attributes, set_attr, variable_attributes,
+    AttrError, AttrValue, Attrs, coordinate_attributes, geometry_attributes, set_attr,
+    variable_attributes,
 };
 use edp_conventions::catalog::Dataset;
 use edp_conventions::{Catalog, ProductType};
@@ -75,6 +76,7 @@ fn coordinate(catalog: &Catalog, name: &str) -> Result<Attrs> {
 type Field = (String, Vec<&'static str>, Vec<f32>);
 
 /// Writes a lat-lon time-invariant granule with the coordinates and `fields`.
+#[allow(clippy::too_many_arguments)]
 fn write_file(
     resources: &Resources,
     weights: &Weights,
@@ -82,6 +84,7 @@ fn write_file(
     granule_name: &str,
     summary: String,
     fields: Vec<Field>,
+    attributes_of: &dyn Fn(&str) -> Result<Attrs, AttrError>,
     extra_globals: Attrs,
 ) -> Result<LatlonInvariantReport> {
     let grid = &resources.grid;
@@ -90,8 +93,23 @@ fn write_file(
     let target = weights.target();
     let (ny, nx, nz) = (target.ny(), target.nx(), grid.nz);
     let names: Vec<String> = fields.iter().map(|(n, _, _)| n.clone()).collect();
-    let mut globals =
-        time_invariant_globals(resources, ProductType::Latlon, granule_name, summary, &names)?;
+    // GCMD keywords come from the variable metadata; the lat-lon geometry variables have none.
+    let keyword_names: Vec<String> = names
+        .iter()
+        .filter(|n| {
+            catalog
+                .has_variable_metadata(ProductType::Latlon, n)
+                .unwrap_or(false)
+        })
+        .cloned()
+        .collect();
+    let mut globals = time_invariant_globals(
+        resources,
+        ProductType::Latlon,
+        granule_name,
+        summary,
+        &keyword_names,
+    )?;
     for (name, value) in extra_globals {
         set_attr(&mut globals, &name, value);
     }
@@ -125,7 +143,7 @@ fn write_file(
         nc::put_values(&mut file, &path, name, &nc::to_f32(&values))?;
     }
     for (name, dims, values) in &fields {
-        let mut attrs = variable_attributes(catalog, ProductType::Latlon, name)?;
+        let mut attrs = attributes_of(name)?;
         let (lo, hi) = values
             .iter()
             .filter(|v| **v != crate::FILL_F32 && v.is_finite())
@@ -243,7 +261,17 @@ pub fn write_latlon_geometry(resources: &Resources, out_dir: &Path) -> Result<La
         config.dataset_description_tail(ProductType::Latlon)
     );
     let summary = summary.split_whitespace().collect::<Vec<_>>().join(" ");
-    write_file(resources, weights, out_dir, &granule_name, summary, fields, Vec::new())
+    let attributes_of = |name: &str| geometry_attributes(catalog, ProductType::Latlon, name);
+    write_file(
+        resources,
+        weights,
+        out_dir,
+        &granule_name,
+        summary,
+        fields,
+        &attributes_of,
+        Vec::new(),
+    )
 }
 
 /// Writes the lat-lon granule of time-invariant grouping `dataset` (3-D cell-centre
@@ -306,5 +334,16 @@ pub fn write_latlon_mixing(
             ),
         ));
     }
-    write_file(resources, weights, out_dir, &granule_name, summary, fields, extra)
+    let catalog = &resources.catalog;
+    let attributes_of = |name: &str| variable_attributes(catalog, ProductType::Latlon, name);
+    write_file(
+        resources,
+        weights,
+        out_dir,
+        &granule_name,
+        summary,
+        fields,
+        &attributes_of,
+        extra,
+    )
 }

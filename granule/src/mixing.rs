@@ -45,8 +45,10 @@ pub fn time_invariant_groupings(resources: &Resources, product: ProductType) -> 
     let catalog = &resources.catalog;
     let mut out = Vec::new();
     for g in catalog.groupings(product)? {
-        if g.frequencies.contains(&GroupingFrequency::TimeInvariant) {
-            out.push(catalog.dataset(product, g.id as i64)?);
+        // The resolved frequencies: a grouping added from the PO.DAAC table has its `TI` there.
+        let dataset = catalog.dataset(product, g.id as i64)?;
+        if dataset.frequencies.contains(&GroupingFrequency::TimeInvariant) {
+            out.push(dataset);
         }
     }
     Ok(out)

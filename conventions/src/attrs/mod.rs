@@ -23,7 +23,7 @@ pub use dynamic::{DynamicMetadata, task_summary};
 pub use global::{COORDINATES_COMMENT, GranuleContext, global_attributes, sort_casefold};
 pub use one_d::{global_attributes_1d, time_attributes_1d, variable_attributes_1d};
 pub use value::{AttrValue, Attrs, get_attr, set_attr};
-pub use variable::{gcmd_keywords, join_comments, variable_attributes};
+pub use variable::{gcmd_keywords, geometry_attributes, join_comments, variable_attributes};
 
 use crate::catalog::CatalogError;
 use crate::vocab::ProductType;
