@@ -94,9 +94,8 @@ pub(crate) fn time_invariant_globals(
         uuid: &uuid,
     };
     let mut globals = global_attributes(&resources.catalog, config, &ctx)?;
-    globals.retain(|(name, _)| {
-        name != "time_coverage_duration" && name != "time_coverage_resolution"
-    });
+    globals
+        .retain(|(name, _)| name != "time_coverage_duration" && name != "time_coverage_resolution");
     Ok(globals)
 }
 

@@ -195,7 +195,10 @@ fn filled(values: Vec<f32>) -> Vec<f32> {
 }
 
 /// Writes the lat-lon GRID_GEOMETRY granule into directory `out_dir`.
-pub fn write_latlon_geometry(resources: &Resources, out_dir: &Path) -> Result<LatlonInvariantReport> {
+pub fn write_latlon_geometry(
+    resources: &Resources,
+    out_dir: &Path,
+) -> Result<LatlonInvariantReport> {
     let weights = weights(resources)?;
     let grid = &resources.grid;
     let config = &resources.config;
@@ -292,8 +295,8 @@ pub fn write_latlon_mixing(
     for variable in &dataset.variables {
         let input = &variable.inputs[0];
         let stem = params_dir.join(&input.name);
-        let field = MdsFile::open(&stem, ByteOrder::Big)?
-            .read_tiles::<f32>(&FieldSelector::Record(0))?;
+        let field =
+            MdsFile::open(&stem, ByteOrder::Big)?.read_tiles::<f32>(&FieldSelector::Record(0))?;
         if field.n != grid.n || field.nz != nz {
             return Err(GranuleError::GridMismatch {
                 what: format!("parameter field {}", stem.display()),

@@ -189,7 +189,11 @@ pub fn granule_global_attributes(
 /// `edp_conventions::catalog::RepairKind`) and, for native granules whose cell corners were
 /// partly extrapolated (no grid-geometry file, no `.mitgrid` value), `edp_grid_corners`
 /// (`extrapolated: K of M outer corners ...: not exact`). Neither when nothing was repaired.
-pub fn repair_provenance(request: &GranuleRequest, dataset: &Dataset, grid: &edp_grid::Grid) -> Attrs {
+pub fn repair_provenance(
+    request: &GranuleRequest,
+    dataset: &Dataset,
+    grid: &edp_grid::Grid,
+) -> Attrs {
     let mut attrs: Attrs = Vec::new();
     if !dataset.repairs.is_empty() {
         attrs.push((

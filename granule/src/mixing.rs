@@ -11,13 +11,13 @@
 
 use std::path::{Path, PathBuf};
 
+use edp_conventions::ProductType;
 use edp_conventions::attrs::{
     AttrError, AttrValue, Attrs, coordinate_attributes, set_attr, variable_attributes,
     variable_coordinates,
 };
 use edp_conventions::catalog::{Dataset, GroupingFrequency};
 use edp_conventions::staggering::{Horizontal, Vertical};
-use edp_conventions::ProductType;
 use edp_mds::{ByteOrder, FieldSelector, MdsFile};
 
 use crate::atomic::AtomicFile;
@@ -41,13 +41,19 @@ pub struct MixingReport {
 
 /// The time-invariant groupings of `product` (e.g. V4r4 native 20, V4r5 native 13 and lat-lon
 /// 13).
-pub fn time_invariant_groupings(resources: &Resources, product: ProductType) -> Result<Vec<Dataset>> {
+pub fn time_invariant_groupings(
+    resources: &Resources,
+    product: ProductType,
+) -> Result<Vec<Dataset>> {
     let catalog = &resources.catalog;
     let mut out = Vec::new();
     for g in catalog.groupings(product)? {
         // The resolved frequencies: a grouping added from the PO.DAAC table has its `TI` there.
         let dataset = catalog.dataset(product, g.id as i64)?;
-        if dataset.frequencies.contains(&GroupingFrequency::TimeInvariant) {
+        if dataset
+            .frequencies
+            .contains(&GroupingFrequency::TimeInvariant)
+        {
             out.push(dataset);
         }
     }
@@ -74,12 +80,15 @@ pub fn write_native_mixing(
         {
             return Err(GranuleError::Unsupported {
                 what: format!("time-invariant variable {}", variable.output_name),
-                reason: format!("it lives at {}; only 3-D cell-centre fields are written", input.location),
+                reason: format!(
+                    "it lives at {}; only 3-D cell-centre fields are written",
+                    input.location
+                ),
             });
         }
         let stem = params_dir.join(&input.name);
-        let field = MdsFile::open(&stem, ByteOrder::Big)?
-            .read_tiles::<f32>(&FieldSelector::Record(0))?;
+        let field =
+            MdsFile::open(&stem, ByteOrder::Big)?.read_tiles::<f32>(&FieldSelector::Record(0))?;
         if field.n != n || field.nz != nz {
             return Err(GranuleError::GridMismatch {
                 what: format!("parameter field {}", stem.display()),
@@ -109,8 +118,13 @@ pub fn write_native_mixing(
         config.dataset_description_tail(ProductType::Native)
     );
     let summary = summary.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut globals =
-        time_invariant_globals(resources, ProductType::Native, &granule_name, summary, &names)?;
+    let mut globals = time_invariant_globals(
+        resources,
+        ProductType::Native,
+        &granule_name,
+        summary,
+        &names,
+    )?;
     if !dataset.repairs.is_empty() {
         set_attr(
             &mut globals,
@@ -200,7 +214,9 @@ pub fn write_native_mixing(
         let (lo, hi) = data
             .iter()
             .filter(|v| **v != crate::FILL_F32 && v.is_finite())
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| {
+                (a.min(*v), b.max(*v))
+            });
         if lo <= hi {
             set_attr(&mut attrs, "valid_min", AttrValue::F32(lo));
             set_attr(&mut attrs, "valid_max", AttrValue::F32(hi));

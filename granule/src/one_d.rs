@@ -22,12 +22,12 @@
 
 use std::path::{Path, PathBuf};
 
-use edp_conventions::{Catalog, Frequency, ProductionConfig};
 use edp_conventions::attrs::{
     AttrValue, global_attributes_1d, set_attr, time_attributes_1d, variable_attributes_1d,
 };
 use edp_conventions::catalog::{OneDDataset, one_d_file_name};
 use edp_conventions::naming::OutputPeriod;
+use edp_conventions::{Catalog, Frequency, ProductionConfig};
 
 use crate::atomic::AtomicFile;
 use crate::error::{GranuleError, Result, nc_err};
@@ -89,10 +89,12 @@ pub fn one_d_path(
 pub fn read_input(path: &Path, fields: &[String]) -> Result<OneDInput> {
     let file = netcdf::open(path).map_err(nc_err(path, "open"))?;
     let values = |name: &str| -> Result<Vec<f64>> {
-        let var = file.variable(name).ok_or_else(|| GranuleError::InvalidTask {
-            granule: path.display().to_string(),
-            reason: format!("the 1-D input has no variable '{name}'"),
-        })?;
+        let var = file
+            .variable(name)
+            .ok_or_else(|| GranuleError::InvalidTask {
+                granule: path.display().to_string(),
+                reason: format!("the 1-D input has no variable '{name}'"),
+            })?;
         var.get_values::<f64, _>(..)
             .map_err(nc_err(path, format!("read variable {name}")))
     };
@@ -218,7 +220,13 @@ pub fn write_one_d(
         set_attr(&mut attrs, "coordinates", AttrValue::Str("time".into()));
         let data: Vec<f32> = values
             .iter()
-            .map(|v| if v.is_finite() { *v as f32 } else { crate::FILL_F32 })
+            .map(|v| {
+                if v.is_finite() {
+                    *v as f32
+                } else {
+                    crate::FILL_F32
+                }
+            })
             .collect();
         variables.push((name.clone(), attrs, data));
     }

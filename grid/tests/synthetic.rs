@@ -234,7 +234,10 @@ fn a_grid_geometry_file_in_the_mds_directory_gives_the_corners() {
     };
     g.write_mds_dir(dir.path(), &options).unwrap();
     let extrapolated = Grid::from_mds_dir(dir.path()).unwrap();
-    assert_eq!(extrapolated.corners.count(CornerSource::Extrapolated), 2 * n + 5);
+    assert_eq!(
+        extrapolated.corners.count(CornerSource::Extrapolated),
+        2 * n + 5
+    );
     let said = extrapolated.corners.provenance();
     assert!(said.starts_with("extrapolated: 17 of "), "{said}");
     assert!(extrapolated.corners.lon != g.corners.lon);
@@ -243,13 +246,19 @@ fn a_grid_geometry_file_in_the_mds_directory_gives_the_corners() {
     // (float32 in the file), extrapolated ones included.
     let file = dir.path().join("GRID_GEOMETRY_ECCO_V4r4_native_llc0006.nc");
     g.write_netcdf(&file).unwrap();
-    assert_eq!(edp_grid::geometry_file(dir.path()).unwrap(), Some(file.clone()));
+    assert_eq!(
+        edp_grid::geometry_file(dir.path()).unwrap(),
+        Some(file.clone())
+    );
     let exact = Grid::from_mds_dir(dir.path()).unwrap();
     let f32s = |v: &[f64]| v.iter().map(|x| *x as f32 as f64).collect::<Vec<_>>();
     assert_eq!(exact.corners.lon, f32s(&g.corners.lon));
     assert_eq!(exact.corners.lat, f32s(&g.corners.lat));
     assert_eq!(exact.xc_bnds(), f32s(&g.xc_bnds()));
-    assert_eq!(exact.corners.count(CornerSource::File), 13 * (n + 1) * (n + 1));
+    assert_eq!(
+        exact.corners.count(CornerSource::File),
+        13 * (n + 1) * (n + 1)
+    );
     assert_eq!(
         exact.corners.provenance(),
         "grid-geometry file (XC_bnds, YC_bnds)"
@@ -264,7 +273,10 @@ fn a_grid_geometry_file_in_the_mds_directory_gives_the_corners() {
         .write_netcdf(other.path().join("GRID_GEOMETRY_x_native.nc"))
         .unwrap();
     let err = Grid::from_mds_dir(other.path()).unwrap_err().to_string();
-    assert!(err.contains("GRID_GEOMETRY_x_native.nc") && err.contains("found 5"), "{err}");
+    assert!(
+        err.contains("GRID_GEOMETRY_x_native.nc") && err.contains("found 5"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -20,8 +20,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use edp_conventions::ProductType;
-use edp_granule::mixing::time_invariant_groupings;
 use edp_granule::latlon_invariant::{write_latlon_geometry, write_latlon_mixing};
+use edp_granule::mixing::time_invariant_groupings;
 use edp_granule::{ResourceCache, Resources, write_native_geometry, write_native_mixing};
 
 /// Arguments of `edp time-invariant`.
@@ -78,16 +78,20 @@ pub fn run(args: InvariantArgs) -> anyhow::Result<ExitCode> {
     let resources = Resources::new(grid, catalog, config.clone()).with_weights(weights);
     let native = args.out.join(&config.ecco_version).join("native");
     let latlon = args.out.join(&config.ecco_version).join("latlon");
-    let report =
-        write_native_geometry(&resources, &native.join(edp_granule::geometry::GEOMETRY_PREFIX))?;
+    let report = write_native_geometry(
+        &resources,
+        &native.join(edp_granule::geometry::GEOMETRY_PREFIX),
+    )?;
     println!(
         "{} ({} bytes, {} geometry variables)",
         report.path.display(),
         report.bytes,
         report.variables.len()
     );
-    let report =
-        write_latlon_geometry(&resources, &latlon.join(edp_granule::geometry::GEOMETRY_PREFIX))?;
+    let report = write_latlon_geometry(
+        &resources,
+        &latlon.join(edp_granule::geometry::GEOMETRY_PREFIX),
+    )?;
     println!(
         "{} ({} bytes, {} geometry variables)",
         report.path.display(),

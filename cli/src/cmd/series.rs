@@ -69,8 +69,15 @@ pub fn run(args: SeriesArgs) -> anyhow::Result<ExitCode> {
             if args.frequency.is_some_and(|f| f != frequency) {
                 continue;
             }
-            let report = write_one_d(&catalog, &config, &dataset, frequency, &args.input, &args.out)
-                .with_context(|| format!("1D grouping {id} ({}) {frequency}", dataset.filename))?;
+            let report = write_one_d(
+                &catalog,
+                &config,
+                &dataset,
+                frequency,
+                &args.input,
+                &args.out,
+            )
+            .with_context(|| format!("1D grouping {id} ({}) {frequency}", dataset.filename))?;
             println!("{} ({} records)", report.path.display(), report.records);
             written += 1;
         }

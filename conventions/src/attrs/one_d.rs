@@ -74,10 +74,7 @@ pub fn variable_attributes_1d(catalog: &Catalog, name: &str) -> Result<Attrs, At
         .filter_map(|(k, v)| AttrValue::from_json(v).map(|a| (k.clone(), a)))
         .filter(|(_, a)| a.as_str() != Some(""))
         .collect();
-    let comment = join_comments(
-        text_key(&keys, "comments_1"),
-        text_key(&keys, "comments_2"),
-    );
+    let comment = join_comments(text_key(&keys, "comments_1"), text_key(&keys, "comments_2"));
     if !comment.is_empty() {
         attrs.push(("comment".to_string(), AttrValue::Str(comment)));
     }
@@ -285,11 +282,10 @@ pub fn global_attributes_1d(
         }
     }
     set_attr(&mut attrs, "coordinates_comment", text(COORDINATES_COMMENT));
-    if let Some((name, value)) = attrs.iter().find_map(|(n, v)| {
-        v.as_str()
-            .filter(|s| s.starts_with("TBD_"))
-            .map(|s| (n, s))
-    }) {
+    if let Some((name, value)) = attrs
+        .iter()
+        .find_map(|(n, v)| v.as_str().filter(|s| s.starts_with("TBD_")).map(|s| (n, s)))
+    {
         return Err(AttrError::UnresolvedPlaceholder {
             name: name.clone(),
             value: value.to_string(),

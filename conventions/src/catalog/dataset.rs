@@ -8,9 +8,9 @@
 
 use std::fmt;
 
-use super::{Catalog, Slot};
 use super::error::CatalogError;
 use super::groupings::{GroupingFrequency, Orientation, VectorComponents};
+use super::{Catalog, Slot};
 use crate::staggering::{Staggering, Vertical, builtin_staggering};
 use crate::time::Frequency;
 use crate::vocab::{Dimension, ProductType};
@@ -379,7 +379,9 @@ impl Catalog {
         };
         if self.repair {
             for variable in &direct {
-                if let Some(repair) = self.variable_metadata_repair(product, &variable.output_name)? {
+                if let Some(repair) =
+                    self.variable_metadata_repair(product, &variable.output_name)?
+                {
                     repairs.push(repair);
                 }
             }
@@ -565,10 +567,7 @@ impl Catalog {
         let Some(keys) = self.log_variable_keys(product, name)? else {
             return Ok(None);
         };
-        let shown: Vec<String> = keys
-            .iter()
-            .map(|(k, v)| format!("{k} = {v}"))
-            .collect();
+        let shown: Vec<String> = keys.iter().map(|(k, v)| format!("{k} = {v}")).collect();
         Ok(Some(super::MetadataRepair {
             kind: super::RepairKind::VariableMetadataFromLog,
             path: self.variable_metadata()?.path.clone(),

@@ -43,15 +43,13 @@ impl Catalog {
     /// Resolves 1-D grouping `id`.
     pub fn dataset_1d(&self, id: usize) -> Result<OneDDataset, CatalogError> {
         let groupings = self.groupings_1d()?;
-        let grouping = groupings
-            .get(id)
-            .ok_or_else(|| CatalogError::Unavailable {
-                what: "1D grouping",
-                reason: format!(
-                    "no 1D grouping {id}: the 1D groupings file has {}",
-                    groupings.len()
-                ),
-            })?;
+        let grouping = groupings.get(id).ok_or_else(|| CatalogError::Unavailable {
+            what: "1D grouping",
+            reason: format!(
+                "no 1D grouping {id}: the 1D groupings file has {}",
+                groupings.len()
+            ),
+        })?;
         let listed: Vec<Frequency> = grouping
             .frequencies
             .iter()
@@ -83,12 +81,8 @@ impl Catalog {
             let mut sorted = in_table.clone();
             sorted.sort_by_key(|f| Frequency::ALL.iter().position(|g| g == f));
             if sorted != listed {
-                let shown = |l: &[Frequency]| {
-                    l.iter()
-                        .map(|f| f.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
+                let shown =
+                    |l: &[Frequency]| l.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ");
                 repairs.push(MetadataRepair {
                     kind: RepairKind::FrequenciesFromPodaac,
                     path: self

@@ -201,9 +201,15 @@ mod tests {
         let ids = t
             .ids("GRID_GEOMETRY_ECCO_V4r4_native_llc0090.nc", "r=")
             .unwrap();
-        assert_eq!((ids.id.as_str(), ids.title.as_str()), ("10.5067/ECL5A-GRD44", "Geometry"));
+        assert_eq!(
+            (ids.id.as_str(), ids.title.as_str()),
+            ("10.5067/ECL5A-GRD44", "Geometry")
+        );
         // Another version is not this row, and has no period to match with.
-        assert!(t.lookup("GRID_GEOMETRY_ECCO_V4r5_native_llc0090.nc").is_err());
+        assert!(
+            t.lookup("GRID_GEOMETRY_ECCO_V4r5_native_llc0090.nc")
+                .is_err()
+        );
     }
 
     #[test]

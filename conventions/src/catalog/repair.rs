@@ -312,9 +312,16 @@ mod tests {
         assert_eq!(r.repairs[0].kind, RepairKind::FilenameFromPodaac);
         // No frequency: the native rows only (not lat-lon, not ICE_FLUX_EXTRA).
         let r = resolve_with_podaac(&t, native, 26, "ICE_FLUX", &[], g);
-        assert_eq!((r.filename.as_str(), r.frequencies.as_slice()), ("ICE_FLUX", &[AvgMon][..]));
+        assert_eq!(
+            (r.filename.as_str(), r.frequencies.as_slice()),
+            ("ICE_FLUX", &[AvgMon][..])
+        );
         assert_eq!(r.repairs[0].kind, RepairKind::FrequenciesFromPodaac);
-        assert!(r.repairs[0].to_string().contains("lists frequencies []"), "{}", r.repairs[0]);
+        assert!(
+            r.repairs[0].to_string().contains("lists frequencies []"),
+            "{}",
+            r.repairs[0]
+        );
         // Consistent groupings are untouched; unknown datasets too.
         let r = resolve_with_podaac(&t, native, 13, "MIXING", &[TimeInvariant], g);
         assert!(r.repairs.is_empty());
@@ -342,7 +349,12 @@ mod tests {
     #[test]
     fn other_syntax_errors_are_left_for_the_parser() {
         // A missing comma between two keys is not the known defect.
-        for text in ["{\"a\": 1 \"b\": 2}", "[1 2]", "[{\"a\": 1} [2]]", "[{\"a\": 1}"] {
+        for text in [
+            "{\"a\": 1 \"b\": 2}",
+            "[1 2]",
+            "[{\"a\": 1} [2]]",
+            "[{\"a\": 1}",
+        ] {
             let (fixed, lines) = insert_missing_commas(text);
             assert!(lines.is_empty(), "{text}");
             assert_eq!(fixed, text);

@@ -60,7 +60,10 @@ fn loads_every_v4r4_file() {
     assert_eq!(c.groupings(ProductType::Latlon).unwrap().len(), 14);
     let added = c.grouping(ProductType::Latlon, 13).unwrap();
     assert_eq!(added.filename, "OCEAN_3D_MIXING_COEFFS");
-    assert_eq!(added.fields, c.grouping(ProductType::Native, 20).unwrap().fields);
+    assert_eq!(
+        added.fields,
+        c.grouping(ProductType::Native, 20).unwrap().fields
+    );
     let repairs: Vec<_> = c
         .repairs()
         .iter()

@@ -207,7 +207,10 @@ fn variables_without_metadata_get_log_attributes() {
             .and_then(|(_, v)| v.as_str().map(str::to_string))
     };
     // The V4r5 log row: `OBPAnoma|  1 |       |SM      M1|m               |Ocean Bottom Pressure Anomaly`.
-    assert_eq!(get("long_name").as_deref(), Some("Ocean Bottom Pressure Anomaly"));
+    assert_eq!(
+        get("long_name").as_deref(),
+        Some("Ocean Bottom Pressure Anomaly")
+    );
     assert_eq!(get("units").as_deref(), Some("m"));
     // Variables with metadata keep it.
     let obp = edp_conventions::attrs::variable_attributes(&c, ProductType::Native, "OBP").unwrap();
@@ -236,7 +239,11 @@ fn every_v4r5_native_and_latlon_dataset_of_the_table_gets_complete_global_attrib
             let d = c.dataset(product, g.id as i64).unwrap();
             for frequency in d.frequencies.iter().filter_map(|f| f.job_frequency()) {
                 // The first record: day 1 ends 12 h after the 12:00 start, month 1 at 732 h.
-                let step = if frequency == Frequency::AvgMon { 732 } else { 12 };
+                let step = if frequency == Frequency::AvgMon {
+                    732
+                } else {
+                    12
+                };
                 let period = config.clock.period(frequency, step).unwrap();
                 let name = granule_file_name(
                     &d.filename,

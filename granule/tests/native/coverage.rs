@@ -141,7 +141,10 @@ fn run(release: &Release, work: &Path) -> Outcome {
                 let step = first_step(frequency);
                 for variable in &dataset.variables {
                     for input in &variable.inputs {
-                        if written.insert((input.name.clone(), frequency), ()).is_none() {
+                        if written
+                            .insert((input.name.clone(), frequency), ())
+                            .is_none()
+                        {
                             edp_demo_data::write_diagnostic_input(
                                 &inputs_root,
                                 grid,
@@ -157,8 +160,13 @@ fn run(release: &Release, work: &Path) -> Outcome {
                     }
                 }
                 let what = format!("{product} {} ({}) {frequency}", g.id, dataset.filename);
-                let found =
-                    local::find_inputs(&inputs_root, &dataset, frequency, step, config.snap_instants);
+                let found = local::find_inputs(
+                    &inputs_root,
+                    &dataset,
+                    frequency,
+                    step,
+                    config.snap_instants,
+                );
                 assert!(found.missing.is_empty(), "{what}: {:?}", found.missing);
                 let request = match GranuleRequest::new(
                     catalog,
@@ -196,7 +204,11 @@ fn run(release: &Release, work: &Path) -> Outcome {
                         v.output_name
                     );
                 }
-                let row = catalog.podaac().unwrap().lookup(&request.granule_name).unwrap();
+                let row = catalog
+                    .podaac()
+                    .unwrap()
+                    .lookup(&request.granule_name)
+                    .unwrap();
                 assert!(
                     outcome.produced.insert(row.filename.clone()),
                     "{what}: PO.DAAC row {} produced twice",
@@ -258,25 +270,28 @@ fn write_params(resources: &Resources, params: &Path) -> Vec<(String, Vec<f32>)>
 fn check_time_invariant(resources: &Resources, params: &Path, out: &Path, outcome: &mut Outcome) {
     let grid = &resources.grid;
     let per_level = write_params(resources, params);
-    let level_value = |name: &str, level: usize| {
-        per_level.iter().find(|(n, _)| n == name).unwrap().1[level]
-    };
+    let level_value =
+        |name: &str, level: usize| per_level.iter().find(|(n, _)| n == name).unwrap().1[level];
     for product in [ProductType::Native, ProductType::Latlon] {
         let datasets = edp_granule::mixing::time_invariant_groupings(resources, product).unwrap();
         assert!(!datasets.is_empty(), "no time-invariant {product} grouping");
         for dataset in datasets {
             let written = match product {
-                ProductType::Native => edp_granule::write_native_mixing(resources, &dataset, params, out)
-                    .map(|r| (r.path, r.granule_name)),
-                ProductType::Latlon => {
-                    edp_granule::latlon_invariant::write_latlon_mixing(resources, &dataset, params, out)
+                ProductType::Native => {
+                    edp_granule::write_native_mixing(resources, &dataset, params, out)
                         .map(|r| (r.path, r.granule_name))
                 }
+                ProductType::Latlon => edp_granule::latlon_invariant::write_latlon_mixing(
+                    resources, &dataset, params, out,
+                )
+                .map(|r| (r.path, r.granule_name)),
             };
             let (path, name) = match written {
                 Ok(w) => w,
                 Err(e) => {
-                    outcome.failures.push(format!("{product} TI {}: {e}", dataset.grouping_id));
+                    outcome
+                        .failures
+                        .push(format!("{product} TI {}: {e}", dataset.grouping_id));
                     continue;
                 }
             };
@@ -305,9 +320,18 @@ fn check_time_invariant(resources: &Resources, params: &Path, out: &Path, outcom
                             let wet = weights.target_wet_mask(p / nb).unwrap()[p % nb];
                             if wet {
                                 let expected = level_value(&v.output_name, p / nb);
-                                assert!((value - expected).abs() <= 1e-5 * expected, "{} at {p}", v.output_name);
+                                assert!(
+                                    (value - expected).abs() <= 1e-5 * expected,
+                                    "{} at {p}",
+                                    v.output_name
+                                );
                             } else {
-                                assert_eq!(*value, edp_granule::FILL_F32, "{} at {p}", v.output_name);
+                                assert_eq!(
+                                    *value,
+                                    edp_granule::FILL_F32,
+                                    "{} at {p}",
+                                    v.output_name
+                                );
                             }
                         }
                     }
@@ -320,9 +344,16 @@ fn check_time_invariant(resources: &Resources, params: &Path, out: &Path, outcom
     match edp_granule::latlon_invariant::write_latlon_geometry(resources, out) {
         Ok(report) => {
             let file = open_nc(&report.path);
-            let geometry = resources.catalog.geometry_metadata(ProductType::Latlon).unwrap();
+            let geometry = resources
+                .catalog
+                .geometry_metadata(ProductType::Latlon)
+                .unwrap();
             for entry in &geometry.entries {
-                assert!(file.variable(&entry.name).is_some(), "lat-lon geometry lacks {}", entry.name);
+                assert!(
+                    file.variable(&entry.name).is_some(),
+                    "lat-lon geometry lacks {}",
+                    entry.name
+                );
             }
             // The cell areas add up to the sphere.
             let area: Vec<f32> = file.variable("area").unwrap().get_values(..).unwrap();
@@ -338,7 +369,14 @@ fn check_time_invariant(resources: &Resources, params: &Path, out: &Path, outcom
 
 /// The PO.DAAC `DATASET.FILENAME` matching a granule name.
 fn catalog_row(resources: &Resources, granule: &str) -> String {
-    resources.catalog.podaac().unwrap().lookup(granule).unwrap().filename.clone()
+    resources
+        .catalog
+        .podaac()
+        .unwrap()
+        .lookup(granule)
+        .unwrap()
+        .filename
+        .clone()
 }
 
 /// Writes a synthetic series file of ECCO's scalar time-series layout: `time` in hours since
@@ -372,14 +410,30 @@ fn check_one_d(resources: &Resources, series: &Path, out: &Path, outcome: &mut O
     const RECORDS: usize = 30;
     for g in groupings {
         let dataset = catalog.dataset_1d(g.id).unwrap();
-        assert!(!dataset.frequencies.is_empty(), "1D {} has no frequency", g.id);
+        assert!(
+            !dataset.frequencies.is_empty(),
+            "1D {} has no frequency",
+            g.id
+        );
         for &frequency in &dataset.frequencies {
-            let input = series.join(edp_granule::one_d::input_file_name(&dataset.filename, frequency));
+            let input = series.join(edp_granule::one_d::input_file_name(
+                &dataset.filename,
+                frequency,
+            ));
             write_series(&input, &dataset.fields, RECORDS);
-            let report = match edp_granule::write_one_d(catalog, &resources.config, &dataset, frequency, series, out) {
+            let report = match edp_granule::write_one_d(
+                catalog,
+                &resources.config,
+                &dataset,
+                frequency,
+                series,
+                out,
+            ) {
                 Ok(r) => r,
                 Err(e) => {
-                    outcome.failures.push(format!("1D {} {frequency}: {e}", g.id));
+                    outcome
+                        .failures
+                        .push(format!("1D {} {frequency}: {e}", g.id));
                     continue;
                 }
             };
@@ -395,8 +449,16 @@ fn check_one_d(resources: &Resources, series: &Path, out: &Path, outcome: &mut O
                 assert_eq!(dims, ["time"], "{field}");
             }
             assert_eq!(file.dimension_len("time"), Some(RECORDS));
-            let row = catalog.podaac().unwrap().lookup(&report.granule_name).unwrap();
-            assert!(outcome.produced.insert(row.filename.clone()), "{}", row.filename);
+            let row = catalog
+                .podaac()
+                .unwrap()
+                .lookup(&report.granule_name)
+                .unwrap();
+            assert!(
+                outcome.produced.insert(row.filename.clone()),
+                "{}",
+                row.filename
+            );
         }
     }
 }
@@ -427,7 +489,10 @@ fn check_native_geometry(resources: &Resources, out: &Path, outcome: &mut Outcom
         let var = file
             .variable(&entry.name)
             .unwrap_or_else(|| panic!("GRID_GEOMETRY lacks {}", entry.name));
-        let long_name = var.attributes().find(|a| a.name() == "long_name").map(|a| a.value().unwrap());
+        let long_name = var
+            .attributes()
+            .find(|a| a.name() == "long_name")
+            .map(|a| a.value().unwrap());
         assert_eq!(
             long_name,
             entry
@@ -441,8 +506,15 @@ fn check_native_geometry(resources: &Resources, out: &Path, outcome: &mut Outcom
     let xb: Vec<f32> = file.variable("XC_bnds").unwrap().get_values(..).unwrap();
     let expected: Vec<f32> = resources.grid.xc_bnds().iter().map(|v| *v as f32).collect();
     assert_eq!(xb, expected);
-    let row = catalog.podaac().unwrap().lookup(&report.granule_name).unwrap();
-    let id = file.attributes().find(|a| a.name() == "id").map(|a| a.value().unwrap());
+    let row = catalog
+        .podaac()
+        .unwrap()
+        .lookup(&report.granule_name)
+        .unwrap();
+    let id = file
+        .attributes()
+        .find(|a| a.name() == "id")
+        .map(|a| a.value().unwrap());
     assert_eq!(
         id,
         Some(netcdf::AttributeValue::Str(

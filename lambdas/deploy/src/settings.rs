@@ -121,8 +121,7 @@ impl DeploySettings {
             } else if name == name_of(SSM_JOBS) {
                 settings.jobs = Some(value);
             } else if name == name_of(SSM_SKIP_INVALID_METADATA) {
-                settings.skip_invalid_metadata = match value.trim().to_ascii_lowercase().as_str()
-                {
+                settings.skip_invalid_metadata = match value.trim().to_ascii_lowercase().as_str() {
                     "true" => true,
                     "false" => false,
                     _ => {
