@@ -548,6 +548,8 @@ variable "edp_settings" {
     jobs         = optional(string, "")
     # "true": re-plan finished granules whose inputs were re-uploaded; default: report only.
     replan_changed_inputs = optional(string, "")
+    # "true": load the metadata even when a file is invalid (skipped and reported).
+    skip_invalid_metadata = optional(string, "")
   })
   default = {}
 
@@ -567,6 +569,8 @@ variable "edp_settings" {
   validation {
     condition     = contains(["", "true", "false"], var.edp_settings.replan_changed_inputs)
     error_message = "edp_settings.replan_changed_inputs must be empty, \"true\" or \"false\"."
+    condition     = contains(["", "true", "false"], var.edp_settings.skip_invalid_metadata)
+    error_message = "edp_settings.skip_invalid_metadata must be empty, true or false."
   }
 }
 

@@ -99,6 +99,8 @@ pub struct CloudSetup {
     /// `secrets/source_credentials`; `None` when those are not set (inputs go through
     /// [`CloudSetup::store`]).
     pub source_store: Option<Store>,
+    /// SSM `settings/skip_invalid_metadata`.
+    pub skip_invalid_metadata: bool,
     /// Default locations of tasks that carry none.
     pub defaults: TaskLocations,
     /// Which credentials sign the main store (parameter name), `None` for the default chain.
@@ -159,6 +161,7 @@ pub async fn setup(
     Ok(CloudSetup {
         store,
         source_store,
+        skip_invalid_metadata: settings.skip_invalid_metadata,
         defaults: TaskLocations {
             cfg_loc: loc(&settings.config_loc),
             grid_loc: loc(&settings.grid_loc),

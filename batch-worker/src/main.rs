@@ -109,6 +109,7 @@ async fn run(worker_env: &WorkerEnv) -> Result<ExitKind, ExitKind> {
     options.metrics = MetricsOutput::Stdout;
     options.defaults = cloud.defaults;
     options.source_store = cloud.source_store;
+    options.skip_invalid_metadata = cloud.skip_invalid_metadata;
     if let Some(dir) = &worker_env.cache_dir {
         options.cache_dir = dir.clone();
     }

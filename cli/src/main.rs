@@ -32,6 +32,10 @@ enum Command {
     Factors(cmd::factors::FactorsArgs),
     /// Produce one granule from explicit arguments and a local MDS results tree.
     Granule(cmd::granule::GranuleArgs),
+    /// Write the time-invariant native datasets: GRID_GEOMETRY and mixing coefficients.
+    TimeInvariant(cmd::invariant::InvariantArgs),
+    /// Write the 1-D datasets (global means, SBO products) from scalar time-series files.
+    Series(cmd::series::SeriesArgs),
     /// Plan a run: jobs + model output -> EDP task list, claims, shards, run record.
     Plan(cmd::plan::PlanArgs),
     /// Show the state of a run: counts by status and failed granules.
@@ -63,6 +67,8 @@ fn main() -> ExitCode {
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Factors(args) => cmd::factors::run(args),
         Command::Granule(args) => cmd::granule::run(args),
+        Command::TimeInvariant(args) => cmd::invariant::run(args),
+        Command::Series(args) => cmd::series::run(args),
         Command::Plan(args) => cmd::plan::run(args),
         Command::Status(args) => cmd::status::run(args),
         Command::Run(args) => cmd::run::run(args),

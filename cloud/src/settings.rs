@@ -1,5 +1,5 @@
 //! The SSM parameters of the deployment contract, below `EDP_SSM_PREFIX`:
-//! `settings/{metadata_loc,grid_loc,factors_loc,config_loc,jobs,replan_changed_inputs}`
+//! `settings/{metadata_loc,grid_loc,factors_loc,config_loc,jobs,replan_changed_inputs,skip_invalid_metadata}`
 //! (String) and
 //! `secrets/{source,destination}_credentials` (SecureString, [`Credentials`] JSON).
 //!
@@ -13,7 +13,8 @@ use std::future::Future;
 use edp_store::{Location, StaticCredentials, Store, StoreConfig};
 use edp_task_schemas::deploy::{
     Credentials, SSM_CONFIG_LOC, SSM_DESTINATION_CREDENTIALS, SSM_FACTORS_LOC, SSM_GRID_LOC,
-    SSM_JOBS, SSM_METADATA_LOC, SSM_REPLAN_CHANGED_INPUTS, SSM_SOURCE_CREDENTIALS,
+    SSM_JOBS, SSM_METADATA_LOC, SSM_REPLAN_CHANGED_INPUTS, SSM_SKIP_INVALID_METADATA,
+    SSM_SOURCE_CREDENTIALS,
     ssm_parameter_name,
 };
 
@@ -79,6 +80,9 @@ pub struct DeploySettings {
     /// `settings/replan_changed_inputs`: plan finished granules again whose inputs were
     /// re-uploaded after they were written (default false: report them only).
     pub replan_changed_inputs: bool,
+    /// `settings/skip_invalid_metadata`: skip (and report) invalid metadata files instead of
+    /// failing (`false` when unset).
+    pub skip_invalid_metadata: bool,
     /// `secrets/source_credentials`: for a source bucket outside the account.
     pub source_credentials: Option<Credentials>,
     /// `secrets/destination_credentials`: for a destination outside the account.
@@ -121,16 +125,9 @@ impl DeploySettings {
             } else if name == name_of(SSM_JOBS) {
                 settings.jobs = Some(value);
             } else if name == name_of(SSM_REPLAN_CHANGED_INPUTS) {
-                settings.replan_changed_inputs = match value.trim() {
-                    "true" => true,
-                    "false" => false,
-                    _ => {
-                        return Err(SettingsError::BadFlag {
-                            parameter: name.clone(),
-                            found: value.clone(),
-                        });
-                    }
-                };
+                settings.replan_changed_inputs = parse_flag(&name, &value)?;
+            } else if name == name_of(SSM_SKIP_INVALID_METADATA) {
+                settings.skip_invalid_metadata = parse_flag(&name, &value)?;
             } else if name == name_of(SSM_SOURCE_CREDENTIALS) {
                 settings.source_credentials = Some(parse_credentials(&name, &value)?);
             } else if name == name_of(SSM_DESTINATION_CREDENTIALS) {
@@ -151,6 +148,18 @@ impl DeploySettings {
     /// A store for the destination, like [`DeploySettings::source_store`].
     pub async fn destination_store(&self, base: &StoreConfig) -> Store {
         store_for(self.destination_credentials.as_ref(), base).await
+    }
+}
+
+/// A `true`/`false` setting (any case, surrounding blanks ignored).
+fn parse_flag(name: &str, value: &str) -> Result<bool, SettingsError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(SettingsError::BadFlag {
+            parameter: name.to_string(),
+            found: value.to_string(),
+        }),
     }
 }
 
@@ -355,6 +364,23 @@ mod tests {
         .unwrap();
         assert_eq!(settings.config_loc, None);
         assert_eq!(settings.grid_loc, Some(Location::s3("g", "x")));
+    }
+
+    #[test]
+    fn skip_invalid_metadata_is_a_flag() {
+        let parse = |value: &str| {
+            DeploySettings::from_parameters(
+                "/p/",
+                pairs(&[("/p/settings/skip_invalid_metadata", value)]),
+            )
+        };
+        assert!(parse("true").unwrap().skip_invalid_metadata);
+        assert!(parse(" TRUE ").unwrap().skip_invalid_metadata);
+        assert!(!parse("false").unwrap().skip_invalid_metadata);
+        assert!(!DeploySettings::default().skip_invalid_metadata);
+        let err = parse("yes").unwrap_err();
+        assert!(matches!(err, SettingsError::BadFlag { .. }), "{err}");
+        assert!(err.to_string().contains("skip_invalid_metadata"), "{err}");
     }
 
     #[test]

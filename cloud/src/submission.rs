@@ -538,6 +538,7 @@ async fn plan<J>(
         metadata_loc,
         &LoadOptions {
             podaac_filename: config.podaac_metadata_filename.clone(),
+            skip_invalid: ctx.settings.skip_invalid_metadata,
             ..LoadOptions::default()
         },
     )

@@ -291,6 +291,10 @@ pub struct DiagnosticEntry {
     pub levels: u32,
     /// The 10-character `code` column, as written.
     pub code: String,
+    /// The `Units` column, trimmed (empty when absent).
+    pub units: String,
+    /// The title column (headed `Tile (max=80c)` in the log), trimmed (empty when absent).
+    pub title: String,
 }
 
 impl DiagnosticEntry {
@@ -384,6 +388,8 @@ impl DiagnosticsTable {
                 name: name.to_string(),
                 levels,
                 code: cols[4].to_string(),
+                units: cols.get(5).map_or("", |c| c.trim()).to_string(),
+                title: cols.get(6).map_or("", |c| c.trim()).to_string(),
             });
         }
         Ok(table)
@@ -419,6 +425,8 @@ mod tests {
             name: name.into(),
             levels,
             code: code.into(),
+            units: String::new(),
+            title: String::new(),
         }
     }
 

@@ -48,7 +48,15 @@ fn value(name: &str, lon: f64, lat: f64, z: f64, phase: f64, cs: f64, sn: f64) -
         }
         // z is the depth of the top face here: zero at the surface.
         "WVELMASS" => 1e-5 * (2.0 * la).sin() * lo.cos() * (z / 1500.0).sin(),
-        _ => 0.0,
+        // Any other diagnostic (coverage tests of every grouping): smooth, non-zero, and
+        // different for each name so that mixed-up variables show.
+        _ => {
+            let seed = name
+                .bytes()
+                .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+            let shift = f64::from(seed % 360).to_radians();
+            1.0 + 0.5 * (lo + shift).sin() * la.cos() + 0.1 * phase.cos() + z / 10_000.0
+        }
     }
 }
 

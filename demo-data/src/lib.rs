@@ -41,7 +41,8 @@ mod variables;
 
 use std::path::{Path, PathBuf};
 
-use edp_conventions::naming::{granule_file_name, granule_path};
+use edp_conventions::naming::{SnapInstants, granule_file_name, granule_path};
+use edp_conventions::staggering::Staggering;
 use edp_conventions::{Frequency, ModelClock, ProductType};
 use edp_grid::{Grid, MdsDirOptions, SyntheticLand, SyntheticSpec};
 
@@ -199,6 +200,26 @@ fn check_step(clock: &ModelClock, frequency: Frequency, step: u64) -> Result<(),
         return Err(bad(format!("{step} ({text})")));
     }
     Ok(())
+}
+
+/// Writes the MDS input pair of any diagnostic `name` living at `location`, for `frequency`
+/// and model step `step`, below `root` where a local input search looks for it
+/// (`<root>/diags_monthly/<VAR>_mon_mean/<VAR>_mon_mean.<ts10>.{data,meta}`, ...): a smooth
+/// analytic field, 0.0 on the land of `location`, float32 big-endian with an MITgcm-style
+/// `.meta`. Used to generate the inputs of every grouping of a metadata directory from its own
+/// groupings and `available_diagnostics.log` (coverage tests).
+#[allow(clippy::too_many_arguments)]
+pub fn write_diagnostic_input(
+    root: &Path,
+    grid: &Grid,
+    clock: &ModelClock,
+    name: &str,
+    location: Staggering,
+    frequency: Frequency,
+    step: u64,
+    snap: SnapInstants,
+) -> Result<DemoInput, DemoError> {
+    model_output::write_any(root, grid, clock, name, location, frequency, step, snap)
 }
 
 /// Where everything was written.

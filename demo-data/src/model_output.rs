@@ -5,8 +5,10 @@
 use std::path::Path;
 
 use edp_conventions::naming::{
-    MdsFileKind, PeriodToken, input_freq_dir, mds_file_name, mds_prefix,
+    MdsFileKind, PeriodToken, SnapInstants, input_freq_dir, input_period_tokens, mds_file_name,
+    mds_prefix,
 };
+use edp_conventions::staggering::Staggering;
 use edp_conventions::{Frequency, ModelClock};
 use edp_grid::Grid;
 use edp_mds::{ByteOrder, Meta, Precision, write_mds};
@@ -51,6 +53,83 @@ pub(crate) fn inputs(root: &Path, spec: &DemoSpec) -> Vec<(DemoInput, &'static D
     out
 }
 
+/// Writes the `.data`/`.meta` pair of `input` (diagnostic `name` at `location`): the analytic
+/// field of [`field`], float32 big-endian, with an MITgcm-style `.meta` whose
+/// `timeInterval` is `bounds` (model hours, written in model seconds as MITgcm does; none for
+/// snapshots).
+pub(crate) fn write_pair(
+    grid: &Grid,
+    name: &str,
+    location: Staggering,
+    input: &DemoInput,
+    bounds: Option<[i32; 2]>,
+) -> Result<(), DemoError> {
+    if let Some(dir) = input.data.parent() {
+        create_dir(dir)?;
+    }
+    let values = field(grid, name, location, input.step);
+    let levels = if location.is_3d() { grid.nz } else { 1 };
+    let meta_name = input
+        .meta
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut meta = Meta::new_llc(meta_name, grid.n, levels, Precision::F32, 1);
+    meta.time_step = Some(input.step);
+    meta.time_interval = bounds
+        .map(|[a, b]| vec![f64::from(a) * 3600.0, f64::from(b) * 3600.0])
+        .unwrap_or_default();
+    meta.missing_value = Some(MISSING_VALUE);
+    meta.fields = vec![name.to_string()];
+    write_mds(
+        &input.data,
+        &meta,
+        &grid.llc().tiles_to_compact(&values)?,
+        ByteOrder::Big,
+    )?;
+    Ok(())
+}
+
+/// Writes the input pair of any diagnostic `name` at `location` for `frequency` and `step`
+/// below `root`, where a local search for it looks (`<root>/<diags_*>/<VAR>_<token>/...`, the
+/// first token of the frequency), with the clock's averaging interval. Diagnostics that the
+/// demo does not describe get a generic smooth field.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_any(
+    root: &Path,
+    grid: &Grid,
+    clock: &ModelClock,
+    name: &str,
+    location: Staggering,
+    frequency: Frequency,
+    step: u64,
+    snap: SnapInstants,
+) -> Result<DemoInput, DemoError> {
+    let period = clock
+        .period(frequency, step)
+        .map_err(|source| DemoError::Time {
+            step,
+            source: Box::new(source),
+        })?;
+    let token = input_period_tokens(frequency, snap)
+        .first()
+        .copied()
+        .unwrap_or(PeriodToken::Snap);
+    let dir = root
+        .join(input_freq_dir(frequency))
+        .join(mds_prefix(name, token));
+    let file = |kind| dir.join(mds_file_name(name, token, step, kind));
+    let input = DemoInput {
+        variable: name.to_string(),
+        frequency,
+        step,
+        data: file(MdsFileKind::Data),
+        meta: file(MdsFileKind::Meta),
+    };
+    write_pair(grid, name, location, &input, period.time_bnds())?;
+    Ok(input)
+}
+
 /// Writes every input pair and returns them in write order.
 pub(crate) fn write(
     root: &Path,
@@ -58,7 +137,6 @@ pub(crate) fn write(
     spec: &DemoSpec,
 ) -> Result<Vec<DemoInput>, DemoError> {
     let clock = ModelClock::v4r4();
-    let llc = grid.llc();
     let mut written = Vec::new();
     for (input, diagnostic) in inputs(root, spec) {
         let step = input.step;
@@ -68,34 +146,12 @@ pub(crate) fn write(
                 step,
                 source: Box::new(source),
             })?;
-        if let Some(dir) = input.data.parent() {
-            create_dir(dir)?;
-        }
-        let values = field(grid, diagnostic.name, diagnostic.location, step);
-        let levels = if diagnostic.location.is_3d() {
-            grid.nz
-        } else {
-            1
-        };
-        let meta_name = input
-            .meta
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut meta = Meta::new_llc(meta_name, grid.n, levels, Precision::F32, 1);
-        meta.time_step = Some(step);
-        // MITgcm writes the averaging interval in model seconds.
-        meta.time_interval = period
-            .time_bnds()
-            .map(|[a, b]| vec![f64::from(a) * 3600.0, f64::from(b) * 3600.0])
-            .unwrap_or_default();
-        meta.missing_value = Some(MISSING_VALUE);
-        meta.fields = vec![diagnostic.name.to_string()];
-        write_mds(
-            &input.data,
-            &meta,
-            &llc.tiles_to_compact(&values)?,
-            ByteOrder::Big,
+        write_pair(
+            grid,
+            diagnostic.name,
+            diagnostic.location,
+            &input,
+            period.time_bnds(),
         )?;
         written.push(input);
     }

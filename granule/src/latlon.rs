@@ -527,6 +527,11 @@ pub(crate) fn write_latlon(
     // Global attributes last: the provenance needs the input hashes (see the native writer).
     let write_started = Instant::now();
     globals.extend(provenance_attributes(request, config, &produced.digests));
+    globals.extend(crate::metadata::repair_provenance(
+        request,
+        dataset,
+        &resources.grid,
+    ));
     nc::put_global_attributes(&mut file, path, &globals)?;
     file.close().map_err(nc_err(path, "close"))?;
     pending.write(path)?;

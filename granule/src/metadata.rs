@@ -184,6 +184,38 @@ pub fn granule_global_attributes(
     Ok(global_attributes(catalog, config, &ctx)?)
 }
 
+/// Provenance of what the granule owes to repairs and fallbacks: `edp_metadata_repairs`
+/// (each known metadata defect of the dataset that a rule repaired, see
+/// `edp_conventions::catalog::RepairKind`) and, for native granules whose cell corners were
+/// partly extrapolated (no grid-geometry file, no `.mitgrid` value), `edp_grid_corners`
+/// (`extrapolated: K of M outer corners ...: not exact`). Neither when nothing was repaired.
+pub fn repair_provenance(
+    request: &GranuleRequest,
+    dataset: &Dataset,
+    grid: &edp_grid::Grid,
+) -> Attrs {
+    let mut attrs: Attrs = Vec::new();
+    if !dataset.repairs.is_empty() {
+        attrs.push((
+            "edp_metadata_repairs".into(),
+            AttrValue::Strs(
+                dataset
+                    .repairs
+                    .iter()
+                    .map(|r| format!("{}: {}", r.kind.as_str(), r.detail))
+                    .collect(),
+            ),
+        ));
+    }
+    if request.product == edp_conventions::ProductType::Native && !grid.corners.is_exact() {
+        attrs.push((
+            "edp_grid_corners".into(),
+            AttrValue::Str(grid.corners.provenance()),
+        ));
+    }
+    attrs
+}
+
 /// Our provenance attributes. All start with `edp_`, outside the CF and ACDD vocabularies,
 /// so they never clash with ECCO's attributes:
 ///
@@ -194,6 +226,7 @@ pub fn granule_global_attributes(
 /// | `edp_task_id` | the task id, when the request came from a planned task |
 /// | `edp_input_files` | every input location (`.data` and `.meta`), in variable order |
 /// | `edp_input_sha256` | SHA-256 of each of those, same order |
+/// | `edp_metadata_repairs`, `edp_grid_corners` | see [`repair_provenance`] |
 pub fn provenance_attributes(
     request: &GranuleRequest,
     config: &ProductionConfig,

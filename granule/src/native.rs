@@ -447,6 +447,7 @@ pub(crate) fn write_native(
     // ours.
     let write_started = Instant::now();
     globals.extend(provenance_attributes(request, config, &digests));
+    globals.extend(crate::metadata::repair_provenance(request, dataset, grid));
     nc::put_global_attributes(&mut file, path, &globals)?;
     file.close().map_err(nc_err(path, "close"))?;
     pending.write(path)?;

@@ -260,7 +260,14 @@ fn find_grouping(
         .map_err(|e| e.to_string())?;
     let candidates: Vec<usize> = groupings
         .iter()
-        .filter(|g| g.filename == parsed.prefix)
+        .filter(|g| {
+            // The prefix may be the PO.DAAC table's name of the dataset (a repaired grouping
+            // filename, e.g. V4r5 OCEAN_3D_VOLUME_FLUX -> OCEAN_VOLUME_FLUX).
+            g.filename == parsed.prefix
+                || catalog
+                    .granule_prefix(parsed.product, g.id)
+                    .is_ok_and(|p| p == parsed.prefix)
+        })
         .map(|g| g.id)
         .collect();
     let fits = |id: usize| {

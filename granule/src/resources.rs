@@ -169,6 +169,14 @@ impl ResourceCache {
             } else {
                 Grid::from_mds_dir(dir)?
             };
+            // Once per grid: native granules of such a grid carry inexact cell bounds.
+            if !grid.corners.is_exact() {
+                tracing::warn!(
+                    grid = %dir.display(),
+                    "cell corners {} (native granules say so in edp_grid_corners)",
+                    grid.corners.provenance()
+                );
+            }
             Ok(grid)
         })
     }
@@ -182,10 +190,23 @@ impl ResourceCache {
         Self::get_or_load(&self.catalogs, key, load)
     }
 
-    /// The catalog of local metadata directory `dir`.
+    /// The catalog of local metadata directory `dir` with the default PO.DAAC table name
+    /// (V4r4's); see [`ResourceCache::catalog_for`].
     pub fn catalog(&self, dir: &Path) -> Result<Arc<Catalog>> {
-        self.catalog_with(&key_of(dir), || {
-            Ok(Catalog::load(dir, &LoadOptions::default())?)
+        self.catalog_for(dir, &LoadOptions::default().podaac_filename)
+    }
+
+    /// The catalog of local metadata directory `dir` with the PO.DAAC table `podaac_filename`
+    /// (the configuration's `podaac_metadata_filename`: a V4r5 directory holds the V4r4
+    /// table too).
+    pub fn catalog_for(&self, dir: &Path, podaac_filename: &str) -> Result<Arc<Catalog>> {
+        let key = format!("{}\u{0}{podaac_filename}", key_of(dir));
+        self.catalog_with(&key, || {
+            let options = LoadOptions {
+                podaac_filename: podaac_filename.to_string(),
+                ..LoadOptions::default()
+            };
+            Ok(Catalog::load(dir, &options)?)
         })
     }
 
@@ -269,10 +290,11 @@ impl ResourceCache {
         metadata_dir: &Path,
         config_file: Option<&Path>,
     ) -> Result<Resources> {
+        let config = self.config(config_file)?;
         Ok(Resources::new(
             self.grid(grid_dir)?,
-            self.catalog(metadata_dir)?,
-            self.config(config_file)?,
+            self.catalog_for(metadata_dir, &config.podaac_metadata_filename)?,
+            config,
         ))
     }
 

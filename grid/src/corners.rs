@@ -75,6 +75,28 @@ impl Corners {
         self.source.iter().filter(|s| **s == source).count()
     }
 
+    /// Where the corners come from, for logs and granule provenance: `grid-geometry file`,
+    /// `grid files (neighbour rule, mitgrid)`, `analytic`, or, when some were extrapolated,
+    /// `extrapolated: K of M outer corners (no grid-geometry file, no .mitgrid value): not
+    /// exact`.
+    pub fn provenance(&self) -> String {
+        let total = self.source.len();
+        let extrapolated = self.count(CornerSource::Extrapolated);
+        if self.count(CornerSource::File) == total {
+            "grid-geometry file (XC_bnds, YC_bnds)".to_string()
+        } else if self.count(CornerSource::Analytic) == total {
+            "analytic".to_string()
+        } else if extrapolated > 0 {
+            let outer = total - self.count(CornerSource::Interior);
+            format!(
+                "extrapolated: {extrapolated} of {outer} outer corners (no grid-geometry file \
+                 and no .mitgrid value for them): not exact"
+            )
+        } else {
+            "grid files (neighbour rule, .mitgrid)".to_string()
+        }
+    }
+
     /// True when no corner was extrapolated.
     pub fn is_exact(&self) -> bool {
         self.count(CornerSource::Extrapolated) == 0

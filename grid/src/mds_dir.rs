@@ -103,6 +103,38 @@ fn read_3d_optional(dir: &Path, name: &str, n: usize, nz: usize) -> Result<Optio
     ))
 }
 
+/// The native grid-geometry NetCDF file of an MDS grid directory
+/// (`GRID_GEOMETRY_*native*.nc`, e.g. `GRID_GEOMETRY_ECCO_V4r4_native_llc0090.nc`), if any;
+/// several are an error (which one holds the grid is not clear).
+pub fn geometry_file(dir: &Path) -> Result<Option<PathBuf>> {
+    let entries = std::fs::read_dir(dir).map_err(|source| GridError::Io {
+        path: dir.to_path_buf(),
+        action: "list the grid directory",
+        source,
+    })?;
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("GRID_GEOMETRY") && name.contains("native") && name.ends_with(".nc") {
+            found.push(entry.path());
+        }
+    }
+    found.sort();
+    match found.len() {
+        0 | 1 => Ok(found.pop()),
+        _ => Err(GridError::Shape {
+            path: dir.to_path_buf(),
+            what: "native grid-geometry files (GRID_GEOMETRY_*native*.nc)".into(),
+            expected: "at most one".into(),
+            found: found
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
 impl Grid {
     /// Loads an MDS grid directory (big-endian, as MITgcm writes it). `hFacC/W/S` are read
     /// when present and otherwise derived from `Depth` (docs/mds-llc.md §4.2); corner points
@@ -153,7 +185,13 @@ impl Grid {
             next(),
             next(),
         );
-        let corners = Corners::extend(n, &xg, &yg, &mitgrids);
+        // Exact corners: ECCO's own grid-geometry file when the directory has one (as EDP's
+        // grid directories do), else the neighbour rule and the .mitgrid files, and only then
+        // extrapolation (`Corners::provenance` says which).
+        let corners = match geometry_file(dir)? {
+            Some(path) => crate::netcdf_io::read_corners(&path, n)?,
+            None => Corners::extend(n, &xg, &yg, &mitgrids),
+        };
         let mut grid = Grid {
             n,
             nz,

@@ -66,6 +66,30 @@ impl Reader<'_> {
     }
 }
 
+/// `XC_bnds`/`YC_bnds` of a grid-geometry NetCDF file as corners of an LLC(`n`) grid. An
+/// error when the file cannot be read, has no bounds or bounds of another grid size.
+pub(crate) fn read_corners(path: &Path, n: usize) -> Result<Corners> {
+    let file = netcdf::open(path).map_err(|source| GridError::NetCdf {
+        path: path.to_path_buf(),
+        what: "open".into(),
+        source,
+    })?;
+    let r = Reader { file, path };
+    let file_n = r.dim("i")?;
+    if file_n != n {
+        return Err(GridError::Shape {
+            path: path.to_path_buf(),
+            what: "dimension i (tile size)".into(),
+            expected: format!("{n}, the tile size of the MDS grid files"),
+            found: file_n.to_string(),
+        });
+    }
+    let len = 4 * 13 * n * n;
+    let xb = r.required("XC_bnds", len)?;
+    let yb = r.required("YC_bnds", len)?;
+    Ok(Corners::from_bounds(n, &xb, &yb))
+}
+
 impl Grid {
     /// Loads a grid-geometry NetCDF file in the ECCO layout. `hFacC/W/S` are read when
     /// present (else derived from `Depth`); corners come from `XC_bnds`/`YC_bnds` when

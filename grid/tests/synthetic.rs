@@ -223,6 +223,63 @@ fn mds_directory_round_trip_is_exact() {
 }
 
 #[test]
+fn a_grid_geometry_file_in_the_mds_directory_gives_the_corners() {
+    // Without .mitgrid files the loader extrapolates the outer corners it cannot resolve...
+    let n = 6;
+    let g = synthetic(n, 4, SyntheticLand::Analytic);
+    let dir = tempfile::tempdir().unwrap();
+    let options = MdsDirOptions {
+        hfac: false,
+        mitgrid: false,
+    };
+    g.write_mds_dir(dir.path(), &options).unwrap();
+    let extrapolated = Grid::from_mds_dir(dir.path()).unwrap();
+    assert_eq!(
+        extrapolated.corners.count(CornerSource::Extrapolated),
+        2 * n + 5
+    );
+    let said = extrapolated.corners.provenance();
+    assert!(said.starts_with("extrapolated: 17 of "), "{said}");
+    assert!(extrapolated.corners.lon != g.corners.lon);
+
+    // ...unless ECCO's grid-geometry file is there: then every corner is its XC_bnds/YC_bnds
+    // (float32 in the file), extrapolated ones included.
+    let file = dir.path().join("GRID_GEOMETRY_ECCO_V4r4_native_llc0006.nc");
+    g.write_netcdf(&file).unwrap();
+    assert_eq!(
+        edp_grid::geometry_file(dir.path()).unwrap(),
+        Some(file.clone())
+    );
+    let exact = Grid::from_mds_dir(dir.path()).unwrap();
+    let f32s = |v: &[f64]| v.iter().map(|x| *x as f32 as f64).collect::<Vec<_>>();
+    assert_eq!(exact.corners.lon, f32s(&g.corners.lon));
+    assert_eq!(exact.corners.lat, f32s(&g.corners.lat));
+    assert_eq!(exact.xc_bnds(), f32s(&g.xc_bnds()));
+    assert_eq!(
+        exact.corners.count(CornerSource::File),
+        13 * (n + 1) * (n + 1)
+    );
+    assert_eq!(
+        exact.corners.provenance(),
+        "grid-geometry file (XC_bnds, YC_bnds)"
+    );
+    // The MDS fields still come from the MDS files (float64, not the file's float32).
+    assert_eq!(exact.xc, g.xc);
+
+    // A geometry file of another grid size is an error naming it.
+    let other = tempfile::tempdir().unwrap();
+    g.write_mds_dir(other.path(), &options).unwrap();
+    synthetic(5, 4, SyntheticLand::Analytic)
+        .write_netcdf(other.path().join("GRID_GEOMETRY_x_native.nc"))
+        .unwrap();
+    let err = Grid::from_mds_dir(other.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("GRID_GEOMETRY_x_native.nc") && err.contains("found 5"),
+        "{err}"
+    );
+}
+
+#[test]
 fn netcdf_round_trip_keeps_float32_values() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("GRID_GEOMETRY.nc");

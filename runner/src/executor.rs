@@ -117,7 +117,8 @@ pub async fn run_tasks(
             store.clone(),
             options.cache_dir.clone(),
             options.defaults.clone(),
-        ),
+        )
+        .with_skip_invalid_metadata(options.skip_invalid_metadata),
         observer,
     };
     tracing::info!(

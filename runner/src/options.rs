@@ -44,6 +44,9 @@ pub struct WorkerOptions {
     /// everything else: shards, grid, metadata, configuration and factors, outputs, ledger
     /// and done markers. `None` reads inputs through that store too (`edp run`, `edp worker`).
     pub source_store: Option<Store>,
+    /// Load metadata directories with `LoadOptions::skip_invalid` (`--skip-invalid-metadata`,
+    /// SSM `settings/skip_invalid_metadata`).
+    pub skip_invalid_metadata: bool,
 }
 
 impl WorkerOptions {
@@ -60,6 +63,7 @@ impl WorkerOptions {
             defaults: TaskLocations::default(),
             metrics: MetricsOutput::Off,
             source_store: None,
+            skip_invalid_metadata: false,
         }
     }
 

@@ -46,6 +46,7 @@ pub struct WorkerResources {
     catalogs: Memo<Catalog>,
     configs: Memo<ProductionConfig>,
     weights: Memo<Weights>,
+    skip_invalid_metadata: bool,
 }
 
 /// The locations a task's resources come from.
@@ -76,7 +77,14 @@ impl WorkerResources {
             catalogs: Mutex::new(HashMap::new()),
             configs: Mutex::new(HashMap::new()),
             weights: Mutex::new(HashMap::new()),
+            skip_invalid_metadata: false,
         }
+    }
+
+    /// Loads metadata directories with `LoadOptions::skip_invalid` when `skip` is true.
+    pub fn with_skip_invalid_metadata(mut self, skip: bool) -> WorkerResources {
+        self.skip_invalid_metadata = skip;
+        self
     }
 
     /// The resource locations of `task`: its own, else the defaults. A task without a grid
@@ -263,6 +271,7 @@ impl WorkerResources {
         }
         let options = LoadOptions {
             podaac_filename: podaac_filename.to_string(),
+            skip_invalid: self.skip_invalid_metadata,
             ..LoadOptions::default()
         };
         let loaded = load_catalog(&self.store, given, &options)

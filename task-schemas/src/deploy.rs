@@ -71,6 +71,10 @@ pub const SSM_JOBS: &str = "settings/jobs";
 /// SSM (String): `true` to plan a finished granule again when one of its inputs was
 /// re-uploaded after it was written; unset or `false`: report it and leave the granule.
 pub const SSM_REPLAN_CHANGED_INPUTS: &str = "settings/replan_changed_inputs";
+/// SSM (String, `true`/`false`, default `false`): load the metadata directory even when a
+/// file is invalid beyond the known, repaired defects; the file is skipped and reported, and
+/// only the datasets that need it fail (`edp plan/run --skip-invalid-metadata`).
+pub const SSM_SKIP_INVALID_METADATA: &str = "settings/skip_invalid_metadata";
 /// SSM (SecureString): [`Credentials`] JSON for a source bucket outside the account.
 pub const SSM_SOURCE_CREDENTIALS: &str = "secrets/source_credentials";
 /// SSM (SecureString): [`Credentials`] JSON for the destination.
@@ -84,6 +88,7 @@ pub const SSM_PARAMETERS: &[&str] = &[
     SSM_CONFIG_LOC,
     SSM_JOBS,
     SSM_REPLAN_CHANGED_INPUTS,
+    SSM_SKIP_INVALID_METADATA,
     SSM_SOURCE_CREDENTIALS,
     SSM_DESTINATION_CREDENTIALS,
 ];

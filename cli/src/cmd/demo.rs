@@ -182,6 +182,7 @@ fn plan_args(layout: &DemoLayout, dest: &str, log: &super::shared::LogArgs) -> P
         vcpu_hour_usd: edp_plan::cost::FARGATE_SPOT_VCPU_HOUR_USD,
         dry_run: false,
         skip_bad_lines: false,
+        skip_invalid_metadata: false,
         allow_partial: false,
         force: false,
         strip_edp: false,

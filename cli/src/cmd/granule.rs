@@ -106,7 +106,7 @@ pub fn run(args: GranuleArgs) -> anyhow::Result<ExitCode> {
         config.ecco_version = version.clone();
     }
     let catalog = cache
-        .catalog(&args.metadata)
+        .catalog_for(&args.metadata, &config.podaac_metadata_filename)
         .with_context(|| format!("loading metadata {}", args.metadata.display()))?;
     let dataset = catalog
         .dataset(args.product, args.grouping as i64)

@@ -116,6 +116,12 @@ pub struct PlanArgs {
     #[arg(long)]
     pub skip_bad_lines: bool,
 
+    /// Load the metadata directory even when a file is invalid beyond the known defects that
+    /// are repaired anyway: the file is skipped with a warning and only the datasets that
+    /// need it fail.
+    #[arg(long)]
+    pub skip_invalid_metadata: bool,
+
     /// Plan granules with missing inputs from their complete variables (EDP's behaviour);
     /// they are still reported.
     #[arg(long)]
@@ -257,10 +263,22 @@ pub(crate) async fn prepare(args: &PlanArgs, purpose: PrepareFor) -> anyhow::Res
         &metadata,
         &LoadOptions {
             podaac_filename: config.podaac_metadata_filename.clone(),
+            skip_invalid: args.skip_invalid_metadata,
             ..LoadOptions::default()
         },
     )
     .await?;
+    // Each known defect of the metadata once per plan (the granules are produced anyway).
+    for skipped in catalog.skipped() {
+        tracing::warn!(
+            "metadata file skipped as invalid: {}: {}",
+            skipped.path.display(),
+            skipped.error
+        );
+    }
+    for repair in catalog.all_repairs() {
+        tracing::warn!("metadata defect repaired: {repair}");
+    }
     let counts = grouping_counts(&catalog)
         .with_context(|| format!("metadata {metadata}: cannot count the groupings"))?;
     let loaded = parse_jobs(

@@ -146,6 +146,7 @@ pub async fn execute(args: &RunArgs) -> anyhow::Result<RunResult> {
     let mut options = WorkerOptions::new(request.dest_root.clone(), plan.run_id.clone());
     options.concurrency = args.jobs;
     options.force = request.force;
+    options.skip_invalid_metadata = args.plan.skip_invalid_metadata;
     if let Some(dir) = &args.cache_dir {
         options.cache_dir = dir.clone();
     }

@@ -66,6 +66,11 @@ pub struct WorkerArgs {
     #[arg(long, visible_alias = "ecco_mapping_factors_loc", value_name = "LOC")]
     pub factors: Option<String>,
 
+    /// Load metadata directories even when a file is invalid beyond the known, repaired
+    /// defects (the file is skipped; granules that need it fail).
+    #[arg(long)]
+    pub skip_invalid_metadata: bool,
+
     /// With a shard folder: the shard index. With --tasklist and --of: the slice to process
     /// (0-based).
     #[arg(long, env = "AWS_BATCH_JOB_ARRAY_INDEX", value_name = "N")]
@@ -174,6 +179,7 @@ async fn prepare_and_run(args: WorkerArgs) -> anyhow::Result<ExitKind> {
     let mut options = WorkerOptions::new(work.dest, work.run_id);
     options.concurrency = args.jobs;
     options.force = args.force;
+    options.skip_invalid_metadata = args.skip_invalid_metadata;
     if let Some(dir) = &args.cache_dir {
         options.cache_dir = dir.clone();
     }

@@ -8,7 +8,7 @@ use super::AttrError;
 use super::dynamic::DynamicMetadata;
 use super::variable::gcmd_keywords;
 use crate::attr_value::{AttrValue, Attrs, get_attr, set_attr};
-use crate::catalog::{Catalog, GlobalScope};
+use crate::catalog::{Catalog, DOI_PLACEHOLDER_ATTRIBUTES, GlobalScope};
 use crate::config::ProductionConfig;
 use crate::time::{Frequency, format_time};
 use crate::vocab::{Dimension, ProductType};
@@ -196,13 +196,25 @@ pub fn global_attributes(
     let ids = catalog
         .podaac()?
         .ids(ctx.product_name, &config.metadata_link_root)?;
-    set_attr(&mut attrs, "id", AttrValue::Str(ids.id));
+    set_attr(&mut attrs, "id", AttrValue::Str(ids.id.clone()));
     set_attr(
         &mut attrs,
         "metadata_link",
         AttrValue::Str(ids.metadata_link),
     );
     set_attr(&mut attrs, "title", AttrValue::Str(ids.title));
+    // Known defect (V4r5): `identifier_product_doi` = `TBD_DOI`; the DOI is the dataset's
+    // PO.DAAC persistent id (reported once by the catalog, `RepairKind::PlaceholderFromPodaac`).
+    if catalog.repairs_enabled() {
+        for name in DOI_PLACEHOLDER_ATTRIBUTES {
+            let is_placeholder = get_attr(&attrs, name)
+                .and_then(AttrValue::as_str)
+                .is_some_and(|v| v.starts_with(PLACEHOLDER_PREFIX));
+            if is_placeholder {
+                set_attr(&mut attrs, name, AttrValue::Str(ids.id.clone()));
+            }
+        }
+    }
     set_attr(&mut attrs, "coordinates_comment", text(COORDINATES_COMMENT));
 
     if let Some((name, value)) = attrs.iter().find_map(|(n, v)| {

@@ -11,6 +11,7 @@
 mod coords;
 mod dynamic;
 mod global;
+mod one_d;
 mod variable;
 
 pub use crate::attr_value::{AttrValue, Attrs, get_attr, set_attr};
@@ -20,7 +21,8 @@ pub use coords::{
 };
 pub use dynamic::{DynamicMetadata, task_summary};
 pub use global::{COORDINATES_COMMENT, GranuleContext, global_attributes, sort_casefold};
-pub use variable::{gcmd_keywords, join_comments, variable_attributes};
+pub use one_d::{global_attributes_1d, time_attributes_1d, variable_attributes_1d};
+pub use variable::{gcmd_keywords, geometry_attributes, join_comments, variable_attributes};
 
 use crate::catalog::CatalogError;
 use crate::vocab::ProductType;

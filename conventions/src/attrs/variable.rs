@@ -34,6 +34,12 @@ fn merged_keys(
         ProductType::Latlon => catalog.latlon_variable_metadata()?.find(name),
     };
     if native.is_none() && latlon.is_none() {
+        // A known defect of published metadata (V4r5 `OBPAnoma`, the momentum tendencies):
+        // the diagnostics log names and dimensions the variable (repair reported by
+        // `Catalog::dataset`).
+        if let Some(keys) = catalog.log_variable_keys(product, name)? {
+            return Ok(keys);
+        }
         let mut searched = vec![catalog.variable_metadata()?.path.display().to_string()];
         if let Ok(geometry) = catalog.geometry_metadata(ProductType::Native) {
             searched.push(geometry.path.display().to_string());
@@ -95,17 +101,40 @@ pub fn variable_attributes(
     output_name: &str,
 ) -> Result<Attrs, AttrError> {
     let keys = merged_keys(catalog, product, output_name)?;
+    Ok(attributes_of(&keys))
+}
+
+/// Attributes of grid-geometry variable `name` (`Depth`, `area`, `hFacC`, ...) from the
+/// geometry metadata of `product`, by the rules of [`variable_attributes`].
+pub fn geometry_attributes(
+    catalog: &Catalog,
+    product: ProductType,
+    name: &str,
+) -> Result<Attrs, AttrError> {
+    let list = catalog.geometry_metadata(product)?;
+    let entry = list
+        .find(name)
+        .ok_or_else(|| AttrError::VariableMetadataMissing {
+            name: name.to_string(),
+            product,
+            searched: list.path.display().to_string(),
+        })?;
+    Ok(attributes_of(&entry.keys))
+}
+
+/// The attributes of merged metadata keys.
+fn attributes_of(keys: &[(String, Value)]) -> Attrs {
     let mut attrs: Attrs = keys
         .iter()
         .filter(|(k, _)| !NOT_ATTRIBUTES.contains(&k.as_str()))
         .filter_map(|(k, v)| AttrValue::from_json(v).map(|a| (k.clone(), a)))
         .filter(|(_, a)| a.as_str() != Some(""))
         .collect();
-    let comment = join_comments(text(&keys, "comments_1"), text(&keys, "comments_2"));
+    let comment = join_comments(text(keys, "comments_1"), text(keys, "comments_2"));
     if !comment.is_empty() {
         attrs.push(("comment".to_string(), AttrValue::Str(comment)));
     }
-    Ok(attrs)
+    attrs
 }
 
 /// The GCMD keywords of output variable `output_name`: `GCMD_keywords` split on `,` and

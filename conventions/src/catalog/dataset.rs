@@ -8,9 +8,9 @@
 
 use std::fmt;
 
-use super::Catalog;
 use super::error::CatalogError;
 use super::groupings::{GroupingFrequency, Orientation, VectorComponents};
+use super::{Catalog, Slot};
 use crate::staggering::{Staggering, Vertical, builtin_staggering};
 use crate::time::Frequency;
 use crate::vocab::{Dimension, ProductType};
@@ -156,6 +156,10 @@ pub struct Dataset {
     pub field_orientations: Vec<(String, Orientation)>,
     /// Known errors of the variable metadata that the staggering source corrects.
     pub corrections: Vec<MetadataCorrection>,
+    /// Known defects of the grouping repaired by a rule of [`super::RepairKind`] (granule
+    /// prefix or frequencies from the PO.DAAC table, variable attributes from the
+    /// diagnostics log); empty when `LoadOptions::repair` is off.
+    pub repairs: Vec<super::MetadataRepair>,
 }
 
 impl Dataset {
@@ -354,20 +358,225 @@ impl Catalog {
                 )));
             }
         }
+        let groupings_path = self.groupings_path(product)?.to_path_buf();
+        let (filename, frequencies, mut repairs) = match self.podaac.loaded() {
+            Some(table) if self.repair => {
+                let resolved = super::repair::resolve_with_podaac(
+                    table,
+                    product,
+                    grouping.id,
+                    &grouping.filename,
+                    &grouping.frequencies,
+                    &groupings_path,
+                );
+                (resolved.filename, resolved.frequencies, resolved.repairs)
+            }
+            _ => (
+                grouping.filename.clone(),
+                grouping.frequencies.clone(),
+                Vec::new(),
+            ),
+        };
+        if self.repair {
+            for variable in &direct {
+                if let Some(repair) =
+                    self.variable_metadata_repair(product, &variable.output_name)?
+                {
+                    repairs.push(repair);
+                }
+            }
+        }
         Ok(Dataset {
             grouping_id: grouping.id,
             product,
             name: grouping.name.clone(),
-            filename: grouping.filename.clone(),
+            filename,
             dimension,
-            frequencies: grouping.frequencies.clone(),
+            frequencies,
             comment: grouping.comment.clone(),
             dataset_description: grouping.dataset_description.clone(),
             variables: direct,
             field_components: grouping.field_components.clone(),
             field_orientations: grouping.field_orientations.clone(),
             corrections,
+            repairs,
         })
+    }
+
+    /// The granule prefix of grouping `id`: its `filename`, or the PO.DAAC table's name of the
+    /// dataset ([`super::RepairKind::FilenameFromPodaac`]).
+    pub fn granule_prefix(&self, product: ProductType, id: usize) -> Result<String, CatalogError> {
+        let grouping = self.grouping(product, id as i64)?;
+        match self.podaac.loaded() {
+            Some(table) if self.repair => Ok(super::repair::resolve_with_podaac(
+                table,
+                product,
+                grouping.id,
+                &grouping.filename,
+                &grouping.frequencies,
+                self.groupings_path(product)?,
+            )
+            .filename),
+            _ => Ok(grouping.filename.clone()),
+        }
+    }
+
+    /// [`super::RepairKind::GroupingFromPodaac`]: appends to the groupings of a product a copy
+    /// of each scalar grouping of the other product whose dataset the PO.DAAC table lists for
+    /// this product although no grouping of it produces it (V4r5: lat-lon ICE_SHELF_FLUX and
+    /// ICE_FRONT_FLUX). The copies get the next ids; their frequencies come from the table.
+    pub(super) fn add_podaac_only_groupings(&mut self) -> Result<(), CatalogError> {
+        let Some(table) = self.podaac.loaded().cloned() else {
+            return Ok(());
+        };
+        for (product, other) in [
+            (ProductType::Latlon, ProductType::Native),
+            (ProductType::Native, ProductType::Latlon),
+        ] {
+            let (Ok(own_path), Ok(other_list)) =
+                (self.groupings_path(product), self.groupings(other))
+            else {
+                continue;
+            };
+            let own_path = own_path.to_path_buf();
+            let other_path = self.groupings_path(other)?.to_path_buf();
+            let own_prefixes: Vec<String> = (0..self.groupings(product)?.len())
+                .map(|id| self.granule_prefix(product, id))
+                .collect::<Result<_, _>>()?;
+            let mut added = Vec::new();
+            for g in other_list {
+                if !g.field_components.is_empty() {
+                    continue;
+                }
+                let prefix = super::repair::resolve_with_podaac(
+                    &table,
+                    other,
+                    g.id,
+                    &g.filename,
+                    &g.frequencies,
+                    &other_path,
+                )
+                .filename;
+                let listed = super::repair::podaac_frequencies(&table, &prefix, product);
+                if listed.is_empty() || own_prefixes.contains(&prefix) {
+                    continue;
+                }
+                let mut copy = g.clone();
+                copy.filename = prefix.clone();
+                copy.product = Some(product.as_str().to_string());
+                copy.frequencies = Vec::new();
+                added.push((copy, g.id, prefix));
+            }
+            let mut repairs = Vec::new();
+            if let Slot::Loaded((_, list)) = self.groupings_component_mut(product) {
+                for (mut copy, from, prefix) in added {
+                    copy.id = list.len();
+                    repairs.push(super::MetadataRepair {
+                        kind: super::RepairKind::GroupingFromPodaac,
+                        path: own_path.clone(),
+                        detail: format!(
+                            "{} lists {product} datasets {prefix} but no {product} grouping \
+                             produces them; {product} grouping {} is {other} grouping {from}'s \
+                             fields",
+                            table.path.display(),
+                            copy.id
+                        ),
+                    });
+                    list.push(copy);
+                }
+            }
+            self.repairs.extend(repairs);
+        }
+        Ok(())
+    }
+
+    /// The grouping variables without variable metadata that the diagnostics log describes.
+    pub(super) fn find_log_described(&self) -> std::collections::BTreeSet<(ProductType, String)> {
+        let mut found = std::collections::BTreeSet::new();
+        let Some((_, table)) = self.diagnostics() else {
+            return found;
+        };
+        for product in [ProductType::Native, ProductType::Latlon] {
+            for g in self.groupings(product).unwrap_or_default() {
+                for field in &g.fields {
+                    let name = g.output_name(field);
+                    if table.get(name).is_some()
+                        && !self.has_variable_metadata(product, name).unwrap_or(true)
+                    {
+                        found.insert((product, name.to_string()));
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// The attributes of a variable that has no variable metadata entry, from the
+    /// diagnostics log ([`super::RepairKind::VariableMetadataFromLog`]): `long_name` (the
+    /// log's title) and `units`. `None` when the variable has metadata, repairs are off, or the
+    /// log does not list it.
+    pub fn log_variable_keys(
+        &self,
+        product: ProductType,
+        name: &str,
+    ) -> Result<Option<Vec<(String, serde_json::Value)>>, CatalogError> {
+        if !self.log_described.contains(&(product, name.to_string())) {
+            return Ok(None);
+        }
+        let Some((_, table)) = self.diagnostics() else {
+            return Ok(None);
+        };
+        let Some(entry) = table.get(name) else {
+            return Ok(None);
+        };
+        let mut keys = vec![(
+            "long_name".to_string(),
+            serde_json::Value::String(entry.title.clone()),
+        )];
+        if !entry.units.is_empty() {
+            keys.push((
+                "units".to_string(),
+                serde_json::Value::String(entry.units.clone()),
+            ));
+        }
+        keys.push((
+            "coverage_content_type".to_string(),
+            serde_json::Value::String("modelResult".to_string()),
+        ));
+        Ok(Some(keys))
+    }
+
+    /// True when the variable metadata (native list, plus the lat-lon list for lat-lon) has an
+    /// entry called `name`.
+    pub fn has_variable_metadata(
+        &self,
+        product: ProductType,
+        name: &str,
+    ) -> Result<bool, CatalogError> {
+        if self.native_variable_entry(name)?.is_some() {
+            return Ok(true);
+        }
+        Ok(product == ProductType::Latlon && self.latlon_variable_metadata()?.find(name).is_some())
+    }
+
+    fn variable_metadata_repair(
+        &self,
+        product: ProductType,
+        name: &str,
+    ) -> Result<Option<super::MetadataRepair>, CatalogError> {
+        let Some(keys) = self.log_variable_keys(product, name)? else {
+            return Ok(None);
+        };
+        let shown: Vec<String> = keys.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        Ok(Some(super::MetadataRepair {
+            kind: super::RepairKind::VariableMetadataFromLog,
+            path: self.variable_metadata()?.path.clone(),
+            detail: format!(
+                "no {product} variable metadata for '{name}'; attributes from the diagnostics \
+                 log: {}",
+                shown.join(", ")
+            ),
+        }))
     }
 
     /// Compares the variable metadata of an input with its staggering (`docs/mds-llc.md` 2.3).

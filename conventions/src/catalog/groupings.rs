@@ -35,6 +35,16 @@ impl GroupingFrequency {
         }
     }
 
+    /// The name as V4r4 writes it (`AVG_MON`, `AVG_DAY`, `SNAP`, `TI`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupingFrequency::AvgMon => "AVG_MON",
+            GroupingFrequency::AvgDay => "AVG_DAY",
+            GroupingFrequency::Snap => "SNAP",
+            GroupingFrequency::TimeInvariant => "TI",
+        }
+    }
+
     /// The job frequency, `None` for time-invariant groupings.
     pub fn job_frequency(self) -> Option<Frequency> {
         match self {

@@ -18,7 +18,9 @@ mod entries;
 mod error;
 mod files;
 mod groupings;
+mod one_d;
 mod podaac;
+mod repair;
 mod summary;
 
 use std::path::{Path, PathBuf};
@@ -30,7 +32,9 @@ pub use dataset::{
 pub use entries::{GlobalEntry, MetadataEntry, MetadataList};
 pub use error::CatalogError;
 pub use groupings::{Grouping, GroupingFrequency, Orientation, VectorComponents};
+pub use one_d::{OneDDataset, one_d_file_name};
 pub use podaac::{DEFAULT_METADATA_LINK_ROOT, PodaacIds, PodaacRow, PodaacTable};
+pub use repair::{DOI_PLACEHOLDER_ATTRIBUTES, MetadataRepair, RepairKind};
 pub use summary::DatasetSummary;
 
 use files::{Contents, Pattern, find, parse_json, shown_pattern};
@@ -61,6 +65,10 @@ pub struct LoadOptions {
     /// File name of the PO.DAAC table in the metadata directory (configuration
     /// `podaac_metadata_filename`).
     pub podaac_filename: String,
+    /// Repair the known defects of published metadata (see [`RepairKind`]) and report each
+    /// in [`Catalog::repairs`] / [`Dataset::repairs`]. On by default; off, a defect is an
+    /// error as any other.
+    pub repair: bool,
 }
 
 impl Default for LoadOptions {
@@ -68,6 +76,7 @@ impl Default for LoadOptions {
         LoadOptions {
             skip_invalid: false,
             podaac_filename: DEFAULT_PODAAC_FILENAME.to_string(),
+            repair: true,
         }
     }
 }
@@ -148,6 +157,7 @@ struct Loader<'a> {
     names: Vec<String>,
     options: &'a LoadOptions,
     skipped: Vec<SkippedFile>,
+    repairs: Vec<MetadataRepair>,
 }
 
 impl Loader<'_> {
@@ -173,10 +183,17 @@ impl Loader<'_> {
             return Ok(component(Slot::Missing));
         };
         let path = self.dir.join(&name);
-        let parsed = self
-            .contents
-            .read(self.dir, &name)
-            .and_then(|text| parse(&path, &text));
+        let parsed = self.contents.read(self.dir, &name).and_then(|text| {
+            if !(self.options.repair && name.ends_with(".json")) {
+                return parse(&path, &text);
+            }
+            let (text, lines) = repair::insert_missing_commas(&text);
+            let value = parse(&path, &text)?;
+            if !lines.is_empty() {
+                self.repairs.push(repair::comma_repair(&path, &lines));
+            }
+            Ok(value)
+        });
         match parsed {
             Ok(value) => Ok(component(Slot::Loaded(value))),
             Err(error) if self.options.skip_invalid && error.is_content_error() => {
@@ -251,6 +268,11 @@ pub struct Catalog {
     podaac: Component<PodaacTable>,
     diagnostics: Component<(PathBuf, DiagnosticsTable)>,
     skipped: Vec<SkippedFile>,
+    repairs: Vec<MetadataRepair>,
+    repair: bool,
+    /// Grouping variables without variable metadata that the diagnostics log describes
+    /// (`RepairKind::VariableMetadataFromLog`), by product.
+    log_described: std::collections::BTreeSet<(ProductType, String)>,
 }
 
 impl Catalog {
@@ -289,6 +311,7 @@ impl Catalog {
             names: contents.names(dir)?,
             options,
             skipped: Vec::new(),
+            repairs: Vec::new(),
         };
         let groupings_native = l.load(
             json("groupings_for_native_datasets", "native groupings", true),
@@ -428,7 +451,22 @@ impl Catalog {
                     })
             },
         )?;
-        Ok(Catalog {
+        if options.repair {
+            for (component, identifier) in [
+                (&global_all, "global_metadata_for_all_datasets"),
+                (&global_native, "global_metadata_for_native_datasets"),
+                (&global_latlon, "global_metadata_for_latlon_datasets"),
+            ] {
+                if let (Some(entries), Some(name)) = (
+                    component.loaded(),
+                    find(dir, &l.names, Pattern::JsonSuffix(identifier), "")?,
+                ) {
+                    l.repairs
+                        .extend(repair::placeholder_repairs(&dir.join(name), entries));
+                }
+            }
+        }
+        let mut catalog = Catalog {
             dir: dir.to_path_buf(),
             groupings_native,
             groupings_latlon,
@@ -450,7 +488,15 @@ impl Catalog {
             podaac,
             diagnostics,
             skipped: l.skipped,
-        })
+            repairs: l.repairs,
+            repair: options.repair,
+            log_described: Default::default(),
+        };
+        if options.repair {
+            catalog.add_podaac_only_groupings()?;
+            catalog.log_described = catalog.find_log_described();
+        }
+        Ok(catalog)
     }
 
     /// The metadata directory.
@@ -463,10 +509,53 @@ impl Catalog {
         &self.skipped
     }
 
+    /// Defects of the files repaired while loading (`LoadOptions::repair`); the repairs of
+    /// one grouping are in [`Dataset::repairs`].
+    pub fn repairs(&self) -> &[MetadataRepair] {
+        &self.repairs
+    }
+
+    /// Every repair: those of loading, then those of each native and lat-lon grouping (in id
+    /// order; groupings that do not resolve are left out). For reporting each defect once per
+    /// plan.
+    pub fn all_repairs(&self) -> Vec<MetadataRepair> {
+        let mut all = self.repairs.clone();
+        for product in [ProductType::Native, ProductType::Latlon] {
+            let count = self.groupings(product).map_or(0, <[Grouping]>::len);
+            for id in 0..count {
+                if let Ok(dataset) = self.dataset(product, id as i64) {
+                    all.extend(dataset.repairs);
+                }
+            }
+        }
+        let count_1d = self.groupings_1d().map_or(0, <[Grouping]>::len);
+        for id in 0..count_1d {
+            if let Ok(dataset) = self.dataset_1d(id) {
+                all.extend(dataset.repairs);
+            }
+        }
+        all
+    }
+
+    /// True when known defects are repaired (`LoadOptions::repair`).
+    pub fn repairs_enabled(&self) -> bool {
+        self.repair
+    }
+
     fn groupings_component(&self, product: ProductType) -> &Component<(PathBuf, Vec<Grouping>)> {
         match product {
             ProductType::Native => &self.groupings_native,
             ProductType::Latlon => &self.groupings_latlon,
+        }
+    }
+
+    fn groupings_component_mut(
+        &mut self,
+        product: ProductType,
+    ) -> &mut Slot<(PathBuf, Vec<Grouping>)> {
+        match product {
+            ProductType::Native => &mut self.groupings_native.slot,
+            ProductType::Latlon => &mut self.groupings_latlon.slot,
         }
     }
 

@@ -93,7 +93,19 @@ impl PodaacTable {
     /// The single row whose `DATASET.FILENAME` starts with the granule's head (up to and
     /// including the period token) and ends with its tail (after `_ECCO_<version>_`). No row
     /// or several rows is an error (upstream silently keeps `TBD_*`).
+    ///
+    /// Time-invariant and 1-D datasets have one file whose name has no period
+    /// (`GRID_GEOMETRY_ECCO_V4r5_native_llc0090.nc`): a row whose `DATASET.FILENAME` is the
+    /// granule name matches it first.
     pub fn lookup(&self, granule_file_name: &str) -> Result<&PodaacRow, CatalogError> {
+        let exact: Vec<&PodaacRow> = self
+            .rows
+            .iter()
+            .filter(|r| r.filename == granule_file_name)
+            .collect();
+        if let [one] = exact.as_slice() {
+            return Ok(one);
+        }
         let name = GranuleName::parse(granule_file_name)?;
         let (head, tail) = (name.podaac_head(), name.podaac_tail());
         let matches: Vec<&PodaacRow> = self
@@ -178,6 +190,26 @@ mod tests {
             matches!(err, CatalogError::PodaacAmbiguous { ref matches, .. } if matches.len() == 2)
         );
         assert!(err.to_string().contains("p.csv"));
+    }
+
+    #[test]
+    fn a_file_name_without_period_matches_its_row_exactly() {
+        let csv = format!(
+            "{CSV}c5,Geometry,SHORT_G,GRID_GEOMETRY_ECCO_V4r4_native_llc0090.nc,PODAAC-ECL5A-GRD44\n"
+        );
+        let t = PodaacTable::parse(Path::new("p.csv"), &csv).unwrap();
+        let ids = t
+            .ids("GRID_GEOMETRY_ECCO_V4r4_native_llc0090.nc", "r=")
+            .unwrap();
+        assert_eq!(
+            (ids.id.as_str(), ids.title.as_str()),
+            ("10.5067/ECL5A-GRD44", "Geometry")
+        );
+        // Another version is not this row, and has no period to match with.
+        assert!(
+            t.lookup("GRID_GEOMETRY_ECCO_V4r5_native_llc0090.nc")
+                .is_err()
+        );
     }
 
     #[test]

@@ -55,7 +55,21 @@ fn loads_every_v4r4_file() {
     let Some(c) = v4r4() else { return };
     assert!(c.skipped().is_empty());
     assert_eq!(c.groupings(ProductType::Native).unwrap().len(), 21);
-    assert_eq!(c.groupings(ProductType::Latlon).unwrap().len(), 13);
+    // 13 in the file, and the lat-lon mixing coefficients of the PO.DAAC table, which no
+    // lat-lon grouping produces, as grouping 13 (the native grouping 20's fields).
+    assert_eq!(c.groupings(ProductType::Latlon).unwrap().len(), 14);
+    let added = c.grouping(ProductType::Latlon, 13).unwrap();
+    assert_eq!(added.filename, "OCEAN_3D_MIXING_COEFFS");
+    assert_eq!(
+        added.fields,
+        c.grouping(ProductType::Native, 20).unwrap().fields
+    );
+    let repairs: Vec<_> = c
+        .repairs()
+        .iter()
+        .filter(|r| r.kind == edp_conventions::catalog::RepairKind::GroupingFromPodaac)
+        .collect();
+    assert_eq!(repairs.len(), 1, "{repairs:?}");
     assert_eq!(c.groupings_1d().unwrap().len(), 3);
     assert_eq!(c.variable_metadata().unwrap().entries.len(), 94);
     assert_eq!(c.latlon_variable_metadata().unwrap().entries.len(), 14);
@@ -105,7 +119,7 @@ fn grouping_fields_are_trimmed_and_ids_checked() {
     for (product, id, count) in [
         (ProductType::Native, 21, 21),
         (ProductType::Native, -1, 21),
-        (ProductType::Latlon, 13, 13),
+        (ProductType::Latlon, 14, 14),
     ] {
         let err = c.dataset(product, id).unwrap_err();
         assert!(

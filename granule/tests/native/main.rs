@@ -3,6 +3,7 @@
 //! absent outside CI.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod coverage;
 mod errors;
 mod ssh_2d;
 mod stress_2d;
