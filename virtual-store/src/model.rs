@@ -299,7 +299,7 @@ fn variable_layout(granule: &str, stored: &StoredVariable) -> Result<VariableLay
         static_chunks: Vec::new(),
     };
     if let Some(axis) = layout.time_axis()
-        && layout.shape[axis] % layout.chunk_shape[axis] != 0
+        && !layout.shape[axis].is_multiple_of(layout.chunk_shape[axis])
     {
         // Granules are concatenated chunk by chunk: a partial chunk at a granule's end would
         // leave a hole in the combined array.
