@@ -14,8 +14,7 @@ use edp_store::{Location, StaticCredentials, Store, StoreConfig};
 use edp_task_schemas::deploy::{
     Credentials, SSM_CONFIG_LOC, SSM_DESTINATION_CREDENTIALS, SSM_FACTORS_LOC, SSM_GRID_LOC,
     SSM_JOBS, SSM_METADATA_LOC, SSM_REPLAN_CHANGED_INPUTS, SSM_SKIP_INVALID_METADATA,
-    SSM_SOURCE_CREDENTIALS,
-    ssm_parameter_name,
+    SSM_SOURCE_CREDENTIALS, ssm_parameter_name,
 };
 
 /// Why the settings could not be read.

@@ -59,8 +59,8 @@
 //! ```
 
 pub mod atomic;
-mod class;
 pub mod chunk_encoding;
+mod class;
 pub mod encoding;
 mod error;
 pub mod fields;

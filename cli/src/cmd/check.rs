@@ -17,7 +17,8 @@ use edp_plan::state::Layout;
 use edp_store::{Location, Store};
 
 use super::plan::store_for;
-use super::run::{human_bytes, print_out};
+use super::run::print_out;
+use super::shared::human_bytes;
 
 const EXIT_CODES: &str = "Exit status:
   0  every dataset checked passed

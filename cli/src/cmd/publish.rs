@@ -11,7 +11,8 @@ use edp_datasets::{DatasetError, DatasetId};
 use edp_plan::roots::Root;
 
 use super::plan::store_for;
-use super::run::{human_bytes, print_out};
+use super::run::print_out;
+use super::shared::human_bytes;
 
 const EXIT_CODES: &str = "Exit status:
   0  the dataset was published

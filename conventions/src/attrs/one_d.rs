@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use super::AttrError;
 use super::global::{COORDINATES_COMMENT, sort_casefold};
-use crate::attr_value::{AttrValue, Attrs, get_attr, set_attr};
 use super::variable::join_comments;
+use crate::attr_value::{AttrValue, Attrs, get_attr, set_attr};
 use crate::catalog::{Catalog, DOI_PLACEHOLDER_ATTRIBUTES, GlobalScope, OneDDataset};
 use crate::config::ProductionConfig;
 use crate::time::{Frequency, format_time};

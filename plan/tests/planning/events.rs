@@ -14,8 +14,8 @@ use edp_plan::state::{Layout, record_success, task_key};
 use edp_store::{Location, Store};
 use edp_task_schemas::{LedgerRecord, ProductType, Task, TaskStatus};
 
-use crate::build::locations;
-use crate::support::{DIAGNOSTICS, JOBS, Moto, STEPS, Tree, catalog, config, jobs};
+use super::build::locations;
+use super::support::{DIAGNOSTICS, JOBS, Moto, STEPS, Tree, catalog, config, jobs};
 
 const SRC: &str = "s3://edp-src/V4r4";
 const DST: &str = "s3://edp-dst/out";
@@ -41,7 +41,7 @@ async fn upload_pair(moto: &Moto, tree: &Tree, variable: &str, step: u64) -> Vec
     let local = Store::local_only();
     let mut keys = Vec::new();
     for ext in ["data", "meta"] {
-        let path = crate::support::input_path(
+        let path = super::support::input_path(
             &tree.source_dir(),
             "diags_monthly",
             variable,

@@ -10,8 +10,8 @@ use edp_datasets::mapfile;
 use edp_store::Location;
 use sha2::Digest;
 
-use crate::cloud::{Cloud, DEST_BUCKET, demo};
-use crate::worker::{aws_command, edp_exe};
+use super::cloud::{Cloud, DEST_BUCKET, demo};
+use super::worker::{aws_command, edp_exe};
 
 fn run(mut command: Command) -> (i32, String, String) {
     let out = command.output().unwrap();

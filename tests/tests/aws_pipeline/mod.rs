@@ -13,6 +13,7 @@
 //! installed.
 
 mod cloud;
+mod datasets;
 mod proxy;
 mod worker;
 

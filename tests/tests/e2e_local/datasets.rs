@@ -12,7 +12,7 @@ use edp_datasets::mapfile;
 use edp_task_schemas::{DatasetManifest, DatasetState, DatasetStatus};
 use serde_json::Value;
 
-use crate::support::{Demo, demo, edp, sha256, text};
+use super::support::{Demo, demo, edp, sha256, text};
 
 /// A produced demo and its first native monthly dataset.
 struct Products {

@@ -4,6 +4,7 @@
 //! with the documented exit codes; `edp demo` works in an empty folder.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod datasets;
 mod support;
 mod virtual_stores;
 

@@ -15,7 +15,7 @@ use std::process::Command;
 use edp_demo_data::{DemoSpec, generate};
 use edp_testkit::moto::MotoServer;
 
-use crate::support::{Demo, edp, text};
+use super::support::{Demo, edp, text};
 
 /// The Python with h5py, xarray, zarr, dask and netCDF4, or `None` (skip; a failure in CI).
 fn python() -> Option<PathBuf> {
@@ -110,7 +110,7 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, std::time::SystemTime)> {
         if path.is_dir() {
             out.extend(snapshot(&path));
         } else {
-            out.push((path.clone(), crate::support::modified(&path)));
+            out.push((path.clone(), super::support::modified(&path)));
         }
     }
     out.sort();
@@ -266,7 +266,7 @@ fn virtual_stores_on_s3_point_at_the_objects() {
     let Some(moto) = MotoServer::start_or_skip() else {
         return;
     };
-    let demo = crate::support::demo();
+    let demo = super::support::demo();
     let run = demo.run(&[]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run));
     let dest = demo.dest.display().to_string();
@@ -286,7 +286,7 @@ fn virtual_stores_on_s3_point_at_the_objects() {
     assert!(upload.status.success(), "{}", text(&upload));
 
     let https_base = format!("{endpoint}/products/ecco");
-    let output = Command::new(crate::support::edp_binary())
+    let output = Command::new(super::support::edp_binary())
         .args([
             "virtual",
             "--dest",
