@@ -251,7 +251,10 @@ fn write_granules(dir: &Path, count: usize) -> Vec<PathBuf> {
 }
 
 /// `{file name: {variable: (offset, length)}}` of `time` and `time_bnds`, from h5py.
-fn h5py_offsets(files: &[PathBuf]) -> Option<BTreeMap<String, BTreeMap<String, (u64, u64)>>> {
+/// Byte (offset, length) of each variable's data, per file.
+type FileOffsets = BTreeMap<String, BTreeMap<String, (u64, u64)>>;
+
+fn h5py_offsets(files: &[PathBuf]) -> Option<FileOffsets> {
     let python = std::env::var_os("EDP_PYTHON")?;
     let script = r#"
 import h5py, json, sys, os

@@ -630,7 +630,7 @@ async fn read_small_variable(
 
 /// Undoes HDF5's byte shuffle.
 fn unshuffle(data: &[u8], size: usize) -> Vec<u8> {
-    if size <= 1 || data.len() % size != 0 {
+    if size <= 1 || !data.len().is_multiple_of(size) {
         return data.to_vec();
     }
     let n = data.len() / size;

@@ -104,8 +104,8 @@ pub fn table(rows: &[Row]) -> String {
         .max(7);
     let _ = writeln!(
         out,
-        "{:<width$}  {:<11}  {:<23}  {:>9}  {:>6}  {:>7}  {}",
-        "dataset", "state", "coverage", "present", "failed", "missing", "last check"
+        "{:<width$}  {:<11}  {:<23}  {:>9}  {:>6}  {:>7}  last check",
+        "dataset", "state", "coverage", "present", "failed", "missing"
     );
     for r in rows {
         let _ = writeln!(

@@ -305,7 +305,7 @@ async fn a_full_plan_and_event_plans_agree_on_what_to_produce() {
     let full = plan_run(&moto.store, &catalog, &config(), &request)
         .await
         .unwrap();
-    assert_eq!(full.skipped_done, [finished.granule.clone()]);
+    assert_eq!(full.skipped_done, std::slice::from_ref(&finished.granule));
     assert_eq!(full.tasks.len(), 7);
 
     // One event per step, and one event with everything: together they plan what the full
@@ -419,7 +419,7 @@ async fn a_reuploaded_input_of_a_finished_granule_is_reported_and_redone_only_wh
     .unwrap()
     .outcome
     .unwrap();
-    assert_eq!(granules(&outcome), [task.granule.clone()]);
+    assert_eq!(granules(&outcome), std::slice::from_ref(&task.granule));
     assert!(outcome.changed_inputs[0].replanned);
     let etag = outcome.tasks[0]
         .edp
