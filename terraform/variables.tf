@@ -539,7 +539,7 @@ variable "ecr_force_delete" {
 # ---------------------------------------------------------------------------------------
 
 variable "edp_settings" {
-  description = "Values of the SSM String parameters settings/* below the SSM prefix. Empty values are not created (SSM rejects empty strings); config_loc is optional (built-in V4r4 default), jobs is the EDP job file text planned for new model output, replan_changed_inputs is true or false (default false: a re-uploaded input of a finished granule is reported, not redone)."
+  description = "Values of the SSM String parameters settings/* below the SSM prefix. Empty values are not created (SSM rejects empty strings); config_loc is optional (built-in V4r4 default), jobs is the EDP job file text planned for new model output, replan_changed_inputs is true or false (default false: a re-uploaded input of a finished granule is reported, not redone), skip_invalid_metadata is true or false (default false: an invalid metadata file beyond the repaired known defects is an error)."
   type = object({
     metadata_loc = optional(string, "")
     grid_loc     = optional(string, "")
@@ -569,8 +569,11 @@ variable "edp_settings" {
   validation {
     condition     = contains(["", "true", "false"], var.edp_settings.replan_changed_inputs)
     error_message = "edp_settings.replan_changed_inputs must be empty, \"true\" or \"false\"."
+  }
+
+  validation {
     condition     = contains(["", "true", "false"], var.edp_settings.skip_invalid_metadata)
-    error_message = "edp_settings.skip_invalid_metadata must be empty, true or false."
+    error_message = "edp_settings.skip_invalid_metadata must be empty, \"true\" or \"false\"."
   }
 }
 
