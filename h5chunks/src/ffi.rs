@@ -17,7 +17,8 @@ use hdf5_sys::h5e::{H5E_DEFAULT, H5Eset_auto2};
 use hdf5_sys::h5f::{H5F_ACC_RDONLY, H5F_ACC_RDWR, H5Fclose, H5Fopen};
 use hdf5_sys::h5i::hid_t;
 use hdf5_sys::h5p::{
-    H5P_DEFAULT, H5Pclose, H5Pget_chunk, H5Pget_filter2, H5Pget_layout, H5Pget_nfilters,
+    H5P_CLS_FILE_ACCESS, H5P_DEFAULT, H5Pclose, H5Pcreate, H5Pget_chunk, H5Pget_filter2,
+    H5Pget_layout, H5Pget_nfilters, H5Pset_file_locking,
 };
 use hdf5_sys::h5s::{H5Sclose, H5Sget_simple_extent_ndims};
 
@@ -54,8 +55,24 @@ impl<'l> File<'l> {
     pub(crate) fn open(lock: &'l Locked, path: &Path, write: bool) -> Option<File<'l>> {
         let name = c_path(path)?;
         let flags = if write { H5F_ACC_RDWR } else { H5F_ACC_RDONLY };
-        // SAFETY: `name` is a NUL-terminated string alive for the call; the lock is held.
-        let id = unsafe { H5Fopen(name.as_ptr(), flags, H5P_DEFAULT) };
+        // File locking off for this open: the file is a granule this process just wrote (under
+        // its temporary name) or is indexing, and a child process started elsewhere in this
+        // process (fork + exec) inherits HDF5's descriptors of files that were open at that
+        // moment, together with their `flock`, which would make this reopen fail.
+        // SAFETY: the lock is held; H5Pcreate takes the file-access class id, which HDF5 set
+        // when libnetcdf initialised it.
+        let fapl = unsafe { H5Pcreate(*H5P_CLS_FILE_ACCESS) };
+        if fapl < 0 {
+            return None;
+        }
+        // SAFETY: `fapl` is a valid property list; `name` is a NUL-terminated string alive for
+        // the call; the lock is held. `fapl` is closed once, after the open.
+        let id = unsafe {
+            H5Pset_file_locking(fapl, 0, 1);
+            let id = H5Fopen(name.as_ptr(), flags, fapl);
+            H5Pclose(fapl);
+            id
+        };
         (id >= 0).then_some(File { id, _lock: lock })
     }
 

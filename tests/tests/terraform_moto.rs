@@ -246,39 +246,41 @@ async fn terraform_applies_on_moto_and_the_planner_runs_with_the_deployed_names(
     upload_dir(&store, &demo.source_root, &config.source_root).await;
 
     // 5. The planner handler, with the deployed names, for an S3 event in the real AWS shape
-    // for one of the new objects.
+    // for the new objects (planning is event-scoped: it plans the granules these keys complete).
     let (bucket, prefix) = config
         .source_root
         .as_s3()
         .expect("the source root is on S3");
-    let some_key = files_below(&demo.source_root)
+    let records: Vec<serde_json::Value> = files_below(&demo.source_root)
         .into_iter()
-        .find(|p| p.extension().is_some_and(|e| e == "data"))
-        .unwrap();
-    let relative = some_key
-        .strip_prefix(&demo.source_root)
-        .unwrap()
-        .to_string_lossy()
-        .to_string();
-    let key = if prefix.is_empty() {
-        relative
-    } else {
-        format!("{}/{relative}", prefix.trim_end_matches('/'))
-    };
-    let event = serde_json::json!({
-        "Records": [{
-            "eventVersion": "2.1",
-            "eventSource": "aws:s3",
-            "awsRegion": MOTO_REGION,
-            "eventTime": "2026-11-21T12:00:00.000Z",
-            "eventName": "ObjectCreated:Put",
-            "s3": {
-                "s3SchemaVersion": "1.0",
-                "bucket": { "name": bucket, "arn": format!("arn:aws:s3:::{bucket}") },
-                "object": { "key": key, "size": 1 }
-            }
-        }]
-    });
+        .filter(|p| p.extension().is_some_and(|e| e == "data" || e == "meta"))
+        .map(|path| {
+            let relative = path
+                .strip_prefix(&demo.source_root)
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            let key = if prefix.is_empty() {
+                relative
+            } else {
+                format!("{}/{relative}", prefix.trim_end_matches('/'))
+            };
+            serde_json::json!({
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": MOTO_REGION,
+                "eventTime": "2026-11-21T12:00:00.000Z",
+                "eventName": "ObjectCreated:Put",
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "bucket": { "name": bucket, "arn": format!("arn:aws:s3:::{bucket}") },
+                    "object": { "key": key, "size": 1 }
+                }
+            })
+        })
+        .collect();
+    assert!(!records.is_empty());
+    let event = serde_json::json!({ "Records": records });
     let deps = Deps {
         store: store.clone(),
         store_config,
@@ -292,7 +294,7 @@ async fn terraform_applies_on_moto_and_the_planner_runs_with_the_deployed_names(
     let response = serde_json::to_value(&response).unwrap();
     let job_id = response["job_id"]
         .as_str()
-        .expect("a Batch job was submitted")
+        .unwrap_or_else(|| panic!("no Batch job was submitted: {response}"))
         .to_string();
     assert!(response["tasks"].as_u64().unwrap() > 0, "{response}");
 

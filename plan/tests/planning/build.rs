@@ -567,15 +567,17 @@ fn json_job_specs_are_read_and_checked_against_the_catalog() {
     let spec = loaded.spec.unwrap();
     assert_eq!(spec.dest_root.as_deref(), Some("s3://my-products"));
 
-    // The V4r4 catalog has 13 lat-lon groupings (0..=12).
-    let bad = r#"{"jobs": [{"grouping_id": 13, "product_type": "latlon", "frequency": "AVG_MON", "time_steps": "all"}]}"#;
+    // The V4r4 metadata lists 13 lat-lon groupings (0..=12); the catalog adds grouping 13 for
+    // the lat-lon mixing coefficients that only the PO.DAAC table lists (a documented repair).
+    assert_eq!(counts.latlon, 14);
+    let bad = r#"{"jobs": [{"grouping_id": 14, "product_type": "latlon", "frequency": "AVG_MON", "time_steps": "all"}]}"#;
     let err = parse_jobs("spec.json", bad, &counts, &ParseOptions::default()).unwrap_err();
     assert!(
         matches!(
             err,
             SourceError::GroupingOutOfRange {
-                id: 13,
-                count: 13,
+                id: 14,
+                count: 14,
                 ..
             }
         ),

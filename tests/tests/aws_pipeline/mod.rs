@@ -395,7 +395,9 @@ async fn model_output_flows_from_s3_notifications_to_granules_and_a_run_report()
     assert_eq!(response.outcome, Outcome::Submitted, "{response:?}");
     let run_id = response.run_id.clone().unwrap();
     assert_eq!(planned_granules(&cloud, &run_id).await, february);
-    assert_eq!(response.skipped_done as usize, january.len());
+    // Event-scoped planning looks only at the granules the event's keys may complete: the
+    // finished January granules are not even read, so none is counted as skipped.
+    assert_eq!(response.skipped_done, 0, "{response:?}");
     assert_eq!(cloud.submitted_jobs().await.len(), 2);
     let job = the_job(&cloud, &response).await;
     for run in run_job(&job, &cloud.moto.endpoint(), &cache) {
