@@ -44,6 +44,10 @@ pub struct WorkerOptions {
     /// everything else: shards, grid, metadata, configuration and factors, outputs, ledger
     /// and done markers. `None` reads inputs through that store too (`edp run`, `edp worker`).
     pub source_store: Option<Store>,
+    /// Source root the inputs must stay below (symbolic links resolved for local inputs), or
+    /// `None` to accept inputs anywhere the store can read (a task list run without
+    /// `--source`; the cloud worker reads with credentials limited to the source bucket).
+    pub source_root: Option<Root>,
 }
 
 impl WorkerOptions {
@@ -60,6 +64,7 @@ impl WorkerOptions {
             defaults: TaskLocations::default(),
             metrics: MetricsOutput::Off,
             source_store: None,
+            source_root: None,
         }
     }
 

@@ -36,7 +36,7 @@ pub mod vertical;
 
 pub use corners::{CornerSource, Corners};
 pub use error::{GridError, Result};
-pub use mds_dir::{FIELDS_2D, MdsDirOptions};
+pub use mds_dir::{FIELDS_1D, FIELDS_2D, FIELDS_3D, MdsDirOptions, is_grid_file};
 pub use synthetic::{SyntheticLand, SyntheticSpec};
 
 use edp_mds::Llc;

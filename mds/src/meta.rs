@@ -171,7 +171,7 @@ impl Meta {
     /// The LLC tile geometry when the field is in compact layout (`ny = 13 nx`), else `None`.
     pub fn llc(&self) -> Option<Llc> {
         let nx = self.nx();
-        (nx > 0 && self.ny() == 13 * nx).then_some(Llc { n: nx })
+        (nx > 0 && nx.checked_mul(13) == Some(self.ny())).then_some(Llc { n: nx })
     }
 
     /// The LLC geometry or a [`MdsError::NotLlc`] naming `file`.
@@ -227,10 +227,15 @@ impl Meta {
             return Err(ctx.bad("nDims", "a positive integer".into(), n_dims.to_string()));
         }
         let dim_list = ctx.required_ints("dimList")?;
-        if dim_list.len() != 3 * n_dims {
+        // Compared by division so that no `nDims` as read can overflow the check.
+        if dim_list.len() % 3 != 0 || dim_list.len() / 3 != n_dims {
+            let expected = match n_dims.checked_mul(3) {
+                Some(count) => format!("{count} integers (3 x nDims = 3 x {n_dims})"),
+                None => format!("3 x nDims = 3 x {n_dims} integers"),
+            };
             return Err(ctx.bad(
                 "dimList",
-                format!("{} integers (3 x nDims = 3 x {n_dims})", 3 * n_dims),
+                expected,
                 format!("{} integers", dim_list.len()),
             ));
         }
@@ -266,6 +271,28 @@ impl Meta {
         let n_records = ctx.required_single_int("nrecords")?;
         if n_records < 1 {
             return Err(ctx.bad("nrecords", "at least 1".into(), n_records.to_string()));
+        }
+
+        // Every size derived from the header must be representable: the product of the
+        // dimensions, the records and the bytes per value is computed once here with checked
+        // arithmetic, so the accessors below cannot overflow for a parsed `Meta`.
+        let total_bytes = dims
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .and_then(|values| values.checked_mul(n_records))
+            .and_then(|values| values.checked_mul(precision.size()))
+            .filter(|bytes| u64::try_from(*bytes).is_ok());
+        if total_bytes.is_none() {
+            let dims_text: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
+            return Err(ctx.bad(
+                "nrecords",
+                format!(
+                    "a file size that fits in {} bits (nrecords x dimList product x {} bytes)",
+                    usize::BITS,
+                    precision.size()
+                ),
+                format!("nrecords {n_records} x {}", dims_text.join(" x ")),
+            ));
         }
 
         let time_step = ctx.optional_single_int("timeStepNumber")?.map(|v| v as u64);

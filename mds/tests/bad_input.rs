@@ -319,3 +319,160 @@ fn write_with_wrong_value_count() {
         "{err}"
     );
 }
+
+/// The two headers of the hostile-input report: `3 * nDims` and the size product used to
+/// wrap around. Both are refused with the numbers as read, without panicking.
+#[test]
+fn huge_header_numbers_are_refused_with_the_numbers_as_read() {
+    let n_dims = " nDims = [ 6148914691236517206 ];\n dimList = [ 4, 1, 4, 52, 1, 52 ];\n dataprec = [ 'float32' ];\n nrecords = [ 1 ];\n";
+    let err = Meta::parse(n_dims, "x.meta").unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, MdsError::BadValue { .. }), "{msg}");
+    assert!(
+        msg.contains("x.meta")
+            && msg.contains("3 x nDims = 3 x 6148914691236517206")
+            && msg.contains("found 6 integers"),
+        "{msg}"
+    );
+
+    // 4 * 52 * 1152921504606846977 * 4 wraps to 832 in 64-bit arithmetic.
+    let records = GOOD_2D.replace("nrecords = [     1 ]", "nrecords = [ 1152921504606846977 ]");
+    let records = records.replace("nFlds = [ 1 ];\n fldList = {\n 'SSH     '\n };\n", "");
+    let err = Meta::parse(&records, "y.meta").unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("y.meta")
+            && msg.contains("`nrecords`")
+            && msg.contains("nrecords 1152921504606846977 x 4 x 52"),
+        "{msg}"
+    );
+}
+
+/// A tiny deterministic generator (xorshift64*), so the fuzz cases are the same on every run
+/// and a failure can be replayed from its case number.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    /// Numbers that stress arithmetic: small, boundary and huge.
+    fn number(&mut self) -> String {
+        const SPECIAL: [&str; 10] = [
+            "0",
+            "1",
+            "-1",
+            "4294967296",
+            "6148914691236517206",
+            "1152921504606846977",
+            "18446744073709551615",
+            "18446744073709551616",
+            "9223372036854775807",
+            "1e308",
+        ];
+        match self.below(3) {
+            0 => SPECIAL[self.below(SPECIAL.len())].to_string(),
+            1 => (self.next() % 200).to_string(),
+            _ => self.next().to_string(),
+        }
+    }
+}
+
+/// Fuzz harness of the `.meta` parser (runs in a fraction of a second as part of
+/// `cargo test`): every mutated header either parses into a `Meta` whose derived sizes are
+/// consistent, or is refused with an error naming the file; nothing panics.
+#[test]
+fn fuzzed_meta_headers_never_panic() {
+    const CASES: u64 = 20_000;
+    let tokens = [
+        "nDims", "dimList", "dataprec", "nrecords", "timeStepNumber", "timeInterval",
+        "missingValue", "nFlds", "fldList", "=", ";", ",", "[", "]", "{", "}", "'", "'float32'",
+        "'float64'", "\n", " ",
+    ];
+    for case in 0..CASES {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (case + 1));
+        let mut text = GOOD_2D.to_string();
+        for _ in 0..=rng.below(4) {
+            match rng.below(4) {
+                // Replace a number with a stressing one.
+                0 => {
+                    let digits: Vec<(usize, usize)> = number_spans(&text);
+                    if !digits.is_empty() {
+                        let (start, end) = digits[rng.below(digits.len())];
+                        text.replace_range(start..end, &rng.number());
+                    }
+                }
+                // Insert a grammar token somewhere.
+                1 => {
+                    let at = char_boundary(&text, rng.below(text.len() + 1));
+                    text.insert_str(at, tokens[rng.below(tokens.len())]);
+                }
+                // Cut the text.
+                2 => {
+                    let at = char_boundary(&text, rng.below(text.len() + 1));
+                    text.truncate(at);
+                }
+                // Flip one byte to another ASCII character.
+                _ => {
+                    if !text.is_empty() {
+                        let at = char_boundary(&text, rng.below(text.len()));
+                        let end = char_boundary(&text, at + 1).max(at + 1).min(text.len());
+                        let c = (b' ' + (rng.below(95) as u8)) as char;
+                        text.replace_range(at..end, &c.to_string());
+                    }
+                }
+            }
+        }
+        let result = std::panic::catch_unwind(|| Meta::parse(&text, "fuzz.meta"));
+        match result {
+            Err(_) => panic!("case {case}: Meta::parse panicked on {text:?}"),
+            Ok(Ok(meta)) => {
+                // Parsed headers have sizes that are consistent and did not wrap.
+                let bytes = meta.expected_data_bytes();
+                let recomputed = meta
+                    .dims
+                    .iter()
+                    .try_fold(meta.n_records as u128, |acc, &d| acc.checked_mul(d as u128))
+                    .map(|v| v * meta.precision.size() as u128);
+                assert_eq!(Some(bytes as u128), recomputed, "case {case}: {text:?}");
+                let _ = meta.llc();
+                let _ = meta.shape_description();
+            }
+            Ok(Err(err)) => {
+                assert!(err.to_string().contains("fuzz.meta"), "case {case}: {err}");
+            }
+        }
+    }
+}
+
+fn number_spans(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            spans.push((start, i));
+        } else {
+            i += 1;
+        }
+    }
+    spans
+}
+
+fn char_boundary(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}

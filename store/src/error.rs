@@ -121,7 +121,7 @@ impl StoreError {
         let kind = if err.kind() == std::io::ErrorKind::NotFound {
             ErrorKind::NotFound
         } else {
-            ErrorKind::Io
+            io_kind(err)
         };
         StoreError::new(kind, operation, location, format!("{what}: {err}"))
     }
@@ -154,6 +154,28 @@ impl StoreError {
     /// The cause, without the operation, location and kind prefix.
     pub fn detail(&self) -> &str {
         &self.detail
+    }
+}
+
+/// True for local file-system errors that a retry on the same file system cannot fix: out of
+/// space (`ENOSPC`), quota exceeded (`EDQUOT`), permission denied (`EACCES`, `EPERM`) and a
+/// read-only file system (`EROFS`). Batch would otherwise retry a full disk until its retry
+/// limit, each attempt failing the same way.
+pub fn is_permanent_os_error(err: &std::io::Error) -> bool {
+    use std::io::ErrorKind as Io;
+    matches!(
+        err.kind(),
+        Io::StorageFull | Io::QuotaExceeded | Io::PermissionDenied | Io::ReadOnlyFilesystem
+    )
+}
+
+/// [`ErrorKind::Permanent`] for the errors of [`is_permanent_os_error`], else
+/// [`ErrorKind::Io`].
+pub(crate) fn io_kind(err: &std::io::Error) -> ErrorKind {
+    if is_permanent_os_error(err) {
+        ErrorKind::Permanent
+    } else {
+        ErrorKind::Io
     }
 }
 
@@ -192,7 +214,20 @@ mod tests {
             ErrorKind::NotFound
         );
         let err = StoreError::io(Operation::Get, &loc, "read", &denied);
-        assert_eq!(err.kind(), ErrorKind::Io);
+        assert_eq!(err.kind(), ErrorKind::Permanent);
         assert!(!err.is_retryable());
+        let other = std::io::Error::from(std::io::ErrorKind::Interrupted);
+        assert_eq!(
+            StoreError::io(Operation::Get, &loc, "read", &other).kind(),
+            ErrorKind::Io
+        );
+        // The OS error is classified by errno, the way the kernel reports it.
+        for (errno, name) in [(28, "ENOSPC"), (122, "EDQUOT"), (13, "EACCES"), (30, "EROFS")] {
+            let err = std::io::Error::from_raw_os_error(errno);
+            assert!(is_permanent_os_error(&err), "{name}: {err}");
+            let store_err = StoreError::io(Operation::Put, &loc, "write", &err);
+            assert_eq!(store_err.kind(), ErrorKind::Permanent, "{name}");
+            assert!(store_err.to_string().contains(&format!("os error {errno}")), "{store_err}");
+        }
     }
 }

@@ -48,7 +48,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 
 pub use config::{ConfigError, RetryMode, RetrySettings, StaticCredentials, StoreConfig};
-pub use error::{ErrorKind, Operation, Result, StoreError};
+pub use error::{ErrorKind, Operation, Result, StoreError, is_permanent_os_error};
 pub use location::{Location, LocationError};
 pub use object::{ObjectMeta, PutOutcome};
 

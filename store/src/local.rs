@@ -25,14 +25,60 @@ pub(crate) const TMP_SUFFIX: &str = ".edp-tmp";
 
 /// Reads a whole object.
 pub(crate) fn get(loc: &Location, path: &Path) -> Result<Bytes> {
+    check_regular(Operation::Get, loc, path)?;
     let data = fs::read(path).map_err(|e| StoreError::io(Operation::Get, loc, "read", &e))?;
     Ok(Bytes::from(data))
+}
+
+/// Refuses anything but a regular file (after following symbolic links) before it is opened:
+/// reading a FIFO would block forever, `/dev/zero` never ends, and a directory is a prefix,
+/// not an object. The refusal is permanent and says what was found.
+pub(crate) fn check_regular(op: Operation, loc: &Location, path: &Path) -> Result<()> {
+    let meta = fs::metadata(path).map_err(|e| StoreError::io(op, loc, "stat", &e))?;
+    if meta.is_file() {
+        return Ok(());
+    }
+    Err(StoreError::new(
+        ErrorKind::Permanent,
+        op,
+        loc,
+        format!(
+            "not a regular file: expected a file, found {}",
+            file_type_name(&meta)
+        ),
+    ))
+}
+
+/// "a directory", "a FIFO", ... for messages.
+fn file_type_name(meta: &Metadata) -> &'static str {
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    "a special file"
 }
 
 /// Reads `range` of an object; an object too short for the range is an error.
 pub(crate) fn get_range(loc: &Location, path: &Path, range: Range<u64>) -> Result<Bytes> {
     let op = Operation::GetRange;
     let wanted = range.end.saturating_sub(range.start);
+    check_regular(op, loc, path)?;
     let mut file = File::open(path).map_err(|e| StoreError::io(op, loc, "open", &e))?;
     file.seek(SeekFrom::Start(range.start))
         .map_err(|e| StoreError::io(op, loc, "seek", &e))?;
@@ -96,6 +142,7 @@ pub(crate) fn put_file(loc: &Location, path: &Path, src: &Path) -> Result<()> {
 /// Atomic copy of the object at `path` to the local file `dest`.
 pub(crate) fn download_to(loc: &Location, path: &Path, dest: &Path) -> Result<()> {
     let op = Operation::DownloadTo;
+    check_regular(op, loc, path)?;
     let mut source = File::open(path).map_err(|e| StoreError::io(op, loc, "open", &e))?;
     let dest_loc = Location::local(dest).map_err(|e| {
         StoreError::new(
@@ -115,8 +162,12 @@ pub(crate) fn download_to(loc: &Location, path: &Path, dest: &Path) -> Result<()
 /// Errors about the destination of a download are reported on the store object, with the
 /// local file named in the detail, and as I/O errors (not "not found").
 fn retarget(err: StoreError, op: Operation, loc: &Location, dest: &Path) -> StoreError {
+    let kind = match err.kind() {
+        ErrorKind::Permanent => ErrorKind::Permanent,
+        _ => ErrorKind::Io,
+    };
     StoreError::new(
-        ErrorKind::Io,
+        kind,
         op,
         loc,
         format!("destination {}: {}", dest.display(), err.detail()),
@@ -365,7 +416,7 @@ pub(crate) fn write_temp(
 
 /// Errors while writing our own temporary file are I/O errors, never "not found".
 fn io_stage(op: Operation, loc: &Location, what: &str, err: &io::Error) -> StoreError {
-    StoreError::new(ErrorKind::Io, op, loc, format!("{what}: {err}"))
+    StoreError::new(crate::error::io_kind(err), op, loc, format!("{what}: {err}"))
 }
 
 /// A hidden temporary file in `path`'s directory (created if needed), readable like a normal

@@ -345,7 +345,10 @@ async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
     } else {
         EdpKey::Keep
     };
-    let summary = summary(&outcome, args.dry_run);
+    let mut summary = summary(&outcome, args.dry_run);
+    if args.dry_run {
+        summary.push_str(&redo_lines(&store, &request.dest_root, &outcome.tasks).await);
+    }
     // The list is streamed, never held as one string (it can be hundreds of MB).
     match &args.outfile {
         Some(outfile) => {
@@ -440,6 +443,46 @@ fn kind_row(out: &mut String, name: &str, kind: &KindSummary) {
 }
 
 /// The human summary of a plan.
+/// Granules whose reason is listed one by one in a dry run (the rest are counted by reason).
+const REDO_LISTED: usize = 20;
+
+/// Why each planned granule would be produced (again), for `edp plan --dry-run`: reasons
+/// counted over every task, the first [`REDO_LISTED`] granules listed with theirs.
+async fn redo_lines(
+    store: &Store,
+    dest: &edp_plan::roots::Root,
+    tasks: &[edp_task_schemas::Task],
+) -> String {
+    let mut out = String::new();
+    if tasks.is_empty() {
+        return out;
+    }
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut listed = Vec::new();
+    for task in tasks {
+        let (kind, reason) = match edp_plan::state::redo_reason(store, dest, task).await {
+            Ok(Some(reason)) => (reason.kind, reason.to_string()),
+            Ok(None) => ("done", "already done (planned again: --force)".to_string()),
+            Err(err) => ("cannot tell", format!("cannot tell: {err}")),
+        };
+        *counts.entry(kind.to_string()).or_default() += 1;
+        if listed.len() < REDO_LISTED {
+            listed.push(format!("  {}: {reason}", task.granule));
+        }
+    }
+    let _ = writeln!(out, "why each planned granule would be produced:");
+    for (kind, count) in &counts {
+        let _ = writeln!(out, "  {count:>7}  {kind}");
+    }
+    for line in &listed {
+        let _ = writeln!(out, "{line}");
+    }
+    if tasks.len() > listed.len() {
+        let _ = writeln!(out, "  ... and {} more", tasks.len() - listed.len());
+    }
+    out
+}
+
 fn summary(outcome: &PlanOutcome, dry_run: bool) -> String {
     let mut out = String::new();
     let stats = outcome.inventory;

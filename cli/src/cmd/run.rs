@@ -149,6 +149,7 @@ pub async fn execute(args: &RunArgs) -> anyhow::Result<RunResult> {
     let mut options = WorkerOptions::new(request.dest_root.clone(), plan.run_id.clone());
     options.concurrency = args.jobs;
     options.force = request.force;
+    options.source_root = Some(request.source_root.clone());
     if let Some(dir) = &args.cache_dir {
         options.cache_dir = dir.clone();
     }
