@@ -215,7 +215,12 @@ impl Context<'_> {
             Err(err) => {
                 outcome.attempts = previous;
                 return self
-                    .fail(outcome, record, Failure::permanent(err.to_string()), started)
+                    .fail(
+                        outcome,
+                        record,
+                        Failure::permanent(err.to_string()),
+                        started,
+                    )
                     .await;
             }
         };
@@ -289,17 +294,11 @@ impl Context<'_> {
                 record.seconds = Some(started.elapsed().as_secs_f64());
                 record.peak_memory_bytes = peak_memory_bytes();
                 record.finished_at = Some(now_rfc3339());
-                let recorded = match write_granule_record(
-                    self.store,
-                    &self.layout,
-                    &granule,
-                    &record,
-                )
-                .await
-                {
-                    Ok(_) => record_success(self.store, &self.layout, &record).await,
-                    Err(err) => Err(err),
-                };
+                let recorded =
+                    match write_granule_record(self.store, &self.layout, &granule, &record).await {
+                        Ok(_) => record_success(self.store, &self.layout, &record).await,
+                        Err(err) => Err(err),
+                    };
                 if let Err(err) = recorded {
                     let failure = Failure::from(err).context(
                         "the granule was written but recording it (ledger, done marker) failed",

@@ -123,8 +123,12 @@ const PROBE_MAX_BYTES: u64 = 256 << 20;
 pub fn write_refusal(dir: &Path, expected_bytes: u64) -> Option<String> {
     use std::io::Write as _;
     let refusal = |what: &str, err: std::io::Error| {
-        is_permanent_os_error(&err)
-            .then(|| format!("the output folder {} refuses writes ({what}): {err}", dir.display()))
+        is_permanent_os_error(&err).then(|| {
+            format!(
+                "the output folder {} refuses writes ({what}): {err}",
+                dir.display()
+            )
+        })
     };
     if let Err(err) = std::fs::create_dir_all(dir) {
         return refusal("create folder", err);
@@ -139,8 +143,7 @@ pub fn write_refusal(dir: &Path, expected_bytes: u64) -> Option<String> {
         let mut left = expected_bytes.clamp(1, PROBE_MAX_BYTES);
         while left > 0 {
             let n = left.min(chunk.len() as u64) as usize;
-            file.write_all(&chunk[..n])
-                .map_err(|e| ("write", e))?;
+            file.write_all(&chunk[..n]).map_err(|e| ("write", e))?;
             left -= n as u64;
         }
         file.sync_all().map_err(|e| ("sync", e))
@@ -227,7 +230,10 @@ mod tests {
             };
             let failure = Failure::from(io);
             assert_eq!(failure.kind, ErrorKind::Permanent, "errno {errno}");
-            assert!(failure.message.contains(&format!("os error {errno}")), "{failure:?}");
+            assert!(
+                failure.message.contains(&format!("os error {errno}")),
+                "{failure:?}"
+            );
         }
     }
 
@@ -237,6 +243,10 @@ mod tests {
         let failure = Failure::retryable("NetCDF: HDF error")
             .or_refused_write(&dir.path().join("x.nc"), 4 << 20);
         assert_eq!(failure.kind, ErrorKind::Retryable);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "probe removed");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "probe removed"
+        );
     }
 }

@@ -479,7 +479,11 @@ async fn a_retried_shard_keeps_this_runs_done_records_and_reports_them_done() {
 
     let retry = run_shards(&store, &shards, &opts, &NoObserver).await;
     assert_eq!(retry.exit, ExitKind::Success);
-    assert_eq!(retry.counts().done, 1, "only the killed granule is produced again");
+    assert_eq!(
+        retry.counts().done,
+        1,
+        "only the killed granule is produced again"
+    );
     assert_eq!(retry.counts().skipped as usize, total - 1);
 
     let ledger = read_ledger(&store, &layout, &run_id).await.unwrap();
@@ -502,7 +506,9 @@ async fn a_retried_shard_keeps_this_runs_done_records_and_reports_them_done() {
     let other = options(&f.dest, "20261121T101500Z-0a1b2c3d");
     let later = run_shards(&store, &shards, &other, &NoObserver).await;
     assert_eq!(later.counts().skipped as usize, total);
-    let ledger = read_ledger(&store, &layout, "20261121T101500Z-0a1b2c3d").await.unwrap();
+    let ledger = read_ledger(&store, &layout, "20261121T101500Z-0a1b2c3d")
+        .await
+        .unwrap();
     assert!(ledger.iter().all(|r| r.status == TaskStatus::Skipped));
 }
 
@@ -515,7 +521,11 @@ async fn granule_paths_outside_the_destination_are_refused() {
     let store = Store::local_only();
     let (run_id, shards) = plan(&store, &f.demo, &f.dest).await;
     let task = shards[0].tasks[0].clone();
-    let name = Path::new(&task.granule).file_name().unwrap().to_str().unwrap();
+    let name = Path::new(&task.granule)
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap();
     let outside = f.dest.parent().unwrap().join("outside");
     let dest = f.dest.display().to_string();
     let hostile = [
@@ -539,15 +549,30 @@ async fn granule_paths_outside_the_destination_are_refused() {
     for (t, given) in outcome.tasks.iter().zip(&hostile) {
         let error = t.error.as_ref().unwrap();
         assert_eq!(error.kind, ErrorKind::Permanent);
-        assert!(error.message.contains(&format!("{given:?}")), "{}", error.message);
-        assert!(error.message.contains("destination root"), "{}", error.message);
+        assert!(
+            error.message.contains(&format!("{given:?}")),
+            "{}",
+            error.message
+        );
+        assert!(
+            error.message.contains("destination root"),
+            "{}",
+            error.message
+        );
     }
-    assert!(!outside.exists(), "something was written outside the destination");
+    assert!(
+        !outside.exists(),
+        "something was written outside the destination"
+    );
     // Only ledger records (of this run, below `_edp/runs/`) were added.
     let after = tree(f.dest.parent().unwrap());
     for (path, hash) in &after {
         if before.get(path) != Some(hash) {
-            assert!(path.starts_with(f.dest.join("_edp/runs")), "changed: {}", path.display());
+            assert!(
+                path.starts_with(f.dest.join("_edp/runs")),
+                "changed: {}",
+                path.display()
+            );
         }
     }
 }
@@ -577,7 +602,11 @@ async fn inputs_outside_the_source_root_or_not_regular_files_are_refused() {
     let failed = by_granule(&outcome, "SEA_SURFACE_HEIGHT_day_mean_1992-01-01");
     let error = failed[0].error.as_ref().unwrap();
     assert_eq!(error.kind, ErrorKind::Permanent);
-    assert!(error.message.contains("SSH_day_mean.0000000012.data"), "{}", error.message);
+    assert!(
+        error.message.contains("SSH_day_mean.0000000012.data"),
+        "{}",
+        error.message
+    );
     assert!(error.message.contains("symbolic link"), "{}", error.message);
     assert!(!Path::new(&failed[0].granule).exists());
 
@@ -612,7 +641,9 @@ async fn a_granule_name_for_other_inputs_is_refused_and_the_finished_granule_kep
         .iter()
         .find(|t| t.granule.contains("_mon_mean_1992-01_"))
         .unwrap();
-    let february = january.granule.replace("_mon_mean_1992-01_", "_mon_mean_1992-02_");
+    let february = january
+        .granule
+        .replace("_mon_mean_1992-01_", "_mon_mean_1992-02_");
     assert!(Path::new(&february).is_file(), "{february}");
     let before = sha256(Path::new(&february));
 
@@ -704,7 +735,8 @@ async fn run_case(case: &serde_json::Value) {
         .flat_map(|s| s.tasks.iter())
         .find(|t| {
             t.granule.contains("/native/")
-                && t.granule.contains("SEA_SURFACE_HEIGHT_day_mean_1992-01-01_")
+                && t.granule
+                    .contains("SEA_SURFACE_HEIGHT_day_mean_1992-01-01_")
         })
         .unwrap()
         .clone();
@@ -739,7 +771,11 @@ async fn run_case(case: &serde_json::Value) {
         ("granule", "set") => task.granule = fill(&str_of("to"), ""),
         ("granule", "replace") => {
             let from = str_of("from");
-            assert!(task.granule.contains(&from), "{name}: {from} not in {}", task.granule);
+            assert!(
+                task.granule.contains(&from),
+                "{name}: {from} not in {}",
+                task.granule
+            );
             task.granule = task.granule.replace(&from, &str_of("to"));
             if let Some(pair) = mutate["and"].as_array() {
                 let (a, b) = (pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
@@ -767,7 +803,10 @@ async fn run_case(case: &serde_json::Value) {
         }
         (_, "fifo") => {
             std::fs::remove_file(&path).unwrap();
-            let made = std::process::Command::new("mkfifo").arg(&path).status().unwrap();
+            let made = std::process::Command::new("mkfifo")
+                .arg(&path)
+                .status()
+                .unwrap();
             assert!(made.success(), "{name}: mkfifo");
         }
         #[cfg(unix)]
@@ -801,7 +840,12 @@ async fn run_case(case: &serde_json::Value) {
     let after = tree(&parent);
 
     if expect["status"].as_str() == Some("done") {
-        assert_eq!(result.status, TaskStatus::Done, "{name}: {:?}", result.error);
+        assert_eq!(
+            result.status,
+            TaskStatus::Done,
+            "{name}: {:?}",
+            result.error
+        );
         for fragment in expect["warning"].as_array().unwrap() {
             let fragment = fragment.as_str().unwrap();
             assert!(

@@ -172,7 +172,14 @@ mod tests {
 
     #[test]
     fn infinities_are_fill_and_counted_but_masked_ones_are_not_counted() {
-        let mut v = vec![1.0, f32::INFINITY, -2.0, f32::NEG_INFINITY, f32::INFINITY, 5.0];
+        let mut v = vec![
+            1.0,
+            f32::INFINITY,
+            -2.0,
+            f32::NEG_INFINITY,
+            f32::INFINITY,
+            5.0,
+        ];
         // Block 1, index 1 (the second +Inf) is land: fill, but not an infinite *value*.
         let stats = mask_and_fill(&mut v, 3, |b, i| !(b == 1 && i == 1));
         assert_eq!((stats.min, stats.max), (Some(-2.0), Some(5.0)));

@@ -141,7 +141,9 @@ pub(crate) fn check_range(path: &Path, name: &str, values: &[f64]) -> Result<()>
                 values[index],
                 values
                     .iter()
-                    .filter(|v| !v.is_finite() || **v < low - RANGE_SLACK || **v > high + RANGE_SLACK)
+                    .filter(|v| !v.is_finite()
+                        || **v < low - RANGE_SLACK
+                        || **v > high + RANGE_SLACK)
                     .count()
             ),
         }),

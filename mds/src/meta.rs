@@ -233,11 +233,7 @@ impl Meta {
                 Some(count) => format!("{count} integers (3 x nDims = 3 x {n_dims})"),
                 None => format!("3 x nDims = 3 x {n_dims} integers"),
             };
-            return Err(ctx.bad(
-                "dimList",
-                expected,
-                format!("{} integers", dim_list.len()),
-            ));
+            return Err(ctx.bad("dimList", expected, format!("{} integers", dim_list.len())));
         }
         let mut dims = Vec::with_capacity(n_dims);
         for (dim, triplet) in dim_list.chunks_exact(3).enumerate() {

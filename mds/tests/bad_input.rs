@@ -391,9 +391,27 @@ impl Rng {
 fn fuzzed_meta_headers_never_panic() {
     const CASES: u64 = 20_000;
     let tokens = [
-        "nDims", "dimList", "dataprec", "nrecords", "timeStepNumber", "timeInterval",
-        "missingValue", "nFlds", "fldList", "=", ";", ",", "[", "]", "{", "}", "'", "'float32'",
-        "'float64'", "\n", " ",
+        "nDims",
+        "dimList",
+        "dataprec",
+        "nrecords",
+        "timeStepNumber",
+        "timeInterval",
+        "missingValue",
+        "nFlds",
+        "fldList",
+        "=",
+        ";",
+        ",",
+        "[",
+        "]",
+        "{",
+        "}",
+        "'",
+        "'float32'",
+        "'float64'",
+        "\n",
+        " ",
     ];
     for case in 0..CASES {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (case + 1));

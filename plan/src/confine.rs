@@ -105,16 +105,14 @@ pub fn granule_location(dest: &Root, granule: &str) -> Result<Location, ConfineE
         });
     }
     if let (Some(path), Some(root)) = (resolved.as_local_path(), dest.location().as_local_path()) {
-        check_links(path, root).map_err(|(checked, found, root)| {
-            ConfineError::Symlink {
-                granule: granule.to_string(),
-                what: "granule",
-                path: granule.to_string(),
-                checked,
-                resolved: found,
-                root_name: "destination",
-                root,
-            }
+        check_links(path, root).map_err(|(checked, found, root)| ConfineError::Symlink {
+            granule: granule.to_string(),
+            what: "granule",
+            path: granule.to_string(),
+            checked,
+            resolved: found,
+            root_name: "destination",
+            root,
         })?;
     }
     Ok(resolved)
@@ -126,16 +124,14 @@ pub fn input_location(source: &Root, granule: &str, path: &str) -> Result<Locati
     let resolved = below(source, path, "input", "source", granule)?;
     if let (Some(local), Some(root)) = (resolved.as_local_path(), source.location().as_local_path())
     {
-        check_links(local, root).map_err(|(checked, found, root)| {
-            ConfineError::Symlink {
-                granule: granule.to_string(),
-                what: "input",
-                path: path.to_string(),
-                checked,
-                resolved: found,
-                root_name: "source",
-                root,
-            }
+        check_links(local, root).map_err(|(checked, found, root)| ConfineError::Symlink {
+            granule: granule.to_string(),
+            what: "input",
+            path: path.to_string(),
+            checked,
+            resolved: found,
+            root_name: "source",
+            root,
         })?;
     }
     Ok(resolved)
@@ -212,7 +208,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dest(dir.path(), "./out");
         let expected = Location::local(dir.path()).unwrap().join(NAME);
-        assert_eq!(granule_location(&root, &format!("./out/{NAME}")).unwrap(), expected);
+        assert_eq!(
+            granule_location(&root, &format!("./out/{NAME}")).unwrap(),
+            expected
+        );
         let absolute = format!("{}/{NAME}", dir.path().display());
         assert_eq!(granule_location(&root, &absolute).unwrap(), expected);
         let wandering = format!("./out/V4r4/../{NAME}");

@@ -123,8 +123,16 @@ fn encode(task: &Task, config_hash: &str, spelling: Spelling) -> Vec<u8> {
             }
         }
     }
-    field(&mut out, "ecco_cfg_loc", spell_opt(&task.ecco_cfg_loc).as_deref());
-    field(&mut out, "ecco_grid_loc", spell_opt(&task.ecco_grid_loc).as_deref());
+    field(
+        &mut out,
+        "ecco_cfg_loc",
+        spell_opt(&task.ecco_cfg_loc).as_deref(),
+    );
+    field(
+        &mut out,
+        "ecco_grid_loc",
+        spell_opt(&task.ecco_grid_loc).as_deref(),
+    );
     let uses_factors = spelling == Spelling::Legacy || is_latlon(task);
     if uses_factors {
         field(

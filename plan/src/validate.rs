@@ -16,8 +16,8 @@
 //! Every mismatch is a permanent error of the task that names the granule, the input and
 //! what was expected and found.
 
-use edp_conventions::{Frequency, ModelClock};
 use edp_conventions::naming::{GranuleName, MdsFileName};
+use edp_conventions::{Frequency, ModelClock};
 use edp_task_schemas::Task;
 use thiserror::Error;
 
@@ -68,7 +68,11 @@ pub fn validate_task(task: &Task, clock: &ModelClock) -> Result<(), TaskMismatch
             if parsed.period.frequency() != frequency {
                 return Err(mismatch(
                     format!("period of input {location}"),
-                    format!("{} inputs (granule period {})", frequency.as_str(), name.period),
+                    format!(
+                        "{} inputs (granule period {})",
+                        frequency.as_str(),
+                        name.period
+                    ),
                     format!("{} ({})", parsed.period, parsed.period.frequency().as_str()),
                 ));
             }
@@ -111,8 +115,8 @@ pub fn validate_task(task: &Task, clock: &ModelClock) -> Result<(), TaskMismatch
     let date = period.file_date();
     // Task lists made by EDP name a daily mean after the day its period ends (EDP bug: ours
     // use the centre); both spellings describe the same record.
-    let edp_daily = (frequency == Frequency::AvgDay)
-        .then(|| period.end.format("%Y-%m-%d").to_string());
+    let edp_daily =
+        (frequency == Frequency::AvgDay).then(|| period.end.format("%Y-%m-%d").to_string());
     if date != name.date && edp_daily.as_deref() != Some(name.date.as_str()) {
         return Err(mismatch(
             format!("date in the granule name (inputs at time step {step}, e.g. {location})"),
@@ -163,29 +167,35 @@ mod tests {
     #[test]
     fn a_name_for_another_period_is_refused_with_both_dates() {
         let clock = ModelClock::v4r4();
-        let err = validate_task(&task(&name("1992-02"), "0000000732", "mon_mean"), &clock)
-            .unwrap_err();
+        let err =
+            validate_task(&task(&name("1992-02"), "0000000732", "mon_mean"), &clock).unwrap_err();
         assert_eq!(err.expected, "1992-01");
         assert_eq!(err.found, "1992-02");
         let msg = err.to_string();
         assert!(msg.contains("SSH_mon_mean.0000000732.data"), "{msg}");
-        let err = validate_task(&task(&name("1999-05"), "0000000732", "mon_mean"), &clock)
-            .unwrap_err();
-        assert_eq!((err.expected.as_str(), err.found.as_str()), ("1992-01", "1999-05"));
+        let err =
+            validate_task(&task(&name("1999-05"), "0000000732", "mon_mean"), &clock).unwrap_err();
+        assert_eq!(
+            (err.expected.as_str(), err.found.as_str()),
+            ("1992-01", "1999-05")
+        );
     }
 
     #[test]
     fn inputs_of_another_frequency_or_mixed_steps_are_refused() {
         let clock = ModelClock::v4r4();
-        let err = validate_task(&task(&name("1992-01"), "0000000732", "day_mean"), &clock)
-            .unwrap_err();
+        let err =
+            validate_task(&task(&name("1992-01"), "0000000732", "day_mean"), &clock).unwrap_err();
         assert!(err.what.starts_with("period of input"), "{err}");
         let mut mixed = task(&name("1992-01"), "0000000732", "mon_mean");
         if let Some(pairs) = mixed.variables.get_mut("SSH") {
             pairs[0].meta = pairs[0].meta.replace("0000000732", "0000001428");
         }
         let err = validate_task(&mixed, &clock).unwrap_err();
-        assert_eq!((err.expected.starts_with("732"), err.found.as_str()), (true, "1428"));
+        assert_eq!(
+            (err.expected.starts_with("732"), err.found.as_str()),
+            (true, "1428")
+        );
         let err = validate_task(&task("out/x.nc", "0000000732", "mon_mean"), &clock).unwrap_err();
         assert_eq!(err.what, "granule file name");
     }

@@ -232,7 +232,18 @@ fn fuzzed_job_files_never_panic() {
         "227904",
         "9223372036854775807",
     ];
-    const TOKENS: [&str; 10] = ["[", "]", ",", "'", "#", "'all'", "'AVG_DAY'", "'SNAPSHOT'", "\n", "'latlon'"];
+    const TOKENS: [&str; 10] = [
+        "[",
+        "]",
+        ",",
+        "'",
+        "#",
+        "'all'",
+        "'AVG_DAY'",
+        "'SNAPSHOT'",
+        "\n",
+        "'latlon'",
+    ];
     let mut state: u64 = 0x2545_F491_4F6C_DD1D;
     let mut next = |n: usize| {
         state ^= state >> 12;

@@ -105,7 +105,9 @@ fn task_id_is_sha256_of_the_documented_records() {
     record(
         &mut expected,
         "ecco_metadata_loc",
-        Some(&absolute("../ECCO-v4-Configurations/ECCOv4 Release 4/metadata")),
+        Some(&absolute(
+            "../ECCO-v4-Configurations/ECCOv4 Release 4/metadata",
+        )),
     );
     // dynamic_metadata as compact JSON in Gen C key order, taken from the fixture text.
     let fixture: serde_json::Value = serde_json::from_str(GEN_C_FIRST).unwrap();
@@ -194,14 +196,25 @@ fn task_id_depends_on_content_not_on_bookkeeping_or_key_order() {
             pair.data = format!("{cwd}/sub/../{}", pair.data);
         }
     }
-    assert_eq!(task_id(&respelled, "h"), id, "spelling of locations is not content");
+    assert_eq!(
+        task_id(&respelled, "h"),
+        id,
+        "spelling of locations is not content"
+    );
 
     // The factors location is content of lat-lon granules only.
     let mut other_factors = task.clone();
     other_factors.ecco_mapping_factors_loc = Some("/elsewhere/factors".into());
-    assert_eq!(task_id(&other_factors, "h"), id, "native: factors are incidental");
+    assert_eq!(
+        task_id(&other_factors, "h"),
+        id,
+        "native: factors are incidental"
+    );
     let latlon = vector_task();
-    assert_eq!(task_kind(&latlon).unwrap().product_type(), ProductType::Latlon);
+    assert_eq!(
+        task_kind(&latlon).unwrap().product_type(),
+        ProductType::Latlon
+    );
     let mut latlon_moved = latlon.clone();
     latlon_moved.ecco_mapping_factors_loc = Some("/elsewhere/factors".into());
     assert_ne!(task_id(&latlon_moved, "h"), task_id(&latlon, "h"));

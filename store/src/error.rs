@@ -222,12 +222,20 @@ mod tests {
             ErrorKind::Io
         );
         // The OS error is classified by errno, the way the kernel reports it.
-        for (errno, name) in [(28, "ENOSPC"), (122, "EDQUOT"), (13, "EACCES"), (30, "EROFS")] {
+        for (errno, name) in [
+            (28, "ENOSPC"),
+            (122, "EDQUOT"),
+            (13, "EACCES"),
+            (30, "EROFS"),
+        ] {
             let err = std::io::Error::from_raw_os_error(errno);
             assert!(is_permanent_os_error(&err), "{name}: {err}");
             let store_err = StoreError::io(Operation::Put, &loc, "write", &err);
             assert_eq!(store_err.kind(), ErrorKind::Permanent, "{name}");
-            assert!(store_err.to_string().contains(&format!("os error {errno}")), "{store_err}");
+            assert!(
+                store_err.to_string().contains(&format!("os error {errno}")),
+                "{store_err}"
+            );
         }
     }
 }

@@ -416,7 +416,12 @@ pub(crate) fn write_temp(
 
 /// Errors while writing our own temporary file are I/O errors, never "not found".
 fn io_stage(op: Operation, loc: &Location, what: &str, err: &io::Error) -> StoreError {
-    StoreError::new(crate::error::io_kind(err), op, loc, format!("{what}: {err}"))
+    StoreError::new(
+        crate::error::io_kind(err),
+        op,
+        loc,
+        format!("{what}: {err}"),
+    )
 }
 
 /// A hidden temporary file in `path`'s directory (created if needed), readable like a normal

@@ -139,7 +139,9 @@ pub async fn find_done(
     let layout = Layout::new(dest.location());
     for id in [task_key(task), legacy_task_key(task)] {
         if let Some(record) = read_done_marker(store, &layout, &id).await?
-            && marker_check(store, dest, task, &id, &record).await?.is_none()
+            && marker_check(store, dest, task, &id, &record)
+                .await?
+                .is_none()
         {
             return Ok(Some(record));
         }
@@ -307,7 +309,9 @@ pub async fn redo_reason(
     }
     let legacy = legacy_task_key(task);
     if let Some(record) = read_done_marker(store, &layout, &legacy).await?
-        && marker_check(store, dest, task, &legacy, &record).await?.is_none()
+        && marker_check(store, dest, task, &legacy, &record)
+            .await?
+            .is_none()
     {
         return Ok(None);
     }
@@ -325,7 +329,10 @@ pub async fn redo_reason(
                 format!("{granule} was not made by edp (refused unless --force)"),
             )
         } else {
-            reason("never produced", format!("no done marker for task {}", short(&id)))
+            reason(
+                "never produced",
+                format!("no done marker for task {}", short(&id)),
+            )
         };
     };
     if previous.status != TaskStatus::Done {
@@ -356,10 +363,9 @@ pub async fn redo_reason(
                 .map(|(_, e)| e.as_str());
             match before {
                 Some(before) if before == etag => {}
-                Some(before) => changes.push(format!(
-                    "input {} ETag {before} -> {etag}",
-                    input.location
-                )),
+                Some(before) => {
+                    changes.push(format!("input {} ETag {before} -> {etag}", input.location))
+                }
                 None => changes.push(format!("input {} is new", input.location)),
             }
         }
@@ -379,8 +385,7 @@ fn short(id: &str) -> &str {
 }
 
 fn same_location(a: &str, b: &str) -> bool {
-    a == b
-        || matches!((Location::parse(a), Location::parse(b)), (Ok(a), Ok(b)) if a == b)
+    a == b || matches!((Location::parse(a), Location::parse(b)), (Ok(a), Ok(b)) if a == b)
 }
 
 /// The done markers of a destination, from one listing: cheap membership tests before the
@@ -440,7 +445,9 @@ impl DoneIndex {
                         continue;
                     }
                     if let Some(record) = read_done_marker(store, layout, &id).await?
-                        && marker_check(store, dest, task, &id, &record).await?.is_none()
+                        && marker_check(store, dest, task, &id, &record)
+                            .await?
+                            .is_none()
                     {
                         return Ok::<bool, StateError>(true);
                     }

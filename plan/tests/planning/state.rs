@@ -257,7 +257,10 @@ async fn corrupt_or_incompatible_done_markers_count_as_absent() {
 
     let marker = layout.done(&task_key(&task));
     let text = store.get(&marker).await.unwrap();
-    store.put(&marker, text[..text.len() / 2].to_vec()).await.unwrap();
+    store
+        .put(&marker, text[..text.len() / 2].to_vec())
+        .await
+        .unwrap();
     assert!(!is_done(&store, &d.root, &task).await.unwrap());
     let (todo, finished) = edp_plan::state::DoneIndex::load(&store, &layout)
         .await
@@ -311,7 +314,9 @@ async fn legacy_done_markers_count_and_redo_reasons_are_given() {
     write_done_marker(&store, &layout, &done).await.unwrap();
     assert!(is_done(&store, &d.root, &task).await.unwrap());
     assert_eq!(
-        edp_plan::state::redo_reason(&store, &d.root, &task).await.unwrap(),
+        edp_plan::state::redo_reason(&store, &d.root, &task)
+            .await
+            .unwrap(),
         None
     );
 }
