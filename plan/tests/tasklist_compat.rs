@@ -387,7 +387,8 @@ fn fuzzed_task_lists_never_panic_and_never_escape_the_destination() {
     let seeds = [GEN_C_FIRST, GEN_C_VECTOR, GEN_B_FIRST];
     for case in 0..CASES {
         let mut rng = Rng(0xD1B5_4A32_D192_ED03 ^ (case + 1));
-        let text = mutate_json(&mut rng, seeds[rng.below(seeds.len())]);
+        let seed = seeds[rng.below(seeds.len())];
+        let text = mutate_json(&mut rng, seed);
         let outcome = std::panic::catch_unwind(|| {
             let Ok(parsed) = parse_task_list("fuzz.json", &text, &ReadOptions::default()) else {
                 return;
