@@ -11,7 +11,7 @@ use chrono::{NaiveDateTime, SecondsFormat, Utc};
 use edp_conventions::naming::GranuleName;
 use edp_plan::roots::Root;
 use edp_plan::state::{Layout, read_ledger, read_manifest};
-use edp_store::{ErrorKind, Location, PutOutcome, Store};
+use edp_store::{Location, Store};
 use edp_task_schemas::{
     Coverage, DatasetState, DatasetStatus, ExpectedSteps, FailedStep, ManifestGranule, TaskStatus,
 };
@@ -98,27 +98,9 @@ where
             location: location.to_string(),
             source,
         })?;
-        let written = match head {
-            None => store.put_if_absent(&location, body).await? == PutOutcome::Created,
-            Some(meta) => match meta.etag {
-                Some(etag) => match store.put_if_match(&location, body, &etag).await {
-                    Ok(_) => true,
-                    Err(err)
-                        if matches!(
-                            err.kind(),
-                            ErrorKind::PreconditionFailed | ErrorKind::NotFound
-                        ) =>
-                    {
-                        false
-                    }
-                    Err(err) => return Err(err.into()),
-                },
-                None => {
-                    store.put(&location, body).await?;
-                    true
-                }
-            },
-        };
+        let written = store
+            .put_if_unchanged(&location, body, head.as_ref())
+            .await?;
         if written {
             return Ok(status);
         }

@@ -264,6 +264,40 @@ impl Store {
         }
     }
 
+    /// One optimistic read-modify-write step: writes `data` only if the object is still as
+    /// `seen` (the [`Store::head`] taken before computing `data`): created when `seen` is
+    /// `None`, replaced with [`Store::put_if_match`] on its ETag otherwise (plain replace when
+    /// the store reported no tag). Returns `false` when another writer got there first, so
+    /// the caller reads again and retries.
+    pub async fn put_if_unchanged(
+        &self,
+        loc: &Location,
+        data: impl Into<Bytes>,
+        seen: Option<&ObjectMeta>,
+    ) -> Result<bool> {
+        match seen {
+            None => Ok(self.put_if_absent(loc, data).await? == PutOutcome::Created),
+            Some(ObjectMeta {
+                etag: Some(etag), ..
+            }) => match self.put_if_match(loc, data, etag).await {
+                Ok(_) => Ok(true),
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        ErrorKind::PreconditionFailed | ErrorKind::NotFound
+                    ) =>
+                {
+                    Ok(false)
+                }
+                Err(err) => Err(err),
+            },
+            Some(_) => {
+                self.put(loc, data).await?;
+                Ok(true)
+            }
+        }
+    }
+
     /// Every object below the folder `prefix`, recursively, sorted by key.
     ///
     /// S3: ListObjectsV2 pages (of [`StoreConfig::list_page_size`] keys) appended in order,

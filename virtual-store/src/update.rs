@@ -12,7 +12,7 @@ use std::fmt;
 
 use edp_plan::roots::Root;
 use edp_plan::state::{IO_CONCURRENCY, Layout, read_ledger};
-use edp_store::{ErrorKind, Location, PutOutcome, Store};
+use edp_store::{Location, Store};
 use edp_task_schemas::{LedgerRecord, TaskStatus};
 use futures::{StreamExt, TryStreamExt, stream};
 use serde::de::DeserializeOwned;
@@ -304,27 +304,9 @@ async fn update_dataset(
             return Ok(outcome);
         }
         let body = encode(&next, &at.state, "virtual store state")?;
-        let written = match head {
-            None => store.put_if_absent(&at.state, body).await? == PutOutcome::Created,
-            Some(meta) => match meta.etag {
-                Some(etag) => match store.put_if_match(&at.state, body, &etag).await {
-                    Ok(_) => true,
-                    Err(err)
-                        if matches!(
-                            err.kind(),
-                            ErrorKind::PreconditionFailed | ErrorKind::NotFound
-                        ) =>
-                    {
-                        false
-                    }
-                    Err(err) => return Err(err.into()),
-                },
-                None => {
-                    store.put(&at.state, body).await?;
-                    true
-                }
-            },
-        };
+        let written = store
+            .put_if_unchanged(&at.state, body, head.as_ref())
+            .await?;
         if written {
             outcome.state_written = true;
             outcome.refs_written = publish(store, dest, &at, options, false).await?;

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{SecondsFormat, Utc};
-use edp_store::{ErrorKind, Location, PutOutcome, Store};
+use edp_store::{Location, Store};
 use edp_task_schemas::{DatasetManifest, LedgerRecord, ManifestGranule, TaskStatus};
 
 use super::ledger::read_ledger;
@@ -127,28 +127,9 @@ async fn merge_manifest(
             granules: by_path.into_values().collect(),
         };
         let body = encode_json(&manifest, &location, "dataset manifest")?;
-        let written = match head {
-            None => store.put_if_absent(&location, body).await? == PutOutcome::Created,
-            Some(meta) => match meta.etag {
-                Some(etag) => match store.put_if_match(&location, body, &etag).await {
-                    Ok(_) => true,
-                    Err(err)
-                        if matches!(
-                            err.kind(),
-                            ErrorKind::PreconditionFailed | ErrorKind::NotFound
-                        ) =>
-                    {
-                        false
-                    }
-                    Err(err) => return Err(err.into()),
-                },
-                // No tag to condition on (the store did not report one): plain replace.
-                None => {
-                    store.put(&location, body).await?;
-                    true
-                }
-            },
-        };
+        let written = store
+            .put_if_unchanged(&location, body, head.as_ref())
+            .await?;
         if written {
             return Ok(location);
         }
