@@ -24,6 +24,24 @@ fn ok(output: &Output) -> (String, String) {
 
 /// `V4r4/diags_monthly/<VAR>_mon_mean/<VAR>_mon_mean.<ts>.{data,meta}` for the native SSH
 /// grouping at 1992-01 and 1992-02, and `jobs.txt`.
+/// `edp plan --dry-run` of `jobs.txt` over `V4r4/` into `out/`, plus `extra`.
+fn dry_run(dir: &Path, metadata: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "plan",
+        "--jobfile",
+        "jobs.txt",
+        "--source",
+        "V4r4",
+        "--dest",
+        "out",
+        "--metadata",
+        metadata,
+        "--dry-run",
+    ];
+    args.extend_from_slice(extra);
+    edp(dir, &args)
+}
+
 fn tree(dir: &Path) {
     for variable in ["SSH", "SSHIBC", "SSHNOIBC", "ETAN"] {
         let folder = dir.join(format!("V4r4/diags_monthly/{variable}_mon_mean"));
@@ -126,21 +144,7 @@ fn dry_run_reports_missing_inputs_and_writes_nothing() {
             .join("V4r4/diags_monthly/SSHIBC_mon_mean/SSHIBC_mon_mean.0000001428.meta"),
     )
     .unwrap();
-    let out = edp(
-        dir.path(),
-        &[
-            "plan",
-            "--jobfile",
-            "jobs.txt",
-            "--source",
-            "V4r4",
-            "--dest",
-            "out",
-            "--metadata",
-            metadata.to_str().unwrap(),
-            "--dry-run",
-        ],
-    );
+    let out = dry_run(dir.path(), metadata.to_str().unwrap(), &[]);
     let (stdout, _) = ok(&out);
     assert!(stdout.starts_with("dry run "), "{stdout}");
     assert!(stdout.contains("1 task(s) planned"), "{stdout}");
@@ -180,4 +184,55 @@ fn without_outfile_the_task_list_goes_to_stdout_and_the_summary_to_stderr() {
     assert_eq!(tasks.as_array().unwrap().len(), 2);
     assert!(tasks[0].get("edp").is_none());
     assert!(stderr.contains("2 task(s) planned"), "{stderr}");
+}
+
+/// Granules that exist but are older than their inputs (inputs re-uploaded after the granule
+/// was written) are listed with the inputs that changed and left alone, unless
+/// `--replan-changed-inputs` plans them again.
+#[test]
+fn granules_older_than_their_inputs_are_listed_and_replanned_only_on_request() {
+    let Some(metadata) = edp_testkit::v4r4_metadata_dir() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path());
+    let folder = dir
+        .path()
+        .join("out/V4r4/native/mon_mean/SEA_SURFACE_HEIGHT");
+    std::fs::create_dir_all(&folder).unwrap();
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for month in ["01", "02"] {
+        let granule = folder.join(format!(
+            "SEA_SURFACE_HEIGHT_mon_mean_1992-{month}_ECCO_V4r4_native_llc0090.nc"
+        ));
+        let file = std::fs::File::create(&granule).unwrap();
+        file.set_modified(an_hour_ago).unwrap();
+    }
+    let metadata = metadata.to_str().unwrap();
+    let plan = |extra: &[&str]| ok(&dry_run(dir.path(), metadata, extra)).0;
+
+    let left = plan(&[]);
+    assert!(left.contains("0 task(s) planned"), "{left}");
+    assert!(
+        left.contains("inputs changed after the granule was written: 2 granule(s), 0 planned again (the others are left: --replan-changed-inputs plans them)"),
+        "{left}"
+    );
+    assert!(
+        left.contains(
+            "SEA_SURFACE_HEIGHT_mon_mean_1992-02_ECCO_V4r4_native_llc0090.nc: \
+             V4r4/diags_monthly/ETAN_mon_mean/ETAN_mon_mean.0000001428.data"
+        ),
+        "{left}"
+    );
+
+    let replanned = plan(&["--replan-changed-inputs"]);
+    assert!(replanned.contains("2 task(s) planned"), "{replanned}");
+    assert!(
+        replanned.contains("2 granule(s), 2 planned again\n"),
+        "{replanned}"
+    );
+    assert!(
+        replanned.contains("1992-01_ECCO_V4r4_native_llc0090.nc (planned again): "),
+        "{replanned}"
+    );
 }

@@ -60,8 +60,11 @@ pub struct ValueStats {
     pub max: Option<f32>,
     /// Values written as data.
     pub valid: usize,
-    /// Values written as fill (masked land and NaN).
+    /// Values written as fill (masked land, NaN and ±Inf).
     pub filled: usize,
+    /// Of the values kept by the mask, those that were ±Inf (written as fill and counted
+    /// here, so that the report can say so: a model field should never hold them).
+    pub infinite: usize,
 }
 
 impl ValueStats {
@@ -84,16 +87,19 @@ impl ValueStats {
             max: pick(self.max, other.max, f32::max),
             valid: self.valid + other.valid,
             filled: self.filled + other.filled,
+            infinite: self.infinite + other.infinite,
         }
     }
 }
 
-/// Replaces masked values (`keep(i) == false`) and NaN by [`FILL_F32`] and returns the
+/// Replaces masked values (`keep(i) == false`), NaN and ±Inf by [`FILL_F32`] and returns the
 /// statistics of the remaining values, in one parallel pass. `values` are processed in blocks
 /// of `block` values; `keep(block_index, index_in_block)` decides which values are data.
 ///
 /// The valid range is taken before fill replacement and ignores NaN (EDP's per-granule
-/// `valid_min`/`valid_max`, `docs/netcdf-layout.md` 1).
+/// `valid_min`/`valid_max`, `docs/netcdf-layout.md` 1) and ±Inf: an infinite value is no
+/// measurement, so it is written as fill like NaN (never as `valid_max = inf`) and counted in
+/// [`ValueStats::infinite`].
 pub fn mask_and_fill<K>(values: &mut [f32], block: usize, keep: K) -> ValueStats
 where
     K: Fn(usize, usize) -> bool + Sync,
@@ -105,9 +111,13 @@ where
         .map(|(b, chunk)| {
             let mut stats = ValueStats::default();
             for (i, v) in chunk.iter_mut().enumerate() {
-                if keep(b, i) && !v.is_nan() {
+                let kept = keep(b, i);
+                if kept && v.is_finite() {
                     stats.push(*v);
                 } else {
+                    if kept && v.is_infinite() {
+                        stats.infinite += 1;
+                    }
                     *v = FILL_F32;
                     stats.filled += 1;
                 }
@@ -158,6 +168,23 @@ mod tests {
         assert_eq!(stats.max, Some(7.0));
         assert_eq!((stats.valid, stats.filled), (4, 2));
         assert_eq!(v, [1.0, FILL_F32, -3.0, FILL_F32, 7.0, 2.0]);
+    }
+
+    #[test]
+    fn infinities_are_fill_and_counted_but_masked_ones_are_not_counted() {
+        let mut v = vec![
+            1.0,
+            f32::INFINITY,
+            -2.0,
+            f32::NEG_INFINITY,
+            f32::INFINITY,
+            5.0,
+        ];
+        // Block 1, index 1 (the second +Inf) is land: fill, but not an infinite *value*.
+        let stats = mask_and_fill(&mut v, 3, |b, i| !(b == 1 && i == 1));
+        assert_eq!((stats.min, stats.max), (Some(-2.0), Some(5.0)));
+        assert_eq!((stats.valid, stats.filled, stats.infinite), (3, 3, 2));
+        assert_eq!(v, [1.0, FILL_F32, -2.0, FILL_F32, FILL_F32, 5.0]);
     }
 
     #[test]

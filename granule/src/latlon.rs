@@ -521,6 +521,7 @@ pub(crate) fn write_latlon(
             valid_max: stats.max,
             valid_values: stats.valid,
             fill_values: stats.filled,
+            infinite_values: stats.infinite,
         })
         .collect();
 

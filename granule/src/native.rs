@@ -439,6 +439,7 @@ pub(crate) fn write_native(
             valid_max: stats.max,
             valid_values: stats.valid,
             fill_values: stats.filled,
+            infinite_values: stats.infinite,
         });
     }
 

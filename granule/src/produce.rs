@@ -35,14 +35,23 @@ pub fn produce_granule(
         .catalog
         .dataset(request.product, request.grouping_id as i64)?;
     let planned = plan_variables(request, &dataset)?;
-    match request.product {
+    let mut report = match request.product {
         ProductType::Native => write_native(
             request, &dataset, &planned, resources, inputs, out_path, started,
         ),
         ProductType::Latlon => write_latlon(
             request, &dataset, &planned, resources, inputs, out_path, started,
         ),
+    }?;
+    for variable in &report.variables {
+        if variable.infinite_values > 0 {
+            report.warnings.push(format!(
+                "variable {}: {} infinite (±Inf) input values written as fill",
+                variable.name, variable.infinite_values
+            ));
+        }
     }
+    Ok(report)
 }
 
 /// [`produce_granule`] for a task of a task list (resolved with

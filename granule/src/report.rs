@@ -25,8 +25,11 @@ pub struct VariableReport {
     pub valid_max: Option<f32>,
     /// Values written as data.
     pub valid_values: usize,
-    /// Values written as fill (land and NaN).
+    /// Values written as fill (land, NaN and ±Inf).
     pub fill_values: usize,
+    /// Of the fill values, those that were ±Inf in the input (see
+    /// [`crate::encoding::ValueStats::infinite`]); the producer warns when there are any.
+    pub infinite_values: usize,
 }
 
 /// Wall-clock seconds of the phases of one granule.

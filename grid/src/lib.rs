@@ -36,7 +36,7 @@ pub mod vertical;
 
 pub use corners::{CornerSource, Corners};
 pub use error::{GridError, Result};
-pub use mds_dir::{FIELDS_2D, MdsDirOptions, geometry_file};
+pub use mds_dir::{FIELDS_1D, FIELDS_2D, FIELDS_3D, MdsDirOptions, geometry_file, is_grid_file};
 pub use synthetic::{SyntheticLand, SyntheticSpec};
 
 use edp_mds::Llc;

@@ -16,6 +16,31 @@ pub const FIELDS_2D: [&str; 15] = [
     "RAZ", "Depth",
 ];
 
+/// The vertical MDS grid files.
+pub const FIELDS_1D: [&str; 4] = ["RC", "RF", "DRF", "DRC"];
+
+/// The optional 3-D MDS grid files.
+pub const FIELDS_3D: [&str; 3] = ["hFacC", "hFacW", "hFacS"];
+
+/// True for the names (relative to a grid directory) that [`Grid::from_mds_dir`] reads: the
+/// `.meta`/`.data` of [`FIELDS_2D`], [`FIELDS_1D`] and [`FIELDS_3D`], and the five
+/// `tileNNN.mitgrid` files. A worker mirroring a remote grid directory fetches only these (a
+/// grid directory also holds masks, basins and other model files the granules never read).
+pub fn is_grid_file(name: &str) -> bool {
+    if (1..=5).any(|facet| name == mitgrid::file_name(facet)) {
+        return true;
+    }
+    let Some((stem, ext)) = name.rsplit_once('.') else {
+        return false;
+    };
+    matches!(ext, "meta" | "data")
+        && FIELDS_2D
+            .iter()
+            .chain(FIELDS_1D.iter())
+            .chain(FIELDS_3D.iter())
+            .any(|field| *field == stem)
+}
+
 /// What [`Grid::write_mds_dir`] writes besides the 2-D and vertical fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MdsDirOptions {
@@ -38,6 +63,10 @@ impl Default for MdsDirOptions {
 
 fn stem(dir: &Path, name: &str) -> PathBuf {
     dir.join(name)
+}
+
+fn data_path(dir: &Path, name: &str) -> PathBuf {
+    PathBuf::from(format!("{}.data", stem(dir, name).display()))
 }
 
 fn require(dir: &Path, name: &str, why: &str) -> Result<MdsFile> {
@@ -65,7 +94,60 @@ fn read_2d(dir: &Path, name: &str, n: usize) -> Result<Vec<f64>> {
             found: file.meta.shape_description(),
         });
     }
-    Ok(file.read_tiles::<f64>(&FieldSelector::Record(0))?.data)
+    let values = file.read_tiles::<f64>(&FieldSelector::Record(0))?.data;
+    check_range(&data_path(dir, name), name, &values)?;
+    Ok(values)
+}
+
+/// Slack for values computed in floating point at the edge of their range (a cosine of
+/// 1.0000000000000002, a longitude of 180.00000000000003).
+const RANGE_SLACK: f64 = 1e-6;
+
+/// The range every value of a grid field must lie in, or `None` for "any finite value".
+fn valid_range(name: &str) -> Option<(f64, f64)> {
+    match name {
+        "XC" | "XG" => Some((-180.0, 360.0)),
+        "YC" | "YG" => Some((-90.0, 90.0)),
+        "AngleCS" | "AngleSN" => Some((-1.0, 1.0)),
+        "DXG" | "DYG" | "DXC" | "DYC" | "RAC" | "RAS" | "RAW" | "RAZ" | "Depth" => {
+            Some((0.0, f64::MAX))
+        }
+        _ => None,
+    }
+}
+
+/// Grid fields are checked on load: a NaN or ±Inf coordinate, metric or angle, or a value
+/// outside its physical range (longitudes, latitudes, cosines, lengths and areas), would
+/// silently spread into every granule made with the grid. The first offending value is
+/// reported with its index.
+pub(crate) fn check_range(path: &Path, name: &str, values: &[f64]) -> Result<()> {
+    let (low, high) = valid_range(name).unwrap_or((f64::MIN, f64::MAX));
+    let bad = values
+        .iter()
+        .position(|v| !v.is_finite() || *v < low - RANGE_SLACK || *v > high + RANGE_SLACK);
+    match bad {
+        None => Ok(()),
+        Some(index) => Err(GridError::Invalid {
+            what: format!("grid field {name} of {}", path.display()),
+            expected: if low == f64::MIN {
+                "finite values".to_string()
+            } else if high == f64::MAX {
+                format!("finite values >= {low}")
+            } else {
+                format!("finite values in [{low}, {high}]")
+            },
+            found: format!(
+                "{} at value index {index} ({} bad values in all)",
+                values[index],
+                values
+                    .iter()
+                    .filter(|v| !v.is_finite()
+                        || **v < low - RANGE_SLACK
+                        || **v > high + RANGE_SLACK)
+                    .count()
+            ),
+        }),
+    }
 }
 
 fn read_1d(dir: &Path, name: &str, len: Option<usize>) -> Result<Vec<f64>> {
@@ -81,6 +163,7 @@ fn read_1d(dir: &Path, name: &str, len: Option<usize>) -> Result<Vec<f64>> {
             found: format!("{} values", values.len()),
         });
     }
+    check_range(&data_path(dir, name), name, &values)?;
     Ok(values)
 }
 

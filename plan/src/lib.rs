@@ -18,6 +18,7 @@
 //! [`task_output`] (streamed EDP-compatible task lists).
 
 pub mod builder;
+pub mod confine;
 pub mod cost;
 pub mod inventory;
 pub mod jobfile;
@@ -30,3 +31,4 @@ pub mod state;
 pub mod task_id;
 pub mod task_output;
 pub mod tasklist;
+pub mod validate;

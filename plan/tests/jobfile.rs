@@ -216,3 +216,61 @@ fn validation_against_the_real_v4r4_catalog() {
     let jobs = validate("jobs_V4r4.txt", &parsed.jobs, &counts).unwrap();
     assert_eq!(jobs.len(), 4);
 }
+
+/// Fuzz harness of the job-file reader: hostile numbers (beyond u32/u64), grammar tokens and
+/// cuts in the documented example never panic; accepted jobs have grouping ids that
+/// `validate` checks against the catalog without panicking either.
+#[test]
+fn fuzzed_job_files_never_panic() {
+    const NUMBERS: [&str; 8] = [
+        "4294967296",
+        "18446744073709551616",
+        "-1",
+        "99999999999999999999999",
+        "0",
+        "1e3",
+        "227904",
+        "9223372036854775807",
+    ];
+    const TOKENS: [&str; 10] = [
+        "[",
+        "]",
+        ",",
+        "'",
+        "#",
+        "'all'",
+        "'AVG_DAY'",
+        "'SNAPSHOT'",
+        "\n",
+        "'latlon'",
+    ];
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = |n: usize| {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) % n as u64) as usize
+    };
+    for case in 0..5_000 {
+        let mut text = EDP_EXAMPLE.replace("'all'", "[1, 732, 1428]");
+        for _ in 0..=next(3) {
+            let at = next(text.len() + 1);
+            match next(3) {
+                0 => text.insert_str(at, NUMBERS[next(NUMBERS.len())]),
+                1 => text.insert_str(at, TOKENS[next(TOKENS.len())]),
+                _ => text.truncate(at),
+            }
+        }
+        let outcome = std::panic::catch_unwind(|| {
+            for skip_invalid_lines in [false, true] {
+                let options = ParseOptions { skip_invalid_lines };
+                if let Ok(parsed) = parse_job_file("fuzz.txt", &text, &options) {
+                    let _ = validate("fuzz.txt", &parsed.jobs, &V4R4_COUNTS);
+                } else if let Err(err) = parse_job_file("fuzz.txt", &text, &options) {
+                    assert!(err.to_string().contains("fuzz.txt"), "{err}");
+                }
+            }
+        });
+        assert!(outcome.is_ok(), "case {case} panicked on {text:?}");
+    }
+}

@@ -65,35 +65,49 @@ fn task_id_is_sha256_of_the_documented_records() {
         software_version: "0.1.0".into(),
     });
 
+    // Locations are hashed normalised: relative paths against the current directory, `..`
+    // resolved (computed here independently with std::path).
+    let cwd = std::env::current_dir().unwrap();
+    let absolute = |relative: &str| {
+        let mut out = std::path::PathBuf::new();
+        for part in cwd.join(relative).components() {
+            match part {
+                std::path::Component::ParentDir => {
+                    out.pop();
+                }
+                std::path::Component::CurDir => {}
+                other => out.push(other),
+            }
+        }
+        out.display().to_string()
+    };
     let mut expected = Vec::new();
-    record(&mut expected, "version", Some("edp-task-id/v1"));
-    record(&mut expected, "granule", Some(&task.granule));
+    record(&mut expected, "version", Some("edp-task-id/v2"));
+    record(&mut expected, "granule", Some(&absolute(&task.granule)));
     record(&mut expected, "variable", Some("SSH"));
-    record(&mut expected, "data", Some(data));
+    record(&mut expected, "data", Some(&absolute(data)));
     record(&mut expected, "data_size", Some("421200"));
     record(&mut expected, "data_etag", Some("\"abc\""));
-    record(&mut expected, "meta", Some(meta));
+    record(&mut expected, "meta", Some(&absolute(meta)));
     record(&mut expected, "meta_size", None);
     record(&mut expected, "meta_etag", None);
     record(
         &mut expected,
         "ecco_cfg_loc",
-        Some("../../config/config_V4r4.yaml"),
+        Some(&absolute("../../config/config_V4r4.yaml")),
     );
     record(
         &mut expected,
         "ecco_grid_loc",
-        Some("../data/ecco_grids/V4r4/grid_ECCOV4r4"),
+        Some(&absolute("../data/ecco_grids/V4r4/grid_ECCOV4r4")),
     );
-    record(
-        &mut expected,
-        "ecco_mapping_factors_loc",
-        Some("../data/ecco_mapping_factors/V4r4"),
-    );
+    // A native granule: no factors location.
     record(
         &mut expected,
         "ecco_metadata_loc",
-        Some("../ECCO-v4-Configurations/ECCOv4 Release 4/metadata"),
+        Some(&absolute(
+            "../ECCO-v4-Configurations/ECCOv4 Release 4/metadata",
+        )),
     );
     // dynamic_metadata as compact JSON in Gen C key order, taken from the fixture text.
     let fixture: serde_json::Value = serde_json::from_str(GEN_C_FIRST).unwrap();
@@ -101,7 +115,7 @@ fn task_id_is_sha256_of_the_documented_records() {
     record(&mut expected, "dynamic_metadata", Some(&metadata));
     record(&mut expected, "config_hash", Some("the-config"));
 
-    assert_eq!(TASK_ID_VERSION, "edp-task-id/v1");
+    assert_eq!(TASK_ID_VERSION, "edp-task-id/v2");
     assert_eq!(
         String::from_utf8(canonical_bytes(&task, "the-config")).unwrap(),
         String::from_utf8(expected.clone()).unwrap()
@@ -171,6 +185,42 @@ fn task_id_depends_on_content_not_on_bookkeeping_or_key_order() {
     let mut moved = task.clone();
     moved.granule = moved.granule.replace("./V4r4", "s3://bucket/V4r4");
     assert_ne!(task_id(&moved, "h"), id);
+
+    // The same places spelled otherwise: the same task.
+    let cwd = std::env::current_dir().unwrap().display().to_string();
+    let mut respelled = task.clone();
+    respelled.granule = respelled.granule.replacen("./", &format!("{cwd}/"), 1);
+    assert_ne!(respelled.granule, task.granule);
+    for pairs in respelled.variables.values_mut() {
+        for pair in pairs {
+            pair.data = format!("{cwd}/sub/../{}", pair.data);
+        }
+    }
+    assert_eq!(
+        task_id(&respelled, "h"),
+        id,
+        "spelling of locations is not content"
+    );
+
+    // The factors location is content of lat-lon granules only.
+    let mut other_factors = task.clone();
+    other_factors.ecco_mapping_factors_loc = Some("/elsewhere/factors".into());
+    assert_eq!(
+        task_id(&other_factors, "h"),
+        id,
+        "native: factors are incidental"
+    );
+    let latlon = vector_task();
+    assert_eq!(
+        task_kind(&latlon).unwrap().product_type(),
+        ProductType::Latlon
+    );
+    let mut latlon_moved = latlon.clone();
+    latlon_moved.ecco_mapping_factors_loc = Some("/elsewhere/factors".into());
+    assert_ne!(task_id(&latlon_moved, "h"), task_id(&latlon, "h"));
+
+    // The id of the previous release is still known (done markers under it count).
+    assert_ne!(edp_plan::task_id::legacy_task_id(&task, "h"), id);
 }
 
 /// `n` distinct tasks derived from the documented ones, with planner costs.

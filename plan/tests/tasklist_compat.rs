@@ -313,3 +313,119 @@ fn null_locations_from_edp_runs_without_them_round_trip() {
     assert_eq!(tasks[0].ecco_mapping_factors_loc, None);
     assert_eq!(to_python_json(&tasks, EdpKey::Strip).unwrap(), expected);
 }
+
+/// A tiny deterministic generator (xorshift64*): the fuzz cases are the same on every run
+/// and a failure names its case number.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Mutations that stress a JSON reader: hostile numbers and paths, grammar tokens, cuts.
+fn mutate_json(rng: &mut Rng, text: &str) -> String {
+    const INSERTS: [&str; 14] = [
+        "18446744073709551616",
+        "-1",
+        "1e999",
+        "null",
+        "\"../../../../etc/passwd\"",
+        "\"/tmp/x/V4r4/native/mon_mean/X/x.nc\"",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        ":",
+        "\"",
+        "\\u0000",
+    ];
+    let mut text = text.to_string();
+    for _ in 0..=rng.below(3) {
+        let at = boundary(&text, rng.below(text.len() + 1));
+        match rng.below(3) {
+            0 => text.insert_str(at, INSERTS[rng.below(INSERTS.len())]),
+            1 => text.truncate(at),
+            _ => {
+                let end = boundary(&text, at + 1 + rng.below(8));
+                text.replace_range(at..end.max(at), "");
+            }
+        }
+    }
+    text
+}
+
+fn boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// Fuzz harness of the task-list reader and of what runs on every task read from one
+/// (identity, confinement, validation against the inputs): no input panics, and every task
+/// that is accepted either stays below the destination or is refused by confinement.
+#[test]
+fn fuzzed_task_lists_never_panic_and_never_escape_the_destination() {
+    use edp_plan::confine::granule_location;
+    use edp_plan::roots::Root;
+    use edp_store::Location;
+
+    const CASES: u64 = 3_000;
+    let dest_dir = tempfile::tempdir().unwrap();
+    let dest = Root::with_written(Location::local(dest_dir.path()).unwrap(), ".");
+    let clock = edp_conventions::ModelClock::v4r4();
+    let seeds = [GEN_C_FIRST, GEN_C_VECTOR, GEN_B_FIRST];
+    for case in 0..CASES {
+        let mut rng = Rng(0xD1B5_4A32_D192_ED03 ^ (case + 1));
+        let seed = seeds[rng.below(seeds.len())];
+        let text = mutate_json(&mut rng, seed);
+        let outcome = std::panic::catch_unwind(|| {
+            let Ok(parsed) = parse_task_list("fuzz.json", &text, &ReadOptions::default()) else {
+                return;
+            };
+            for task in &parsed.tasks {
+                let _ = edp_plan::task_id::task_id(task, "h");
+                let _ = edp_plan::validate::validate_task(task, &clock);
+                if let Ok(location) = granule_location(&dest, &task.granule) {
+                    let relative = location.relative_to(dest.location());
+                    assert!(
+                        relative.is_some_and(|r| !r.is_empty() && !r.starts_with("_edp")),
+                        "case {case}: {} escapes to {location}",
+                        task.granule
+                    );
+                }
+            }
+        });
+        assert!(outcome.is_ok(), "case {case} panicked on {text:?}");
+    }
+}
+
+/// Fuzz harness of the shard file reader (`Shard::check` after decoding).
+#[test]
+fn fuzzed_shards_never_panic() {
+    let tasks: serde_json::Value = serde_json::from_str(GEN_C_FIRST).unwrap();
+    let shard = serde_json::json!({
+        "run_id": "20261121T101500Z-0a1b2c3d", "index": 0, "count": 1, "tasks": tasks,
+    });
+    let seed = serde_json::to_string(&shard).unwrap();
+    for case in 0..2_000u64 {
+        let mut rng = Rng(0x94D0_49BB_1331_11EB ^ (case + 1));
+        let text = mutate_json(&mut rng, &seed);
+        let outcome = std::panic::catch_unwind(|| {
+            if let Ok(shard) = serde_json::from_str::<edp_task_schemas::Shard>(&text) {
+                let _ = shard.check();
+            }
+        });
+        assert!(outcome.is_ok(), "case {case} panicked on {text:?}");
+    }
+}

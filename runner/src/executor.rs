@@ -26,11 +26,14 @@ use std::time::Instant;
 
 use chrono::{SecondsFormat, Utc};
 use edp_granule::{MemoryInputs, produce_task};
+use edp_plan::confine;
 use edp_plan::cost::task_kind;
 use edp_plan::state::{
-    Layout, StateError, is_done, read_done_marker, record_success, task_key, write_ledger,
+    Layout, StateError, find_done, is_recorded, record_success, task_key, write_granule_record,
+    write_ledger,
 };
 use edp_plan::tasklist::unsupported_reason;
+use edp_plan::validate::validate_task;
 use edp_store::{Location, Store};
 use edp_task_schemas::{ChunkIndex, LedgerRecord, ProductKind, Shard, Task, TaskStatus};
 use futures::stream::{self, StreamExt};
@@ -208,7 +211,43 @@ impl Context<'_> {
             chunk_index: None,
         };
 
-        match self.already_done(&task, &task_id).await {
+        // Where the granule goes, refused before anything is read or written when the task
+        // would write outside the destination root (permanent: the task itself is wrong).
+        let granule = match confine::granule_location(&self.options.dest_root, &task.granule) {
+            Ok(granule) => granule,
+            Err(err) => {
+                outcome.attempts = previous;
+                return self
+                    .fail(
+                        outcome,
+                        record,
+                        Failure::permanent(err.to_string()),
+                        started,
+                    )
+                    .await;
+            }
+        };
+
+        match self.already_done(&task).await {
+            Ok(Some(done)) if done.run_id == self.options.run_id => {
+                // A retry of this run (Batch retried the shard, or the container was killed
+                // after the granule was recorded) finds the granule this run produced: the
+                // run's ledger keeps `done`, with the attempt that did it; this execution
+                // skipped it (its outcome says so, and it produced no bytes).
+                outcome.status = TaskStatus::Skipped;
+                outcome.attempts = done.attempts;
+                outcome.output_bytes = done.output_bytes;
+                outcome.sha256 = done.sha256.clone();
+                if let Err(err) = write_ledger(self.store, &self.layout, &done).await {
+                    tracing::warn!(run_id = %done.run_id, task_id = %task_id, error = %err,
+                        "cannot restore the done ledger record of this run");
+                }
+                outcome.seconds = started.elapsed().as_secs_f64();
+                tracing::info!(run_id = %done.run_id, task_id = %task_id,
+                    granule = %task.granule, "granule already done by this run");
+                self.observer.finished(&outcome);
+                return outcome;
+            }
             Ok(Some(done)) => {
                 outcome.status = TaskStatus::Skipped;
                 outcome.attempts = previous;
@@ -242,7 +281,13 @@ impl Context<'_> {
             let failure = Failure::from(err).context("recording the start in the ledger");
             return self.fail(outcome, record, failure, started).await;
         }
-        match self.produce(&task, &task_id).await {
+        if let Err(failure) = self.validate(&task).await {
+            return self.fail(outcome, record, failure, started).await;
+        }
+        if let Err(failure) = self.claim_final_name(&task, &granule, &record).await {
+            return self.fail(outcome, record, failure, started).await;
+        }
+        match self.produce(&task, &task_id, &granule).await {
             Ok(produced) => {
                 record.status = TaskStatus::Done;
                 record.output_bytes = Some(produced.bytes);
@@ -253,7 +298,12 @@ impl Context<'_> {
                 record.seconds = Some(started.elapsed().as_secs_f64());
                 record.peak_memory_bytes = peak_memory_bytes();
                 record.finished_at = Some(now_rfc3339());
-                if let Err(err) = record_success(self.store, &self.layout, &record).await {
+                let recorded =
+                    match write_granule_record(self.store, &self.layout, &granule, &record).await {
+                        Ok(_) => record_success(self.store, &self.layout, &record).await,
+                        Err(err) => Err(err),
+                    };
+                if let Err(err) = recorded {
                     let failure = Failure::from(err).context(
                         "the granule was written but recording it (ledger, done marker) failed",
                     );
@@ -333,34 +383,68 @@ impl Context<'_> {
     }
 
     /// The done marker of the task when the skip rule holds (and `force` is off).
-    async fn already_done(
-        &self,
-        task: &Task,
-        task_id: &str,
-    ) -> Result<Option<LedgerRecord>, Failure> {
+    async fn already_done(&self, task: &Task) -> Result<Option<LedgerRecord>, Failure> {
         if self.options.force {
             return Ok(None);
         }
-        let done = is_done(self.store, &self.options.dest_root, task)
+        find_done(self.store, &self.options.dest_root, task)
             .await
-            .map_err(|e| Failure::from(e).context("checking the done marker"))?;
-        if !done {
-            return Ok(None);
-        }
-        read_done_marker(self.store, &self.layout, task_id)
-            .await
-            .map_err(|e: StateError| Failure::from(e).context("reading the done marker"))
+            .map_err(|e: StateError| Failure::from(e).context("checking the done marker"))
     }
 
-    /// Steps 3-5 of the module documentation.
-    async fn produce(&self, task: &Task, task_id: &str) -> Result<Produced, Failure> {
+    /// The task is supported and its granule name describes its inputs (checked before the
+    /// final name is touched; the resources loaded here are cached for the production).
+    async fn validate(&self, task: &Task) -> Result<(), Failure> {
         if let Some(reason) = unsupported_reason(task) {
             return Err(Failure::permanent(reason));
         }
-        let granule =
-            self.options.dest_root.resolve(&task.granule).map_err(|e| {
-                Failure::permanent(format!("granule location {:?}: {e}", task.granule))
-            })?;
+        let (resources, _) = self.resources.for_task(task).await?;
+        validate_task(task, &resources.config.clock).map_err(|e| Failure::permanent(e.to_string()))
+    }
+
+    /// Refuses to replace a file at the granule's final name that edp did not record (made by
+    /// another tool, or copied there), unless `force`; then records the intent to write it
+    /// (see [`write_granule_record`]), so that a crash between writing the file and recording
+    /// it never makes edp's own file look foreign.
+    async fn claim_final_name(
+        &self,
+        task: &Task,
+        granule: &Location,
+        record: &LedgerRecord,
+    ) -> Result<(), Failure> {
+        if !self.options.force && self.store.head(granule).await?.is_some() {
+            let recorded = is_recorded(self.store, &self.layout, granule, task)
+                .await
+                .map_err(|e| Failure::from(e).context("checking the granule record"))?;
+            if !recorded {
+                let record_location = self
+                    .layout
+                    .granule_record(&granule.relative_to(self.layout.dest()).unwrap_or_default());
+                return Err(Failure::permanent(format!(
+                    "task {}: refused to replace {granule}: a file is at this final name but edp \
+                     has no record of writing it (expected {record_location}, found none); to \
+                     replace it run again with --force, to keep it move it out of the \
+                     destination (or use it as it is and leave this granule out of the job)",
+                    task.granule
+                )));
+            }
+        }
+        write_granule_record(self.store, &self.layout, granule, record)
+            .await
+            .map_err(|e| Failure::from(e).context("recording the granule's final name"))?;
+        Ok(())
+    }
+
+    /// Steps 3-5 of the module documentation.
+    async fn produce(
+        &self,
+        task: &Task,
+        task_id: &str,
+        granule: &Location,
+    ) -> Result<Produced, Failure> {
+        if let Some(reason) = unsupported_reason(task) {
+            return Err(Failure::permanent(reason));
+        }
         let phase = Instant::now();
         let (resources, _locations) = self.resources.for_task(task).await?;
         let config_hash = resources.config.config_hash();
@@ -389,8 +473,10 @@ impl Context<'_> {
         };
         let owned_task = task.clone();
         let path = out_path.clone();
+        let input_bytes = inputs.total_bytes();
         let (report, bytes, sha256, chunk_index) = tokio::task::spawn_blocking(move || {
-            let report = produce_task(&owned_task, &resources, &inputs, &path)?;
+            let report = produce_task(&owned_task, &resources, &inputs, &path)
+                .map_err(|err| Failure::from(&err).or_refused_write(&path, input_bytes))?;
             drop(inputs);
             let (bytes, sha256) = sha256_file(&path).map_err(|e| {
                 Failure::retryable(format!("cannot read back {}: {e}", path.display()))
@@ -411,7 +497,7 @@ impl Context<'_> {
         );
 
         if upload {
-            let result = self.store.put_file(&granule, &out_path).await;
+            let result = self.store.put_file(granule, &out_path).await;
             remove_work_file(&out_path);
             result?;
         }
@@ -443,17 +529,18 @@ impl Context<'_> {
         let source = self.options.source_store.as_ref().unwrap_or(self.store);
         let fetched: Vec<Result<Fetched, Failure>> =
             stream::iter(wanted.into_iter().map(|given| async move {
-                let location = Location::parse(&given)
-                    .map_err(|e| Failure::permanent(format!("input location {given:?}: {e}")))?;
-                let Some(meta) = source.head(&location).await? else {
-                    return Err(Failure::permanent(format!("input {location} not found")));
+                let location = match &self.options.source_root {
+                    Some(root) => confine::input_location(root, &task.granule, &given)
+                        .map_err(|e| Failure::permanent(e.to_string()))?,
+                    None => Location::parse(&given).map_err(|e| {
+                        Failure::permanent(format!(
+                            "task {}: input location {given:?}: {e}",
+                            task.granule
+                        ))
+                    })?,
                 };
-                let bytes = source.get(&location).await?;
-                Ok((
-                    given,
-                    bytes.to_vec(),
-                    meta.etag.map(|e| e.trim_matches('"').to_string()),
-                ))
+                let (bytes, etag) = fetch_with_retries(source, &location, &FETCH_RETRY).await?;
+                Ok((given, bytes, etag))
             }))
             .buffered(FETCH_CONCURRENCY)
             .collect()
@@ -490,6 +577,67 @@ impl Context<'_> {
         // A closed stdout must not fail the granule; the log line has the same facts.
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
+    }
+}
+
+/// How often and how patiently one input is fetched again after a transient failure
+/// (throttling, a dropped connection, a body cut off mid-stream) before the task fails
+/// retryably and Batch retries the whole shard.
+#[derive(Debug, Clone, Copy)]
+pub struct FetchRetry {
+    /// Attempts in all (the first one included).
+    pub attempts: u32,
+    /// Wait before the second attempt; doubled for every further attempt.
+    pub first_backoff: std::time::Duration,
+    /// Upper bound of one wait.
+    pub max_backoff: std::time::Duration,
+}
+
+/// The worker's bound: 5 attempts, waiting 0.2, 0.4, 0.8, 1.6 s (3 s in all at most).
+pub const FETCH_RETRY: FetchRetry = FetchRetry {
+    attempts: 5,
+    first_backoff: std::time::Duration::from_millis(200),
+    max_backoff: std::time::Duration::from_secs(5),
+};
+
+/// HEAD (for the ETag) and GET of one input, each retried on transient errors with
+/// exponential backoff up to `retry.attempts`. The SDK retries a request only until its
+/// response body starts; a body interrupted mid-stream surfaces here as a transient error and
+/// is fetched again whole. A missing input, or a local path that is not a regular file, is
+/// reported by the GET (which names what was found) and is permanent.
+pub async fn fetch_with_retries(
+    source: &Store,
+    location: &Location,
+    retry: &FetchRetry,
+) -> Result<(Vec<u8>, Option<String>), Failure> {
+    let mut backoff = retry.first_backoff;
+    let mut attempt = 1;
+    loop {
+        let result = async {
+            let etag = match source.head(location).await? {
+                Some(meta) => meta.etag.map(|e| e.trim_matches('"').to_string()),
+                // Let the GET say why (not found, not a regular file, ...).
+                None => None,
+            };
+            let bytes = source.get(location).await?;
+            Ok::<_, edp_store::StoreError>((bytes.to_vec(), etag))
+        }
+        .await;
+        match result {
+            Ok(fetched) => return Ok(fetched),
+            Err(err) if err.is_retryable() && attempt < retry.attempts => {
+                tracing::warn!(%location, attempt, error = %err,
+                    "transient input read failure, retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(retry.max_backoff);
+                attempt += 1;
+            }
+            Err(err) if err.is_retryable() => {
+                return Err(Failure::from(&err)
+                    .context(format!("input read failed {attempt} times, giving up")));
+            }
+            Err(err) => return Err(Failure::from(&err)),
+        }
     }
 }
 

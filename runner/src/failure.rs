@@ -4,7 +4,9 @@
 
 use edp_granule::GranuleError;
 use edp_plan::state::StateError;
-use edp_store::{ErrorKind as StoreKind, StoreError};
+use std::path::Path;
+
+use edp_store::{ErrorKind as StoreKind, StoreError, is_permanent_os_error};
 use edp_task_schemas::{ErrorKind, TaskError};
 
 /// A failed step of one task: its classification and a message that names the file or
@@ -42,6 +44,24 @@ impl Failure {
         }
     }
 
+    /// A retryable failure to write the granule at `path` becomes permanent when the output
+    /// folder refuses writes for a reason a retry on this file system cannot fix (full disk,
+    /// quota, permissions, read-only): libnetcdf reports a full disk only as
+    /// `NetCDF: HDF error`, so the folder is asked directly (see [`write_refusal`]). The OS
+    /// error is added to the message.
+    pub fn or_refused_write(self, path: &Path, expected_bytes: u64) -> Failure {
+        if self.kind == ErrorKind::Permanent {
+            return self;
+        }
+        let Some(dir) = path.parent() else {
+            return self;
+        };
+        match write_refusal(dir, expected_bytes) {
+            Some(refusal) => Failure::permanent(format!("{}; {refusal}", self.message)),
+            None => self,
+        }
+    }
+
     /// The ledger's error record.
     pub fn to_task_error(&self) -> TaskError {
         TaskError {
@@ -52,10 +72,10 @@ impl Failure {
 }
 
 impl From<&StoreError> for Failure {
-    /// Transient store errors are retryable; a missing object, a denied request and an
-    /// invalid location are permanent; local file-system errors (disk full, permissions)
-    /// are retryable because a fresh container may not have them, and Batch's retry limit
-    /// stops a persistent one.
+    /// Transient store errors are retryable; a missing object, a denied request, an invalid
+    /// location, and local file-system errors a retry cannot fix (disk full, quota,
+    /// permissions, read-only: the store classifies them permanent) are permanent; other
+    /// local file-system errors are retryable (Batch's retry limit stops a persistent one).
     fn from(err: &StoreError) -> Failure {
         let kind = match err.kind() {
             StoreKind::Transient | StoreKind::Io => ErrorKind::Retryable,
@@ -78,12 +98,60 @@ impl From<StoreError> for Failure {
 
 impl From<&GranuleError> for Failure {
     /// The writer's own classification: bad input and unsupported requests are permanent,
-    /// transient fetches and internal write errors retryable.
+    /// transient fetches and internal write errors retryable, except file-system errors that
+    /// a retry cannot fix ([`is_permanent_os_error`]), which are permanent.
     fn from(err: &GranuleError) -> Failure {
+        let kind = match err {
+            GranuleError::Io { source, .. } if is_permanent_os_error(source) => {
+                ErrorKind::Permanent
+            }
+            _ => err.kind(),
+        };
         Failure {
-            kind: err.kind(),
+            kind,
             message: err.to_string(),
         }
+    }
+}
+
+/// Most bytes [`write_refusal`] writes to test a folder.
+const PROBE_MAX_BYTES: u64 = 256 << 20;
+
+/// Why `dir` refuses to take a file of about `expected_bytes` (capped at 256 MiB), with the
+/// OS error, or `None` when it takes it (or fails for a reason a retry may fix). The probe
+/// file is hidden, synced (some file systems report a full disk only then) and removed.
+pub fn write_refusal(dir: &Path, expected_bytes: u64) -> Option<String> {
+    use std::io::Write as _;
+    let refusal = |what: &str, err: std::io::Error| {
+        is_permanent_os_error(&err).then(|| {
+            format!(
+                "the output folder {} refuses writes ({what}): {err}",
+                dir.display()
+            )
+        })
+    };
+    if let Err(err) = std::fs::create_dir_all(dir) {
+        return refusal("create folder", err);
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let probe = dir.join(format!(".edp-probe-{}-{nanos}", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&probe).map_err(|e| ("create a file", e))?;
+        let chunk = vec![0u8; 1 << 20];
+        let mut left = expected_bytes.clamp(1, PROBE_MAX_BYTES);
+        while left > 0 {
+            let n = left.min(chunk.len() as u64) as usize;
+            file.write_all(&chunk[..n]).map_err(|e| ("write", e))?;
+            left -= n as u64;
+        }
+        file.sync_all().map_err(|e| ("sync", e))
+    })();
+    let _ = std::fs::remove_file(&probe);
+    match result {
+        Ok(()) => None,
+        Err((what, err)) => refusal(what, err),
     }
 }
 
@@ -148,10 +216,37 @@ mod tests {
         let io = GranuleError::Io {
             action: "rename",
             path: "/x".into(),
-            source: std::io::Error::other("disk full"),
+            source: std::io::Error::other("sick disk"),
         };
         let failure = Failure::from(io);
         assert_eq!(failure.kind, ErrorKind::Retryable);
-        assert!(failure.message.contains("disk full"));
+        assert!(failure.message.contains("sick disk"));
+        // A full disk, a quota or a read-only file system fails the same way on every retry.
+        for errno in [28, 122, 30, 13] {
+            let io = GranuleError::Io {
+                action: "write",
+                path: "/x".into(),
+                source: std::io::Error::from_raw_os_error(errno),
+            };
+            let failure = Failure::from(io);
+            assert_eq!(failure.kind, ErrorKind::Permanent, "errno {errno}");
+            assert!(
+                failure.message.contains(&format!("os error {errno}")),
+                "{failure:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_write_failure_in_a_folder_that_takes_files_stays_retryable() {
+        let dir = tempfile::tempdir().unwrap();
+        let failure = Failure::retryable("NetCDF: HDF error")
+            .or_refused_write(&dir.path().join("x.nc"), 4 << 20);
+        assert_eq!(failure.kind, ErrorKind::Retryable);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "probe removed"
+        );
     }
 }

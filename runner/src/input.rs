@@ -66,7 +66,20 @@ pub fn infer_dest_root(tasks: &[Task]) -> Result<Root, WorkerError> {
     let mut found: Option<String> = None;
     for task in tasks {
         let segments: Vec<&str> = task.granule.split('/').collect();
-        if segments.len() < 5 || segments[segments.len() - 5..].iter().any(|s| s.is_empty()) {
+        // The layout part must be plain names; `.` and `..` may only lead the root (`./out`,
+        // `../out`), never climb back out of it (`out/V4r4/../../../x`).
+        let climbs = |parts: &[&str]| {
+            parts
+                .iter()
+                .skip_while(|s| **s == ".." || **s == ".")
+                .any(|s| *s == ".." || *s == ".")
+        };
+        if segments.len() < 5
+            || segments[segments.len() - 5..]
+                .iter()
+                .any(|s| s.is_empty() || *s == "." || *s == "..")
+            || climbs(&segments[..segments.len() - 5])
+        {
             return Err(WorkerError::Destination {
                 reason: format!(
                     "granule {} is not <dest>/<version>/<type>/<period>/<GROUPING>/<file>",
@@ -161,6 +174,20 @@ mod tests {
         let err = infer_dest_root(&mixed).unwrap_err();
         assert!(err.to_string().contains("both a and b"), "{err}");
         assert!(infer_dest_root(&[task(NAME)]).is_err());
+        // Paths that climb out of their own prefix have no destination to infer.
+        for climbing in [
+            format!("out/V4r4/native/mon_mean/X/../../../../../../x/V4r4/native/m/X/{NAME}"),
+            format!("out/../../x/V4r4/native/mon_mean/X/{NAME}"),
+            format!("out/V4r4/native/../mon_mean/X/{NAME}"),
+        ] {
+            assert!(infer_dest_root(&[task(&climbing)]).is_err(), "{climbing}");
+        }
+        assert_eq!(
+            infer_dest_root(&[task(&format!("../../out/V4r4/native/mon_mean/X/{NAME}"))])
+                .unwrap()
+                .written(),
+            "../../out"
+        );
         assert!(infer_dest_root(&[]).is_err());
     }
 

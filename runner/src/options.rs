@@ -47,6 +47,10 @@ pub struct WorkerOptions {
     /// Load metadata directories with `LoadOptions::skip_invalid` (`--skip-invalid-metadata`,
     /// SSM `settings/skip_invalid_metadata`).
     pub skip_invalid_metadata: bool,
+    /// Source root the inputs must stay below (symbolic links resolved for local inputs), or
+    /// `None` to accept inputs anywhere the store can read (a task list run without
+    /// `--source`; the cloud worker reads with credentials limited to the source bucket).
+    pub source_root: Option<Root>,
 }
 
 impl WorkerOptions {
@@ -64,6 +68,7 @@ impl WorkerOptions {
             metrics: MetricsOutput::Off,
             source_store: None,
             skip_invalid_metadata: false,
+            source_root: None,
         }
     }
 

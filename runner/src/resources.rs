@@ -312,7 +312,7 @@ impl WorkerResources {
             return found.clone();
         }
         let target = self.cache_dir.join("grids").join(short_hash(given));
-        let fetched = download_prefix(&self.store, &location, &target)
+        let fetched = download_prefix(&self.store, &location, &target, edp_grid::is_grid_file)
             .await
             .map(|()| {
                 // A single remote file (grid-geometry NetCDF) lands as its own name.
@@ -381,9 +381,16 @@ fn short_hash(text: &str) -> String {
     hex::encode(&Sha256::digest(text.as_bytes())[..8])
 }
 
-/// Downloads every object below `prefix` (or the single object `prefix`) into `target`,
-/// keeping relative paths.
-async fn download_prefix(store: &Store, prefix: &Location, target: &Path) -> Result<(), Failure> {
+/// Downloads the objects directly below `prefix` whose names `wanted` accepts (or the single
+/// object `prefix`) into `target`. Only what the reader needs is fetched (a grid directory
+/// also holds masks, basins and model files the granules never read), once per process; the
+/// bytes fetched are logged.
+async fn download_prefix(
+    store: &Store,
+    prefix: &Location,
+    target: &Path,
+    wanted: fn(&str) -> bool,
+) -> Result<(), Failure> {
     let objects = store.list(prefix).await?;
     if objects.is_empty() {
         // Not a folder: maybe a single object (a grid-geometry `.nc`).
@@ -396,15 +403,22 @@ async fn download_prefix(store: &Store, prefix: &Location, target: &Path) -> Res
             "{prefix} holds no object (expected an MDS grid directory or a grid-geometry .nc)"
         )));
     }
+    let (mut fetched, mut skipped) = (0u64, 0u64);
     for object in objects {
         let Some(relative) = object.location.relative_to(prefix) else {
             continue;
         };
-        let dest = relative
-            .split('/')
-            .fold(target.to_path_buf(), |path, part| path.join(part));
-        store.download_to(&object.location, &dest).await?;
+        if relative.contains('/') || !wanted(&relative) {
+            skipped += object.size;
+            continue;
+        }
+        store
+            .download_to(&object.location, &target.join(&relative))
+            .await?;
+        fetched += object.size;
     }
+    tracing::info!(%prefix, fetched_bytes = fetched, skipped_bytes = skipped,
+        "resource directory mirrored");
     Ok(())
 }
 

@@ -186,6 +186,7 @@ fn plan_args(layout: &DemoLayout, dest: &str, log: &super::shared::LogArgs) -> P
         allow_partial: false,
         force: false,
         strip_edp: false,
+        replan_changed_inputs: false,
         log: log.clone(),
     }
 }

@@ -131,6 +131,12 @@ pub struct PlanArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Plan again the finished granules whose inputs were re-uploaded after they were written
+    /// (default: list them as "inputs changed" and leave them; the SSM setting
+    /// `settings/replan_changed_inputs` does the same for the planner Lambda).
+    #[arg(long)]
+    pub replan_changed_inputs: bool,
+
     /// Write the task list exactly as EDP would, without our `edp` bookkeeping key.
     #[arg(long)]
     pub strip_edp: bool,
@@ -318,6 +324,7 @@ pub(crate) async fn prepare(args: &PlanArgs, purpose: PrepareFor) -> anyhow::Res
     request.claim_ttl_seconds = args.claim_ttl_seconds;
     request.dry_run = args.dry_run;
     request.force = args.force;
+    request.replan_changed_inputs = args.replan_changed_inputs;
     request.allow_partial = args.allow_partial;
     request.trigger = RunTrigger::Cli;
     request.claimed_by = Some(purpose.claimed_by);
@@ -353,7 +360,10 @@ async fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
     } else {
         EdpKey::Keep
     };
-    let summary = summary(&outcome, args.dry_run);
+    let mut summary = summary(&outcome, args.dry_run);
+    if args.dry_run {
+        summary.push_str(&redo_lines(&store, &request.dest_root, &outcome.tasks).await);
+    }
     // The list is streamed, never held as one string (it can be hundreds of MB).
     match &args.outfile {
         Some(outfile) => {
@@ -433,6 +443,46 @@ fn kind_row(out: &mut String, name: &str, kind: &KindSummary) {
     );
 }
 
+/// Granules whose reason is listed one by one in a dry run (the rest are counted by reason).
+const REDO_LISTED: usize = 20;
+
+/// Why each planned granule would be produced (again), for `edp plan --dry-run`: reasons
+/// counted over every task, the first [`REDO_LISTED`] granules listed with theirs.
+async fn redo_lines(
+    store: &Store,
+    dest: &edp_plan::roots::Root,
+    tasks: &[edp_task_schemas::Task],
+) -> String {
+    let mut out = String::new();
+    if tasks.is_empty() {
+        return out;
+    }
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut listed = Vec::new();
+    for task in tasks {
+        let (kind, reason) = match edp_plan::state::redo_reason(store, dest, task).await {
+            Ok(Some(reason)) => (reason.kind, reason.to_string()),
+            Ok(None) => ("done", "already done (planned again: --force)".to_string()),
+            Err(err) => ("cannot tell", format!("cannot tell: {err}")),
+        };
+        *counts.entry(kind.to_string()).or_default() += 1;
+        if listed.len() < REDO_LISTED {
+            listed.push(format!("  {}: {reason}", task.granule));
+        }
+    }
+    let _ = writeln!(out, "why each planned granule would be produced:");
+    for (kind, count) in &counts {
+        let _ = writeln!(out, "  {count:>7}  {kind}");
+    }
+    for line in &listed {
+        let _ = writeln!(out, "{line}");
+    }
+    if tasks.len() > listed.len() {
+        let _ = writeln!(out, "  ... and {} more", tasks.len() - listed.len());
+    }
+    out
+}
+
 /// The human summary of a plan.
 fn summary(outcome: &PlanOutcome, dry_run: bool) -> String {
     let mut out = String::new();
@@ -502,6 +552,37 @@ fn summary(outcome: &PlanOutcome, dry_run: bool) -> String {
         let _ = writeln!(out, "orphan input files:");
         for orphan in &outcome.orphans {
             let _ = writeln!(out, "  {orphan}");
+        }
+    }
+    if !outcome.changed_inputs.is_empty() {
+        let replanned = outcome
+            .changed_inputs
+            .iter()
+            .filter(|c| c.replanned)
+            .count();
+        let _ = writeln!(
+            out,
+            "inputs changed after the granule was written: {} granule(s), {replanned} planned \
+             again{}",
+            outcome.changed_inputs.len(),
+            if replanned < outcome.changed_inputs.len() {
+                " (the others are left: --replan-changed-inputs plans them)"
+            } else {
+                ""
+            }
+        );
+        for changed in &outcome.changed_inputs {
+            let _ = writeln!(
+                out,
+                "  {}{}: {}",
+                changed.granule,
+                if changed.replanned {
+                    " (planned again)"
+                } else {
+                    ""
+                },
+                changed.inputs.join(", ")
+            );
         }
     }
     if !outcome.skipped_claimed.is_empty() {

@@ -147,6 +147,7 @@ pub async fn execute(args: &RunArgs) -> anyhow::Result<RunResult> {
     options.concurrency = args.jobs;
     options.force = request.force;
     options.skip_invalid_metadata = args.plan.skip_invalid_metadata;
+    options.source_root = Some(request.source_root.clone());
     if let Some(dir) = &args.cache_dir {
         options.cache_dir = dir.clone();
     }

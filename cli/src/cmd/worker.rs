@@ -90,6 +90,11 @@ pub struct WorkerArgs {
     )]
     pub dest: Option<String>,
 
+    /// Source root the task inputs must stay below (local symbolic links resolved); inputs
+    /// elsewhere are refused. Default: inputs are read wherever the tasks say.
+    #[arg(long, visible_alias = "ecco_source_root", value_name = "ROOT")]
+    pub source: Option<String>,
+
     /// Run id of the ledger records. Default: the shard's run id, or a new id for a task
     /// list.
     #[arg(long, env = "EDP_RUN_ID", value_name = "ID")]
@@ -180,6 +185,14 @@ async fn prepare_and_run(args: WorkerArgs) -> anyhow::Result<ExitKind> {
     options.concurrency = args.jobs;
     options.force = args.force;
     options.skip_invalid_metadata = args.skip_invalid_metadata;
+    if let Some(source) = &args.source {
+        let root = Root::parse(source).map_err(|err| WorkerError::Location {
+            what: "source",
+            given: source.clone(),
+            source: err,
+        })?;
+        options.source_root = Some(root);
+    }
     if let Some(dir) = &args.cache_dir {
         options.cache_dir = dir.clone();
     }

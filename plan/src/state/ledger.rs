@@ -19,7 +19,7 @@ use super::runs::{check_run_id, read_run_record, read_scratch_tasks};
 use super::{IO_CONCURRENCY, Layout, StateError, check_task_id, get_json, put_json};
 use crate::cost::{FARGATE_SPOT_VCPU_HOUR_USD, estimate_cloud_cost_usd, task_kind};
 use crate::roots::Root;
-use crate::task_id::task_id;
+use crate::task_id::{legacy_task_id, task_id};
 
 /// The id under which a task's state is stored: `edp.task_id` when the planner set it, else
 /// the content hash with an empty configuration hash (tasks read from EDP task lists).
@@ -76,13 +76,23 @@ pub async fn record_success(
 }
 
 /// Reads `done/<task_id>.json`, `None` when absent.
+///
+/// A marker that does not decode (truncated by a crash of another tool, edited by hand) is
+/// reported as a warning and treated as absent: the granule is produced again, which is always
+/// safe, instead of one bad file stopping a whole run.
 pub async fn read_done_marker(
     store: &Store,
     layout: &Layout,
     task_id: &str,
 ) -> Result<Option<LedgerRecord>, StateError> {
     check_task_id(task_id)?;
-    get_json(store, &layout.done(task_id), "done marker").await
+    match get_json(store, &layout.done(task_id), "done marker").await {
+        Err(err @ StateError::Decode { .. }) => {
+            tracing::warn!(error = %err, "corrupt done marker ignored: the granule will be redone");
+            Ok(None)
+        }
+        other => other,
+    }
 }
 
 /// Every ledger record of a run, sorted by task id.
@@ -115,24 +125,74 @@ pub async fn read_ledger(
 /// True when `task` is done: its marker says so and its granule exists with the recorded
 /// size. `dest` maps the task's granule path to a location.
 pub async fn is_done(store: &Store, dest: &Root, task: &Task) -> Result<bool, StateError> {
-    let layout = Layout::new(dest.location());
-    let id = task_key(task);
-    let Some(record) = read_done_marker(store, &layout, &id).await? else {
-        return Ok(false);
-    };
-    marker_confirms(store, dest, task, &id, &record).await
+    Ok(find_done(store, dest, task).await?.is_some())
 }
 
-/// The marker is for this task and the granule is there with the recorded size.
-async fn marker_confirms(
+/// The done marker that makes `task` done (see [`is_done`]): the marker of its id, else the
+/// marker an older release wrote under its legacy id ([`legacy_task_key`]), so that an
+/// upgrade does not redo finished granules.
+pub async fn find_done(
+    store: &Store,
+    dest: &Root,
+    task: &Task,
+) -> Result<Option<LedgerRecord>, StateError> {
+    let layout = Layout::new(dest.location());
+    for id in [task_key(task), legacy_task_key(task)] {
+        if let Some(record) = read_done_marker(store, &layout, &id).await?
+            && marker_check(store, dest, task, &id, &record)
+                .await?
+                .is_none()
+        {
+            return Ok(Some(record));
+        }
+    }
+    Ok(None)
+}
+
+/// The id an older release (`edp-task-id/v1`) stored the task's state under.
+pub fn legacy_task_key(task: &Task) -> String {
+    let config_hash = task.edp.as_ref().map_or("", |e| e.config_hash.as_str());
+    legacy_task_id(task, config_hash)
+}
+
+/// True when a done record written by software `recorded` may stand for this release:
+/// same major version (same minor too while the major is 0); an empty version (records of
+/// early releases) is accepted.
+pub fn is_compatible_version(recorded: &str, ours: &str) -> bool {
+    fn parts(v: &str) -> (Option<&str>, Option<&str>) {
+        let mut it = v.split('.');
+        (it.next(), it.next())
+    }
+    if recorded.is_empty() {
+        return true;
+    }
+    let (rm, rn) = parts(recorded);
+    let (om, on) = parts(ours);
+    rm == om && (om != Some("0") || rn == on)
+}
+
+/// `None` when the marker is for this task and the granule is there with the recorded size
+/// (written by a compatible release); else why not.
+async fn marker_check(
     store: &Store,
     dest: &Root,
     task: &Task,
     id: &str,
     record: &LedgerRecord,
-) -> Result<bool, StateError> {
+) -> Result<Option<String>, StateError> {
     if record.status != TaskStatus::Done || record.task_id != id {
-        return Ok(false);
+        return Ok(Some(format!(
+            "the done marker {} says {} for task {}",
+            id,
+            record.status.as_str(),
+            record.task_id
+        )));
+    }
+    if !is_compatible_version(&record.software_version, SOFTWARE_VERSION) {
+        return Ok(Some(format!(
+            "made by edp {}, incompatible with edp {SOFTWARE_VERSION}",
+            record.software_version
+        )));
     }
     let granule = dest
         .resolve(&task.granule)
@@ -141,9 +201,191 @@ async fn marker_confirms(
             source,
         })?;
     let Some(meta) = store.head(&granule).await? else {
-        return Ok(false);
+        return Ok(Some(format!("the granule file {granule} is missing")));
     };
-    Ok(record.output_bytes.is_none_or(|bytes| bytes == meta.size))
+    match record.output_bytes {
+        Some(bytes) if bytes != meta.size => Ok(Some(format!(
+            "the granule file {granule} has {} bytes, the done marker recorded {bytes}",
+            meta.size
+        ))),
+        _ => Ok(None),
+    }
+}
+
+/// Version of this release, compared with the versions recorded in done markers.
+pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Records that edp writes (or wrote) the granule at `granule` (below the destination root of
+/// `layout`): `_edp/granules/<path below the root>.json` holds the latest record of it, the
+/// intent (status `running`) before the file is written and the `done` record after. A file
+/// at a final name without this record was not made by edp and is never replaced without
+/// `--force`; [`redo_reason`] compares it with the task to say why a granule is redone.
+pub async fn write_granule_record(
+    store: &Store,
+    layout: &Layout,
+    granule: &Location,
+    record: &LedgerRecord,
+) -> Result<Location, StateError> {
+    let location = granule_record_location(layout, granule)?;
+    put_json(store, &location, record, "granule record").await?;
+    Ok(location)
+}
+
+/// Reads the record of [`write_granule_record`]; `None` when absent or corrupt (reported).
+pub async fn read_granule_record(
+    store: &Store,
+    layout: &Layout,
+    granule: &Location,
+) -> Result<Option<LedgerRecord>, StateError> {
+    let location = granule_record_location(layout, granule)?;
+    match get_json(store, &location, "granule record").await {
+        Err(err @ StateError::Decode { .. }) => {
+            tracing::warn!(error = %err, "corrupt granule record ignored");
+            Ok(None)
+        }
+        other => other,
+    }
+}
+
+fn granule_record_location(layout: &Layout, granule: &Location) -> Result<Location, StateError> {
+    match granule.relative_to(layout.dest()) {
+        Some(relative) if !relative.is_empty() => Ok(layout.granule_record(&relative)),
+        _ => Err(StateError::OutsideDestination {
+            granule: granule.to_string(),
+            dest: layout.dest().to_string(),
+        }),
+    }
+}
+
+/// True when edp recorded the granule file at `granule` as its own: a granule record, or a
+/// done marker of the task (current or legacy id) from a release that wrote no granule
+/// records.
+pub async fn is_recorded(
+    store: &Store,
+    layout: &Layout,
+    granule: &Location,
+    task: &Task,
+) -> Result<bool, StateError> {
+    if read_granule_record(store, layout, granule).await?.is_some() {
+        return Ok(true);
+    }
+    for id in [task_key(task), legacy_task_key(task)] {
+        if read_done_marker(store, layout, &id).await?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Why a granule would be produced (again): a category for counting and the details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedoReason {
+    /// `never produced`, `unrecorded file`, `unfinished`, `changed`, `not confirmed`.
+    pub kind: &'static str,
+    /// What exactly (versions, sizes, ETags, hashes).
+    pub detail: String,
+}
+
+impl std::fmt::Display for RedoReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind, self.detail)
+    }
+}
+
+/// Why `task` would be produced (again), or `None` when it is done: for `edp plan --dry-run`.
+pub async fn redo_reason(
+    store: &Store,
+    dest: &Root,
+    task: &Task,
+) -> Result<Option<RedoReason>, StateError> {
+    let reason = |kind, detail: String| Ok(Some(RedoReason { kind, detail }));
+    let layout = Layout::new(dest.location());
+    let id = task_key(task);
+    if let Some(record) = read_done_marker(store, &layout, &id).await? {
+        return match marker_check(store, dest, task, &id, &record).await? {
+            Some(detail) => reason("not confirmed", detail),
+            None => Ok(None),
+        };
+    }
+    let legacy = legacy_task_key(task);
+    if let Some(record) = read_done_marker(store, &layout, &legacy).await?
+        && marker_check(store, dest, task, &legacy, &record)
+            .await?
+            .is_none()
+    {
+        return Ok(None);
+    }
+    let granule = dest
+        .resolve(&task.granule)
+        .map_err(|source| StateError::Location {
+            path: task.granule.clone(),
+            source,
+        })?;
+    let exists = store.head(&granule).await?.is_some();
+    let Some(previous) = read_granule_record(store, &layout, &granule).await? else {
+        return if exists {
+            reason(
+                "unrecorded file",
+                format!("{granule} was not made by edp (refused unless --force)"),
+            )
+        } else {
+            reason(
+                "never produced",
+                format!("no done marker for task {}", short(&id)),
+            )
+        };
+    };
+    if previous.status != TaskStatus::Done {
+        return reason(
+            "unfinished",
+            format!("the last attempt (run {}) did not finish", previous.run_id),
+        );
+    }
+    let mut changes = Vec::new();
+    let config_hash = task.edp.as_ref().map_or("", |e| e.config_hash.as_str());
+    if !config_hash.is_empty() && previous.config_hash != config_hash {
+        changes.push(format!(
+            "configuration {} -> {}",
+            short(&previous.config_hash),
+            short(config_hash)
+        ));
+    }
+    if let Some(edp) = &task.edp {
+        for input in &edp.inputs {
+            let Some(etag) = input.etag.as_deref() else {
+                continue;
+            };
+            let etag = etag.trim_matches('"');
+            let before = previous
+                .input_etags
+                .iter()
+                .find(|(location, _)| same_location(location, &input.location))
+                .map(|(_, e)| e.as_str());
+            match before {
+                Some(before) if before == etag => {}
+                Some(before) => {
+                    changes.push(format!("input {} ETag {before} -> {etag}", input.location))
+                }
+                None => changes.push(format!("input {} is new", input.location)),
+            }
+        }
+    }
+    if changes.is_empty() {
+        changes.push(format!(
+            "task id {} -> {} (variables, metadata or locations)",
+            short(&previous.task_id),
+            short(&id)
+        ));
+    }
+    reason("changed", changes.join("; "))
+}
+
+fn short(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
+fn same_location(a: &str, b: &str) -> bool {
+    a == b || matches!((Location::parse(a), Location::parse(b)), (Ok(a), Ok(b)) if a == b)
 }
 
 /// The done markers of a destination, from one listing: cheap membership tests before the
@@ -198,14 +440,19 @@ impl DoneIndex {
         let checks: Vec<bool> = stream::iter(tasks.iter().map(|task| {
             let layout = &layout;
             async move {
-                let id = task_key(task);
-                if !self.contains(&id) {
-                    return Ok::<bool, StateError>(false);
+                for id in [task_key(task), legacy_task_key(task)] {
+                    if !self.contains(&id) {
+                        continue;
+                    }
+                    if let Some(record) = read_done_marker(store, layout, &id).await?
+                        && marker_check(store, dest, task, &id, &record)
+                            .await?
+                            .is_none()
+                    {
+                        return Ok::<bool, StateError>(true);
+                    }
                 }
-                match read_done_marker(store, layout, &id).await? {
-                    Some(record) => marker_confirms(store, dest, task, &id, &record).await,
-                    None => Ok(false),
-                }
+                Ok(false)
             }
         }))
         .buffered(IO_CONCURRENCY)

@@ -4,6 +4,7 @@
 //! ```text
 //! _edp/claims/<task_id>.json                  claim of a planned task (conditional create)   claims
 //! _edp/done/<task_id>.json                    success marker = ledger record of the success  ledger
+//! _edp/granules/<ver>/<type>/<period>/<GROUPING>/<file>.nc.json   record of a granule file   ledger
 //! _edp/runs/<run_id>/run.json                 run record (plan summary, shards, job id)      runs
 //! _edp/runs/<run_id>/ledger/<task_id>.json    ledger record (latest attempt)                 ledger
 //! _edp/runs/<run_id>/report.json              run report                                     ledger
@@ -28,8 +29,10 @@ use thiserror::Error;
 
 pub use claims::{ClaimOutcome, ExistingClaim, claim_task, inspect_claim, release_claim};
 pub use ledger::{
-    DoneIndex, is_done, read_done_marker, read_ledger, reconcile_run, record_success, task_key,
-    write_done_marker, write_ledger,
+    DoneIndex, RedoReason, SOFTWARE_VERSION, find_done, is_compatible_version, is_done,
+    is_recorded, legacy_task_key, read_done_marker, read_granule_record, read_ledger,
+    reconcile_run, record_success, redo_reason, task_key, write_done_marker, write_granule_record,
+    write_ledger,
 };
 pub use manifest::{ManifestOutcome, read_manifest, write_manifests};
 pub use runs::{
@@ -183,6 +186,12 @@ impl Layout {
     /// `_edp/done/<task_id>.json`.
     pub fn done(&self, task_id: &str) -> Location {
         self.state.join(&format!("done/{task_id}.json"))
+    }
+
+    /// `_edp/granules/<path below the destination root>.json`: the record of the granule
+    /// file edp writes or wrote there.
+    pub fn granule_record(&self, relative: &str) -> Location {
+        self.state.join(&format!("granules/{relative}.json"))
     }
 
     /// `_edp/runs`.

@@ -262,7 +262,7 @@ async fn finish(store: &Store, task: &Task, run_id: &str) {
         output_bytes: Some(size),
         sha256: None,
         input_etags: Default::default(),
-        software_version: "test".to_string(),
+        software_version: edp_plan::state::SOFTWARE_VERSION.to_string(),
         config_hash: String::new(),
         started_at: None,
         finished_at: None,

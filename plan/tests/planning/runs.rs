@@ -130,7 +130,7 @@ async fn finish(store: &Store, dest: &Root, outcome: &PlanOutcome) {
             output_bytes: Some(64),
             sha256: Some("00".repeat(32)),
             input_etags: Default::default(),
-            software_version: "test".to_string(),
+            software_version: edp_plan::state::SOFTWARE_VERSION.to_string(),
             config_hash: String::new(),
             started_at: None,
             finished_at: None,

@@ -59,7 +59,7 @@ fn record(task: &Task, run_id: &str, status: TaskStatus) -> LedgerRecord {
         output_bytes: None,
         sha256: None,
         input_etags: Default::default(),
-        software_version: "test".to_string(),
+        software_version: edp_plan::state::SOFTWARE_VERSION.to_string(),
         config_hash: String::new(),
         started_at: None,
         finished_at: None,
@@ -237,6 +237,87 @@ async fn done_means_marker_and_granule_with_the_recorded_size() {
             }
         ),
         "{err}"
+    );
+}
+
+/// A truncated done marker is reported and treated as absent (the granule is redone), never
+/// an error that stops the run; a marker of an incompatible release does not count.
+#[tokio::test]
+async fn corrupt_or_incompatible_done_markers_count_as_absent() {
+    let store = Store::local_only();
+    let d = dest();
+    let layout = Layout::new(d.root.location());
+    let task = fixture_tasks().remove(0);
+    let granule = d.root.resolve(&task.granule).unwrap();
+    store.put(&granule, vec![7u8; 10]).await.unwrap();
+    let mut done = record(&task, "run-1", TaskStatus::Done);
+    done.output_bytes = Some(10);
+    record_success(&store, &layout, &done).await.unwrap();
+    assert!(is_done(&store, &d.root, &task).await.unwrap());
+
+    let marker = layout.done(&task_key(&task));
+    let text = store.get(&marker).await.unwrap();
+    store
+        .put(&marker, text[..text.len() / 2].to_vec())
+        .await
+        .unwrap();
+    assert!(!is_done(&store, &d.root, &task).await.unwrap());
+    let (todo, finished) = edp_plan::state::DoneIndex::load(&store, &layout)
+        .await
+        .unwrap()
+        .partition(&store, &d.root, vec![task.clone()])
+        .await
+        .unwrap();
+    assert_eq!((todo.len(), finished.len()), (1, 0));
+
+    let mut old = done.clone();
+    old.software_version = "7.0.0".into();
+    write_done_marker(&store, &layout, &old).await.unwrap();
+    assert!(!is_done(&store, &d.root, &task).await.unwrap());
+    let reason = edp_plan::state::redo_reason(&store, &d.root, &task)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(reason.detail.contains("7.0.0"), "{reason}");
+    assert!(edp_plan::state::is_compatible_version("0.1.9", "0.1.0"));
+    assert!(!edp_plan::state::is_compatible_version("0.2.0", "0.1.0"));
+    assert!(edp_plan::state::is_compatible_version("1.4.0", "1.0.2"));
+}
+
+/// Done markers of the previous release (`edp-task-id/v1` ids) still make a task done, so an
+/// upgrade redoes nothing; the dry-run reason of a never-produced granule says so.
+#[tokio::test]
+async fn legacy_done_markers_count_and_redo_reasons_are_given() {
+    let store = Store::local_only();
+    let d = dest();
+    let layout = Layout::new(d.root.location());
+    let task = fixture_tasks().remove(0);
+    let reason = edp_plan::state::redo_reason(&store, &d.root, &task)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(reason.kind, "never produced");
+
+    let granule = d.root.resolve(&task.granule).unwrap();
+    store.put(&granule, vec![1u8; 5]).await.unwrap();
+    let reason = edp_plan::state::redo_reason(&store, &d.root, &task)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(reason.kind, "unrecorded file", "{reason}");
+
+    let legacy_id = edp_plan::state::legacy_task_key(&task);
+    assert_ne!(legacy_id, task_key(&task));
+    let mut done = record(&task, "run-0", TaskStatus::Done);
+    done.task_id = legacy_id;
+    done.output_bytes = Some(5);
+    write_done_marker(&store, &layout, &done).await.unwrap();
+    assert!(is_done(&store, &d.root, &task).await.unwrap());
+    assert_eq!(
+        edp_plan::state::redo_reason(&store, &d.root, &task)
+            .await
+            .unwrap(),
+        None
     );
 }
 
