@@ -109,7 +109,7 @@ async fn bench(moto: &MotoServer, count: usize) {
     let options = CheckOptions {
         values: false,
         checksums: false,
-        mask: None,
+        masks: None,
         cache_dir: dir.path().join("cache"),
         concurrency: 8,
         record: false,
@@ -120,12 +120,12 @@ async fn bench(moto: &MotoServer, count: usize) {
         let bytes: u64 = check.bytes_per_granule.iter().sum();
         let max = check.bytes_per_granule.iter().max().copied().unwrap_or(0);
         println!(
-            "{label}: {} granules, {} problem(s); {:.1} kB read per granule (max {:.1} kB, goal <= 64 kB), \
+            "{label}: {} granules, {} problem(s); {:.0} B read per granule (max {} B, goal <= 64 kB), \
              {:.4} s per granule, {} from chunk indexes",
             check.summary.granules,
             check.summary.problems.len(),
-            bytes as f64 / n / 1e3,
-            max as f64 / 1e3,
+            bytes as f64 / n,
+            max,
             check.seconds / n,
             check.from_chunk_index
         );

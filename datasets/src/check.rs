@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use edp_plan::state::{Layout, read_manifest};
@@ -26,6 +27,7 @@ use crate::header::{read_granule, varies_per_granule, varies_per_variable};
 use crate::id::DatasetId;
 use crate::lifecycle::{Actor, creation, transition};
 use crate::mapfile::{MapfileLine, render};
+use crate::mask::GridMasks;
 use crate::series::{GranuleHeader, VariableShape, check_fill_patterns, check_series};
 use crate::status::{RunAttempts, coverage_of, now, update_status};
 
@@ -36,9 +38,9 @@ pub struct CheckOptions {
     pub values: bool,
     /// Hash every granule and compare with the manifest. Reads whole granules.
     pub checksums: bool,
-    /// Land mask of the native grid (`maskC`, `[k][tile][j][i]`, true = ocean) for the
-    /// fill-on-land check; without it fill patterns are compared across granules.
-    pub mask: Option<Vec<bool>>,
+    /// Land masks of the native grid for the fill-on-land check of native datasets; without
+    /// them (and for lat-lon datasets) fill patterns are compared across granules.
+    pub masks: Option<Arc<GridMasks>>,
     /// Folder for granules downloaded from S3.
     pub cache_dir: PathBuf,
     /// Granules read at once.
@@ -53,7 +55,7 @@ impl CheckOptions {
         CheckOptions {
             values: true,
             checksums: true,
-            mask: None,
+            masks: None,
             cache_dir,
             concurrency: 4,
             record: true,
@@ -203,7 +205,8 @@ pub async fn check_dataset(
         ));
     }
     problems.extend(check_series(id, &headers));
-    if options.values && options.mask.is_none() {
+    let masked = options.masks.is_some() && id.product == "native";
+    if options.values && !masked {
         problems.extend(check_fill_patterns(&headers));
     }
 
@@ -405,11 +408,11 @@ async fn read_one(
     };
     let values = options.values;
     let checksums = options.checksums;
-    let mask = options.mask.clone();
+    let masks = options.masks.clone();
     let name_for_task = name.clone();
     let task_path = path.clone();
     let header = tokio::task::spawn_blocking(move || {
-        read_granule(&task_path, &name_for_task, values, mask.as_deref())
+        read_granule(&task_path, &name_for_task, values, masks.as_deref())
     })
     .await
     .map_err(|e| DatasetError::Granule {

@@ -9,6 +9,7 @@ use std::path::Path;
 use netcdf::AttributeValue;
 
 use crate::DatasetError;
+use crate::mask::GridMasks;
 use crate::quicklook::GridLayout;
 use crate::series::{GranuleHeader, ValueSummary, VariableShape};
 
@@ -84,14 +85,13 @@ fn nc_error(name: &str, what: &str, err: netcdf::Error) -> DatasetError {
 }
 
 /// Reads the header of the granule file at `path` (named `name` in reports); with `values`,
-/// also every data variable's value statistics. `mask` (land = false, in the data
-/// variables' horizontal layout, one entry per horizontal point) enables the fill-on-land
-/// check.
+/// also every data variable's value statistics. `masks` (the native grid's) enable the
+/// fill-on-land check of native variables.
 pub fn read_granule(
     path: &Path,
     name: &str,
     values: bool,
-    mask: Option<&[bool]>,
+    masks: Option<&GridMasks>,
 ) -> Result<GranuleHeader, DatasetError> {
     let file = netcdf::open(path).map_err(|e| nc_error(name, "cannot open as NetCDF", e))?;
     let mut header = GranuleHeader {
@@ -155,7 +155,7 @@ pub fn read_granule(
                     .map_err(|e| nc_error(name, "time_bnds values", e))?,
             );
         } else if values && is_data_variable(&var) {
-            header.values.push(value_summary(&var, name, mask)?);
+            header.values.push(value_summary(&var, name, masks)?);
         }
     }
     Ok(header)
@@ -189,9 +189,23 @@ fn is_data_variable(var: &netcdf::Variable<'_>) -> bool {
 fn value_summary(
     var: &netcdf::Variable<'_>,
     granule: &str,
-    mask: Option<&[bool]>,
+    masks: Option<&GridMasks>,
 ) -> Result<ValueSummary, DatasetError> {
     let name = var.name();
+    let dims: Vec<(String, usize)> = var
+        .dimensions()
+        .iter()
+        .map(|d| (d.name(), d.len()))
+        .collect();
+    let mask = match masks.map(|m| m.for_variable(&dims)).transpose() {
+        Ok(mask) => mask.flatten(),
+        Err(reason) => {
+            return Err(DatasetError::Granule {
+                granule: granule.to_string(),
+                reason: format!("variable {name} does not fit the grid given: {reason}"),
+            });
+        }
+    };
     let values: Vec<f32> = var
         .get_values::<f32, _>(..)
         .map_err(|e| nc_error(granule, &format!("values of {name}"), e))?;
@@ -211,7 +225,7 @@ fn value_summary(
         if is_fill {
             k.hash(&mut hasher);
         }
-        let ocean = mask.map(|m| m.get(k % m.len().max(1)).copied().unwrap_or(true));
+        let ocean = mask.map(|m| m.is_ocean(k));
         match ocean {
             Some(true) if is_fill => summary.fill_on_ocean += 1,
             Some(false) if !is_fill => summary.data_on_land += 1,

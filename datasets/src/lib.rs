@@ -21,6 +21,7 @@
 pub mod id;
 pub mod lifecycle;
 pub mod mapfile;
+pub mod mask;
 pub mod png;
 pub mod publish;
 pub mod quicklook;

@@ -7,13 +7,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{NaiveDateTime, SecondsFormat, Utc};
-use edp_conventions::naming::GranuleName;
+use chrono::{Datelike, NaiveDateTime, SecondsFormat, TimeDelta, Utc};
+use edp_conventions::naming::{GranuleName, OutputPeriod};
 use edp_plan::roots::Root;
-use edp_plan::state::{Layout, read_ledger, read_manifest};
+use edp_plan::state::{Layout, read_ledger, read_manifest, read_run_record};
 use edp_store::{Location, Store};
 use edp_task_schemas::{
-    Coverage, DatasetState, DatasetStatus, ExpectedSteps, FailedStep, ManifestGranule, TaskStatus,
+    Coverage, DatasetState, DatasetStatus, ExpectedSteps, FailedStep, ManifestGranule,
+    ModelTimeRange, TaskStatus,
 };
 
 use crate::DatasetError;
@@ -120,6 +121,9 @@ pub struct RunAttempts {
     pub skipped: BTreeSet<String>,
     /// Failures of the run: file name -> (relative path, message).
     pub failed: BTreeMap<String, (String, String)>,
+    /// The model's time range of the run's configuration (its run record), which bounds the
+    /// steps a complete dataset holds.
+    pub model_time_range: Option<ModelTimeRange>,
 }
 
 /// Expected steps and coverage of a dataset from its manifest granules, the attempts of a
@@ -186,6 +190,26 @@ pub fn coverage_of(
     known.sort_unstable();
     known.dedup();
     let spacing = Spacing::of(period, &known);
+    let model = attempts
+        .model_time_range
+        .as_ref()
+        .and_then(|range| model_steps(period, spacing, range, &known).map(|b| (range, b)));
+    if let Some((_, (first, last))) = model {
+        known.extend([first, last]);
+        known.sort_unstable();
+        known.dedup();
+    }
+    let source = match model {
+        Some((range, _)) => format!(
+            "every step of the model run {} .. {} (production configuration), and any step \
+             planned, produced or failed outside it",
+            range.start, range.end
+        ),
+        None => previous
+            .map(|p| p.expected.source.clone())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| EXPECTED_SOURCE.into()),
+    };
     let (first, last) = match (known.first(), known.last()) {
         (Some(first), Some(last)) => (*first, *last),
         _ => {
@@ -194,7 +218,7 @@ pub fn coverage_of(
                     first: String::new(),
                     last: String::new(),
                     count: 0,
-                    source: EXPECTED_SOURCE.into(),
+                    source,
                 },
                 Coverage::default(),
             );
@@ -212,7 +236,7 @@ pub fn coverage_of(
             first: step_name(period, first),
             last: step_name(period, last),
             count: expected.len() as u64,
-            source: EXPECTED_SOURCE.into(),
+            source,
         },
         Coverage {
             present: present.len() as u64,
@@ -226,9 +250,58 @@ pub fn coverage_of(
     )
 }
 
-/// How the expected range is known (recorded in the status).
+/// How the expected range is known when no run told the model's time range.
 const EXPECTED_SOURCE: &str =
     "every step from the first to the last granule planned, produced or failed so far";
+
+/// The first and last step of `period` inside the model run `range`: monthly and daily means
+/// from the month or day holding the model start to the last one that starts before the model
+/// end; snapshots on the grid of the `known` snapshots (`spacing` apart), within the range.
+/// `None` when the range does not parse, is empty, or (snapshots) no snapshot is known.
+pub fn model_steps(
+    period: OutputPeriod,
+    spacing: Spacing,
+    range: &ModelTimeRange,
+    known: &[NaiveDateTime],
+) -> Option<(NaiveDateTime, NaiveDateTime)> {
+    let parse = |text: &str| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S").ok();
+    let (start, end) = (parse(&range.start)?, parse(&range.end)?);
+    if end <= start {
+        return None;
+    }
+    // The last instant of the run that a period can start at.
+    let before_end = end - TimeDelta::seconds(1);
+    let midnight = |t: NaiveDateTime| t.date().and_hms_opt(0, 0, 0);
+    let (first, last) = match period {
+        OutputPeriod::MonMean => (
+            midnight(start)?.with_day(1)?,
+            midnight(before_end)?.with_day(1)?,
+        ),
+        OutputPeriod::DayMean => (midnight(start)?, midnight(before_end)?),
+        OutputPeriod::Snap => {
+            let Spacing::Fixed(delta) = spacing else {
+                return None;
+            };
+            let step = delta.num_seconds();
+            let anchor = *known.first()?;
+            if step <= 0 {
+                return None;
+            }
+            let after_start = (start - anchor).num_seconds();
+            let to_end = (end - anchor).num_seconds();
+            // Whole steps from the anchor: up to the first one at or after the start, down to
+            // the last one at or before the end.
+            let first_k =
+                after_start.div_euclid(step) + i64::from(after_start.rem_euclid(step) != 0);
+            let last_k = to_end.div_euclid(step);
+            (
+                anchor.checked_add_signed(TimeDelta::try_seconds(first_k.checked_mul(step)?)?)?,
+                anchor.checked_add_signed(TimeDelta::try_seconds(last_k.checked_mul(step)?)?)?,
+            )
+        }
+    };
+    (first <= last).then_some((first, last))
+}
 
 /// Parses a step name of `period` (the date part of a granule name).
 pub fn parse_step(
@@ -260,6 +333,15 @@ pub async fn update_after_run(
 ) -> Result<RunUpdate, DatasetError> {
     let layout = Layout::new(dest.location());
     let records = read_ledger(store, &layout, run_id).await?;
+    // An unreadable run record costs only the model's time range: coverage falls back to the
+    // steps known so far.
+    let model_time_range = match read_run_record(store, &layout, run_id).await {
+        Ok(record) => record.and_then(|record| record.model_time_range),
+        Err(error) => {
+            tracing::warn!(run_id, %error, "run record unreadable: expected steps from the granules known so far");
+            None
+        }
+    };
     let mut by_dataset: BTreeMap<DatasetId, RunAttempts> = BTreeMap::new();
     let mut update = RunUpdate::default();
     for record in records {
@@ -272,7 +354,10 @@ pub async fn update_after_run(
             update.ignored.push(record.granule.clone());
             continue;
         };
-        let attempts = by_dataset.entry(id).or_default();
+        let attempts = by_dataset.entry(id).or_insert_with(|| RunAttempts {
+            model_time_range: model_time_range.clone(),
+            ..RunAttempts::default()
+        });
         match record.status {
             TaskStatus::Done => {
                 attempts.produced.insert(file);
@@ -429,5 +514,105 @@ mod tests {
         assert_eq!(kept.state, DatasetState::Validated);
         let redo = apply_run(&id, &manifest, "r3", &attempts, Some(status), &actor).unwrap();
         assert_eq!(redo.state, DatasetState::Produced);
+    }
+
+    fn v4r4_range() -> ModelTimeRange {
+        ModelTimeRange {
+            start: "1992-01-01T12:00:00".into(),
+            end: "2017-12-31T12:00:00".into(),
+        }
+    }
+
+    fn at(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S").unwrap()
+    }
+
+    #[test]
+    fn three_months_of_a_26_year_run_are_incomplete_with_the_rest_missing() {
+        let id = DatasetId::parse("V4r4/native/mon_mean/SSH").unwrap();
+        let actor = Actor::in_run("edp run", "r1");
+        let manifest = ["1992-01", "1992-02", "1992-03"].map(granule);
+        let mut attempts = RunAttempts {
+            model_time_range: Some(v4r4_range()),
+            ..RunAttempts::default()
+        };
+        attempts
+            .produced
+            .extend(["1992-01", "1992-02", "1992-03"].map(file));
+        let status = apply_run(&id, &manifest, "r1", &attempts, None, &actor).unwrap();
+        assert_eq!(status.state, DatasetState::Incomplete);
+        // 1992-01 .. 2017-12: 26 years of months.
+        assert_eq!(
+            (
+                status.expected.first.as_str(),
+                status.expected.last.as_str()
+            ),
+            ("1992-01", "2017-12")
+        );
+        assert_eq!(status.expected.count, 26 * 12);
+        assert!(status.expected.source.contains("1992-01-01T12:00:00"));
+        assert_eq!(status.coverage.missing.len(), 1);
+        assert_eq!(
+            (
+                status.coverage.missing[0].first.as_str(),
+                status.coverage.missing[0].last.as_str(),
+                status.coverage.missing[0].count
+            ),
+            ("1992-04", "2017-12", 26 * 12 - 3)
+        );
+        // A later run without the range (an older planner) keeps the expected range.
+        let mut later = RunAttempts::default();
+        later.skipped.insert(file("1992-01"));
+        let kept = apply_run(&id, &manifest, "r2", &later, Some(status.clone()), &actor).unwrap();
+        assert_eq!(kept.expected, status.expected);
+    }
+
+    #[test]
+    fn model_steps_follow_the_period_and_the_model_clock() {
+        let range = v4r4_range();
+        let known = [at("1992-01-01T00:00:00")];
+        // Means: the period holding the start to the last one starting before the end.
+        assert_eq!(
+            model_steps(
+                OutputPeriod::DayMean,
+                Spacing::Fixed(TimeDelta::days(1)),
+                &range,
+                &known
+            ),
+            Some((at("1992-01-01T00:00:00"), at("2017-12-31T00:00:00")))
+        );
+        let month_end = ModelTimeRange {
+            start: "1992-01-01T12:00:00".into(),
+            end: "1992-04-01T00:00:00".into(),
+        };
+        assert_eq!(
+            model_steps(OutputPeriod::MonMean, Spacing::Month, &month_end, &known),
+            Some((at("1992-01-01T00:00:00"), at("1992-03-01T00:00:00")))
+        );
+        // Snapshots: the grid of the known snapshots, clipped to the run.
+        let snaps = [at("1992-01-05T00:00:00"), at("1992-01-06T00:00:00")];
+        let daily = Spacing::Fixed(TimeDelta::days(1));
+        assert_eq!(
+            model_steps(OutputPeriod::Snap, daily, &range, &snaps),
+            Some((at("1992-01-02T00:00:00"), at("2017-12-31T00:00:00")))
+        );
+        // Nothing known, an empty or unreadable range: no bounds.
+        assert_eq!(model_steps(OutputPeriod::Snap, daily, &range, &[]), None);
+        let backwards = ModelTimeRange {
+            start: range.end.clone(),
+            end: range.start.clone(),
+        };
+        assert_eq!(
+            model_steps(OutputPeriod::DayMean, daily, &backwards, &known),
+            None
+        );
+        let garbled = ModelTimeRange {
+            start: "soon".into(),
+            end: range.end.clone(),
+        };
+        assert_eq!(
+            model_steps(OutputPeriod::DayMean, daily, &garbled, &known),
+            None
+        );
     }
 }

@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use edp_conventions::catalog::DEFAULT_PODAAC_FILENAME;
-use edp_conventions::{Frequency, ProductType};
+use edp_conventions::time::format_time;
+use edp_conventions::{Frequency, ModelClock, ProductType};
 use edp_grid::Grid;
 
 use crate::error::{DemoError, write_file};
@@ -16,7 +17,22 @@ fn quoted(text: &str) -> String {
     serde_json::Value::String(text.to_string()).to_string()
 }
 
-/// Writes the production configuration: the V4r4 clock and encoding, the demo's grid labels,
+/// The end of the demo's model run: the time of its last record (ts 2172, 1992-04-01, by
+/// default). Dataset statuses expect every step of the run, so the default demo's monthly
+/// datasets are complete and its daily ones (three days of 91) are not, as for a real run
+/// whose daily output was only partly converted.
+fn model_end(spec: &DemoSpec) -> String {
+    let clock = ModelClock::v4r4();
+    spec.monthly_steps
+        .iter()
+        .chain(&spec.daily_steps)
+        .max()
+        .and_then(|&step| clock.step_to_datetime(step).ok())
+        .map_or_else(|| format_time(clock.end()), format_time)
+}
+
+/// Writes the production configuration: the V4r4 clock start and step (the run ends with the
+/// demo's last record, see [`model_end`]) and encoding, the demo's grid labels,
 /// level count and lat-lon resolution, and short texts of our own.
 pub(crate) fn write_config(path: &Path, spec: &DemoSpec, grid: &Grid) -> Result<(), DemoError> {
     let bottom = grid.rf.last().copied().unwrap_or(0.0);
@@ -36,7 +52,7 @@ pub(crate) fn write_config(path: &Path, spec: &DemoSpec, grid: &Grid) -> Result<
     );
     line("array_precision", quoted("float32"));
     line("model_start_time", quoted("1992-01-01T12:00:00"));
-    line("model_end_time", quoted("2017-12-31T12:00:00"));
+    line("model_end_time", quoted(&model_end(spec)));
     line("model_timestep", "1".to_string());
     line("model_timestep_units", quoted("h"));
     line("num_vertical_levels", spec.nz.to_string());

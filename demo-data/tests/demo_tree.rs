@@ -113,7 +113,22 @@ fn configuration_and_job_file_are_accepted() {
     assert_eq!(config.grid_label(ProductType::Native), "llc0006");
     assert_eq!(config.grid_label(ProductType::Latlon), "10p00deg");
     assert_eq!(config.num_vertical_levels, 4);
-    assert_eq!(config.clock, edp_conventions::ModelClock::v4r4());
+    // The V4r4 clock's start and step; the run ends with the demo's last record.
+    let v4r4 = edp_conventions::ModelClock::v4r4();
+    let spec = DemoSpec::small();
+    let last = spec
+        .monthly_steps
+        .iter()
+        .chain(&spec.daily_steps)
+        .max()
+        .copied()
+        .unwrap();
+    assert_eq!(
+        (config.clock.start(), config.clock.step()),
+        (v4r4.start(), v4r4.step())
+    );
+    assert_eq!(config.clock.end(), v4r4.step_to_datetime(last).unwrap());
+    assert!(config.clock.end() < v4r4.end());
 
     let text = std::fs::read_to_string(&layout.jobfile).unwrap();
     let parsed =

@@ -23,8 +23,10 @@
 //! (requests; one connection per request there, so its times are not quoted) and once
 //! directly (seconds). Peak memory is the process's VmHWM after the full plan.
 //!
-//! Run: `cargo bench -p edp-plan --bench plan_scale_moto [-- --small-only | --no-large]
-//! [--claims]` (the 1M archive takes about 4 minutes to fill on a busy 2-core machine).
+//! Run: `cargo bench -p edp-plan --bench plan_scale_moto [-- --small-only | --no-large |
+//! --large-full] [--claims]` (the 1M archive takes about 4 minutes to fill on a busy 2-core
+//! machine). `--large-full` runs only the 1M archive and measures its full plan too: its
+//! requests and memory are the planner's, its seconds mostly moto's page rendering.
 //! Needs the V4r4 metadata and the moto venv (`EDP_PYTHON` or `.venv/bin/python`); prints
 //! SKIPPED without them. Prints figures; never fails on time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
@@ -378,7 +380,10 @@ fn main() {
     // requests follow from the page arithmetic checked on the medium archive, its seconds
     // are extrapolated from the medium one (printed as such).
     let no_large = std::env::args().any(|a| a == "--no-large");
-    let sizes: &[(u64, bool)] = if small_only {
+    let large_full = std::env::args().any(|a| a == "--large-full");
+    let sizes: &[(u64, bool)] = if large_full {
+        &[(LARGE_DAYS, true)]
+    } else if small_only {
         &[(SMALL_DAYS, true)]
     } else if no_large {
         &[(SMALL_DAYS, true), (MEDIUM_DAYS, true)]

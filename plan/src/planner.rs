@@ -23,10 +23,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::SystemTime;
 
 use chrono::{SecondsFormat, Utc};
+use edp_conventions::time::format_time;
 use edp_conventions::{Catalog, ProductionConfig};
 use edp_store::{Location, ObjectMeta, Store};
 use edp_task_schemas::{
-    Claim, Job, KindPlan, ProductKind, RunRecord, RunTrigger, ShardSizing, Task,
+    Claim, Job, KindPlan, ModelTimeRange, ProductKind, RunRecord, RunTrigger, ShardSizing, Task,
     deploy::MAX_ARRAY_SIZE,
 };
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -454,7 +455,21 @@ pub async fn plan_with_inventory(
     }
 
     let ids: Vec<String> = tasks.iter().map(task_key).collect();
-    match write_run(store, &layout, request, &config_hash, &mut outcome, tasks).await {
+    let model_time_range = ModelTimeRange {
+        start: format_time(config.clock.start()),
+        end: format_time(config.clock.end()),
+    };
+    match write_run(
+        store,
+        &layout,
+        request,
+        &config_hash,
+        model_time_range,
+        &mut outcome,
+        tasks,
+    )
+    .await
+    {
         Ok(()) => Ok(outcome),
         Err(err) => {
             release_claim_ids(store, &layout, &run_id, &ids).await;
@@ -469,6 +484,7 @@ async fn write_run(
     layout: &Layout,
     request: &PlanRequest,
     config_hash: &str,
+    model_time_range: ModelTimeRange,
     outcome: &mut PlanOutcome,
     tasks: Vec<Task>,
 ) -> Result<(), PlanError> {
@@ -521,6 +537,7 @@ async fn write_run(
         dry_run: false,
         software_version: SOFTWARE_VERSION.to_string(),
         config_hash: config_hash.to_string(),
+        model_time_range: Some(model_time_range),
     };
     let record_location = write_run_record(store, layout, &record).await?;
     outcome.shard_count = record.shard_count;

@@ -62,7 +62,9 @@ pub use exit::ExitKind;
 pub use job_spec::JobSpec;
 pub use ledger::{ErrorKind, LedgerRecord, TaskError, TaskStatus};
 pub use manifest::{DatasetManifest, ManifestGranule};
-pub use run::{Failure, KindPlan, KindStats, RunRecord, RunReport, RunTrigger, StatusCounts};
+pub use run::{
+    Failure, KindPlan, KindStats, ModelTimeRange, RunRecord, RunReport, RunTrigger, StatusCounts,
+};
 pub use secret::Secret;
 pub use shard::Shard;
 pub use task::{

@@ -83,6 +83,20 @@ pub struct RunRecord {
     /// Hash of the production configuration.
     #[serde(default)]
     pub config_hash: String,
+    /// The model's time range from the production configuration: the steps a complete
+    /// dataset holds (absent in records of older releases).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_time_range: Option<ModelTimeRange>,
+}
+
+/// `model_start_time` and `model_end_time` of the production configuration, as written there
+/// (`1992-01-01T12:00:00`, no zone: the model's calendar is UTC).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ModelTimeRange {
+    /// Start of the model run.
+    pub start: String,
+    /// End of the model run (time of its last record).
+    pub end: String,
 }
 
 /// Number of tasks per status.

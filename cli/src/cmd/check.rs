@@ -5,13 +5,15 @@
 //! gets its mapfile and becomes `publishable`; one with problems becomes `failed`.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use edp_datasets::DatasetId;
 use edp_datasets::check::{CheckOptions, DatasetCheck, check_dataset};
 use edp_datasets::lifecycle::Actor;
+use edp_datasets::mask::GridMasks;
 use edp_plan::roots::Root;
 use edp_plan::state::Layout;
 use edp_store::{Location, Store};
@@ -69,6 +71,12 @@ pub struct CheckArgs {
     #[arg(long, env = "EDP_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 
+    /// Native grid (an MDS grid directory or an ECCO grid-geometry NetCDF file): with values
+    /// read, native granules must hold fill exactly on the land of each variable's location
+    /// (maskC/W/S, level by level). Without it, fill patterns are compared across granules.
+    #[arg(long, value_name = "DIR")]
+    pub grid: Option<PathBuf>,
+
     /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.
     #[arg(
         short = 'l',
@@ -115,6 +123,22 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The land masks of the native grid at `path`.
+fn grid_masks(path: &Path) -> anyhow::Result<GridMasks> {
+    let grid = edp_granule::ResourceCache::new()
+        .grid(path)
+        .with_context(|| format!("loading grid {}", path.display()))?;
+    let cells = edp_mds::TILES * grid.n * grid.n;
+    GridMasks::new(
+        cells,
+        grid.nz,
+        grid.mask_c.clone(),
+        grid.mask_w.clone(),
+        grid.mask_s.clone(),
+    )
+    .map_err(|reason| anyhow::anyhow!("grid {}: {reason}", path.display()))
+}
+
 /// Checks the datasets of `args`.
 pub async fn check(args: &CheckArgs) -> anyhow::Result<Vec<DatasetCheck>> {
     let store = store_for(&[Some(&args.dest)]).await?;
@@ -137,7 +161,10 @@ pub async fn check(args: &CheckArgs) -> anyhow::Result<Vec<DatasetCheck>> {
     let options = CheckOptions {
         values: full,
         checksums: full,
-        mask: None,
+        masks: match &args.grid {
+            Some(path) => Some(Arc::new(grid_masks(path)?)),
+            None => None,
+        },
         cache_dir: args
             .cache_dir
             .clone()

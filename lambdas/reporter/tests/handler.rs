@@ -59,6 +59,7 @@ async fn write_run(store: &Store, dest: &Location) {
         dry_run: false,
         software_version: "0.1.0".to_string(),
         config_hash: String::new(),
+        model_time_range: None,
     };
     write_run_record(store, &layout, &record).await.unwrap();
     for (n, status) in [

@@ -99,6 +99,7 @@ fn run_record(run_id: &str, task_count: u64) -> RunRecord {
         dry_run: false,
         software_version: "test".to_string(),
         config_hash: String::new(),
+        model_time_range: None,
     }
 }
 

@@ -299,6 +299,99 @@ fn check_reports_each_defect_of_a_tampered_series_by_name() {
 }
 
 /// `YYYY-MM` of a monthly granule name.
+#[test]
+fn check_with_the_grid_finds_fill_on_ocean_and_values_on_land() {
+    let products = produce();
+    let dest = &products.demo.dest;
+    let dataset = &products.dataset;
+    let grid = products.demo.layout.grid_dir.display().to_string();
+    let with_grid = ["--no-record", "--depth", "full", "--grid", grid.as_str()];
+
+    // As written, every native granule (centre, west- and south-face variables, 2-D and 3-D)
+    // holds fill exactly on land.
+    let dest_text = dest.display().to_string();
+    let all = edp(&[&["check", "--dest", dest_text.as_str()][..], &with_grid[..]].concat());
+    assert_eq!(all.status.code(), Some(0), "{}", text(&all));
+    assert!(
+        String::from_utf8_lossy(&all.stdout).contains("native/mon_mean/OCEAN_VELOCITY: PASSED")
+    );
+
+    // One ocean value made fill in the second month, one land value made data in the third.
+    let files = granules(dest, dataset);
+    let tamper = |path: &Path, pick_fill: bool, replacement: Option<f32>| {
+        let mut file = netcdf::append(path).unwrap();
+        let name = data_variable(&file);
+        let mut var = file.variable_mut(&name).unwrap();
+        let fill: f32 = var.fill_value().unwrap().unwrap();
+        let mut values: Vec<f32> = var.get_values(..).unwrap();
+        let at = values
+            .iter()
+            .position(|v| (*v == fill) == pick_fill)
+            .unwrap();
+        values[at] = replacement.unwrap_or(fill);
+        var.put_values(&values, ..).unwrap();
+        name
+    };
+    let ocean_var = tamper(&files[1], false, None);
+    let land_var = tamper(&files[2], true, Some(1.0));
+
+    let (out, results) = check_json(dest, dataset, &with_grid);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let fills: Vec<(String, String)> = results[0]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "fill")
+        .map(|p| {
+            (
+                p["granule"].as_str().unwrap().to_string(),
+                p["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(fills.len(), 2, "{fills:?}");
+    assert!(
+        fills.contains(&(
+            file_name(&files[1]),
+            format!(
+                "{ocean_var}: 1 fill value(s) on ocean and 0 value(s) on land per the grid mask"
+            )
+        )),
+        "{fills:?}"
+    );
+    assert!(
+        fills.contains(&(
+            file_name(&files[2]),
+            format!(
+                "{land_var}: 0 fill value(s) on ocean and 1 value(s) on land per the grid mask"
+            )
+        )),
+        "{fills:?}"
+    );
+
+    // A grid of another size is refused, naming the variable and both sizes.
+    let other = products.demo.dir.path().join("other-grid");
+    let spec = edp_demo_data::DemoSpec {
+        n: 6,
+        nz: 4,
+        ..edp_demo_data::DemoSpec::default()
+    };
+    let layout = edp_demo_data::generate(&other, &spec).unwrap();
+    let small = layout.grid_dir.display().to_string();
+    let (out, results) = check_json(
+        dest,
+        dataset,
+        &["--no-record", "--depth", "full", "--grid", small.as_str()],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let messages = results[0]["problems"].to_string();
+    assert!(
+        messages.contains("does not fit the grid given")
+            && messages.contains("horizontal points per level, the grid has 468"),
+        "{messages}"
+    );
+}
+
 fn month_of(path: &Path) -> String {
     file_name(path)
         .split('_')
@@ -343,6 +436,36 @@ fn lifecycle_from_run_to_publication_and_republication_after_a_repair() {
     assert_eq!(first.expected.count, 3);
     assert_eq!(first.history.len(), 1);
     assert_eq!(first.history[0].by, "edp run");
+    // The expected months are those of the model run (the demo's ends with its last month).
+    assert!(
+        first.expected.source.contains("1992-04-01T00:00:00"),
+        "{}",
+        first.expected.source
+    );
+
+    // The daily means of the same run: three days of the run's 91, the rest missing.
+    let version = dataset.split('/').next().unwrap();
+    let daily_dir = dest.join(version).join("native/day_mean");
+    let daily_grouping = std::fs::read_dir(&daily_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .min()
+        .expect("a daily dataset");
+    let daily = status(dest, &format!("{version}/native/day_mean/{daily_grouping}"));
+    assert_eq!(daily.state, DatasetState::Incomplete);
+    assert_eq!(
+        (daily.expected.first.as_str(), daily.expected.last.as_str()),
+        ("1992-01-01", "1992-03-31")
+    );
+    assert_eq!((daily.expected.count, daily.coverage.present), (91, 3));
+    let missing: Vec<(&str, &str, u64)> = daily
+        .coverage
+        .missing
+        .iter()
+        .map(|r| (r.first.as_str(), r.last.as_str(), r.count))
+        .collect();
+    assert_eq!(missing, [("1992-01-04", "1992-03-31", 88)]);
 
     // Not validated yet: refused, nothing published.
     let publish = |extra: &[&str]| {
