@@ -539,7 +539,7 @@ variable "ecr_force_delete" {
 # ---------------------------------------------------------------------------------------
 
 variable "edp_settings" {
-  description = "Values of the SSM String parameters settings/* below the SSM prefix. Empty values are not created (SSM rejects empty strings); config_loc is optional (built-in V4r4 default), jobs is the EDP job file text planned for new model output, replan_changed_inputs is true or false (default false: a re-uploaded input of a finished granule is reported, not redone), skip_invalid_metadata is true or false (default false: an invalid metadata file beyond the repaired known defects is an error)."
+  description = "Values of the SSM String parameters settings/* below the SSM prefix. Empty values are not created (SSM rejects empty strings); config_loc is optional (built-in V4r4 default), jobs is the EDP job file text planned for new model output, replan_changed_inputs is true or false (default false: a re-uploaded input of a finished granule is reported, not redone), skip_invalid_metadata is true or false (default false: an invalid metadata file beyond the repaired known defects is an error), virtual_https_base is the https:// URL serving the destination root (optional: the reporter then writes https references of the virtual stores too)."
   type = object({
     metadata_loc = optional(string, "")
     grid_loc     = optional(string, "")
@@ -550,6 +550,8 @@ variable "edp_settings" {
     replan_changed_inputs = optional(string, "")
     # "true": load the metadata even when a file is invalid (skipped and reported).
     skip_invalid_metadata = optional(string, "")
+    # https:// URL serving the destination root: virtual stores get https references too.
+    virtual_https_base = optional(string, "")
   })
   default = {}
 
@@ -574,6 +576,11 @@ variable "edp_settings" {
   validation {
     condition     = contains(["", "true", "false"], var.edp_settings.skip_invalid_metadata)
     error_message = "edp_settings.skip_invalid_metadata must be empty, \"true\" or \"false\"."
+  }
+
+  validation {
+    condition     = var.edp_settings.virtual_https_base == "" || can(regex("^https?://[^/\\s]+(/.*)?$", var.edp_settings.virtual_https_base))
+    error_message = "edp_settings.virtual_https_base must be empty or an https:// URL."
   }
 }
 

@@ -1,5 +1,5 @@
 //! The SSM parameters of the deployment contract, below `EDP_SSM_PREFIX`:
-//! `settings/{metadata_loc,grid_loc,factors_loc,config_loc,jobs,replan_changed_inputs,skip_invalid_metadata}`
+//! `settings/{metadata_loc,grid_loc,factors_loc,config_loc,jobs,replan_changed_inputs,skip_invalid_metadata,virtual_https_base}`
 //! (String) and
 //! `secrets/{source,destination}_credentials` (SecureString, [`Credentials`] JSON).
 //!
@@ -14,7 +14,7 @@ use edp_store::{Location, StaticCredentials, Store, StoreConfig};
 use edp_task_schemas::deploy::{
     Credentials, SSM_CONFIG_LOC, SSM_DESTINATION_CREDENTIALS, SSM_FACTORS_LOC, SSM_GRID_LOC,
     SSM_JOBS, SSM_METADATA_LOC, SSM_REPLAN_CHANGED_INPUTS, SSM_SKIP_INVALID_METADATA,
-    SSM_SOURCE_CREDENTIALS, ssm_parameter_name,
+    SSM_SOURCE_CREDENTIALS, SSM_VIRTUAL_HTTPS_BASE, ssm_parameter_name,
 };
 
 /// Why the settings could not be read.
@@ -31,6 +31,14 @@ pub enum SettingsError {
     /// A `settings/*_loc` parameter that is not a location.
     #[error("SSM parameter {parameter}={found:?}: expected a location such as s3://bucket/prefix")]
     BadLocation {
+        /// Full parameter name.
+        parameter: String,
+        /// Its value (settings are not secret).
+        found: String,
+    },
+    /// A URL setting that is not an `http(s)://host...` URL.
+    #[error("SSM parameter {parameter}={found:?}: expected an https:// (or http://) URL")]
+    BadUrl {
         /// Full parameter name.
         parameter: String,
         /// Its value (settings are not secret).
@@ -82,6 +90,9 @@ pub struct DeploySettings {
     /// `settings/skip_invalid_metadata`: skip (and report) invalid metadata files instead of
     /// failing (`false` when unset).
     pub skip_invalid_metadata: bool,
+    /// `settings/virtual_https_base`: URL serving the destination root; the virtual stores
+    /// then get `https://` references too (without a trailing `/`).
+    pub virtual_https_base: Option<String>,
     /// `secrets/source_credentials`: for a source bucket outside the account.
     pub source_credentials: Option<Credentials>,
     /// `secrets/destination_credentials`: for a destination outside the account.
@@ -127,6 +138,8 @@ impl DeploySettings {
                 settings.replan_changed_inputs = parse_flag(&name, &value)?;
             } else if name == name_of(SSM_SKIP_INVALID_METADATA) {
                 settings.skip_invalid_metadata = parse_flag(&name, &value)?;
+            } else if name == name_of(SSM_VIRTUAL_HTTPS_BASE) {
+                settings.virtual_https_base = Some(parse_url(&name, &value)?);
             } else if name == name_of(SSM_SOURCE_CREDENTIALS) {
                 settings.source_credentials = Some(parse_credentials(&name, &value)?);
             } else if name == name_of(SSM_DESTINATION_CREDENTIALS) {
@@ -147,6 +160,27 @@ impl DeploySettings {
     /// A store for the destination, like [`DeploySettings::source_store`].
     pub async fn destination_store(&self, base: &StoreConfig) -> Store {
         store_for(self.destination_credentials.as_ref(), base).await
+    }
+}
+
+/// An `https://` or `http://` URL with a host, without its trailing `/`.
+fn parse_url(name: &str, value: &str) -> Result<String, SettingsError> {
+    let trimmed = value.trim().trim_end_matches('/');
+    let host = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    match host {
+        Some(rest)
+            if !rest.is_empty()
+                && !rest.starts_with('/')
+                && !rest.contains(char::is_whitespace) =>
+        {
+            Ok(trimmed.to_string())
+        }
+        _ => Err(SettingsError::BadUrl {
+            parameter: name.to_string(),
+            found: value.to_string(),
+        }),
     }
 }
 
@@ -380,6 +414,43 @@ mod tests {
         let err = parse("yes").unwrap_err();
         assert!(matches!(err, SettingsError::BadFlag { .. }), "{err}");
         assert!(err.to_string().contains("skip_invalid_metadata"), "{err}");
+    }
+
+    #[test]
+    fn the_virtual_https_base_is_a_url_without_its_trailing_slash() {
+        let parse = |value: &str| {
+            DeploySettings::from_parameters(
+                "/p/",
+                pairs(&[("/p/settings/virtual_https_base", value)]),
+            )
+        };
+        assert_eq!(
+            parse("https://data.example.org/ecco/")
+                .unwrap()
+                .virtual_https_base
+                .as_deref(),
+            Some("https://data.example.org/ecco")
+        );
+        assert_eq!(
+            parse("http://127.0.0.1:5000")
+                .unwrap()
+                .virtual_https_base
+                .as_deref(),
+            Some("http://127.0.0.1:5000")
+        );
+        for bad in [
+            "s3://bucket/ecco",
+            "https://",
+            "https:///path",
+            "data.example.org",
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert!(matches!(err, SettingsError::BadUrl { .. }), "{bad}: {err}");
+            assert!(
+                err.to_string().contains("settings/virtual_https_base"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

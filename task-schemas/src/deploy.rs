@@ -75,6 +75,10 @@ pub const SSM_REPLAN_CHANGED_INPUTS: &str = "settings/replan_changed_inputs";
 /// file is invalid beyond the known, repaired defects; the file is skipped and reported, and
 /// only the datasets that need it fail (`edp plan/run --skip-invalid-metadata`).
 pub const SSM_SKIP_INVALID_METADATA: &str = "settings/skip_invalid_metadata";
+/// SSM (String, optional): `https://` (or `http://`) URL at which the destination root is
+/// served; the reporter then writes each virtual store's `refs.https.json` with granule URLs
+/// below it, beside the `s3://` references (`edp virtual --https-base`).
+pub const SSM_VIRTUAL_HTTPS_BASE: &str = "settings/virtual_https_base";
 /// SSM (SecureString): [`Credentials`] JSON for a source bucket outside the account.
 pub const SSM_SOURCE_CREDENTIALS: &str = "secrets/source_credentials";
 /// SSM (SecureString): [`Credentials`] JSON for the destination.
@@ -89,6 +93,7 @@ pub const SSM_PARAMETERS: &[&str] = &[
     SSM_JOBS,
     SSM_REPLAN_CHANGED_INPUTS,
     SSM_SKIP_INVALID_METADATA,
+    SSM_VIRTUAL_HTTPS_BASE,
     SSM_SOURCE_CREDENTIALS,
     SSM_DESTINATION_CREDENTIALS,
 ];

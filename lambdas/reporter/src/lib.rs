@@ -211,7 +211,13 @@ pub async fn handle<D: JobDescriber, S: SettingsSource>(
     report.batch_job_id = Some(job_id.clone());
     let dest_root = Root::parse(&run.dest_root)
         .unwrap_or_else(|_| Root::with_written(dest.clone(), dest.to_string()));
-    report.virtual_stores = update_virtual_stores(&store, &dest_root, &run_id).await;
+    report.virtual_stores = update_virtual_stores(
+        &store,
+        &dest_root,
+        &run_id,
+        settings.virtual_https_base.clone(),
+    )
+    .await;
     let report_location = write_report(&store, &layout, &report)
         .await
         .map_err(state_error)?;
@@ -262,8 +268,16 @@ pub async fn handle<D: JobDescriber, S: SettingsSource>(
 /// and returns their reference files. A failure is logged, not returned: the granules and
 /// the report stand, `edp virtual` repairs the stores, and EventBridge retrying the whole
 /// invocation would not fix e.g. a granule whose chunking differs from its dataset's.
-async fn update_virtual_stores(store: &Store, dest: &Root, run_id: &str) -> Vec<String> {
-    let options = edp_virtual::UpdateOptions::default();
+async fn update_virtual_stores(
+    store: &Store,
+    dest: &Root,
+    run_id: &str,
+    https_base: Option<String>,
+) -> Vec<String> {
+    let options = edp_virtual::UpdateOptions {
+        https_base,
+        ..edp_virtual::UpdateOptions::default()
+    };
     match edp_virtual::update(store, dest, edp_virtual::Scope::Run(run_id), &options).await {
         Ok(report) => report.stores(),
         Err(err) => {

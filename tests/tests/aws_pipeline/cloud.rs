@@ -24,7 +24,7 @@ use edp_reporter_lambda::{BatchDescriber, ReporterConfig};
 use edp_store::{Location, RetrySettings, StaticCredentials, Store, StoreConfig};
 use edp_task_schemas::deploy::{
     ENV_DEST_ROOT, ENV_LOG_FORMAT, ENV_SSM_PREFIX, SSM_CONFIG_LOC, SSM_GRID_LOC, SSM_JOBS,
-    SSM_METADATA_LOC, SSM_SOURCE_CREDENTIALS, ssm_parameter_name,
+    SSM_METADATA_LOC, SSM_SOURCE_CREDENTIALS, SSM_VIRTUAL_HTTPS_BASE, ssm_parameter_name,
 };
 use edp_testkit::MotoServer;
 use edp_testkit::moto::{MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};
@@ -36,6 +36,8 @@ pub const SOURCE_BUCKET: &str = "model-output";
 pub const SOURCE_PREFIX: &str = "ecco run";
 /// Bucket of the products.
 pub const DEST_BUCKET: &str = "products";
+/// `settings/virtual_https_base`: where the products would be served over https.
+pub const HTTPS_BASE: &str = "https://data.example.org/ecco-products";
 /// Bucket of the grid, metadata and configuration named by the SSM settings.
 pub const AUX_BUCKET: &str = "aux";
 /// SSM prefix of the deployment.
@@ -283,6 +285,11 @@ impl Cloud {
             ),
             (SSM_CONFIG_LOC, config.to_string(), ParameterType::String),
             (SSM_JOBS, jobs, ParameterType::String),
+            (
+                SSM_VIRTUAL_HTTPS_BASE,
+                format!("{HTTPS_BASE}/"),
+                ParameterType::String,
+            ),
             (
                 SSM_SOURCE_CREDENTIALS,
                 credentials,

@@ -373,6 +373,26 @@ async fn model_output_flows_from_s3_notifications_to_granules_and_a_run_report()
     assert_eq!(report.batch_job_id, response.job_id);
     assert!(report.output_bytes > 0);
 
+    // The reporter updated the run's virtual stores, with https references below the base
+    // of `settings/virtual_https_base` beside the s3 ones.
+    assert!(!report.virtual_stores.is_empty(), "{report:?}");
+    for refs in &report.virtual_stores {
+        let https = refs.replace("/refs.json", "/refs.https.json");
+        assert_ne!(&https, refs);
+        for (location, scheme) in [
+            (refs.as_str(), "s3://"),
+            (https.as_str(), cloud::HTTPS_BASE),
+        ] {
+            let bytes = cloud
+                .store
+                .get(&edp_store::Location::parse(location).unwrap())
+                .await
+                .unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(text.contains(&format!("[\"{scheme}")), "{location}: {text}");
+        }
+    }
+
     // Redelivering the same SQS batch plans nothing and submits nothing.
     let again = edp_planner_lambda::handle(event, Some("req-2"), &deps)
         .await
