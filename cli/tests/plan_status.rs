@@ -24,8 +24,8 @@ fn ok(output: &Output) -> (String, String) {
 
 /// `V4r4/diags_monthly/<VAR>_mon_mean/<VAR>_mon_mean.<ts>.{data,meta}` for the native SSH
 /// grouping at 1992-01 and 1992-02, and `jobs.txt`.
-/// `edp plan --dry-run` of `jobs.txt` over `V4r4/` into `out/`, plus `extra`.
-fn dry_run(dir: &Path, metadata: &str, extra: &[&str]) -> Output {
+/// `edp plan` of `jobs.txt` over `V4r4/` into `out/`, plus `extra`.
+fn plan(dir: &Path, metadata: &str, extra: &[&str]) -> Output {
     let mut args = vec![
         "plan",
         "--jobfile",
@@ -36,10 +36,14 @@ fn dry_run(dir: &Path, metadata: &str, extra: &[&str]) -> Output {
         "out",
         "--metadata",
         metadata,
-        "--dry-run",
     ];
     args.extend_from_slice(extra);
     edp(dir, &args)
+}
+
+/// [`plan`] with `--dry-run`.
+fn dry_run(dir: &Path, metadata: &str, extra: &[&str]) -> Output {
+    plan(dir, metadata, &[&["--dry-run"], extra].concat())
 }
 
 fn tree(dir: &Path) {
@@ -164,21 +168,7 @@ fn without_outfile_the_task_list_goes_to_stdout_and_the_summary_to_stderr() {
     };
     let dir = tempfile::tempdir().unwrap();
     tree(dir.path());
-    let out = edp(
-        dir.path(),
-        &[
-            "plan",
-            "--jobfile",
-            "jobs.txt",
-            "--source",
-            "V4r4",
-            "--dest",
-            "out",
-            "--metadata",
-            metadata.to_str().unwrap(),
-            "--strip-edp",
-        ],
-    );
+    let out = plan(dir.path(), metadata.to_str().unwrap(), &["--strip-edp"]);
     let (stdout, stderr) = ok(&out);
     let tasks: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(tasks.as_array().unwrap().len(), 2);
@@ -209,9 +199,9 @@ fn granules_older_than_their_inputs_are_listed_and_replanned_only_on_request() {
         file.set_modified(an_hour_ago).unwrap();
     }
     let metadata = metadata.to_str().unwrap();
-    let plan = |extra: &[&str]| ok(&dry_run(dir.path(), metadata, extra)).0;
+    let dry = |extra: &[&str]| ok(&dry_run(dir.path(), metadata, extra)).0;
 
-    let left = plan(&[]);
+    let left = dry(&[]);
     assert!(left.contains("0 task(s) planned"), "{left}");
     assert!(
         left.contains("inputs changed after the granule was written: 2 granule(s), 0 planned again (the others are left: --replan-changed-inputs plans them)"),
@@ -225,7 +215,7 @@ fn granules_older_than_their_inputs_are_listed_and_replanned_only_on_request() {
         "{left}"
     );
 
-    let replanned = plan(&["--replan-changed-inputs"]);
+    let replanned = dry(&["--replan-changed-inputs"]);
     assert!(replanned.contains("2 task(s) planned"), "{replanned}");
     assert!(
         replanned.contains("2 granule(s), 2 planned again\n"),

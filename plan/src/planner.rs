@@ -44,8 +44,8 @@ use crate::shard::{ShardError, shard_count, split_into_shards};
 use crate::state::runs::check_run_id;
 use crate::state::{
     CLAIM_CONCURRENCY, ClaimOutcome, DoneIndex, ExistingClaim, IO_CONCURRENCY, Layout, StateError,
-    claim_task, inspect_claim, is_done, new_run_id, release_claim, task_key, write_run_record,
-    write_scratch_tasks, write_shards,
+    claim_task, granule_location, inspect_claim, is_done, new_run_id, release_claim, task_key,
+    write_run_record, write_scratch_tasks, write_shards,
 };
 
 /// Default target of estimated core-seconds per shard (one hour).
@@ -644,13 +644,7 @@ async fn existing_granules(
 ) -> Result<HashMap<String, ObjectMeta>, StateError> {
     let mut locations = Vec::with_capacity(tasks.len());
     for task in tasks {
-        let location = dest
-            .resolve(&task.granule)
-            .map_err(|source| StateError::Location {
-                path: task.granule.clone(),
-                source,
-            })?;
-        locations.push(location);
+        locations.push(granule_location(dest, task)?);
     }
     let mut found = HashMap::new();
     match reads {

@@ -149,6 +149,15 @@ pub async fn find_done(
     Ok(None)
 }
 
+/// The final location of `task`'s granule below `dest`.
+pub fn granule_location(dest: &Root, task: &Task) -> Result<Location, StateError> {
+    dest.resolve(&task.granule)
+        .map_err(|source| StateError::Location {
+            path: task.granule.clone(),
+            source,
+        })
+}
+
 /// The id an older release (`edp-task-id/v1`) stored the task's state under.
 pub fn legacy_task_key(task: &Task) -> String {
     let config_hash = task.edp.as_ref().map_or("", |e| e.config_hash.as_str());
@@ -194,12 +203,7 @@ async fn marker_check(
             record.software_version
         )));
     }
-    let granule = dest
-        .resolve(&task.granule)
-        .map_err(|source| StateError::Location {
-            path: task.granule.clone(),
-            source,
-        })?;
+    let granule = granule_location(dest, task)?;
     let Some(meta) = store.head(&granule).await? else {
         return Ok(Some(format!("the granule file {granule} is missing")));
     };
@@ -315,12 +319,7 @@ pub async fn redo_reason(
     {
         return Ok(None);
     }
-    let granule = dest
-        .resolve(&task.granule)
-        .map_err(|source| StateError::Location {
-            path: task.granule.clone(),
-            source,
-        })?;
+    let granule = granule_location(dest, task)?;
     let exists = store.head(&granule).await?.is_some();
     let Some(previous) = read_granule_record(store, &layout, &granule).await? else {
         return if exists {

@@ -29,8 +29,8 @@ use thiserror::Error;
 
 pub use claims::{ClaimOutcome, ExistingClaim, claim_task, inspect_claim, release_claim};
 pub use ledger::{
-    DoneIndex, RedoReason, SOFTWARE_VERSION, find_done, is_compatible_version, is_done,
-    is_recorded, legacy_task_key, read_done_marker, read_granule_record, read_ledger,
+    DoneIndex, RedoReason, SOFTWARE_VERSION, find_done, granule_location, is_compatible_version,
+    is_done, is_recorded, legacy_task_key, read_done_marker, read_granule_record, read_ledger,
     reconcile_run, record_success, redo_reason, task_key, write_done_marker, write_granule_record,
     write_ledger,
 };
