@@ -22,7 +22,7 @@
 
 use crate::settings::DeploySettings;
 use edp_conventions::catalog::LoadOptions;
-use edp_plan::builder::{TaskLocations, job_searches};
+use edp_plan::builder::job_searches;
 use edp_plan::inventory::{Inventory, InventoryError, InventoryOptions, ListingCost};
 use edp_plan::jobfile::ParseOptions;
 use edp_plan::planner::{PlanError, PlanOutcome, PlanRequest, plan_with_inventory};
@@ -36,7 +36,8 @@ use edp_plan::state::{Layout, StateError, release_claim, task_key, write_run_rec
 use edp_store::{Location, Store, StoreConfig};
 use edp_task_schemas::deploy::{SSM_JOBS, SSM_METADATA_LOC};
 use edp_task_schemas::{
-    Job, JobSource, JobSpec, ManualTrigger, PayloadError, RunTrigger, ShardSizing,
+    Job, JobSource, JobSpec, Locations, ManualTrigger, PayloadError, RunTrigger, ShardSizing,
+    TaskLocations,
 };
 use serde::Serialize;
 
@@ -325,50 +326,28 @@ pub async fn resolve<J>(
             (JobsFrom::Text { name, text }, spec)
         }
     };
-    let spec = spec.as_ref();
-    let pick = |payload: &Option<String>,
-                from_spec: Option<&Option<String>>,
-                setting: &Option<Location>| {
-        payload
-            .clone()
-            .or_else(|| from_spec.and_then(Clone::clone))
-            .or_else(|| setting.as_ref().map(ToString::to_string))
-    };
+    // One precedence rule for the CLI and the planner Lambda: payload > job spec >
+    // environment (roots) and SSM settings (the task locations).
     let settings = ctx.settings;
+    let defaults = Locations {
+        source_root: Some(ctx.config.source_root.to_string()),
+        dest_root: Some(ctx.config.dest_root.to_string()),
+        task: TaskLocations {
+            cfg_loc: settings.config_loc.as_ref().map(ToString::to_string),
+            grid_loc: settings.grid_loc.as_ref().map(ToString::to_string),
+            factors_loc: settings.factors_loc.as_ref().map(ToString::to_string),
+            metadata_loc: settings.metadata_loc.as_ref().map(ToString::to_string),
+        },
+    };
+    let resolved = trigger
+        .locations()
+        .or(spec.as_ref().map(JobSpec::locations).unwrap_or_default())
+        .or(defaults);
     Ok(Resolved {
         jobs,
-        source_root: trigger
-            .source_root
-            .clone()
-            .or_else(|| spec.and_then(|s| s.source_root.clone()))
-            .unwrap_or_else(|| ctx.config.source_root.to_string()),
-        dest_root: trigger
-            .dest_root
-            .clone()
-            .or_else(|| spec.and_then(|s| s.dest_root.clone()))
-            .unwrap_or_else(|| ctx.config.dest_root.to_string()),
-        locations: TaskLocations {
-            cfg_loc: pick(
-                &trigger.cfg_loc,
-                spec.map(|s| &s.cfg_loc),
-                &settings.config_loc,
-            ),
-            grid_loc: pick(
-                &trigger.grid_loc,
-                spec.map(|s| &s.grid_loc),
-                &settings.grid_loc,
-            ),
-            factors_loc: pick(
-                &trigger.factors_loc,
-                spec.map(|s| &s.factors_loc),
-                &settings.factors_loc,
-            ),
-            metadata_loc: pick(
-                &trigger.metadata_loc,
-                spec.map(|s| &s.metadata_loc),
-                &settings.metadata_loc,
-            ),
-        },
+        source_root: resolved.source_root.unwrap_or_default(),
+        dest_root: resolved.dest_root.unwrap_or_default(),
+        locations: resolved.task,
         sizing,
         dry_run: trigger.dry_run,
         force: trigger.force,

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use edp_conventions::attrs::{DynamicMetadata, GranuleContext, global_attributes};
+use edp_conventions::attrs::{GranuleContext, dynamic_metadata, global_attributes};
 use edp_conventions::naming::granule_file_name;
 use edp_conventions::{Catalog, Frequency, LoadOptions, ProductType, ProductionConfig};
 
@@ -71,7 +71,7 @@ fn main() {
     let mut granules = 0u32;
     for dataset in datasets.iter().filter(|d| d.supports(Frequency::AvgMon)) {
         let period = config.clock.period(Frequency::AvgMon, 732).unwrap();
-        let dynamic = DynamicMetadata::new(dataset, &period, &config);
+        let dynamic = dynamic_metadata(dataset, &period, &config);
         let name = granule_file_name(
             &dataset.filename,
             &period,

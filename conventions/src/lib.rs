@@ -17,7 +17,7 @@
 //!
 //! ```no_run
 //! use edp_conventions::{Catalog, Frequency, LoadOptions, ProductType, ProductionConfig};
-//! use edp_conventions::attrs::DynamicMetadata;
+//! use edp_conventions::attrs::dynamic_metadata;
 //! use edp_conventions::naming::{granule_file_name, granule_path};
 //!
 //! let config = ProductionConfig::v4r4();
@@ -28,7 +28,7 @@
 //!                              ProductType::Native, config.grid_label(ProductType::Native));
 //! let path = granule_path("./out", &config.ecco_version, ProductType::Native,
 //!                         Frequency::AvgMon, &dataset.filename, &name);
-//! let dynamic = DynamicMetadata::new(&dataset, &period, &config);
+//! let dynamic = dynamic_metadata(&dataset, &period, &config);
 //! assert_eq!(path, "./out/V4r4/native/mon_mean/SEA_SURFACE_HEIGHT/\
 //!                   SEA_SURFACE_HEIGHT_mon_mean_1992-01_ECCO_V4r4_native_llc0090.nc");
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -6,11 +6,8 @@
 //! from EDP (bug 7.5 of `docs/edp-compatibility.md`): the last-record rule fires only when the record ends
 //! exactly at `model_end_time`, not whenever it ends on the model end *date*.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{Months, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// `%Y-%m-%dT%H:%M:%S`: the format of every time string in task lists and global attributes.
 pub const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
@@ -18,12 +15,6 @@ pub const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
 /// Errors of the time axis.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimeError {
-    /// A frequency string that is not `AVG_MON`, `AVG_DAY` or `SNAP`.
-    #[error("unknown frequency '{found}': expected 'AVG_MON', 'AVG_DAY' or 'SNAP' (any case)")]
-    UnknownFrequency {
-        /// The rejected text.
-        found: String,
-    },
     /// A time string that does not have the form `YYYY-MM-DDThh:mm:ss`.
     #[error("invalid time '{found}' for {what}: expected YYYY-MM-DDThh:mm:ss")]
     InvalidTime {
@@ -103,89 +94,9 @@ pub enum TimeError {
     },
 }
 
-/// Output frequency of a job (EDP `frequency`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Frequency {
-    /// Monthly means.
-    #[serde(rename = "AVG_MON")]
-    AvgMon,
-    /// Daily means.
-    #[serde(rename = "AVG_DAY")]
-    AvgDay,
-    /// Instantaneous snapshots.
-    #[serde(rename = "SNAP")]
-    Snap,
-}
-
-impl Frequency {
-    /// Every job frequency.
-    pub const ALL: [Frequency; 3] = [Frequency::AvgMon, Frequency::AvgDay, Frequency::Snap];
-
-    /// `AVG_MON`, `AVG_DAY` or `SNAP`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Frequency::AvgMon => "AVG_MON",
-            Frequency::AvgDay => "AVG_DAY",
-            Frequency::Snap => "SNAP",
-        }
-    }
-
-    /// True for the averaged frequencies (records with time bounds).
-    pub fn is_average(self) -> bool {
-        !matches!(self, Frequency::Snap)
-    }
-
-    /// `time_coverage_duration` and `time_coverage_resolution`: `P1M`, `P1D`, `PT0S`.
-    ///
-    /// SNAP uses `PT0S` (ISO 8601 zero duration); ACCESS wrote `P0S`.
-    pub fn duration(self) -> &'static str {
-        match self {
-            Frequency::AvgMon => "P1M",
-            Frequency::AvgDay => "P1D",
-            Frequency::Snap => "PT0S",
-        }
-    }
-
-    /// `long_name` of the `time` coordinate.
-    pub fn time_long_name(self) -> &'static str {
-        match self {
-            Frequency::AvgMon | Frequency::AvgDay => "center time of averaging period",
-            Frequency::Snap => "snapshot time",
-        }
-    }
-
-    /// The word of the task summary (`docs/edp-compatibility.md` 2.1): `monthly-averaged`,
-    /// `daily-averaged` or `instantaneous`.
-    pub fn summary_word(self) -> &'static str {
-        match self {
-            Frequency::AvgMon => "monthly-averaged",
-            Frequency::AvgDay => "daily-averaged",
-            Frequency::Snap => "instantaneous",
-        }
-    }
-}
-
-impl fmt::Display for Frequency {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Frequency {
-    type Err = TimeError;
-
-    /// Case-insensitive, as EDP compares `frequency.lower()`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_uppercase().as_str() {
-            "AVG_MON" => Ok(Frequency::AvgMon),
-            "AVG_DAY" => Ok(Frequency::AvgDay),
-            "SNAP" => Ok(Frequency::Snap),
-            _ => Err(TimeError::UnknownFrequency {
-                found: s.to_string(),
-            }),
-        }
-    }
-}
+/// Output frequency of a job: the one definition lives in the leaf crate `edp-task-schemas`
+/// (its wire spellings are the job-file ones), re-exported here for the time axis.
+pub use edp_task_schemas::Frequency;
 
 /// Formats a time as `YYYY-MM-DDThh:mm:ss`.
 pub fn format_time(t: NaiveDateTime) -> String {
@@ -522,18 +433,6 @@ mod tests {
 
     fn t(s: &str) -> NaiveDateTime {
         parse_time(s, "test").unwrap()
-    }
-
-    #[test]
-    fn frequency_parses_case_insensitively() {
-        assert_eq!("avg_mon".parse::<Frequency>(), Ok(Frequency::AvgMon));
-        assert_eq!("Avg_Day".parse::<Frequency>(), Ok(Frequency::AvgDay));
-        assert_eq!("SNAP".parse::<Frequency>(), Ok(Frequency::Snap));
-        for f in Frequency::ALL {
-            assert_eq!(f.as_str().parse::<Frequency>(), Ok(f));
-        }
-        let err = "TI".parse::<Frequency>().unwrap_err();
-        assert!(err.to_string().contains("'TI'"));
     }
 
     #[test]

@@ -211,7 +211,7 @@ fn field_kind(request: &GranuleRequest, pv: &PlannedVariable<'_>) -> Result<Fiel
             })?;
             // Tasks carry the grouping's vector metadata; it must say what the catalog says.
             let d = &request.dynamic;
-            if let Some((_, xy)) = d.field_components.iter().flatten().find(|(v, _)| v == name)
+            if let Some(xy) = d.field_components.as_ref().and_then(|c| c.get(name))
                 && (&xy.x, &xy.y) != (x, y)
             {
                 return Err(invalid(format!(
@@ -220,12 +220,8 @@ fn field_kind(request: &GranuleRequest, pv: &PlannedVariable<'_>) -> Result<Fiel
                     xy.x, xy.y
                 )));
             }
-            if let Some((_, o)) = d
-                .field_orientations
-                .iter()
-                .flatten()
-                .find(|(v, _)| v == name)
-                && o != orientation
+            if let Some(o) = d.field_orientations.as_ref().and_then(|o| o.get(name))
+                && o != orientation.as_str()
             {
                 return Err(invalid(format!(
                     "dynamic_metadata.field_orientations[{name}] is {o}; the grouping says \

@@ -5,12 +5,10 @@
 //! our `edp` key) or from explicit values ([`GranuleRequest::new`], used by `edp granule`, the
 //! tests and the benchmark).
 
-use edp_conventions::attrs::DynamicMetadata;
-use edp_conventions::catalog::{Orientation, VectorComponents};
+use edp_conventions::attrs::{DynamicMetadata, dynamic_metadata};
 use edp_conventions::naming::{GranuleName, MdsFileName, granule_file_name, granule_path};
-use edp_conventions::{Catalog, Dimension, Frequency, ProductType, ProductionConfig};
+use edp_conventions::{Catalog, Frequency, ProductType, ProductionConfig};
 use edp_task_schemas::Task;
-use edp_task_schemas::common as wire;
 
 use crate::error::{GranuleError, Result};
 
@@ -93,7 +91,7 @@ impl GranuleRequest {
             step,
             granule_name,
             variables,
-            dynamic: DynamicMetadata::new(&dataset, &period, config),
+            dynamic: dynamic_metadata(&dataset, &period, config),
             task_id: None,
         })
     }
@@ -123,8 +121,7 @@ impl GranuleRequest {
 
         let (product, frequency, grouping_id, step) = match &task.edp {
             Some(info) => {
-                let product = product_type(info.product_type);
-                let frequency = frequency(info.frequency);
+                let (product, frequency) = (info.product_type, info.frequency);
                 if parsed.product != product || parsed.period.frequency() != frequency {
                     return Err(invalid(format!(
                         "edp.product_type/frequency say {product}/{frequency}, the granule name \
@@ -147,51 +144,15 @@ impl GranuleRequest {
             }
         };
 
-        let d = &task.dynamic_metadata;
-        let field_orientations = match &d.field_orientations {
-            None => None,
-            Some(map) => Some(
-                map.iter()
-                    .map(|(name, o)| match o.as_str() {
-                        "zonal" => Ok((name.clone(), Orientation::Zonal)),
-                        "meridional" => Ok((name.clone(), Orientation::Meridional)),
-                        other => Err(invalid(format!(
-                            "field_orientations[{name}]: expected 'zonal' or 'meridional', \
-                             found '{other}'"
-                        ))),
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-            ),
-        };
-        let dynamic = DynamicMetadata {
-            name: d.name.clone(),
-            dimension: match d.dimension {
-                wire::Dimension::TwoD => Dimension::TwoD,
-                wire::Dimension::ThreeD => Dimension::ThreeD,
-            },
-            time_coverage_start: d.time_coverage_start.clone(),
-            time_coverage_end: d.time_coverage_end.clone(),
-            time_coverage_center: d.time_coverage_center.clone(),
-            time_long_name: d.time_long_name.clone(),
-            time_coverage_duration: d.time_coverage_duration.clone(),
-            time_coverage_resolution: d.time_coverage_resolution.clone(),
-            comment: d.comment.clone(),
-            field_components: d.field_components.as_ref().map(|map| {
-                map.iter()
-                    .map(|(name, xy)| {
-                        (
-                            name.clone(),
-                            VectorComponents {
-                                x: xy.x.clone(),
-                                y: xy.y.clone(),
-                            },
-                        )
-                    })
-                    .collect()
-            }),
-            field_orientations,
-            summary: d.summary.clone(),
-        };
+        let dynamic = task.dynamic_metadata.clone();
+        for (name, orientation) in dynamic.field_orientations.iter().flatten() {
+            if !matches!(orientation.as_str(), "zonal" | "meridional") {
+                return Err(invalid(format!(
+                    "field_orientations[{name}]: expected 'zonal' or 'meridional', found \
+                     '{orientation}'"
+                )));
+            }
+        }
         Ok(GranuleRequest {
             product,
             grouping_id,
@@ -231,21 +192,6 @@ impl GranuleRequest {
 /// The last `/`-separated part of a path or URI.
 pub(crate) fn base_name(location: &str) -> &str {
     location.rsplit('/').next().unwrap_or(location)
-}
-
-fn product_type(p: wire::ProductType) -> ProductType {
-    match p {
-        wire::ProductType::Native => ProductType::Native,
-        wire::ProductType::Latlon => ProductType::Latlon,
-    }
-}
-
-fn frequency(f: wire::Frequency) -> Frequency {
-    match f {
-        wire::Frequency::AvgMon => Frequency::AvgMon,
-        wire::Frequency::AvgDay => Frequency::AvgDay,
-        wire::Frequency::Snap => Frequency::Snap,
-    }
 }
 
 /// The grouping of `parsed.product` whose `filename` is the granule-name prefix; when several

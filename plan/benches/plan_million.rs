@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use edp_conventions::catalog::LoadOptions;
 use edp_conventions::{Catalog, ProductionConfig};
-use edp_plan::builder::{BuildOptions, TaskLocations, build_tasks, conventions_product};
+use edp_plan::builder::{BuildOptions, TaskLocations, build_tasks};
 use edp_plan::cost::CostModel;
 use edp_plan::inventory::{Inventory, InventoryOptions};
 use edp_plan::roots::Root;
@@ -63,7 +63,7 @@ fn main() {
     let mut variables: Vec<String> = Vec::new();
     for id in &native_ids {
         let dataset = catalog
-            .dataset(conventions_product(ProductType::Native), i64::from(*id))
+            .dataset(ProductType::Native, i64::from(*id))
             .unwrap();
         for name in dataset.input_names() {
             if !variables.iter().any(|v| v == name) {

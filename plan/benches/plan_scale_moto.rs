@@ -40,7 +40,7 @@ use std::time::{Duration, Instant};
 
 use edp_conventions::catalog::LoadOptions;
 use edp_conventions::{Catalog, ProductionConfig};
-use edp_plan::builder::{conventions_product, job_searches};
+use edp_plan::builder::job_searches;
 use edp_plan::inventory::{Inventory, InventoryOptions};
 use edp_plan::planner::{PlanOutcome, PlanRequest, plan_with_inventory};
 use edp_plan::roots::Root;
@@ -332,9 +332,7 @@ fn main() {
     let catalog = Catalog::load(&metadata, &LoadOptions::default()).unwrap();
     let mut variables: Vec<String> = Vec::new();
     for id in 0..=9 {
-        let dataset = catalog
-            .dataset(conventions_product(ProductType::Native), id)
-            .unwrap();
+        let dataset = catalog.dataset(ProductType::Native, id).unwrap();
         for name in dataset.input_names() {
             if !variables.iter().any(|v| v == name) {
                 variables.push(name.to_string());
@@ -342,7 +340,7 @@ fn main() {
         }
     }
     let event_variables: Vec<String> = catalog
-        .dataset(conventions_product(ProductType::Native), 0)
+        .dataset(ProductType::Native, 0)
         .unwrap()
         .input_names()
         .into_iter()

@@ -19,7 +19,7 @@
 //!    complete variable is planned with the complete variables only, and still reported;
 //! 5. the task: granule path from `conventions::naming::granule_path` with the destination root
 //!    as written, `[data, meta]` paths as written below the source root, the four locations
-//!    copied, `dynamic_metadata` from `conventions::attrs::DynamicMetadata`, and `edp` with the
+//!    copied, `dynamic_metadata` from `conventions::attrs::dynamic_metadata`, and `edp` with the
 //!    task id ([`crate::task_id`]), kind, grouping, frequency, step, input sizes and ETags and
 //!    the cost estimate ([`crate::cost`]).
 //!
@@ -30,15 +30,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use edp_conventions::attrs::DynamicMetadata as ConventionsMetadata;
+use edp_conventions::attrs::dynamic_metadata;
 use edp_conventions::catalog::CatalogError;
 use edp_conventions::naming::{
     MdsFileKind, PeriodToken, granule_file_name, granule_path, input_period_tokens,
 };
 use edp_conventions::{Catalog, Dataset, ProductionConfig};
 use edp_task_schemas::{
-    Dimension, DynamicMetadata, EdpTaskInfo, Frequency, InputObject, InputPair, Job, ProductKind,
-    ProductType, Task, TimeSteps, XyComponents,
+    DynamicMetadata, EdpTaskInfo, Frequency, InputObject, InputPair, Job, ProductKind, Task,
+    TimeSteps,
 };
 use indexmap::IndexMap;
 use thiserror::Error;
@@ -50,19 +50,8 @@ use crate::task_id::task_id;
 /// Version of the planner written into tasks and run records.
 pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The locations copied into every task (EDP `--ecco_cfg_loc`, `--ecco_grid_loc`,
-/// `--ecco_mapping_factors_loc`, `--ecco_metadata_loc`), as given.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TaskLocations {
-    /// Production configuration YAML (`ecco_cfg_loc`; left out of tasks when `None`).
-    pub cfg_loc: Option<String>,
-    /// Grid location (`ecco_grid_loc`).
-    pub grid_loc: Option<String>,
-    /// Lat-lon mapping factors (`ecco_mapping_factors_loc`).
-    pub factors_loc: Option<String>,
-    /// ECCO metadata directory (`ecco_metadata_loc`).
-    pub metadata_loc: Option<String>,
-}
+/// The locations copied into every task (declared once, in `edp-task-schemas`).
+pub use edp_task_schemas::TaskLocations;
 
 /// How to build tasks.
 #[derive(Debug, Clone)]
@@ -256,59 +245,6 @@ pub fn job_text(job: &Job) -> String {
     )
 }
 
-/// The conventions spelling of a product type.
-pub fn conventions_product(product: ProductType) -> edp_conventions::ProductType {
-    match product {
-        ProductType::Native => edp_conventions::ProductType::Native,
-        ProductType::Latlon => edp_conventions::ProductType::Latlon,
-    }
-}
-
-/// The conventions spelling of a frequency.
-pub fn conventions_frequency(frequency: Frequency) -> edp_conventions::Frequency {
-    match frequency {
-        Frequency::AvgMon => edp_conventions::Frequency::AvgMon,
-        Frequency::AvgDay => edp_conventions::Frequency::AvgDay,
-        Frequency::Snap => edp_conventions::Frequency::Snap,
-    }
-}
-
-/// The wire spelling of a dimension.
-pub fn schema_dimension(dimension: edp_conventions::Dimension) -> Dimension {
-    match dimension {
-        edp_conventions::Dimension::TwoD => Dimension::TwoD,
-        edp_conventions::Dimension::ThreeD => Dimension::ThreeD,
-    }
-}
-
-/// The task's `dynamic_metadata` from the conventions' value (same fields, Gen C order).
-pub fn task_metadata(metadata: ConventionsMetadata) -> DynamicMetadata {
-    DynamicMetadata {
-        name: metadata.name,
-        dimension: schema_dimension(metadata.dimension),
-        time_coverage_start: metadata.time_coverage_start,
-        time_coverage_end: metadata.time_coverage_end,
-        time_coverage_center: metadata.time_coverage_center,
-        time_long_name: metadata.time_long_name,
-        time_coverage_duration: metadata.time_coverage_duration,
-        time_coverage_resolution: metadata.time_coverage_resolution,
-        comment: metadata.comment,
-        field_components: metadata.field_components.map(|pairs| {
-            pairs
-                .into_iter()
-                .map(|(name, xy)| (name, XyComponents { x: xy.x, y: xy.y }))
-                .collect()
-        }),
-        field_orientations: metadata.field_orientations.map(|pairs| {
-            pairs
-                .into_iter()
-                .map(|(name, orientation)| (name, orientation.as_str().to_string()))
-                .collect()
-        }),
-        summary: metadata.summary,
-    }
-}
-
 /// Builds the tasks of `jobs` from `inventory`.
 pub fn build_tasks(
     jobs: &[Job],
@@ -323,10 +259,7 @@ pub fn build_tasks(
     for job in jobs {
         let text = job_text(job);
         let dataset = catalog
-            .dataset(
-                conventions_product(job.product_type),
-                i64::from(job.grouping_id),
-            )
+            .dataset(job.product_type, i64::from(job.grouping_id))
             .map_err(|source| BuildError::Dataset {
                 job: text.clone(),
                 source: Box::new(source),
@@ -351,8 +284,7 @@ pub fn job_searches(
     let mut searches = BTreeSet::new();
     for job in jobs {
         let dataset = job_dataset(job, catalog)?;
-        let tokens =
-            input_period_tokens(conventions_frequency(job.frequency), config.snap_instants);
+        let tokens = input_period_tokens(job.frequency, config.snap_instants);
         for input in dataset.variables.iter().flat_map(|v| v.inputs.iter()) {
             for token in tokens {
                 searches.insert((input.name.clone(), *token));
@@ -365,10 +297,7 @@ pub fn job_searches(
 /// The dataset a job produces.
 pub fn job_dataset(job: &Job, catalog: &Catalog) -> Result<Dataset, BuildError> {
     catalog
-        .dataset(
-            conventions_product(job.product_type),
-            i64::from(job.grouping_id),
-        )
+        .dataset(job.product_type, i64::from(job.grouping_id))
         .map_err(|source| BuildError::Dataset {
             job: job_text(job),
             source: Box::new(source),
@@ -390,7 +319,7 @@ struct JobBuilder<'a> {
     config: &'a ProductionConfig,
     inventory: &'a Inventory,
     options: &'a BuildOptions,
-    frequency: edp_conventions::Frequency,
+    frequency: Frequency,
     /// Per output variable, its inputs.
     inputs: Vec<Vec<ResolvedInput>>,
     kind: ProductKind,
@@ -416,7 +345,7 @@ impl<'a> JobBuilder<'a> {
         inventory: &'a Inventory,
         options: &'a BuildOptions,
     ) -> JobBuilder<'a> {
-        let frequency = conventions_frequency(job.frequency);
+        let frequency = job.frequency;
         let tokens = input_period_tokens(frequency, config.snap_instants);
         let inputs = dataset
             .variables
@@ -451,7 +380,7 @@ impl<'a> JobBuilder<'a> {
             options,
             frequency,
             inputs,
-            kind: ProductKind::new(job.product_type, schema_dimension(dataset.dimension)),
+            kind: ProductKind::new(job.product_type, dataset.dimension),
         }
     }
 
@@ -541,8 +470,7 @@ impl<'a> JobBuilder<'a> {
                     continue;
                 }
             }
-            let metadata =
-                task_metadata(ConventionsMetadata::new(self.dataset, &period, self.config));
+            let metadata = dynamic_metadata(self.dataset, &period, self.config);
             let task = self.task(granule.clone(), step, assembly, metadata);
             tasks.insert(granule, task);
             planned += 1;
@@ -715,6 +643,7 @@ pub fn task_input_bytes(task: &Task) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use edp_task_schemas::ProductType;
 
     #[test]
     fn job_text_is_a_job_file_line() {

@@ -26,7 +26,7 @@
 //! (published prices at the time of writing; Spot prices move, pass the current price).
 
 use edp_conventions::naming::GranuleName;
-use edp_task_schemas::{Dimension, ProductKind, ProductType, Task};
+use edp_task_schemas::{ProductKind, Task};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -157,12 +157,10 @@ pub fn task_kind(task: &Task) -> Result<ProductKind, CostError> {
         granule: task.granule.clone(),
         reason: err.to_string(),
     })?;
-    let product_type = match parsed.product {
-        edp_conventions::vocab::ProductType::Native => ProductType::Native,
-        edp_conventions::vocab::ProductType::Latlon => ProductType::Latlon,
-    };
-    let dimension: Dimension = task.dynamic_metadata.dimension;
-    Ok(ProductKind::new(product_type, dimension))
+    Ok(ProductKind::new(
+        parsed.product,
+        task.dynamic_metadata.dimension,
+    ))
 }
 
 /// Price in USD of `core_seconds` at `vcpu_hour_usd` per vCPU-hour (memory included in the

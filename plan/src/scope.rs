@@ -23,7 +23,7 @@ use edp_conventions::{Catalog, ProductionConfig};
 use edp_store::{Location, Store};
 use edp_task_schemas::{Job, TimeSteps};
 
-use crate::builder::{BuildError, conventions_frequency, job_dataset};
+use crate::builder::{BuildError, job_dataset};
 use crate::inventory::{Inventory, InventoryOptions, ListingCost};
 use crate::planner::{PlanError, PlanOutcome, PlanRequest, StateReads, plan_with_inventory};
 use crate::roots::Root;
@@ -147,8 +147,7 @@ pub fn scope_jobs(
     let mut used: BTreeSet<&Arrival> = BTreeSet::new();
     for job in jobs {
         let dataset = job_dataset(job, catalog)?;
-        let tokens =
-            input_period_tokens(conventions_frequency(job.frequency), config.snap_instants);
+        let tokens = input_period_tokens(job.frequency, config.snap_instants);
         let inputs: BTreeSet<&str> = dataset
             .variables
             .iter()

@@ -10,7 +10,6 @@ use edp_task_schemas::{Job, JobSpec, PayloadError, ProductType};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use thiserror::Error;
 
-use crate::builder::conventions_product;
 use crate::jobfile::{
     GroupingCounts, JobFileError, JobFileWarning, ParseOptions, parse_job_file, validate,
 };
@@ -191,12 +190,8 @@ pub struct LoadedJobs {
 /// The number of groupings per product type of a catalog.
 pub fn grouping_counts(catalog: &Catalog) -> Result<GroupingCounts, CatalogError> {
     Ok(GroupingCounts {
-        native: catalog
-            .groupings(conventions_product(ProductType::Native))?
-            .len(),
-        latlon: catalog
-            .groupings(conventions_product(ProductType::Latlon))?
-            .len(),
+        native: catalog.groupings(ProductType::Native)?.len(),
+        latlon: catalog.groupings(ProductType::Latlon)?.len(),
     })
 }
 

@@ -95,6 +95,40 @@ impl Frequency {
             Frequency::Snap => "SNAP",
         }
     }
+
+    /// True for the averaged frequencies (records with time bounds).
+    pub fn is_average(self) -> bool {
+        !matches!(self, Frequency::Snap)
+    }
+
+    /// `time_coverage_duration` and `time_coverage_resolution`: `P1M`, `P1D`, `PT0S`.
+    ///
+    /// SNAP uses `PT0S` (ISO 8601 zero duration); ACCESS wrote `P0S`.
+    pub fn duration(self) -> &'static str {
+        match self {
+            Frequency::AvgMon => "P1M",
+            Frequency::AvgDay => "P1D",
+            Frequency::Snap => "PT0S",
+        }
+    }
+
+    /// `long_name` of the `time` coordinate.
+    pub fn time_long_name(self) -> &'static str {
+        match self {
+            Frequency::AvgMon | Frequency::AvgDay => "center time of averaging period",
+            Frequency::Snap => "snapshot time",
+        }
+    }
+
+    /// The word of the task summary (`docs/edp-compatibility.md` 2.1): `monthly-averaged`,
+    /// `daily-averaged` or `instantaneous`.
+    pub fn summary_word(self) -> &'static str {
+        match self {
+            Frequency::AvgMon => "monthly-averaged",
+            Frequency::AvgDay => "daily-averaged",
+            Frequency::Snap => "instantaneous",
+        }
+    }
 }
 
 impl fmt::Display for Frequency {
@@ -141,6 +175,12 @@ impl Dimension {
             Dimension::TwoD => "2D",
             Dimension::ThreeD => "3D",
         }
+    }
+
+    /// Parses the exact spelling used by the metadata (`2D`, `3D`; surrounding blanks
+    /// ignored).
+    pub fn parse(s: &str) -> Option<Dimension> {
+        s.trim().parse().ok()
     }
 }
 
@@ -352,6 +392,28 @@ mod tests {
         assert_eq!("Avg_Day".parse::<Frequency>(), Ok(Frequency::AvgDay));
         assert_eq!("snap".parse::<Frequency>(), Ok(Frequency::Snap));
         assert!("AVG_YEAR".parse::<Frequency>().is_err());
+        for f in Frequency::ALL {
+            assert_eq!(f.as_str().parse::<Frequency>(), Ok(f));
+        }
+        let err = "TI".parse::<Frequency>().unwrap_err();
+        assert!(err.to_string().contains("\"TI\""), "{err}");
+    }
+
+    #[test]
+    fn dimension_round_trips_its_spelling() {
+        for d in [Dimension::TwoD, Dimension::ThreeD] {
+            assert_eq!(Dimension::parse(d.as_str()), Some(d));
+            assert_eq!(Dimension::parse(&format!(" {d} ")), Some(d));
+        }
+        assert_eq!(Dimension::parse("1D"), None);
+    }
+
+    #[test]
+    fn frequency_texts_follow_averaging() {
+        assert!(Frequency::AvgMon.is_average() && !Frequency::Snap.is_average());
+        assert_eq!(Frequency::Snap.duration(), "PT0S");
+        assert_eq!(Frequency::Snap.time_long_name(), "snapshot time");
+        assert_eq!(Frequency::AvgDay.summary_word(), "daily-averaged");
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub mod error;
 pub mod exit;
 pub mod job_spec;
 pub mod ledger;
+pub mod locations;
 pub mod manifest;
 pub mod run;
 pub mod schema_files;
@@ -61,6 +62,7 @@ pub use error::{ParseValueError, PayloadError};
 pub use exit::ExitKind;
 pub use job_spec::JobSpec;
 pub use ledger::{ErrorKind, LedgerRecord, TaskError, TaskStatus};
+pub use locations::{Locations, TaskLocations};
 pub use manifest::{DatasetManifest, ManifestGranule};
 pub use run::{
     Failure, KindPlan, KindStats, ModelTimeRange, RunRecord, RunReport, RunTrigger, StatusCounts,

@@ -77,24 +77,14 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DIR")]
     pub grid: Option<PathBuf>,
 
-    /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.
-    #[arg(
-        short = 'l',
-        long = "log",
-        value_name = "LEVEL",
-        default_value = "WARNING"
-    )]
-    pub log: String,
+    #[command(flatten)]
+    pub log: super::shared::LogArgs,
 }
 
 /// Runs `edp check`.
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     edp_granule::nc_thread::start();
-    crate::logging::init(&args.log)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::shared::start(args.log.level_or(super::shared::QUIET))?;
     let results = runtime.block_on(check(&args))?;
     if args.json {
         let value: Vec<serde_json::Value> = results

@@ -22,7 +22,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use edp_conventions::catalog::LoadOptions;
-use edp_plan::builder::TaskLocations;
 use edp_plan::cost::FARGATE_SPOT_VCPU_HOUR_USD;
 use edp_plan::jobfile::ParseOptions;
 use edp_plan::planner::{
@@ -37,6 +36,7 @@ use edp_plan::task_output::{TaskOutputError, put_task_list, write_python_task_li
 use edp_plan::tasklist::EdpKey;
 use edp_store::Store;
 use edp_task_schemas::deploy::MAX_ARRAY_SIZE;
+use edp_task_schemas::{Locations, TaskLocations};
 use edp_task_schemas::{RunTrigger, ShardSizing};
 
 /// Arguments of `edp plan`.
@@ -226,30 +226,42 @@ pub(crate) async fn prepare(args: &PlanArgs, purpose: PrepareFor) -> anyhow::Res
     } else {
         None
     };
-    let pick = |option: &Option<String>,
-                from_spec: fn(&edp_task_schemas::JobSpec) -> &Option<String>| {
-        option
-            .clone()
-            .or_else(|| spec_first.as_ref().and_then(|s| from_spec(s).clone()))
-    };
-    let source = pick(&args.source, |s| &s.source_root).context(
+    // One precedence rule for the CLI and the planner Lambda: option > job spec.
+    let given = Locations {
+        source_root: args.source.clone(),
+        dest_root: args.dest.clone(),
+        task: TaskLocations {
+            cfg_loc: args.config.clone(),
+            grid_loc: args.grid.clone(),
+            factors_loc: args.factors.clone(),
+            metadata_loc: args.metadata.clone(),
+        },
+    }
+    .or(spec_first
+        .as_ref()
+        .map(edp_task_schemas::JobSpec::locations)
+        .unwrap_or_default());
+    let source = given.source_root.context(
         "no source root: give --source (--ecco_source_root) or source_root in the job spec",
     )?;
-    let dest = pick(&args.dest, |s| &s.dest_root).context(
+    let dest = given.dest_root.context(
         "no destination root: give --dest (--ecco_destination_root) or dest_root in the job spec",
     )?;
-    let metadata = pick(&args.metadata, |s| &s.metadata_loc).context(
+    let TaskLocations {
+        cfg_loc: cfg,
+        grid_loc: grid,
+        factors_loc: factors,
+        metadata_loc: metadata,
+    } = given.task;
+    let metadata = metadata.context(
         "no metadata location: give --metadata (--ecco_metadata_loc) or metadata_loc in the job spec",
     )?;
-    let grid = pick(&args.grid, |s| &s.grid_loc);
     if purpose.require_grid && grid.is_none() {
         bail!(
             "no grid location: give --grid (--ecco_grid_loc) or grid_loc in the job spec; \
              the granules need it"
         );
     }
-    let factors = pick(&args.factors, |s| &s.factors_loc);
-    let cfg = pick(&args.config, |s| &s.cfg_loc);
     if spec_first.is_some() {
         store = store_for(&[
             job_location,

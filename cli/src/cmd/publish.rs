@@ -36,23 +36,13 @@ pub struct PublishArgs {
     #[arg(long, value_name = "LOCATION")]
     pub to: String,
 
-    /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.
-    #[arg(
-        short = 'l',
-        long = "log",
-        value_name = "LEVEL",
-        default_value = "WARNING"
-    )]
-    pub log: String,
+    #[command(flatten)]
+    pub log: super::shared::LogArgs,
 }
 
 /// Runs `edp publish`.
 pub fn run(args: PublishArgs) -> anyhow::Result<ExitCode> {
-    crate::logging::init(&args.log)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::shared::start(args.log.level_or(super::shared::QUIET))?;
     runtime.block_on(execute(&args))
 }
 

@@ -40,23 +40,13 @@ pub struct VirtualArgs {
     #[arg(long, env = ENV_HTTPS_BASE, value_name = "URL")]
     pub https_base: Option<String>,
 
-    /// Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL.
-    #[arg(
-        short = 'l',
-        long = "log",
-        value_name = "LEVEL",
-        default_value = "WARNING"
-    )]
-    pub log: String,
+    #[command(flatten)]
+    pub log: super::shared::LogArgs,
 }
 
 /// Runs `edp virtual`.
 pub fn run(args: VirtualArgs) -> anyhow::Result<ExitCode> {
-    crate::logging::init(&args.log)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::shared::start(args.log.level_or(super::shared::QUIET))?;
     runtime.block_on(build(args))
 }
 

@@ -9,7 +9,7 @@
 use std::fmt;
 
 use super::error::CatalogError;
-use super::groupings::{GroupingFrequency, Orientation, VectorComponents};
+use super::groupings::{GroupingFrequency, Orientation, XyComponents};
 use super::{Catalog, Slot};
 use crate::staggering::{Staggering, Vertical, builtin_staggering};
 use crate::time::Frequency;
@@ -151,7 +151,7 @@ pub struct Dataset {
     /// end (`docs/edp-compatibility.md` 4.5).
     pub variables: Vec<OutputVariable>,
     /// `field_components` of the grouping, verbatim (for the task's dynamic metadata).
-    pub field_components: Vec<(String, VectorComponents)>,
+    pub field_components: Vec<(String, XyComponents)>,
     /// `field_orientations` of the grouping, verbatim.
     pub field_orientations: Vec<(String, Orientation)>,
     /// Known errors of the variable metadata that the staggering source corrects.

@@ -81,14 +81,9 @@ impl fmt::Display for Orientation {
     }
 }
 
-/// The x/y input variables of a vector variable (`field_components[var]`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct VectorComponents {
-    /// Input along the model x axis (e.g. `UVEL`).
-    pub x: String,
-    /// Input along the model y axis (e.g. `VVEL`).
-    pub y: String,
-}
+/// The x/y input variables of a vector variable (`field_components[var]`): the task-list
+/// type, defined once in `edp-task-schemas`.
+pub use edp_task_schemas::XyComponents;
 
 /// One grouping as written in the groupings file (values parsed, nothing resolved).
 #[derive(Debug, Clone, PartialEq)]
@@ -114,7 +109,7 @@ pub struct Grouping {
     /// `variable_rename` as `(OLD, NEW)` pairs.
     pub variable_rename: Vec<(String, String)>,
     /// `field_components` in file order.
-    pub field_components: Vec<(String, VectorComponents)>,
+    pub field_components: Vec<(String, XyComponents)>,
     /// `field_orientations` in file order.
     pub field_orientations: Vec<(String, Orientation)>,
 }
@@ -226,7 +221,7 @@ fn parse_renames(text: &str) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
-fn parse_components(value: Option<&Value>) -> Result<Vec<(String, VectorComponents)>, String> {
+fn parse_components(value: Option<&Value>) -> Result<Vec<(String, XyComponents)>, String> {
     let Some(value) = value else {
         return Ok(Vec::new());
     };
@@ -244,7 +239,7 @@ fn parse_components(value: Option<&Value>) -> Result<Vec<(String, VectorComponen
             };
             Ok((
                 var.clone(),
-                VectorComponents {
+                XyComponents {
                     x: get("x")?,
                     y: get("y")?,
                 },

@@ -31,7 +31,7 @@ pub use dataset::{
 };
 pub use entries::{GlobalEntry, MetadataEntry, MetadataList};
 pub use error::CatalogError;
-pub use groupings::{Grouping, GroupingFrequency, Orientation, VectorComponents};
+pub use groupings::{Grouping, GroupingFrequency, Orientation, XyComponents};
 pub use one_d::{OneDDataset, one_d_file_name};
 pub use podaac::{DEFAULT_METADATA_LINK_ROOT, PodaacIds, PodaacRow, PodaacTable};
 pub use repair::{DOI_PLACEHOLDER_ATTRIBUTES, MetadataRepair, RepairKind};

@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 use edp_conventions::attrs::{
     AttrError, AttrValue, Attrs, DynamicMetadata, GranuleContext, coordinate_attributes,
-    gcmd_keywords, get_attr, global_attributes, time_attributes, time_bnds_attributes,
-    variable_attributes, variable_coordinates,
+    dynamic_metadata, gcmd_keywords, get_attr, global_attributes, time_attributes,
+    time_bnds_attributes, variable_attributes, variable_coordinates,
 };
 use edp_conventions::catalog::CatalogError;
 use edp_conventions::naming::granule_file_name;
@@ -46,7 +46,7 @@ fn globals(
 ) -> Result<(Attrs, DynamicMetadata), AttrError> {
     let dataset = c.dataset(product, id)?;
     let period = config.clock.period(freq, ts).unwrap();
-    let dynamic = DynamicMetadata::new(&dataset, &period, config);
+    let dynamic = dynamic_metadata(&dataset, &period, config);
     let name = granule_file_name(
         &dataset.filename,
         &period,
@@ -542,7 +542,7 @@ fn dynamic_metadata_matches_the_gen_c_example() {
     let config = ProductionConfig::v4r4();
     let d = c.dataset(ProductType::Native, 0).unwrap();
     let period = config.clock.period(Frequency::AvgMon, 732).unwrap();
-    let dm = DynamicMetadata::new(&d, &period, &config);
+    let dm = dynamic_metadata(&d, &period, &config);
     // docs/edp-compatibility.md 2.2, verbatim.
     let expected = serde_json::json!({
         "name": "dynamic sea surface height and model sea level anomaly",
@@ -561,7 +561,7 @@ fn dynamic_metadata_matches_the_gen_c_example() {
 
     let d = c.dataset(ProductType::Latlon, 11).unwrap();
     let period = config.clock.period(Frequency::AvgMon, 1428).unwrap();
-    let dm = serde_json::to_value(DynamicMetadata::new(&d, &period, &config)).unwrap();
+    let dm = serde_json::to_value(dynamic_metadata(&d, &period, &config)).unwrap();
     let keys: Vec<&String> = dm.as_object().unwrap().keys().collect();
     assert_eq!(
         keys,

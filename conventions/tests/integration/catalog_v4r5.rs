@@ -221,7 +221,7 @@ fn variables_without_metadata_get_log_attributes() {
 fn every_v4r5_native_and_latlon_dataset_of_the_table_gets_complete_global_attributes() {
     use chrono::NaiveDate;
     use edp_conventions::attrs::{
-        AttrValue, DynamicMetadata, GranuleContext, get_attr, global_attributes,
+        AttrValue, GranuleContext, dynamic_metadata, get_attr, global_attributes,
     };
     use edp_conventions::naming::granule_file_name;
     use edp_conventions::{Frequency, ProductionConfig};
@@ -252,7 +252,7 @@ fn every_v4r5_native_and_latlon_dataset_of_the_table_gets_complete_global_attrib
                     product,
                     config.grid_label(product),
                 );
-                let dynamic = DynamicMetadata::new(&d, &period, &config);
+                let dynamic = dynamic_metadata(&d, &period, &config);
                 let variables: Vec<String> =
                     d.output_names().iter().map(|s| s.to_string()).collect();
                 let ctx = GranuleContext {

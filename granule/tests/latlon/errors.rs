@@ -141,11 +141,8 @@ fn a_task_whose_orientation_disagrees_with_the_grouping_is_invalid() {
     let v = add_input(&mut inputs, "SIvice");
     let mut request = ice_request(fx, vec![u, v]);
     let orientations = request.dynamic.field_orientations.as_mut().unwrap();
-    let entry = orientations
-        .iter_mut()
-        .find(|(n, _)| n == "SIeice")
-        .unwrap();
-    entry.1 = Orientation::Meridional;
+    let entry = orientations.get_mut("SIeice").unwrap();
+    *entry = Orientation::Meridional.as_str().to_string();
     let err = fails_cleanly(&fx.resources, &request, &inputs, tmp.path());
     assert!(matches!(err, GranuleError::InvalidTask { .. }), "{err}");
     assert!(

@@ -6,7 +6,6 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use edp_plan::builder::conventions_product;
 use edp_plan::planner::{PlanOutcome, PlanRequest, plan_run};
 use edp_plan::roots::Root;
 use edp_plan::scope::{UnmappedReason, plan_event};
@@ -70,9 +69,7 @@ fn granules(outcome: &PlanOutcome) -> Vec<String> {
 
 /// The input diagnostics of a native grouping, from the catalog (independent of the planner).
 fn native_inputs(catalog: &edp_conventions::Catalog, grouping: i64) -> Vec<String> {
-    let dataset = catalog
-        .dataset(conventions_product(ProductType::Native), grouping)
-        .unwrap();
+    let dataset = catalog.dataset(ProductType::Native, grouping).unwrap();
     let mut inputs: Vec<String> = dataset
         .variables
         .iter()
