@@ -8,15 +8,8 @@
 //! The Python comes from `EDP_PYTHON`, else `/work/main/.venv/bin/python` style
 //! `<repo>/.venv/bin/python` when present. In CI (`CI` set) a missing Python environment is a
 //! failure; elsewhere the test is skipped with a message.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-// The lat-lon fixture (grid, metadata and the cached V4r4 weights) and its helpers.
-#[allow(dead_code, unused_imports)]
-#[path = "latlon/support.rs"]
-mod latlon_support;
-#[allow(dead_code, unused_imports)]
-#[path = "native/support.rs"]
-mod native_support;
+use crate::latlon::support as latlon_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -4,21 +4,13 @@
 //!
 //! The Python comes from `EDP_PYTHON`, else `<repo>/.venv/bin/python`. In CI (`CI` set) a
 //! missing Python environment is a failure; elsewhere the test is skipped with a message.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[allow(dead_code, unused_imports)]
-#[path = "native/support.rs"]
-mod native_support;
-#[allow(dead_code, unused_imports)]
-#[path = "latlon/support.rs"]
-mod support;
 
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::latlon::support::*;
 use edp_conventions::Frequency;
 use edp_conventions::naming::PeriodToken;
-use support::*;
 
 /// The Python interpreter with netCDF4, numpy and scipy, or `None` (skip).
 fn python() -> Option<PathBuf> {

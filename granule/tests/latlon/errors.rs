@@ -13,7 +13,7 @@ use edp_granule::{
 use edp_mds::{ByteOrder, Meta, Precision};
 use edp_task_schemas::ErrorKind;
 
-use crate::support::*;
+use crate::latlon::support::*;
 
 /// Runs `request` against `inputs` with `resources` into `dir/<name>` and checks that it fails
 /// leaving `dir` empty; returns the error.

@@ -7,7 +7,7 @@ use edp_conventions::naming::PeriodToken;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::support::*;
+use crate::latlon::support::*;
 
 const NAME: &str = "SEA_SURFACE_HEIGHT_mon_mean_1992-01_ECCO_V4r4_latlon_0p50deg.nc";
 

@@ -6,7 +6,7 @@ use edp_conventions::Frequency;
 use edp_conventions::naming::PeriodToken;
 use rayon::prelude::*;
 
-use crate::support::*;
+use crate::latlon::support::*;
 
 #[test]
 fn surface_stress_vectors_are_rotated_to_east_north_and_regridded() {

@@ -13,7 +13,7 @@ use edp_granule::{GranuleReport, GranuleRequest, LocalFiles, Resources, local, p
 use edp_grid::Grid;
 use edp_regrid::{LatLonSpec, SourceGrid};
 
-pub use crate::native_support::{
+pub use crate::native::support::{
     CELLS, FILL, N, NZ, compact_offset, dims_of, file_names, global_attr, global_text, ncdump_hs,
     open_nc, read_f32_be, read_f64_be, special_attrs, to_tiles, values_f32, values_i32, var_attr,
     var_f32, var_text, write_diagnostic,

@@ -6,7 +6,7 @@ use edp_conventions::Frequency;
 use edp_conventions::naming::PeriodToken;
 use rayon::prelude::*;
 
-use crate::support::*;
+use crate::latlon::support::*;
 
 /// Brute-force land/wet of a sample of targets at level `k` against the fill pattern of
 /// `values` (level `k` of a `(Z, latitude, longitude)` variable).

@@ -23,7 +23,7 @@ fn name_of(grid: &Grid) -> String {
 }
 
 fn names(dir: &Path) -> Vec<String> {
-    crate::support::file_names(dir)
+    crate::latlon::support::file_names(dir)
 }
 
 fn built_at(origin: WeightsOrigin) -> PathBuf {
@@ -155,14 +155,14 @@ fn the_resource_cache_loads_weights_once_per_grid_and_target_grid() {
 
 #[test]
 fn the_real_grid_weights_are_cached_under_their_conventional_name() {
-    let Some(fx) = crate::support::fixture() else {
+    let Some(fx) = crate::latlon::support::fixture() else {
         return;
     };
     let source = SourceGrid::from_grid(&fx.resources.grid).unwrap();
     let name = weights_file_name(&source.checksum(), &LatLonSpec::v4r4());
     assert_eq!(
         fx.weights_file,
-        crate::support::weights_cache_dir().join(&name)
+        crate::latlon::support::weights_cache_dir().join(&name)
     );
     assert!(
         name.starts_with("edp_weights_") && name.ends_with("_0p50deg.nc"),

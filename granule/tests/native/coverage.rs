@@ -20,7 +20,7 @@ use edp_granule::{GranuleRequest, LocalFiles, Resources, local, produce_granule}
 use edp_grid::{Grid, SyntheticLand, SyntheticSpec};
 use edp_regrid::SourceGrid;
 
-use crate::support::open_nc;
+use crate::native::support::open_nc;
 
 /// Tile size and levels of the synthetic grid: small, so that ~170 granules take seconds.
 const N: usize = 6;

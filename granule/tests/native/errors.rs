@@ -11,7 +11,7 @@ use edp_granule::{
 };
 use edp_task_schemas::ErrorKind;
 
-use crate::support::*;
+use crate::native::support::*;
 
 const SSH_NAME: &str = "SEA_SURFACE_HEIGHT_mon_mean_1992-01_ECCO_V4r4_native_llc0090.nc";
 
@@ -360,7 +360,11 @@ fn a_killed_writer_leaves_no_file_under_the_final_name() {
         std::fs::create_dir_all(&dir).unwrap();
         let out = dir.join(name);
         let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["errors::killed_writer_child", "--exact", "--nocapture"])
+            .args([
+                "native::errors::killed_writer_child",
+                "--exact",
+                "--nocapture",
+            ])
             .env(KILL_TEST_OUT, &out)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())

@@ -6,7 +6,7 @@ use edp_conventions::Frequency;
 use edp_conventions::naming::PeriodToken;
 use sha2::{Digest, Sha256};
 
-use crate::support::*;
+use crate::native::support::*;
 
 /// The four SSH-grouping inputs, derived from the real field by exact float32 operations.
 fn ssh_inputs(fx: &Fixture) -> [(&'static str, Vec<f32>); 4] {

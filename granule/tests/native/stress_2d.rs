@@ -5,7 +5,7 @@
 use edp_conventions::Frequency;
 use edp_conventions::naming::PeriodToken;
 
-use crate::support::*;
+use crate::native::support::*;
 
 #[test]
 fn face_variables_get_face_dims_and_face_masks() {

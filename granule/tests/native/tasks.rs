@@ -4,7 +4,7 @@
 use edp_granule::{MemoryInputs, ResourceCache, produce_task};
 use edp_task_schemas::Task;
 
-use crate::support::*;
+use crate::native::support::*;
 
 const SSH_TASK: &str = r#"{
     "granule": "s3://dest/V4r4/native/mon_mean/SEA_SURFACE_HEIGHT/SEA_SURFACE_HEIGHT_mon_mean_1992-01_ECCO_V4r4_native_llc0090.nc",

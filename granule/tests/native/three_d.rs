@@ -5,7 +5,7 @@
 use edp_conventions::Frequency;
 use edp_conventions::naming::PeriodToken;
 
-use crate::support::*;
+use crate::native::support::*;
 
 /// A synthetic 3-D field in compact order: distinct, never NaN, never 0.
 fn synthetic(seed: f32) -> Vec<f32> {
