@@ -33,8 +33,8 @@ use std::sync::mpsc::{Receiver, sync_channel};
 use std::time::Instant;
 
 use edp_conventions::attrs::{
-    AttrValue, Attrs, coordinate_attributes, global_coordinates, time_attributes,
-    time_bnds_attributes, variable_attributes, variable_coordinates,
+    AttrValue, Attrs, coordinate_attributes, time_attributes, time_bnds_attributes,
+    variable_attributes, variable_coordinates,
 };
 use edp_conventions::catalog::{Dataset, InputComponent, VariableKind};
 use edp_conventions::staggering::{Horizontal, latlon_dims};
@@ -43,19 +43,17 @@ use edp_grid::Grid;
 use edp_regrid::{LatLonGrid, VectorLocation, VectorRotation, Weights};
 use netcdf::FileMut;
 
-use crate::atomic::AtomicFile;
 use crate::chunk_encoding::{Block, Filters, PendingChunks};
 use crate::encoding::ValueStats;
-use crate::error::{GranuleError, Result, nc_err};
+use crate::error::{GranuleError, Result};
 use crate::input::InputSource;
-use crate::metadata::{
-    PlannedVariable, granule_global_attributes, provenance_attributes, time_axis,
-};
+use crate::metadata::PlannedVariable;
 use crate::nc;
 use crate::regridding::{FieldKind, FieldPlan, Regridder, Slab};
-use crate::report::{GranuleReport, Timings, VariableReport};
+use crate::report::{GranuleReport, Timings};
 use crate::request::GranuleRequest;
 use crate::resources::{Resources, WritePath};
+use crate::skeleton;
 use crate::weights::latlon_spec;
 
 /// Sizes of the lat-lon dimensions of one granule.
@@ -323,33 +321,13 @@ pub(crate) fn write_latlon(
     } else {
         None
     };
-    let (axis, warnings) = time_axis(request, config)?;
-    for warning in &warnings {
-        tracing::warn!(granule = %request.granule_name, "{warning}");
-    }
+    let var_attrs: Vec<(&str, &Attrs)> = variables
+        .iter()
+        .map(|v| (v.planned.output.output_name.as_str(), &v.attrs))
+        .collect();
+    let prologue =
+        skeleton::prologue(request, dataset, resources, ProductType::Latlon, &var_attrs)?;
     let coord_attrs = |name: &str| coordinate_attributes(catalog, ProductType::Latlon, name);
-    let names: Vec<String> = variables
-        .iter()
-        .map(|v| v.planned.output.output_name.clone())
-        .collect();
-    let uuid = uuid::Uuid::new_v4().to_string();
-    let created = chrono::Utc::now().naive_utc();
-    let mut globals = granule_global_attributes(catalog, config, request, &names, &uuid, created)?;
-    let var_coords: Vec<&str> = variables
-        .iter()
-        .filter_map(|v| match v.attrs.last() {
-            Some((n, AttrValue::Str(c))) if n == "coordinates" => Some(c.as_str()),
-            _ => None,
-        })
-        .collect();
-    if let Some(coords) = global_coordinates(
-        ProductType::Latlon,
-        dataset.dimension,
-        request.frequency,
-        &var_coords,
-    ) {
-        globals.push(("coordinates".into(), AttrValue::Str(coords)));
-    }
     let bounds = request.frequency.is_average();
     let time_attrs = time_attributes(catalog, &config.clock, request.frequency)?;
     let time_bnds_attrs = if bounds {
@@ -372,24 +350,23 @@ pub(crate) fn write_latlon(
     }
     let spatial_of = |name: &str| spatial.iter().find(|(n, _, _)| *n == name);
 
-    let atomic = AtomicFile::new(out_path)?;
-    let path = atomic.temp_path().to_path_buf();
-    let path = path.as_path();
     let write_started = Instant::now();
-    let mut file = netcdf::create(path).map_err(nc_err(path, "create"))?;
-    nc::add_dimensions(&mut file, path, &layout.dims())?;
+    let mut granule = skeleton::create(out_path, &layout.dims())?;
+    let path = granule.path.clone();
+    let path = path.as_path();
+    let file = &mut granule.file;
 
     // Definitions, in the reference order.
-    nc::define_coordinate::<i32>(&mut file, path, "time", &["time"], &time_attrs)?;
+    nc::define_coordinate::<i32>(file, path, "time", &["time"], &time_attrs)?;
     for name in ["Z", "latitude", "longitude"] {
         if let Some((name, dims, attrs)) = spatial_of(name) {
-            nc::define_coordinate::<f32>(&mut file, path, name, dims, attrs)?;
+            nc::define_coordinate::<f32>(file, path, name, dims, attrs)?;
         }
     }
     let mut chunks: Vec<usize> = Vec::new();
     for var in &variables {
         chunks = nc::define_data_variable(
-            &mut file,
+            file,
             path,
             &var.planned.output.output_name,
             &dims,
@@ -399,38 +376,33 @@ pub(crate) fn write_latlon(
         )?;
     }
     if let Some(attrs) = &time_bnds_attrs {
-        nc::define_coordinate::<i32>(&mut file, path, "time_bnds", &["time", "nv"], attrs)?;
+        nc::define_coordinate::<i32>(file, path, "time_bnds", &["time", "nv"], attrs)?;
     }
     for name in ["latitude_bnds", "longitude_bnds", "Z_bnds"] {
         if let Some((name, dims, attrs)) = spatial_of(name) {
-            nc::define_coordinate::<f32>(&mut file, path, name, dims, attrs)?;
+            nc::define_coordinate::<f32>(file, path, name, dims, attrs)?;
         }
     }
 
     // Coordinate values.
-    nc::put_values(&mut file, path, "time", &[axis.time])?;
-    if let Some(bounds) = axis.bounds {
-        nc::put_values(&mut file, path, "time_bnds", &bounds)?;
+    nc::put_values(file, path, "time", &[prologue.axis.time])?;
+    if let Some(bounds) = prologue.axis.bounds {
+        nc::put_values(file, path, "time_bnds", &bounds)?;
     }
-    nc::put_values(&mut file, path, "latitude", &nc::to_f32(target.latitudes()))?;
-    nc::put_values(
-        &mut file,
-        path,
-        "longitude",
-        &nc::to_f32(target.longitudes()),
-    )?;
+    nc::put_values(file, path, "latitude", &nc::to_f32(target.latitudes()))?;
+    nc::put_values(file, path, "longitude", &nc::to_f32(target.longitudes()))?;
     let lat_bnds: Vec<f64> = (0..target.ny())
         .flat_map(|iy| target.lat_bounds(iy))
         .collect();
     let lon_bnds: Vec<f64> = (0..target.nx())
         .flat_map(|ix| target.lon_bounds(ix))
         .collect();
-    nc::put_values(&mut file, path, "latitude_bnds", &nc::to_f32(&lat_bnds))?;
-    nc::put_values(&mut file, path, "longitude_bnds", &nc::to_f32(&lon_bnds))?;
+    nc::put_values(file, path, "latitude_bnds", &nc::to_f32(&lat_bnds))?;
+    nc::put_values(file, path, "longitude_bnds", &nc::to_f32(&lon_bnds))?;
     if three_d {
         let z_bnds: Vec<f64> = grid.rf.windows(2).flat_map(|w| [w[0], w[1]]).collect();
-        nc::put_values(&mut file, path, "Z", &nc::to_f32(&grid.rc))?;
-        nc::put_values(&mut file, path, "Z_bnds", &nc::to_f32(&z_bnds))?;
+        nc::put_values(file, path, "Z", &nc::to_f32(&grid.rc))?;
+        nc::put_values(file, path, "Z_bnds", &nc::to_f32(&z_bnds))?;
     }
     let mut timings = Timings {
         write_seconds: write_started.elapsed().as_secs_f64(),
@@ -462,10 +434,10 @@ pub(crate) fn write_latlon(
         },
     };
     let mut sink = SlabSink {
-        file: &mut file,
+        file,
         path,
         layout,
-        names: &names,
+        names: &prologue.names,
         stats: vec![ValueStats::default(); variables.len()],
         remaining: vec![layout.levels(); variables.len()],
         seconds: 0.0,
@@ -499,56 +471,32 @@ pub(crate) fn write_latlon(
     timings.write_seconds += seconds;
     timings.read_seconds = produced.busy_seconds;
 
-    let reports: Vec<VariableReport> = variables
+    let reports = variables
         .iter()
         .zip(&stats)
-        .map(|(var, stats)| VariableReport {
-            name: var.planned.output.output_name.clone(),
-            diagnostics: var
-                .planned
-                .output
-                .inputs
-                .iter()
-                .map(|c| c.name.clone())
-                .collect(),
-            dims: dims.iter().map(|d| d.to_string()).collect(),
-            chunks: chunks.clone(),
-            valid_min: stats.min,
-            valid_max: stats.max,
-            valid_values: stats.valid,
-            fill_values: stats.filled,
-            infinite_values: stats.infinite,
+        .map(|(var, stats)| {
+            let output = var.planned.output;
+            let diagnostics = output.inputs.iter().map(|c| c.name.clone()).collect();
+            skeleton::variable_report(
+                &output.output_name,
+                diagnostics,
+                &dims,
+                chunks.clone(),
+                stats,
+            )
         })
         .collect();
 
-    // Global attributes last: the provenance needs the input hashes (see the native writer).
-    let write_started = Instant::now();
-    globals.extend(provenance_attributes(request, config, &produced.digests));
-    globals.extend(crate::metadata::repair_provenance(
-        request,
-        dataset,
-        &resources.grid,
-    ));
-    nc::put_global_attributes(&mut file, path, &globals)?;
-    file.close().map_err(nc_err(path, "close"))?;
-    pending.write(path)?;
-    timings.write_seconds += write_started.elapsed().as_secs_f64();
-
-    let final_path = atomic.final_path().to_path_buf();
-    let bytes = atomic.commit()?;
-    timings.total_seconds = started.elapsed().as_secs_f64();
-    Ok(GranuleReport {
-        path: final_path,
-        granule_name: request.granule_name.clone(),
-        product: request.product,
-        frequency: request.frequency,
-        bytes,
-        uuid,
-        variables: reports,
-        inputs: produced.digests,
+    // Global attributes last: the provenance needs the input hashes.
+    let written = skeleton::Written {
+        digests: produced.digests,
+        reports,
+        pending,
         timings,
-        warnings,
-    })
+    };
+    skeleton::finish(
+        granule, request, dataset, resources, prologue, written, started,
+    )
 }
 
 /// The writing end: puts each slab at its place and, once a variable is complete, its valid
@@ -603,12 +551,7 @@ impl SlabSink<'_, '_> {
         self.stats[v] = self.stats[v].merge(slab.stats);
         self.remaining[v] = self.remaining[v].saturating_sub(slab.levels);
         if self.remaining[v] == 0 {
-            let stats = self.stats[v];
-            let mut range: Attrs = Vec::new();
-            if let (Some(min), Some(max)) = (stats.min, stats.max) {
-                range.push(("valid_min".into(), AttrValue::F32(min)));
-                range.push(("valid_max".into(), AttrValue::F32(max)));
-            }
+            let range = skeleton::valid_range(&self.stats[v]);
             nc::put_variable_attributes(self.file, self.path, name, &range)?;
         }
         Ok(())

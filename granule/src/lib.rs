@@ -80,6 +80,7 @@ mod regridding;
 mod report;
 pub mod request;
 pub mod resources;
+mod skeleton;
 pub mod weights;
 
 pub use encoding::FILL_F32;

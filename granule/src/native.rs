@@ -38,27 +38,25 @@ use std::path::Path;
 use std::time::Instant;
 
 use edp_conventions::attrs::{
-    AttrValue, Attrs, coordinate_attributes, global_coordinates, time_attributes,
-    time_bnds_attributes, variable_attributes, variable_coordinates,
+    AttrValue, Attrs, coordinate_attributes, time_attributes, time_bnds_attributes,
+    variable_attributes, variable_coordinates,
 };
 use edp_conventions::catalog::Dataset;
 use edp_conventions::staggering::Horizontal;
 use edp_conventions::{Dimension, ProductType};
 use edp_grid::{Grid, TILES};
 
-use crate::atomic::AtomicFile;
 use crate::chunk_encoding::{Block, Filters, PendingChunks};
 use crate::encoding::mask_and_fill;
-use crate::error::{GranuleError, Result, nc_err};
+use crate::error::{GranuleError, Result};
 use crate::fields::{InputDigest, load_input};
 use crate::input::InputSource;
-use crate::metadata::{
-    PlannedVariable, granule_global_attributes, provenance_attributes, time_axis,
-};
+use crate::metadata::PlannedVariable;
 use crate::nc;
-use crate::report::{GranuleReport, Timings, VariableReport};
+use crate::report::{GranuleReport, Timings};
 use crate::request::GranuleRequest;
 use crate::resources::{Resources, WritePath};
+use crate::skeleton;
 
 /// Sizes of the native dimensions of one granule.
 #[derive(Debug, Clone, Copy)]
@@ -237,45 +235,23 @@ pub(crate) fn write_native(
             attrs,
         });
     }
-    let (axis, warnings) = time_axis(request, config)?;
-    for warning in &warnings {
-        tracing::warn!(granule = %request.granule_name, "{warning}");
-    }
+    let var_attrs: Vec<(&str, &Attrs)> = variables
+        .iter()
+        .map(|v| (v.planned.output.output_name.as_str(), &v.attrs))
+        .collect();
+    let prologue =
+        skeleton::prologue(request, dataset, resources, ProductType::Native, &var_attrs)?;
     let coord_attrs = |name: &str| coordinate_attributes(catalog, ProductType::Native, name);
-    let names: Vec<String> = variables
-        .iter()
-        .map(|v| v.planned.output.output_name.clone())
-        .collect();
-    let uuid = uuid::Uuid::new_v4().to_string();
-    let created = chrono::Utc::now().naive_utc();
-    let mut globals = granule_global_attributes(catalog, config, request, &names, &uuid, created)?;
-    let var_coords: Vec<&str> = variables
-        .iter()
-        .filter_map(|v| match v.attrs.last() {
-            Some((n, AttrValue::Str(c))) if n == "coordinates" => Some(c.as_str()),
-            _ => None,
-        })
-        .collect();
-    if let Some(coords) = global_coordinates(
-        ProductType::Native,
-        dataset.dimension,
-        request.frequency,
-        &var_coords,
-    ) {
-        globals.push(("coordinates".into(), AttrValue::Str(coords)));
-    }
-
-    let atomic = AtomicFile::new(out_path)?;
-    let path = atomic.temp_path().to_path_buf();
-    let path = path.as_path();
     let write_started = Instant::now();
-    let mut file = netcdf::create(path).map_err(nc_err(path, "create"))?;
-    nc::add_dimensions(&mut file, path, &layout.dims())?;
+    let mut granule = skeleton::create(out_path, &layout.dims())?;
+    let path = granule.path.clone();
+    let path = path.as_path();
+    let file = &mut granule.file;
 
     // Definitions, in the reference order.
     for (name, _) in layout.index_coordinates() {
         nc::define_coordinate::<i32>(
-            &mut file,
+            file,
             path,
             name,
             &[name],
@@ -283,7 +259,7 @@ pub(crate) fn write_native(
         )?;
     }
     nc::define_coordinate::<i32>(
-        &mut file,
+        file,
         path,
         "time",
         &["time"],
@@ -297,17 +273,17 @@ pub(crate) fn write_native(
         ("XG", corner),
         ("YG", corner),
     ] {
-        nc::define_coordinate::<f32>(&mut file, path, name, &dims, &coord_attrs(name)?)?;
+        nc::define_coordinate::<f32>(file, path, name, &dims, &coord_attrs(name)?)?;
     }
     if three_d {
         for (name, dim) in [("Z", "k"), ("Zp1", "k_p1"), ("Zu", "k_u"), ("Zl", "k_l")] {
-            nc::define_coordinate::<f32>(&mut file, path, name, &[dim], &coord_attrs(name)?)?;
+            nc::define_coordinate::<f32>(file, path, name, &[dim], &coord_attrs(name)?)?;
         }
     }
     let mut chunks: Vec<Vec<usize>> = Vec::with_capacity(variables.len());
     for (index, var) in variables.iter().enumerate() {
         chunks.push(nc::define_data_variable(
-            &mut file,
+            file,
             path,
             &var.planned.output.output_name,
             &var.dims,
@@ -317,7 +293,7 @@ pub(crate) fn write_native(
         )?);
         if index == 0 && layout.bounds {
             nc::define_coordinate::<i32>(
-                &mut file,
+                file,
                 path,
                 "time_bnds",
                 &["time", "nv"],
@@ -327,16 +303,10 @@ pub(crate) fn write_native(
     }
     let bnds = ["tile", "j", "i", "nb"];
     for name in ["XC_bnds", "YC_bnds"] {
-        nc::define_coordinate::<f32>(&mut file, path, name, &bnds, &coord_attrs(name)?)?;
+        nc::define_coordinate::<f32>(file, path, name, &bnds, &coord_attrs(name)?)?;
     }
     if three_d {
-        nc::define_coordinate::<f32>(
-            &mut file,
-            path,
-            "Z_bnds",
-            &["k", "nv"],
-            &coord_attrs("Z_bnds")?,
-        )?;
+        nc::define_coordinate::<f32>(file, path, "Z_bnds", &["k", "nv"], &coord_attrs("Z_bnds")?)?;
     }
 
     // Coordinate values.
@@ -344,11 +314,11 @@ pub(crate) fn write_native(
         let index: Vec<i32> = (0..len)
             .map(|v| i32::try_from(v).unwrap_or(i32::MAX))
             .collect();
-        nc::put_values(&mut file, path, name, &index)?;
+        nc::put_values(file, path, name, &index)?;
     }
-    nc::put_values(&mut file, path, "time", &[axis.time])?;
-    if let Some(bounds) = axis.bounds {
-        nc::put_values(&mut file, path, "time_bnds", &bounds)?;
+    nc::put_values(file, path, "time", &[prologue.axis.time])?;
+    if let Some(bounds) = prologue.axis.bounds {
+        nc::put_values(file, path, "time_bnds", &bounds)?;
     }
     for (name, values) in [
         ("XC", &grid.xc),
@@ -356,20 +326,20 @@ pub(crate) fn write_native(
         ("XG", &grid.xg),
         ("YG", &grid.yg),
     ] {
-        nc::put_values(&mut file, path, name, &nc::to_f32(values))?;
+        nc::put_values(file, path, name, &nc::to_f32(values))?;
     }
-    nc::put_values(&mut file, path, "XC_bnds", &nc::to_f32(&grid.xc_bnds()))?;
-    nc::put_values(&mut file, path, "YC_bnds", &nc::to_f32(&grid.yc_bnds()))?;
+    nc::put_values(file, path, "XC_bnds", &nc::to_f32(&grid.xc_bnds()))?;
+    nc::put_values(file, path, "YC_bnds", &nc::to_f32(&grid.yc_bnds()))?;
     if three_d {
         let nz = grid.nz;
         let z_bnds: Vec<f64> = grid.rf.windows(2).flat_map(|w| [w[0], w[1]]).collect();
-        nc::put_values(&mut file, path, "Z", &nc::to_f32(&grid.rc))?;
-        nc::put_values(&mut file, path, "Zp1", &nc::to_f32(&grid.rf))?;
+        nc::put_values(file, path, "Z", &nc::to_f32(&grid.rc))?;
+        nc::put_values(file, path, "Zp1", &nc::to_f32(&grid.rf))?;
         // Zu = bottom faces RF[1..], Zl = top faces RF[..nz] (Zl[0] = 0, Zu[0] = -10 for
         // V4r4; the released files had them swapped and needed fix_Zul_kul.py).
-        nc::put_values(&mut file, path, "Zu", &nc::to_f32(&grid.rf[1..=nz]))?;
-        nc::put_values(&mut file, path, "Zl", &nc::to_f32(&grid.rf[..nz]))?;
-        nc::put_values(&mut file, path, "Z_bnds", &nc::to_f32(&z_bnds))?;
+        nc::put_values(file, path, "Zu", &nc::to_f32(&grid.rf[1..=nz]))?;
+        nc::put_values(file, path, "Zl", &nc::to_f32(&grid.rf[..nz]))?;
+        nc::put_values(file, path, "Z_bnds", &nc::to_f32(&z_bnds))?;
     }
     let mut timings = Timings {
         write_seconds: write_started.elapsed().as_secs_f64(),
@@ -420,55 +390,30 @@ pub(crate) fn write_native(
             };
             pending.encode(name, block, &chunks, filters)?;
         } else {
-            nc::put_values(&mut file, path, name, &values)?;
+            nc::put_values(file, path, name, &values)?;
         }
         drop(values);
-        let mut range: Attrs = Vec::new();
-        if let (Some(min), Some(max)) = (stats.min, stats.max) {
-            range.push(("valid_min".into(), AttrValue::F32(min)));
-            range.push(("valid_max".into(), AttrValue::F32(max)));
-        }
-        nc::put_variable_attributes(&mut file, path, name, &range)?;
+        nc::put_variable_attributes(file, path, name, &skeleton::valid_range(&stats))?;
         timings.write_seconds += write_started.elapsed().as_secs_f64();
-        reports.push(VariableReport {
-            name: name.to_string(),
-            diagnostics: vec![component.name.clone()],
-            dims: var.dims.iter().map(|d| d.to_string()).collect(),
+        reports.push(skeleton::variable_report(
+            name,
+            vec![component.name.clone()],
+            &var.dims,
             chunks,
-            valid_min: stats.min,
-            valid_max: stats.max,
-            valid_values: stats.valid,
-            fill_values: stats.filled,
-            infinite_values: stats.infinite,
-        });
+            &stats,
+        ));
     }
 
-    // Global attributes last: the provenance needs the input hashes. ECCO's attributes are
-    // sorted case-insensitively, then the global `coordinates` (xarray writes it last), then
-    // ours.
-    let write_started = Instant::now();
-    globals.extend(provenance_attributes(request, config, &digests));
-    globals.extend(crate::metadata::repair_provenance(request, dataset, grid));
-    nc::put_global_attributes(&mut file, path, &globals)?;
-    file.close().map_err(nc_err(path, "close"))?;
-    pending.write(path)?;
-    timings.write_seconds += write_started.elapsed().as_secs_f64();
-
-    let final_path = atomic.final_path().to_path_buf();
-    let bytes = atomic.commit()?;
-    timings.total_seconds = started.elapsed().as_secs_f64();
-    Ok(GranuleReport {
-        path: final_path,
-        granule_name: request.granule_name.clone(),
-        product: request.product,
-        frequency: request.frequency,
-        bytes,
-        uuid,
-        variables: reports,
-        inputs: digests,
+    // Global attributes last: the provenance needs the input hashes.
+    let written = skeleton::Written {
+        digests,
+        reports,
+        pending,
         timings,
-        warnings,
-    })
+    };
+    skeleton::finish(
+        granule, request, dataset, resources, prologue, written, started,
+    )
 }
 
 #[cfg(test)]
