@@ -328,6 +328,7 @@ fn chunk_index(path: &Path, offsets: &BTreeMap<String, (u64, u64)>) -> ChunkInde
                         index: vec![0; dims.len()],
                         offset: *offset,
                         length: *length,
+                        inline: None,
                     }]
                 })
                 .unwrap_or_default();

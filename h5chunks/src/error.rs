@@ -42,4 +42,15 @@ pub enum H5Error {
         /// What was found.
         found: String,
     },
+    /// A plain file read failed.
+    #[error("could not {what} in {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The step, with the chunk and variable it concerns.
+        what: String,
+        /// The system error.
+        #[source]
+        source: std::io::Error,
+    },
 }

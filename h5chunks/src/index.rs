@@ -2,9 +2,14 @@
 //! filters, fill value and attributes (read through netCDF-C) and the byte range of every
 //! stored chunk (read through HDF5).
 
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use edp_task_schemas::{ChunkIndex, StorageFilter, StoredChunk, StoredVariable};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use edp_task_schemas::{
+    ChunkIndex, INLINE_CHUNK_MAX_BYTES, StorageFilter, StoredChunk, StoredVariable,
+};
 use indexmap::IndexMap;
 use netcdf::AttributeValue;
 use netcdf::types::{FloatType, IntType, NcVariableType};
@@ -35,6 +40,47 @@ pub fn chunk_index(path: &Path) -> Result<ChunkIndex> {
         }
         Ok(index)
     })
+    .and_then(|mut index| {
+        inline_small_chunks(path, &mut index)?;
+        Ok(index)
+    })
+}
+
+/// Pass 3 (plain file reads, outside the HDF5 lock): the bytes of every chunk of at most
+/// [`INLINE_CHUNK_MAX_BYTES`], base64, into [`StoredChunk::inline`]. A granule's `time` and
+/// `time_bnds` are such chunks; with their bytes in the index a virtual store holds the time
+/// axis and opening it reads no granule.
+fn inline_small_chunks(path: &Path, index: &mut ChunkIndex) -> Result<()> {
+    let small = index
+        .variables
+        .iter()
+        .flat_map(|v| &v.chunks)
+        .any(|c| c.length <= INLINE_CHUNK_MAX_BYTES);
+    if !small {
+        return Ok(());
+    }
+    let io = |what: String| {
+        let path = path.to_path_buf();
+        move |source| H5Error::Io { path, what, source }
+    };
+    let mut file = std::fs::File::open(path).map_err(io("open for reading".into()))?;
+    for variable in &mut index.variables {
+        for chunk in &mut variable.chunks {
+            if chunk.length > INLINE_CHUNK_MAX_BYTES {
+                continue;
+            }
+            let mut bytes = vec![0u8; chunk.length as usize];
+            let what = format!(
+                "read {} bytes at {} (chunk {:?} of variable {})",
+                chunk.length, chunk.offset, chunk.index, variable.name
+            );
+            file.seek(SeekFrom::Start(chunk.offset))
+                .and_then(|_| file.read_exact(&mut bytes))
+                .map_err(io(what))?;
+            chunk.inline = Some(BASE64.encode(&bytes));
+        }
+    }
+    Ok(())
 }
 
 /// Pass 1 (netCDF-C): names, dimensions, types, attributes, fill values.
@@ -106,6 +152,7 @@ fn locate_chunks(path: &Path, file: &File<'_>, variable: &mut StoredVariable) ->
                     index: vec![0; variable.shape.len()],
                     offset,
                     length,
+                    inline: None,
                 });
             }
         }
@@ -132,6 +179,7 @@ fn locate_chunks(path: &Path, file: &File<'_>, variable: &mut StoredVariable) ->
                         index,
                         offset: info.address,
                         length: info.size,
+                        inline: None,
                     });
                 })
                 .ok_or_else(|| fail("list the chunks"))?;

@@ -59,6 +59,24 @@ const MEDIUM_DAYS: u64 = 950;
 /// V4r4's regular daily records (its final partial record, at another stride, left out).
 const LARGE_DAYS: u64 = 9_496;
 
+/// CPU seconds (user + system) this process has used so far: the planner's own work, since
+/// the emulator runs in another process. From `/proc/self/stat` (fields 14 and 15, in clock
+/// ticks of 1/100 s, Linux's USER_HZ).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The command name (field 2) may hold spaces; the fields after it follow its `)`.
+    let after = stat.rsplit(')').next().unwrap_or_default();
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // After `)`: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn memory() -> String {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| {
@@ -428,6 +446,7 @@ fn main() {
                 );
                 return;
             }
+            println!("before the full plans: {}", memory());
             let mut modes = vec![true];
             if claims {
                 modes.push(false);
@@ -436,8 +455,14 @@ fn main() {
                 counts.take();
                 let (outcome, _) = bench.full(&counted, dry_run).await;
                 let requests = counts.take();
+                let (files, tasks) = (outcome.inventory.files, outcome.tasks.len());
+                // One plan alive at a time, so that VmHWM is the peak of one plan.
+                drop(outcome);
+                let cpu_before = cpu_seconds();
                 let (timed, seconds) = bench.full(&direct, dry_run).await;
-                assert_eq!(timed.tasks.len(), outcome.tasks.len());
+                let cpu = cpu_seconds() - cpu_before;
+                assert_eq!(timed.tasks.len(), tasks);
+                drop(timed);
                 assert_eq!(
                     requests.get("LIST edp-src").copied(),
                     Some(source_pages),
@@ -448,18 +473,19 @@ fn main() {
                 }
                 println!(
                     "full plan{}, archive of {} objects: {} inputs listed, {} tasks, {} S3 \
-                     requests ({}), {:.2} s; {}",
+                     requests ({}), {:.2} s wall, {:.2} s CPU of the planner; {}",
                     if dry_run {
                         " (dry run)"
                     } else {
                         " (claims, shards, run record)"
                     },
                     archive.objects,
-                    outcome.inventory.files,
-                    outcome.tasks.len(),
+                    files,
+                    tasks,
                     total(&requests),
                     show(&requests),
                     seconds.as_secs_f64(),
+                    cpu,
                     memory()
                 );
             }

@@ -67,6 +67,11 @@ pub enum StorageFilter {
     },
 }
 
+/// Chunks of at most this many stored bytes carry their bytes in the index
+/// ([`StoredChunk::inline`]): every granule's `time` (4 bytes) and `time_bnds` (8 bytes), so
+/// that a virtual store holds the whole time axis and opening it reads no granule.
+pub const INLINE_CHUNK_MAX_BYTES: u64 = 64;
+
 /// One stored chunk of a variable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct StoredChunk {
@@ -77,6 +82,10 @@ pub struct StoredChunk {
     pub offset: u64,
     /// Stored (encoded) length in bytes.
     pub length: u64,
+    /// The stored bytes themselves, base64 (standard alphabet, padded), for chunks of at most
+    /// [`INLINE_CHUNK_MAX_BYTES`] bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inline: Option<String>,
 }
 
 #[cfg(test)]

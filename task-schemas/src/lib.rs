@@ -51,7 +51,7 @@ pub mod shard;
 pub mod task;
 pub mod trigger;
 
-pub use chunks::{ChunkIndex, StorageFilter, StoredChunk, StoredVariable};
+pub use chunks::{ChunkIndex, INLINE_CHUNK_MAX_BYTES, StorageFilter, StoredChunk, StoredVariable};
 pub use claim::Claim;
 pub use common::{Dimension, Frequency, Job, ProductKind, ProductType, TimeSteps};
 pub use dataset::{

@@ -8,6 +8,7 @@ code. Usage:
     chunk_index.py --many A.nc B.nc ...  -> {"A.nc": ChunkIndex, ...}
 """
 
+import base64
 import json
 import sys
 
@@ -27,6 +28,8 @@ INTERNAL_ATTRIBUTES = {
     "_nc3_strict",
 }
 NETCDF_DIMENSION_ONLY = "This is a netCDF dimension but not a netCDF variable"
+# Chunks of at most this many stored bytes carry them (edp_task_schemas::INLINE_CHUNK_MAX_BYTES).
+INLINE_MAX = 64
 FILTER_DEFLATE = 1
 FILTER_SHUFFLE = 2
 
@@ -70,23 +73,34 @@ def filters(dataset):
     return out
 
 
+def with_inline(path, chunk):
+    """edp's rule: a chunk of at most INLINE_MAX stored bytes carries them, base64."""
+    if chunk["length"] <= INLINE_MAX:
+        with open(path, "rb") as raw:
+            raw.seek(chunk["offset"])
+            chunk["inline"] = base64.b64encode(raw.read(chunk["length"])).decode()
+    return chunk
+
+
 def chunks(dataset):
     if dataset.chunks is None:
         offset = dataset.id.get_offset()
         if offset is None:
             return []  # never written
-        return [{
+        return [with_inline(dataset.file.filename, {
             "index": [0] * dataset.ndim,
             "offset": int(offset),
             "length": int(dataset.id.get_storage_size()),
-        }]
+        })]
     out = []
     for i in range(dataset.id.get_num_chunks()):
         info = dataset.id.get_chunk_info(i)
         if info.filter_mask != 0:
             raise ValueError(f"{dataset.name}: chunk {i} skipped a filter")
         index = [int(o) // int(c) for o, c in zip(info.chunk_offset, dataset.chunks)]
-        out.append({"index": index, "offset": int(info.byte_offset), "length": int(info.size)})
+        out.append(with_inline(dataset.file.filename, {
+            "index": index, "offset": int(info.byte_offset), "length": int(info.size),
+        }))
     out.sort(key=lambda c: c["index"])
     return out
 

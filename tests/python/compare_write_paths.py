@@ -15,6 +15,7 @@ For each triple:
   offsets, inflated and unshuffled, are the chunk's values.
 Exits non-zero with a list of differences.
 """
+import base64
 import json
 import subprocess
 import sys
@@ -26,6 +27,9 @@ import numpy as np
 import xarray as xr
 
 # Attributes that differ between any two productions of the same granule.
+# Chunks of at most this many stored bytes carry them in the index (edp_task_schemas::
+# INLINE_CHUNK_MAX_BYTES).
+INLINE_MAX = 64
 PER_FILE = {"uuid", "date_created", "date_modified", "date_metadata_modified", "date_issued"}
 
 
@@ -136,6 +140,13 @@ def compare(direct, reference, index_path, problems):
             if found != expected:
                 fail(f"{name}: chunks {found[:3]}... vs h5py {expected[:3]}...")
                 continue
+            # Small chunks carry their stored bytes (base64), exactly the bytes at their place.
+            for chunk in entry["chunks"]:
+                raw.seek(chunk["offset"])
+                stored = raw.read(chunk["length"])
+                want = base64.b64encode(stored).decode() if chunk["length"] <= INLINE_MAX else None
+                if chunk.get("inline") != want:
+                    fail(f"{name}: chunk {chunk['index']} inline {chunk.get('inline')!r} vs {want!r}")
             # The bytes at the recorded place decode to the chunk's values.
             for position, offset, length in found:
                 raw.seek(offset)

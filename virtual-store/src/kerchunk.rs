@@ -14,8 +14,10 @@
 //! filter with the element size, deflate is the `zlib` compressor (HDF5 stores deflated
 //! chunks as zlib streams). Chunks of the time-dependent variables of the k-th granule are
 //! shifted by k x (time chunks per granule) along the time axis; time-independent variables
-//! point into the source granule. Coordinates (including `time` and the bounds) are
-//! referenced, not inlined: the chunk index holds byte ranges, not values.
+//! point into the source granule. Chunks whose bytes the chunk index holds (at most
+//! `INLINE_CHUNK_MAX_BYTES`: every granule's `time` and `time_bnds`) are inlined as
+//! `"base64:..."`, so that opening the store, which decodes the time axis, reads no granule;
+//! every other chunk is a `[url, offset, length]` reference.
 
 use serde_json::{Map, Value, json};
 
@@ -85,8 +87,13 @@ fn chunk_key(name: &str, index: &[u64]) -> String {
     format!("{name}/{}", parts.join("."))
 }
 
+/// `[url, offset, length]`, or the chunk's bytes inline (`"base64:..."`, which fsspec's
+/// reference filesystem decodes) when the chunk index holds them.
 fn reference(url: &str, chunk: &ChunkRef) -> Value {
-    json!([url, chunk.offset, chunk.length])
+    match &chunk.inline {
+        Some(bytes) => Value::String(format!("base64:{bytes}")),
+        None => json!([url, chunk.offset, chunk.length]),
+    }
 }
 
 /// The `.zarray` of a variable with the combined `shape`.
@@ -171,6 +178,9 @@ mod render_tests {
                 {"name": "XC", "dimensions": ["tile", "i"], "shape": [2, 3], "dtype": "<f4",
                  "attributes": {"units": "degrees_east"},
                  "chunks": [{"index": [0, 0], "offset": 8, "length": 24}]},
+                {"name": "time", "dimensions": ["time"], "shape": [1], "dtype": "<i4",
+                 "chunks": [{"index": [0], "offset": base + 50, "length": 4,
+                             "inline": format!("{month:02}AAAA==")}]},
                 {"name": "SSH", "dimensions": ["time", "tile", "i"], "shape": [1, 2, 3],
                  "dtype": "<f4", "chunk_shape": [1, 1, 3], "fill_value": 9.969209968386869e36,
                  "filters": [{"id": "shuffle", "element_size": 4}, {"id": "deflate", "level": 5}],
@@ -204,6 +214,9 @@ mod render_tests {
             refs["SSH/1.1.0"],
             json!(["s3://b/v/native/mon_mean/SSH/2.nc", 200, 9])
         );
+        // The time axis is held by the store: each granule's bytes inline, in time order.
+        assert_eq!(refs["time/0"], json!("base64:01AAAA=="));
+        assert_eq!(refs["time/1"], json!("base64:02AAAA=="));
         assert!(
             refs.get("SSH/0.0.0").is_none(),
             "unwritten chunks stay absent (fill)"

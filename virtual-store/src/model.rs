@@ -120,10 +120,12 @@ impl GranuleRefs {
     }
 }
 
-/// One chunk: position in the granule's chunk grid and byte range in the granule. Stored as
-/// one flat array `[offset, length, index...]` to keep `state.json` small.
+/// One chunk: position in the granule's chunk grid and byte range in the granule, and the
+/// stored bytes themselves for small chunks (a granule's `time` and `time_bnds`, from
+/// [`StoredChunk::inline`]). Stored as one flat array `[offset, length, index...]` to keep
+/// `state.json` small, or `{"at": [offset, length, index...], "inline": "<base64>"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "Vec<u64>", into = "Vec<u64>")]
+#[serde(try_from = "ChunkRefRepr", into = "ChunkRefRepr")]
 pub struct ChunkRef {
     /// Position in the chunk grid of one granule.
     pub index: Vec<u64>,
@@ -131,22 +133,46 @@ pub struct ChunkRef {
     pub offset: u64,
     /// Stored length in bytes.
     pub length: u64,
+    /// The stored bytes, base64, when the chunk is small enough to be held by the store.
+    pub inline: Option<String>,
 }
 
-impl From<ChunkRef> for Vec<u64> {
-    fn from(chunk: ChunkRef) -> Vec<u64> {
-        let mut out = Vec::with_capacity(2 + chunk.index.len());
-        out.push(chunk.offset);
-        out.push(chunk.length);
-        out.extend(chunk.index);
-        out
+/// The `state.json` form of a [`ChunkRef`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+enum ChunkRefRepr {
+    /// `[offset, length, index...]`.
+    Flat(Vec<u64>),
+    /// The flat form and the stored bytes.
+    Inline {
+        /// `[offset, length, index...]`.
+        at: Vec<u64>,
+        /// Base64 of the stored bytes.
+        inline: String,
+    },
+}
+
+impl From<ChunkRef> for ChunkRefRepr {
+    fn from(chunk: ChunkRef) -> ChunkRefRepr {
+        let mut at = Vec::with_capacity(2 + chunk.index.len());
+        at.push(chunk.offset);
+        at.push(chunk.length);
+        at.extend(chunk.index);
+        match chunk.inline {
+            None => ChunkRefRepr::Flat(at),
+            Some(inline) => ChunkRefRepr::Inline { at, inline },
+        }
     }
 }
 
-impl TryFrom<Vec<u64>> for ChunkRef {
+impl TryFrom<ChunkRefRepr> for ChunkRef {
     type Error = String;
 
-    fn try_from(mut flat: Vec<u64>) -> std::result::Result<ChunkRef, String> {
+    fn try_from(repr: ChunkRefRepr) -> std::result::Result<ChunkRef, String> {
+        let (mut flat, inline) = match repr {
+            ChunkRefRepr::Flat(flat) => (flat, None),
+            ChunkRefRepr::Inline { at, inline } => (at, Some(inline)),
+        };
         if flat.len() < 2 {
             return Err(format!(
                 "expected a chunk [offset, length, index...], found {flat:?}"
@@ -157,6 +183,7 @@ impl TryFrom<Vec<u64>> for ChunkRef {
             index,
             offset: flat[0],
             length: flat[1],
+            inline,
         })
     }
 }
@@ -167,6 +194,7 @@ impl From<&StoredChunk> for ChunkRef {
             index: chunk.index.clone(),
             offset: chunk.offset,
             length: chunk.length,
+            inline: chunk.inline.clone(),
         }
     }
 }
@@ -638,11 +666,24 @@ mod tests {
             index: vec![0, 3],
             offset: 10,
             length: 20,
+            inline: None,
         };
         let text = serde_json::to_string(&chunk).unwrap_or_default();
         assert_eq!(text, "[10,20,0,3]");
         let back: ChunkRef = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, chunk);
         assert!(serde_json::from_str::<ChunkRef>("[1]").is_err());
+        // A small chunk keeps its bytes beside the flat form.
+        let time = ChunkRef {
+            index: vec![0],
+            offset: 7000,
+            length: 4,
+            inline: Some("AAAAAA==".into()),
+        };
+        let text = serde_json::to_string(&time).unwrap_or_default();
+        assert_eq!(text, r#"{"at":[7000,4,0],"inline":"AAAAAA=="}"#);
+        let back: ChunkRef = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, time);
+        assert!(serde_json::from_str::<ChunkRef>(r#"{"at":[1],"inline":""}"#).is_err());
     }
 }
