@@ -202,7 +202,7 @@ fn triplets(level: &LevelWeights) -> Result<(Vec<i32>, Vec<i32>, Vec<f64>)> {
         .iter()
         .map(|&s| index_1based("source", s as usize))
         .collect::<Result<Vec<i32>>>()?;
-    Ok((rows, cols, level.weights().to_vec()))
+    Ok((rows, cols, level.weights().into_owned()))
 }
 
 fn write_file(w: &Weights, path: &Path) -> Result<()> {

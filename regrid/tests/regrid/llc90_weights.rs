@@ -42,6 +42,7 @@ fn wet_targets_shrink_with_depth_and_every_row_is_an_average() {
         );
         previous = mask;
         let wet = source.wet(k).unwrap();
+        let weights = level.weights();
         for (r, _) in level.rows().iter().enumerate() {
             let (a, b) = (level.ptr()[r] as usize, level.ptr()[r + 1] as usize);
             let n = (b - a) as f64;
@@ -50,7 +51,7 @@ fn wet_targets_shrink_with_depth_and_every_row_is_an_average() {
                     wet[level.cols()[e] as usize],
                     "level {k}: dry source in a row"
                 );
-                assert_eq!(level.weights()[e], 1.0 / n);
+                assert_eq!(weights[e], 1.0 / n);
             }
         }
     }
