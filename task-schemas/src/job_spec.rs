@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::{Job, TimeSteps};
 use crate::error::PayloadError;
-use crate::locations::{Locations, TaskLocations};
 
 /// A list of jobs with optional locations. Unknown keys are rejected (specs are hand-written,
 /// so a misspelt key must not be silently ignored).
@@ -49,20 +48,6 @@ pub struct JobSpec {
 }
 
 impl JobSpec {
-    /// The locations it gives (for [`Locations::or`]).
-    pub fn locations(&self) -> Locations {
-        Locations {
-            source_root: self.source_root.clone(),
-            dest_root: self.dest_root.clone(),
-            task: TaskLocations {
-                cfg_loc: self.cfg_loc.clone(),
-                grid_loc: self.grid_loc.clone(),
-                factors_loc: self.factors_loc.clone(),
-                metadata_loc: self.metadata_loc.clone(),
-            },
-        }
-    }
-
     /// Checks what the types cannot: at least one job, no empty step list.
     pub fn check(&self) -> Result<(), PayloadError> {
         if self.jobs.is_empty() {

@@ -61,6 +61,30 @@ impl Locations {
     }
 }
 
+/// `locations()` of a payload whose keys are the six location names: the one place that maps
+/// the flat keys onto [`Locations`].
+macro_rules! payload_locations {
+    ($($payload:ty),+) => {$(
+        impl $payload {
+            /// The locations it gives (for [`Locations::or`]).
+            pub fn locations(&self) -> Locations {
+                Locations {
+                    source_root: self.source_root.clone(),
+                    dest_root: self.dest_root.clone(),
+                    task: TaskLocations {
+                        cfg_loc: self.cfg_loc.clone(),
+                        grid_loc: self.grid_loc.clone(),
+                        factors_loc: self.factors_loc.clone(),
+                        metadata_loc: self.metadata_loc.clone(),
+                    },
+                }
+            }
+        }
+    )+};
+}
+
+payload_locations!(crate::JobSpec, crate::ManualTrigger);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +128,26 @@ mod tests {
         assert_eq!(resolved.task.metadata_loc, some("spec-meta"));
         assert_eq!(resolved.task.factors_loc, some("ssm-factors"));
         assert_eq!(resolved.task.cfg_loc, some("ssm-cfg"));
+        // The payloads' flat keys map onto the same fields.
+        let trigger: crate::ManualTrigger = serde_json::from_str(
+            r#"{"jobs": [{"grouping_id": 0, "product_type": "native", "frequency": "AVG_MON",
+                "time_steps": "all"}], "source_root": "s", "dest_root": "d", "grid_loc": "g",
+                "metadata_loc": "m", "factors_loc": "f", "cfg_loc": "c"}"#,
+        )
+        .unwrap();
+        let from_trigger = trigger.locations();
+        assert_eq!(
+            (
+                from_trigger.source_root.as_deref(),
+                from_trigger.dest_root.as_deref()
+            ),
+            (Some("s"), Some("d"))
+        );
+        let t = &from_trigger.task;
+        assert_eq!(
+            [&t.grid_loc, &t.metadata_loc, &t.factors_loc, &t.cfg_loc].map(|v| v.as_deref()),
+            [Some("g"), Some("m"), Some("f"), Some("c")]
+        );
         // Nothing anywhere stays nothing.
         assert_eq!(
             Locations::default().or(Locations::default()),

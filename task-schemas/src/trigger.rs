@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use crate::common::Job;
 use crate::error::PayloadError;
 use crate::job_spec::check_jobs;
-use crate::locations::{Locations, TaskLocations};
 
 /// Manual planner trigger. Unknown keys are rejected (payloads are hand-written).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -86,20 +85,6 @@ pub enum ShardSizing {
 }
 
 impl ManualTrigger {
-    /// The locations it gives (for [`Locations::or`]).
-    pub fn locations(&self) -> Locations {
-        Locations {
-            source_root: self.source_root.clone(),
-            dest_root: self.dest_root.clone(),
-            task: TaskLocations {
-                cfg_loc: self.cfg_loc.clone(),
-                grid_loc: self.grid_loc.clone(),
-                factors_loc: self.factors_loc.clone(),
-                metadata_loc: self.metadata_loc.clone(),
-            },
-        }
-    }
-
     /// The job source; `jobs` and `job_file` exclude each other, inline jobs must be valid.
     pub fn job_source(&self) -> Result<JobSource<'_>, PayloadError> {
         match (&self.jobs, &self.job_file) {
