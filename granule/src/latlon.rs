@@ -325,8 +325,7 @@ pub(crate) fn write_latlon(
         .iter()
         .map(|v| (v.planned.output.output_name.as_str(), &v.attrs))
         .collect();
-    let prologue =
-        skeleton::prologue(request, dataset, resources, ProductType::Latlon, &var_attrs)?;
+    let prologue = skeleton::prologue(request, dataset, resources, &var_attrs)?;
     let coord_attrs = |name: &str| coordinate_attributes(catalog, ProductType::Latlon, name);
     let bounds = request.frequency.is_average();
     let time_attrs = time_attributes(catalog, &config.clock, request.frequency)?;

@@ -239,8 +239,7 @@ pub(crate) fn write_native(
         .iter()
         .map(|v| (v.planned.output.output_name.as_str(), &v.attrs))
         .collect();
-    let prologue =
-        skeleton::prologue(request, dataset, resources, ProductType::Native, &var_attrs)?;
+    let prologue = skeleton::prologue(request, dataset, resources, &var_attrs)?;
     let coord_attrs = |name: &str| coordinate_attributes(catalog, ProductType::Native, name);
     let write_started = Instant::now();
     let mut granule = skeleton::create(out_path, &layout.dims())?;

@@ -9,7 +9,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use edp_conventions::ProductType;
 use edp_conventions::attrs::{AttrValue, Attrs, global_coordinates};
 use edp_conventions::catalog::Dataset;
 use netcdf::FileMut;
@@ -49,7 +48,6 @@ pub(crate) fn prologue(
     request: &GranuleRequest,
     dataset: &Dataset,
     resources: &Resources,
-    product: ProductType,
     variables: &[(&str, &Attrs)],
 ) -> Result<Prologue> {
     let config = &resources.config;
@@ -69,9 +67,12 @@ pub(crate) fn prologue(
             _ => None,
         })
         .collect();
-    if let Some(coords) =
-        global_coordinates(product, dataset.dimension, request.frequency, &var_coords)
-    {
+    if let Some(coords) = global_coordinates(
+        request.product,
+        dataset.dimension,
+        request.frequency,
+        &var_coords,
+    ) {
         globals.push(("coordinates".into(), AttrValue::Str(coords)));
     }
     Ok(Prologue {
