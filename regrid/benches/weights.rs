@@ -51,7 +51,7 @@ fn main() {
         .unwrap();
     let (t1, weights) = one.install(|| best_of(3, || Weights::build(&source, &spec).unwrap()));
     let (tn, _) = best_of(3, || Weights::build(&source, &spec).unwrap());
-    let entries: usize = weights.levels().iter().map(|l| l.n_entries()).sum();
+    let entries: usize = weights.levels().map(|l| l.n_entries()).sum();
     println!("  build, 50 levels, 1 thread           {:8.3} s", secs(t1));
     println!(
         "  build, 50 levels, {cores} threads          {:8.3} s   (speed-up {:.2}x)",

@@ -12,27 +12,31 @@
 //! | `row`, `col`, `S` | `(n_s)` | **level 0** (surface, 2-D products): a plain ESMF matrix that xESMF (`Regridder(..., weights=path)`), `ncks --map` or scipy can use as is |
 //! | `mask_b`, `frac_b` | `(n_b)` | level-0 target land mask: 1 wet, 0 land (fill with NaN) |
 //! | `mask_a` | `(n_a)` | level-0 source wet mask |
-//! | `row_lev`, `col_lev`, `S_lev` | `(n_s_lev)` | **every level**, concatenated surface first, rows ascending within a level |
-//! | `level_ptr` | `(n_level_p1)` | level `k` occupies `[level_ptr[k], level_ptr[k+1])` of the `_lev` arrays (0-based offsets, int64) |
-//! | `n_nearest_lev` | `(n_level)` | wet targets of each level that use the nearest-wet fallback |
-//! | `mask_b_lev` | `(n_level, n_b)` | per-level target land mask (byte; `frac_b` of level `k` equals it) |
+//! | `within_count` | `(n_b)` | per target, how many sources (wet or dry) lie within its radius |
+//! | `within` | `(n_within)` | those sources (1-based), target after target, each target's sorted by distance then index |
+//! | `nearest` | `(n_b)` | per target, its nearest source (1-based), 0 when none lies within `nearest_search_cap_m` |
 //! | `mask_a_lev` | `(n_level, n_a)` | per-level source wet mask (`hFacC > 0`) |
 //! | `xc_a`, `yc_a` | `(n_a)` | source cell centres (degrees) |
 //! | `xc_b`, `yc_b`, `xv_b`, `yv_b`, `area_b` | `(n_b)`, `(n_b, nv_b)` | target centres, corners (SW, SE, NE, NW) and areas (steradians) |
 //! | `src_grid_dims`, `dst_grid_dims` | | `[n_a]` (the source is described as unstructured), `[nx, ny]` (longitude fastest) |
 //!
-//! The level-0 matrix is stored twice (in `row/col/S` and as the first slice of the `_lev`
-//! arrays) so that standard tools see a single valid matrix and our reader sees uniform levels;
-//! it costs about 1/50 of the file. Global attributes record the algorithm, the target
-//! specification, the search limits and the SHA-256 of the source grid
-//! ([`SourceGrid::checksum`]).
+//! Every level's matrix follows from the neighbourhood (`within_count`, `within`, `nearest`)
+//! and that level's source mask, as the `algorithm` attribute states: target `p` is land at
+//! level `k` when its nearest source is missing or dry there; otherwise its entries are the
+//! wet sources of its `within` list (at most `neighbour_cap`, in list order) with equal
+//! weights, or its nearest source with weight 1 when none of them is wet. Storing the
+//! neighbourhood instead of 50 matrices makes the LLC90 file about a tenth as large to write and
+//! to read, and lets a reader derive only the levels it uses. The level-0 matrix is stored too,
+//! so that standard tools see a valid matrix; reading checks it against the derived one. Global
+//! attributes record the algorithm, the target specification, the search limits and the
+//! SHA-256 of the source grid ([`SourceGrid::checksum`]).
 //!
 //! Files are written to a temporary name beside the destination and renamed into place, so a
 //! reader never sees a partial file.
 
 use crate::error::{RegridError, Result};
 use crate::geometry::{AUTHALIC_RADIUS_M, CHORD_SPHERE_RADIUS_M};
-use crate::neighbours::SearchLimits;
+use crate::neighbours::{NONE, Neighbourhood, SearchLimits};
 use crate::source::SourceGrid;
 use crate::target::{LatLonGrid, LatLonSpec, TargetRadius};
 use crate::weights::{BuildStats, LevelWeights, Weights};
@@ -40,8 +44,9 @@ use netcdf::AttributeValue;
 use std::path::{Path, PathBuf};
 
 /// Version of the file layout written by this crate (global attribute
-/// `edp_weights_format_version`).
-pub const FORMAT_VERSION: i32 = 1;
+/// `edp_weights_format_version`). Version 1 stored every level's matrix; such a file is
+/// refused, and the weights cache rebuilds and replaces it.
+pub const FORMAT_VERSION: i32 = 2;
 
 /// Deflate level of the large arrays: level 1 already removes most of the redundancy of
 /// sorted rows and repeated weights; higher levels cost write time for a few percent.
@@ -177,7 +182,10 @@ fn put<T: netcdf::NcTypeDescriptor>(
     if DEGREES.contains(&name) {
         var.put_attribute("units", "degrees").map_err(err())?;
     }
-    var.put_values(values, ..).map_err(err())?;
+    // An empty dimension is unlimited in netCDF; there is nothing to write to it.
+    if !values.is_empty() {
+        var.put_values(values, ..).map_err(err())?;
+    }
     Ok(())
 }
 
@@ -211,14 +219,13 @@ fn write_file(w: &Weights, path: &Path) -> Result<()> {
     let source = w.source();
     let mut file = netcdf::create(path).map_err(nc_err(path, "create"))?;
     let level0 = w.level(0)?;
-    let n_s_lev: usize = w.levels().iter().map(LevelWeights::n_entries).sum();
+    let hood = &w.hood;
     for (name, len) in [
         ("n_a", n_a),
         ("n_b", n_b),
         ("n_s", level0.n_entries()),
-        ("n_s_lev", n_s_lev),
+        ("n_within", hood.within.len()),
         ("n_level", n_lev),
-        ("n_level_p1", n_lev + 1),
         ("nv_b", 4),
         ("src_grid_rank", 1),
         ("dst_grid_rank", 2),
@@ -275,75 +282,57 @@ fn write_file(w: &Weights, path: &Path) -> Result<()> {
         &mask_a0,
     )?;
 
-    // Every level, concatenated.
-    let mut row_lev = Vec::with_capacity(n_s_lev);
-    let mut col_lev = Vec::with_capacity(n_s_lev);
-    let mut s_lev = Vec::with_capacity(n_s_lev);
-    let mut level_ptr = Vec::with_capacity(n_lev + 1);
-    level_ptr.push(0i64);
-    for level in w.levels() {
-        let (r, c, s) = triplets(level)?;
-        row_lev.extend(r);
-        col_lev.extend(c);
-        s_lev.extend(s);
-        level_ptr.push(row_lev.len() as i64);
-    }
+    // The neighbourhood, from which every level follows.
+    let within_count = hood
+        .ptr
+        .windows(2)
+        .map(|w| {
+            i32::try_from(w[1] - w[0]).map_err(|_| RegridError::Invalid {
+                what: "sources within one target's radius".into(),
+                expected: "< 2^31".into(),
+                found: (w[1] - w[0]).to_string(),
+            })
+        })
+        .collect::<Result<Vec<i32>>>()?;
     put(
         &mut file,
         path,
-        "row_lev",
-        &["n_s_lev"],
-        "target index (1-based), all levels",
-        &row_lev,
+        "within_count",
+        &["n_b"],
+        "number of sources (wet or dry) within the target's radius",
+        &within_count,
     )?;
-    put(
-        &mut file,
-        path,
-        "col_lev",
-        &["n_s_lev"],
-        "source index (1-based), all levels",
-        &col_lev,
-    )?;
-    put(
-        &mut file,
-        path,
-        "S_lev",
-        &["n_s_lev"],
-        "weight, all levels",
-        &s_lev,
-    )?;
-    put(
-        &mut file,
-        path,
-        "level_ptr",
-        &["n_level_p1"],
-        "level k occupies [level_ptr[k], level_ptr[k+1]) of row_lev/col_lev/S_lev (0-based)",
-        &level_ptr,
-    )?;
-    let n_nearest: Vec<i32> = w
-        .levels()
+    let within = hood
+        .within
         .iter()
-        .map(|l| i32::try_from(l.n_nearest()).unwrap_or(i32::MAX))
-        .collect();
+        .map(|&s| index_1based("source", s as usize))
+        .collect::<Result<Vec<i32>>>()?;
     put(
         &mut file,
         path,
-        "n_nearest_lev",
-        &["n_level"],
-        "wet targets mapped with the nearest-wet fallback",
-        &n_nearest,
+        "within",
+        &["n_within"],
+        "sources within each target's radius (1-based), by distance then index",
+        &within,
     )?;
-    let mut mask_b_lev = Vec::with_capacity(n_lev * n_b);
-    for level in w.levels() {
-        mask_b_lev.extend(level.wet_mask(n_b).iter().map(|&m| i8::from(m)));
-    }
+    let nearest = hood
+        .nearest
+        .iter()
+        .map(|&s| {
+            if s == NONE {
+                Ok(0)
+            } else {
+                index_1based("source", s as usize)
+            }
+        })
+        .collect::<Result<Vec<i32>>>()?;
     put(
         &mut file,
         path,
-        "mask_b_lev",
-        &["n_level", "n_b"],
-        "target wet mask per level",
-        &mask_b_lev,
+        "nearest",
+        &["n_b"],
+        "nearest source (1-based); 0: none within nearest_search_cap_m",
+        &nearest,
     )?;
     let mask_a_lev: Vec<i8> = source
         .wet_masks()
@@ -478,8 +467,8 @@ fn write_attributes(file: &mut netcdf::FileMut, path: &Path, w: &Weights) -> Res
         ),
         (
             "level_storage",
-            "row/col/S: level 0 only (plain ESMF); row_lev/col_lev/S_lev: all levels, level k in \
-             [level_ptr[k], level_ptr[k+1]); mask_b_lev/mask_a_lev: per-level target/source masks"
+            "row/col/S: level 0 only (plain ESMF); level k follows from within_count/within/nearest \
+             and mask_a_lev[k] by the algorithm above (sources in within-list order)"
                 .into(),
         ),
         ("edp_weights_format_version", FORMAT_VERSION.into()),
@@ -662,7 +651,6 @@ fn read_file(path: &Path) -> Result<Weights> {
         ));
     }
     let (n_a, n_b, n_lev) = (r.dim("n_a")?, r.dim("n_b")?, r.dim("n_level")?);
-    let n_s_lev = r.dim("n_s_lev")?;
 
     // Source grid, with its checksum as the integrity check of what was read.
     let shape = match r.attr("source_shape")? {
@@ -751,87 +739,104 @@ fn read_file(path: &Path) -> Result<Weights> {
         ));
     }
 
-    // Levels.
-    let level_ptr = r.values::<i64>("level_ptr", n_lev + 1)?;
-    let n_nearest = r.values::<i32>("n_nearest_lev", n_lev)?;
-    let row_lev = r.values::<i32>("row_lev", n_s_lev)?;
-    let col_lev = r.values::<i32>("col_lev", n_s_lev)?;
-    let s_lev = r.values::<f64>("S_lev", n_s_lev)?;
-    let mask_b_lev = r.values::<i8>("mask_b_lev", n_lev * n_b)?;
-    let mut levels = Vec::with_capacity(n_lev);
-    for k in 0..n_lev {
-        let (a, b) = (level_ptr[k], level_ptr[k + 1]);
-        let (Ok(a), Ok(b)) = (usize::try_from(a), usize::try_from(b)) else {
-            return Err(r.bad(
-                "variable `level_ptr`",
-                "non-negative offsets",
-                format!("{a}, {b}"),
-            ));
-        };
-        if !(a <= b && b <= n_s_lev && b - a <= u32::MAX as usize) {
-            return Err(r.bad(
-                "variable `level_ptr`",
-                format!("ascending offsets <= {n_s_lev}"),
-                format!("{a}, {b} at level {k}"),
-            ));
-        }
-        let nearest = usize::try_from(n_nearest[k])
-            .map_err(|_| r.bad("variable `n_nearest_lev`", ">= 0", n_nearest[k].to_string()))?;
-        let level = level_from_triplets(
-            &r,
-            k,
-            &row_lev[a..b],
-            &col_lev[a..b],
-            &s_lev[a..b],
-            nearest,
-            (n_b, n_a),
-        )?;
-        let mask = level.wet_mask(n_b);
-        if mask
-            .iter()
-            .zip(&mask_b_lev[k * n_b..(k + 1) * n_b])
-            .any(|(&m, &f)| m != (f != 0))
-        {
-            return Err(r.bad(
-                format!("mask_b_lev of level {k}"),
-                "1 exactly at the rows of the level's weights",
-                "a different mask",
-            ));
-        }
-        levels.push(level);
+    // The neighbourhood, 1-based in the file.
+    let within_count = r.values::<i32>("within_count", n_b)?;
+    let n_within = r.dim("n_within")?;
+    let mut ptr = Vec::with_capacity(n_b + 1);
+    ptr.push(0usize);
+    for (p, &count) in within_count.iter().enumerate() {
+        let count = usize::try_from(count).map_err(|_| {
+            r.bad(
+                format!("within_count of target {p}"),
+                ">= 0",
+                count.to_string(),
+            )
+        })?;
+        ptr.push(ptr[p] + count);
     }
-
-    // The plain level-0 matrix must be the first level.
-    let n_s = r.dim("n_s")?;
-    if let Some(level0) = levels.first() {
-        let plain = level_from_triplets(
-            &r,
-            0,
-            &r.values::<i32>("row", n_s)?,
-            &r.values::<i32>("col", n_s)?,
-            &r.values::<f64>("S", n_s)?,
-            level0.n_nearest(),
-            (n_b, n_a),
-        )?;
-        if &plain != level0 {
-            return Err(r.bad(
-                "row/col/S",
-                "the level-0 slice of row_lev/col_lev/S_lev",
-                "a different matrix",
-            ));
-        }
+    if ptr[n_b] != n_within {
+        return Err(r.bad(
+            "variable `within_count`",
+            format!("counts summing to n_within = {n_within}"),
+            ptr[n_b].to_string(),
+        ));
     }
-
-    let stats = BuildStats {
+    let source_index = |what: &str, value: i32| -> Result<u32> {
+        match u32::try_from(value) {
+            Ok(s) if (1..=n_a).contains(&(s as usize)) => Ok(s - 1),
+            _ => Err(r.bad(
+                format!("variable `{what}`"),
+                format!("1-based source indices 1 ..= {n_a}"),
+                value.to_string(),
+            )),
+        }
+    };
+    let within = r
+        .values::<i32>("within", n_within)?
+        .into_iter()
+        .map(|v| source_index("within", v))
+        .collect::<Result<Vec<u32>>>()?;
+    let nearest = r
+        .values::<i32>("nearest", n_b)?
+        .into_iter()
+        .map(|v| {
+            if v == 0 {
+                Ok(NONE)
+            } else {
+                source_index("nearest", v)
+            }
+        })
+        .collect::<Result<Vec<u32>>>()?;
+    let hood = Neighbourhood {
+        ptr,
+        within,
+        nearest,
+    };
+    let weights = Weights::from_neighbourhood(source, checksum, target, limits, hood)
+        .map_err(|e| r.bad("neighbourhood", "one that fits the grids", e.to_string()))?;
+    let stored = BuildStats {
         targets_with_source: r.attr_usize("targets_with_source")?,
         max_within_all: r.attr_usize("max_within_all")?,
     };
-    Ok(Weights {
-        source,
-        source_checksum: checksum,
-        target,
-        limits,
-        stats,
-        levels,
-    })
+    if &stored != weights.stats() {
+        return Err(r.bad(
+            "global attributes `targets_with_source`, `max_within_all`",
+            format!("{:?} (of the neighbourhood)", weights.stats()),
+            format!("{stored:?}"),
+        ));
+    }
+
+    // The plain level-0 matrix and mask must be what the neighbourhood gives.
+    let level0 = weights.level(0)?;
+    let n_s = r.dim("n_s")?;
+    let plain = level_from_triplets(
+        &r,
+        0,
+        &r.values::<i32>("row", n_s)?,
+        &r.values::<i32>("col", n_s)?,
+        &r.values::<f64>("S", n_s)?,
+        level0.n_nearest(),
+        (n_b, n_a),
+    )?;
+    if &plain != level0 {
+        return Err(r.bad(
+            "row/col/S",
+            "the level-0 matrix of the neighbourhood",
+            "a different matrix",
+        ));
+    }
+    let mask_b = r.values::<i32>("mask_b", n_b)?;
+    if level0
+        .wet_mask(n_b)
+        .iter()
+        .zip(&mask_b)
+        .any(|(&wet, &m)| wet != (m != 0))
+    {
+        return Err(r.bad(
+            "mask_b",
+            "1 exactly at the rows of the level-0 matrix",
+            "a different mask",
+        ));
+    }
+    Ok(weights)
 }

@@ -10,6 +10,7 @@ use crate::neighbours::{NONE, Neighbourhood, SearchLimits, SourceIndex};
 use crate::source::SourceGrid;
 use crate::target::{LatLonGrid, LatLonSpec};
 use rayon::prelude::*;
+use std::sync::OnceLock;
 
 /// The weights of one vertical level, CSR over its wet targets.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -246,37 +247,123 @@ pub struct BuildStats {
 }
 
 /// Lat-lon regridding weights for every vertical level of a source grid.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// What is stored is the level-independent neighbourhood of every target (the sources within
+/// its radius, and its nearest source); the matrix of level `k` follows from it and the wet
+/// mask of level `k` without another search, and is derived the first time it is asked for.
+/// A 2-D product therefore never derives the 49 levels below the surface, and a weights file
+/// holds one neighbourhood instead of 50 matrices.
+#[derive(Debug, Clone)]
 pub struct Weights {
     pub(crate) source: SourceGrid,
     pub(crate) source_checksum: String,
     pub(crate) target: LatLonGrid,
     pub(crate) limits: SearchLimits,
     pub(crate) stats: BuildStats,
-    pub(crate) levels: Vec<LevelWeights>,
+    pub(crate) hood: Neighbourhood,
+    /// Whether every wet cell of level `k+1` is wet at `k` (then a level only revisits the wet
+    /// targets of the level above, when that one is derived already).
+    nested: bool,
+    levels: Vec<OnceLock<LevelWeights>>,
+}
+
+/// Weights are equal when they map the same source grid onto the same target grid with the
+/// same neighbourhood: every level follows from those.
+impl PartialEq for Weights {
+    fn eq(&self, other: &Weights) -> bool {
+        self.source_checksum == other.source_checksum
+            && self.source == other.source
+            && self.target == other.target
+            && self.limits == other.limits
+            && self.stats == other.stats
+            && self.hood == other.hood
+    }
 }
 
 impl Weights {
     /// Builds the weights of every level of `source` onto the grid of `spec` by the V4r4
-    /// algorithm (docs/regridding.md §2): one neighbour search per target over all source cells,
-    /// then per level the wet bin average within `r_p` or the nearest wet source, and land
-    /// where the nearest source cell is dry. Parallel (rayon) over target rows and levels.
+    /// algorithm (docs/regridding.md §2): one neighbour search per target over all source cells
+    /// (parallel over target rows); per level, the wet bin average within `r_p` or the nearest
+    /// wet source, and land where the nearest source cell is dry, derived when first used.
     pub fn build(source: &SourceGrid, spec: &LatLonSpec) -> Result<Weights> {
         let target = LatLonGrid::new(*spec)?;
         let limits = SearchLimits::new(source, &target);
         let index = SourceIndex::new(source)?;
         let hood = index.neighbourhood(&target, &limits);
-        let levels = levels_from_neighbourhood(source, &hood, &limits)?;
+        Weights::from_neighbourhood(source.clone(), source.checksum(), target, limits, hood)
+    }
+
+    /// Weights from their level-independent parts, checking that the neighbourhood fits the
+    /// grids (every index in range, one list per target) and that no level can hold more
+    /// entries than a `u32` counts.
+    pub(crate) fn from_neighbourhood(
+        source: SourceGrid,
+        source_checksum: String,
+        target: LatLonGrid,
+        limits: SearchLimits,
+        hood: Neighbourhood,
+    ) -> Result<Weights> {
+        let (n_a, n_b) = (source.len(), target.len());
+        let invalid = |what: &str, expected: String, found: String| RegridError::Invalid {
+            what: format!("neighbourhood: {what}"),
+            expected,
+            found,
+        };
+        check_len("neighbourhood: nearest sources", n_b, hood.nearest.len())?;
+        check_len("neighbourhood: offsets", n_b + 1, hood.ptr.len())?;
+        if hood.ptr.first() != Some(&0)
+            || hood.ptr.last() != Some(&hood.within.len())
+            || hood.ptr.windows(2).any(|w| w[1] < w[0])
+        {
+            return Err(invalid(
+                "offsets",
+                format!("ascending from 0 to {}", hood.within.len()),
+                "offsets out of order or range".into(),
+            ));
+        }
+        if let Some(&s) = hood.within.iter().find(|&&s| s as usize >= n_a) {
+            return Err(invalid("source", format!("< n_a = {n_a}"), s.to_string()));
+        }
+        if let Some(&s) = hood
+            .nearest
+            .iter()
+            .find(|&&s| s != NONE && s as usize >= n_a)
+        {
+            return Err(invalid(
+                "nearest source",
+                format!("< n_a = {n_a}"),
+                s.to_string(),
+            ));
+        }
+        // A level has at most one entry per wet target beyond its within-radius entries.
+        if u32::try_from(hood.within.len() + n_b).is_err() {
+            return Err(invalid(
+                "size",
+                "fewer than 2^32 entries per level".into(),
+                format!(
+                    "{} sources within radii and {n_b} targets",
+                    hood.within.len()
+                ),
+            ));
+        }
+        let masks = source.wet_masks();
+        let nested = masks.windows(2).all(|w| {
+            w[0].iter()
+                .zip(&w[1])
+                .all(|(&upper, &lower)| upper || !lower)
+        });
         Ok(Weights {
-            source_checksum: source.checksum(),
             stats: BuildStats {
                 targets_with_source: hood.targets_with_source(),
                 max_within_all: hood.max_within(),
             },
-            source: source.clone(),
+            levels: (0..masks.len()).map(|_| OnceLock::new()).collect(),
+            nested,
+            source,
+            source_checksum,
             target,
             limits,
-            levels,
+            hood,
         })
     }
 
@@ -320,18 +407,37 @@ impl Weights {
         self.levels.len()
     }
 
-    /// The weights of level `k`.
+    /// The weights of level `k`, derived from the neighbourhood on first use.
     pub fn level(&self, k: usize) -> Result<&LevelWeights> {
-        self.levels.get(k).ok_or_else(|| RegridError::Level {
+        let cell = self.levels.get(k).ok_or_else(|| RegridError::Level {
             level: k,
             n_levels: self.levels.len(),
             what: "the weights".into(),
-        })
+        })?;
+        Ok(cell.get_or_init(|| self.derive_level(k)))
     }
 
-    /// All levels, surface first.
-    pub fn levels(&self) -> &[LevelWeights] {
-        &self.levels
+    /// All levels, surface first (each derived on first use).
+    pub fn levels(&self) -> impl ExactSizeIterator<Item = &LevelWeights> {
+        (0..self.levels.len()).map(|k| self.levels[k].get_or_init(|| self.derive_level(k)))
+    }
+
+    /// Derives the matrix of level `k` (see `neighbours` for why no search is needed).
+    fn derive_level(&self, k: usize) -> LevelWeights {
+        let wet = &self.source.wet_masks()[k];
+        // With nested masks a target that is land at level k-1 stays land at k, so the wet
+        // targets of the level above (when derived already) are the only candidates.
+        let above = k
+            .checked_sub(1)
+            .filter(|_| self.nested)
+            .and_then(|k| self.levels[k].get());
+        match above {
+            Some(above) => level_weights(&self.hood, wet, above.rows(), self.limits.neighbour_cap),
+            None => {
+                let all: Vec<u32> = (0..self.hood.nearest.len() as u32).collect();
+                level_weights(&self.hood, wet, &all, self.limits.neighbour_cap)
+            }
+        }
     }
 
     /// Land mask of level `k` over the targets (`true` = wet, `false` = land/NaN).
@@ -385,129 +491,62 @@ impl Weights {
         let mut out = vec![f32::NAN; self.n_levels() * n_b];
         out.par_chunks_mut(n_b)
             .zip(field.par_chunks(n_a))
-            .zip(self.levels.par_iter())
-            .for_each(|((dst, src), level)| level.apply_into(src, dst, false));
+            .enumerate()
+            .try_for_each(|(k, (dst, src))| {
+                self.level(k)?.apply_into(src, dst, false);
+                Ok(())
+            })?;
         Ok(out)
     }
 }
 
-/// Derives every level's matrix from the `ALL` neighbourhood (see `neighbours`).
-///
-/// When the wet sets are nested (a cell wet at level `k+1` is wet at `k`, as for any `hFacC`
-/// derived from a depth), a target that is land at level `k` stays land below, so each level
-/// only revisits the wet targets of the level above.
-fn levels_from_neighbourhood(
-    source: &SourceGrid,
-    hood: &Neighbourhood,
-    limits: &SearchLimits,
-) -> Result<Vec<LevelWeights>> {
-    let masks = source.wet_masks();
-    let nested = masks.windows(2).all(|w| {
-        w[0].iter()
-            .zip(&w[1])
-            .all(|(&upper, &lower)| upper || !lower)
-    });
-    let all_targets: Vec<u32> = (0..hood.nearest.len() as u32).collect();
-    let mut levels = Vec::with_capacity(masks.len());
-    for wet in masks {
-        let candidates: &[u32] = match levels.last() {
-            Some(prev) if nested => LevelWeights::rows(prev),
-            _ => &all_targets,
-        };
-        let level = level_weights(hood, wet, candidates, limits.neighbour_cap)?;
-        levels.push(level);
-    }
-    Ok(levels)
-}
-
-/// The rows of one level computed for a chunk of targets.
-struct RowChunk {
-    /// Wet targets of the chunk.
-    rows: Vec<u32>,
-    /// Entries of each row.
-    lens: Vec<u32>,
-    /// Sources of all rows, row after row.
-    cols: Vec<u32>,
-    /// Rows that use the nearest-wet fallback.
-    fallbacks: usize,
-}
-
 /// One level's matrix over the `candidates` targets (ascending).
+///
+/// Sequential on purpose: levels are derived inside `OnceLock::get_or_init`, often from rayon
+/// jobs (one per level in [`Weights::apply_3d`]). Waiting there for rayon jobs of its own would
+/// let this thread steal a job that asks for the same level, which blocks forever on the cell
+/// it is initialising. A level takes milliseconds; the parallelism is across levels.
 fn level_weights(
     hood: &Neighbourhood,
     wet: &[bool],
     candidates: &[u32],
     cap: usize,
-) -> Result<LevelWeights> {
-    let chunks: Vec<RowChunk> = candidates
-        .par_chunks(4096)
-        .map(|chunk| {
-            let mut rows = Vec::with_capacity(chunk.len());
-            let mut lens = Vec::with_capacity(chunk.len());
-            let mut cols = Vec::with_capacity(chunk.len() * 2);
-            let mut fallbacks = 0;
-            for &p in chunk {
-                let s0 = hood.nearest[p as usize];
-                if s0 == NONE || !wet[s0 as usize] {
-                    continue; // land at this level
-                }
-                let start = cols.len();
-                cols.extend(
-                    hood.within(p as usize)
-                        .iter()
-                        .copied()
-                        .filter(|&s| wet[s as usize])
-                        .take(cap),
-                );
-                if cols.len() == start {
-                    cols.push(s0);
-                    fallbacks += 1;
-                }
-                cols[start..].sort_unstable();
-                rows.push(p);
-                lens.push((cols.len() - start) as u32);
-            }
-            RowChunk {
-                rows,
-                lens,
-                cols,
-                fallbacks,
-            }
-        })
-        .collect();
-    let n_rows: usize = chunks.iter().map(|c| c.rows.len()).sum();
-    let n_entries: usize = chunks.iter().map(|c| c.cols.len()).sum();
-    if u32::try_from(n_entries).is_err() {
-        return Err(RegridError::Invalid {
-            what: "number of weights of one level".into(),
-            expected: "< 2^32".into(),
-            found: n_entries.to_string(),
-        });
-    }
+) -> LevelWeights {
     let mut level = LevelWeights {
-        rows: Vec::with_capacity(n_rows),
-        ptr: Vec::with_capacity(n_rows + 1),
-        cols: Vec::with_capacity(n_entries),
+        rows: Vec::with_capacity(candidates.len()),
+        ptr: Vec::with_capacity(candidates.len() + 1),
+        cols: Vec::with_capacity(candidates.len() * 2),
         weights: EntryWeights::RowMean,
         n_nearest: 0,
     };
     level.ptr.push(0);
-    for RowChunk {
-        rows,
-        lens,
-        cols,
-        fallbacks,
-    } in chunks
-    {
-        level.rows.extend(rows);
-        for len in lens {
-            // Checked above: the total fits in u32.
-            level.ptr.push(level.ptr.last().copied().unwrap_or(0) + len);
+    for &p in candidates {
+        let s0 = hood.nearest[p as usize];
+        if s0 == NONE || !wet[s0 as usize] {
+            continue; // land at this level
         }
-        level.cols.extend(cols);
-        level.n_nearest += fallbacks;
+        let start = level.cols.len();
+        level.cols.extend(
+            hood.within(p as usize)
+                .iter()
+                .copied()
+                .filter(|&s| wet[s as usize])
+                .take(cap),
+        );
+        if level.cols.len() == start {
+            level.cols.push(s0);
+            level.n_nearest += 1;
+        }
+        level.cols[start..].sort_unstable();
+        level.rows.push(p);
+        // At most one entry per source within a radius plus one per fallback row: below
+        // 2^32, as `Weights::from_neighbourhood` checked.
+        level.ptr.push(level.cols.len() as u32);
     }
-    Ok(level)
+    level.rows.shrink_to_fit();
+    level.ptr.shrink_to_fit();
+    level.cols.shrink_to_fit();
+    level
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ use std::time::Instant;
 use chrono::{SecondsFormat, Utc};
 use edp_granule::{MemoryInputs, produce_task};
 use edp_plan::confine;
-use edp_plan::cost::task_kind;
+use edp_plan::cost::{CostModel, task_kind};
 use edp_plan::state::{
     Layout, StateError, find_done, is_recorded, record_success, task_key, write_granule_record,
     write_ledger,
@@ -91,7 +91,8 @@ pub async fn run_shards(
 
 /// Runs `tasks` (each with the shard it came from, if any). Tasks writing a granule already
 /// written by an earlier task of the list are left out with a warning (EDP task lists can
-/// repeat a granule; producing it twice at once would race).
+/// repeat a granule; producing it twice at once would race). The rest start in order of
+/// decreasing estimated cost (see [`longest_first`]).
 pub async fn run_tasks(
     store: &Store,
     tasks: Vec<(Task, Option<u32>)>,
@@ -112,6 +113,7 @@ pub async fn run_tasks(
             first
         })
         .collect();
+    let tasks = longest_first(tasks);
     let context = Context {
         store,
         options,
@@ -140,6 +142,25 @@ pub async fn run_tasks(
         outcomes,
         started.elapsed().as_secs_f64(),
     )
+}
+
+/// The tasks in order of decreasing estimated cost (the planner's `edp.cost_core_seconds`, else
+/// the cost model's estimate; ties and tasks without an estimate keep their order).
+///
+/// Started longest first, the tasks of a pool of `c` slots finish within 4/3 of the best
+/// possible time (Graham's bound); in list order, a 3-D lat-lon granule listed last runs
+/// alone on one core while the others idle.
+fn longest_first(tasks: Vec<(Task, Option<u32>)>) -> Vec<(Task, Option<u32>)> {
+    let model = CostModel::default();
+    let mut costed: Vec<(f64, (Task, Option<u32>))> = tasks
+        .into_iter()
+        .map(|entry| {
+            let cost = model.task_cost(&entry.0).unwrap_or(0.0);
+            (if cost.is_finite() { cost } else { 0.0 }, entry)
+        })
+        .collect();
+    costed.sort_by(|a, b| b.0.total_cmp(&a.0));
+    costed.into_iter().map(|(_, entry)| entry).collect()
 }
 
 /// What every task of one execution shares.
@@ -654,5 +675,63 @@ fn remove_work_file(path: &Path) {
     let _ = std::fs::remove_file(path);
     if let Some(parent) = path.parent() {
         let _ = std::fs::remove_dir(parent);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(granule: &str, dimension: &str) -> Task {
+        serde_json::from_value(serde_json::json!({
+            "granule": granule,
+            "variables": {"THETA": [["THETA_mon_mean.0000000732.data", "THETA_mon_mean.0000000732.meta"]]},
+            "ecco_grid_loc": null, "ecco_mapping_factors_loc": null, "ecco_metadata_loc": null,
+            "dynamic_metadata": {
+                "name": "n", "dimension": dimension,
+                "time_coverage_start": "1992-01-01T12:00:00", "time_coverage_end": "1992-02-01T00:00:00",
+                "time_coverage_center": "1992-01-16T18:00:00", "time_long_name": "t",
+                "time_coverage_duration": "P1M", "time_coverage_resolution": "P1M", "summary": "s"
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_costliest_tasks_start_first_and_ties_keep_their_order() {
+        let native = |month: u32| {
+            task(
+                &format!("out/X_mon_mean_1992-{month:02}_ECCO_V4r4_native_llc0090.nc"),
+                "2D",
+            )
+        };
+        let latlon_3d = task("out/Y_mon_mean_1992-01_ECCO_V4r4_latlon_0p50deg.nc", "3D");
+        let model = CostModel::default();
+        assert!(model.task_cost(&latlon_3d).unwrap() > model.task_cost(&native(1)).unwrap());
+        // Unknown kind (no EDP granule name): no estimate, kept in place after the others.
+        let unknown = task("out/not-a-granule-name.nc", "2D");
+        let ordered = longest_first(vec![
+            (native(1), Some(0)),
+            (native(2), Some(0)),
+            (latlon_3d, Some(1)),
+            (unknown, None),
+            (native(3), Some(1)),
+        ]);
+        let names: Vec<&str> = ordered
+            .iter()
+            .map(|(t, _)| t.granule.split('_').nth(3).unwrap_or(&t.granule))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "1992-01",
+                "1992-01",
+                "1992-02",
+                "1992-03",
+                "out/not-a-granule-name.nc"
+            ]
+        );
+        assert!(ordered[0].0.granule.contains("latlon"));
+        assert_eq!(ordered[0].1, Some(1));
     }
 }

@@ -108,7 +108,7 @@ fn check(args: &FactorsArgs, source: SourceGrid) -> anyhow::Result<ExitCode> {
 
 fn summarise(w: &Weights) {
     let spec = w.target().spec();
-    let entries: usize = w.levels().iter().map(|l| l.n_entries()).sum();
+    let entries: usize = w.levels().map(|l| l.n_entries()).sum();
     println!(
         "weights: {} sources -> {} x {} targets ({} deg), {} levels, {} non-zero weights",
         w.n_source(),

@@ -162,3 +162,21 @@ fn source_from_the_grid_crate_equals_the_one_read_here() {
     // cell sizes: same checksum.
     assert_eq!(from_grid.checksum(), source.checksum());
 }
+
+#[test]
+fn a_level_derived_alone_equals_the_level_derived_below_the_ones_above() {
+    let Some((_, source, _)) = llc90_weights() else {
+        return;
+    };
+    let spec = edp_regrid::LatLonSpec::v4r4();
+    // In order: each level only revisits the wet targets of the level above.
+    let in_order = edp_regrid::Weights::build(source, &spec).unwrap();
+    for k in 0..30 {
+        in_order.level(k).unwrap();
+    }
+    // Alone: level 30 first, over every target.
+    let alone = edp_regrid::Weights::build(source, &spec).unwrap();
+    let deep = alone.level(30).unwrap();
+    assert_eq!(deep, in_order.level(30).unwrap());
+    assert!(deep.n_wet_targets() > 0 && deep.n_wet_targets() < 169_137);
+}

@@ -13,10 +13,15 @@ fn weights_file_round_trip_is_identical() {
     w.write(&path).unwrap();
     let back = Weights::read(&path).unwrap();
     assert!(&back == w, "read weights differ from the written ones");
+    // Every level derived from the file's neighbourhood is the built one.
+    for k in 0..w.n_levels() {
+        assert_eq!(back.level(k).unwrap(), w.level(k).unwrap(), "level {k}");
+    }
     // No temporary file is left behind.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 
-    // The plain ESMF variables hold level 0, 1-based; the level pointer spans everything.
+    // The plain ESMF variables hold level 0, 1-based; the neighbourhood lists every source
+    // within a radius once.
     let file = netcdf::open(&path).unwrap();
     let row: Vec<i32> = file.variable("row").unwrap().get_values(..).unwrap();
     let col: Vec<i32> = file.variable("col").unwrap().get_values(..).unwrap();
@@ -24,10 +29,24 @@ fn weights_file_round_trip_is_identical() {
     assert_eq!(row.len(), level0.n_entries());
     assert_eq!(row[0] as u32, level0.rows()[0] + 1);
     assert_eq!(col[0] as u32, level0.cols()[0] + 1);
-    let ptr: Vec<i64> = file.variable("level_ptr").unwrap().get_values(..).unwrap();
-    assert_eq!(ptr.len(), 51);
-    let total: usize = w.levels().iter().map(|l| l.n_entries()).sum();
-    assert_eq!(ptr[50] as usize, total);
+    let counts: Vec<i32> = file
+        .variable("within_count")
+        .unwrap()
+        .get_values(..)
+        .unwrap();
+    let within: Vec<i32> = file.variable("within").unwrap().get_values(..).unwrap();
+    assert_eq!(counts.len(), 259_200);
+    assert_eq!(
+        counts.iter().map(|&c| c as usize).sum::<usize>(),
+        within.len()
+    );
+    assert_eq!(
+        *counts.iter().max().unwrap() as usize,
+        w.stats().max_within_all
+    );
+    assert!(within.iter().all(|&s| (1..=105_300).contains(&s)));
+    let nearest: Vec<i32> = file.variable("nearest").unwrap().get_values(..).unwrap();
+    assert!(nearest.iter().all(|&s| (1..=105_300).contains(&s)));
     assert_eq!(file.dimension_len("n_a"), Some(105_300));
     assert_eq!(file.dimension_len("n_b"), Some(259_200));
 }
