@@ -117,6 +117,17 @@ fn a_corrupt_cached_file_is_rebuilt_and_an_unwritable_location_falls_back_to_the
     assert!(edp_regrid::Weights::read(&cached).is_ok());
     assert_eq!(names(&cache_dir), [name_of(&g)], "no temporary file left");
 
+    // A file of the older format (version 1 stored every level's matrix) is rebuilt too.
+    let mut old = netcdf::append(&cached).unwrap();
+    old.add_attribute("edp_weights_format_version", 1i32)
+        .unwrap();
+    old.close().unwrap();
+    assert!(edp_regrid::Weights::read(&cached).is_err());
+    let (_, origin) = locate_or_build(&source, &spec(), None, &cache_dir).unwrap();
+    assert_eq!(built_at(origin), cached);
+    let (_, origin) = locate_or_build(&source, &spec(), None, &cache_dir).unwrap();
+    assert!(matches!(origin, WeightsOrigin::Loaded(_)), "{origin:?}");
+
     // A directory below a regular file cannot be created: the cache takes the weights.
     let blocker = tmp.path().join("blocker");
     std::fs::write(&blocker, b"a file").unwrap();

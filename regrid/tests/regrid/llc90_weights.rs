@@ -180,3 +180,39 @@ fn a_level_derived_alone_equals_the_level_derived_below_the_ones_above() {
     assert_eq!(deep, in_order.level(30).unwrap());
     assert!(deep.n_wet_targets() > 0 && deep.n_wet_targets() < 169_137);
 }
+
+#[test]
+fn levels_asked_for_by_concurrent_parallel_jobs_are_derived_once_and_alike() {
+    let Some((_, source, shared)) = llc90_weights() else {
+        return;
+    };
+    // Several 3-D fields regridded at once on fresh weights: parallel jobs of all of them ask
+    // for the same levels while those are being derived (as two granules of one process do).
+    // Each level must come out once and the same as derived alone. (A level derived with
+    // parallel jobs of its own could block forever: the benchmark hung once that way; this
+    // test exercises the pattern but cannot force that interleaving.)
+    // Eight threads (more than cores, to interleave more) regridding four 3-D fields at once.
+    use rayon::prelude::*;
+    let field: Vec<f32> = vec![1.0; 50 * source.len()];
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(8)
+        .build()
+        .unwrap();
+    let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<u32>>();
+    for _ in 0..3 {
+        let fresh = edp_regrid::Weights::build(source, &edp_regrid::LatLonSpec::v4r4()).unwrap();
+        let results: Vec<Vec<u32>> = pool.install(|| {
+            (0..4)
+                .into_par_iter()
+                .map(|_| bits(fresh.apply_3d(&field).unwrap()))
+                .collect()
+        });
+        assert!(
+            results.windows(2).all(|w| w[0] == w[1]),
+            "the results differ"
+        );
+        for k in [0, 25, 49] {
+            assert_eq!(fresh.level(k).unwrap(), shared.level(k).unwrap());
+        }
+    }
+}
