@@ -127,4 +127,39 @@ fn regional_grid_with_a_fixed_radius_round_trips_without_shared_data() {
     assert!(back == w);
     assert_eq!(back.target().spec().radius, TargetRadius::Fixed(40_000.0));
     assert_eq!(back.source().shape(), &[ny, nx]);
+    for k in 0..2 {
+        assert_eq!(back.level(k).unwrap(), w.level(k).unwrap(), "level {k}");
+    }
+
+    // A damaged neighbourhood is an error naming the file and the variable, never used.
+    let damaged = |variable: &str, edit: &dyn Fn(&mut Vec<i32>)| {
+        let copy = dir.path().join(format!("damaged-{variable}.nc"));
+        std::fs::copy(&path, &copy).unwrap();
+        let mut file = netcdf::append(&copy).unwrap();
+        let mut var = file.variable_mut(variable).unwrap();
+        let mut values: Vec<i32> = var.get_values(..).unwrap();
+        edit(&mut values);
+        var.put_values(&values, ..).unwrap();
+        file.close().unwrap();
+        let err = Weights::read(&copy).unwrap_err();
+        assert!(matches!(err, RegridError::BadFile { .. }), "{err}");
+        assert!(err.to_string().contains(&*copy.to_string_lossy()), "{err}");
+        err.to_string()
+    };
+    let n_a = (nx * ny) as i32;
+    let err = damaged("within", &|v| v[0] = n_a + 1);
+    assert!(
+        err.contains("`within`") && err.contains(&(n_a + 1).to_string()),
+        "{err}"
+    );
+    let err = damaged("nearest", &|v| v[0] = -3);
+    assert!(err.contains("`nearest`"), "{err}");
+    let err = damaged("within_count", &|v| v[0] += 1);
+    assert!(err.contains("within_count"), "{err}");
+    // A neighbourhood that is valid but another one: the level-0 matrix no longer matches.
+    let err = damaged("nearest", &|v| {
+        let first_wet = v.iter().position(|&s| s > 0).unwrap();
+        v[first_wet] = if v[first_wet] == 1 { 2 } else { 1 };
+    });
+    assert!(err.contains("row/col/S") || err.contains("mask_b"), "{err}");
 }
