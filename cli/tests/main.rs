@@ -2,5 +2,6 @@
 
 //! Integration tests of the `edp` binary: one binary, one module per command family.
 
+mod factors;
 mod inspect;
 mod plan_status;

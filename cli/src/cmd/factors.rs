@@ -95,7 +95,16 @@ fn check(args: &FactorsArgs, source: SourceGrid) -> anyhow::Result<ExitCode> {
         let differing: Vec<usize> = (0..rebuilt.n_levels())
             .filter(|&k| rebuilt.level(k).ok() != stored.level(k).ok())
             .collect();
-        println!("MISMATCH: the file differs from a rebuild (levels {differing:?}, or settings)");
+        if differing.is_empty() {
+            println!(
+                "MISMATCH: the file differs from a rebuild (same level matrices, but another \
+                 neighbourhood or other settings)"
+            );
+        } else {
+            println!(
+                "MISMATCH: the file differs from a rebuild in the matrices of levels {differing:?}"
+            );
+        }
         return Ok(ExitCode::from(1));
     }
     println!(
