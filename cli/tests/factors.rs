@@ -2,16 +2,10 @@
 //! check it against its grid, and refuse it for another grid.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::edp;
 use edp_grid::{Grid, MdsDirOptions, SyntheticLand, SyntheticSpec};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn edp(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_edp"))
-        .args(args)
-        .output()
-        .expect("run edp")
-}
+use std::process::Output;
 
 fn text(out: &Output) -> String {
     format!(

@@ -2,18 +2,11 @@
 //! the real LLC90 grid directory, in text and JSON form.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::edp;
 use edp_grid::{Grid, MdsDirOptions, SyntheticLand, SyntheticSpec};
 use edp_mds::{ByteOrder, Llc, Meta, Precision, write_mds};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn edp(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_edp"))
-        .args(args)
-        .output()
-        .expect("run edp")
-}
 
 fn ok_stdout(args: &[&str]) -> String {
     let out = edp(args);

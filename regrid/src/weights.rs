@@ -268,14 +268,13 @@ pub struct Weights {
 }
 
 /// Weights are equal when they map the same source grid onto the same target grid with the
-/// same neighbourhood: every level follows from those.
+/// same limits and neighbourhood: the checksum, the statistics and every level follow from
+/// those.
 impl PartialEq for Weights {
     fn eq(&self, other: &Weights) -> bool {
-        self.source_checksum == other.source_checksum
-            && self.source == other.source
+        self.source == other.source
             && self.target == other.target
             && self.limits == other.limits
-            && self.stats == other.stats
             && self.hood == other.hood
     }
 }
@@ -431,12 +430,11 @@ impl Weights {
             .checked_sub(1)
             .filter(|_| self.nested)
             .and_then(|k| self.levels[k].get());
+        let cap = self.limits.neighbour_cap;
         match above {
-            Some(above) => level_weights(&self.hood, wet, above.rows(), self.limits.neighbour_cap),
-            None => {
-                let all: Vec<u32> = (0..self.hood.nearest.len() as u32).collect();
-                level_weights(&self.hood, wet, &all, self.limits.neighbour_cap)
-            }
+            Some(above) => level_weights(&self.hood, wet, above.rows().iter().copied(), cap),
+            // Every target index fits in u32: `from_neighbourhood` checked the sizes.
+            None => level_weights(&self.hood, wet, 0..self.hood.nearest.len() as u32, cap),
         }
     }
 
@@ -509,7 +507,7 @@ impl Weights {
 fn level_weights(
     hood: &Neighbourhood,
     wet: &[bool],
-    candidates: &[u32],
+    candidates: impl ExactSizeIterator<Item = u32>,
     cap: usize,
 ) -> LevelWeights {
     let mut level = LevelWeights {
@@ -520,7 +518,7 @@ fn level_weights(
         n_nearest: 0,
     };
     level.ptr.push(0);
-    for &p in candidates {
+    for p in candidates {
         let s0 = hood.nearest[p as usize];
         if s0 == NONE || !wet[s0 as usize] {
             continue; // land at this level
