@@ -14,4 +14,5 @@ pub(crate) fn edp(args: &[&str]) -> Output {
 
 mod factors;
 mod inspect;
+mod invariant;
 mod plan_status;

@@ -39,11 +39,14 @@ pub enum PeriodToken {
     MonSnap,
     /// `snap`: the "future" EDP spelling (SNAP).
     Snap,
+    /// A time-invariant field (`TI`): `<VAR>.<data|meta>` without period token or step, the
+    /// way MITgcm writes its grid files (`docs/time-invariant.md` 2). Its step is 0.
+    TimeInvariant,
 }
 
 impl PeriodToken {
-    /// Every token; the longer `*_snap` spellings come before `snap` so that a file-name
-    /// suffix is matched by its longest token.
+    /// Every token of the time-varying inputs; the longer `*_snap` spellings come before
+    /// `snap` so that a file-name suffix is matched by its longest token.
     pub const ALL: [PeriodToken; 7] = [
         PeriodToken::MonMean,
         PeriodToken::DayMean,
@@ -54,7 +57,8 @@ impl PeriodToken {
         PeriodToken::Snap,
     ];
 
-    /// The token as it appears in file names.
+    /// The token as it appears in file names (`time_invariant`, which no file name carries,
+    /// for the time-invariant inputs).
     pub fn as_str(self) -> &'static str {
         match self {
             PeriodToken::MonMean => "mon_mean",
@@ -64,6 +68,7 @@ impl PeriodToken {
             PeriodToken::DaySnap => "day_snap",
             PeriodToken::MonSnap => "mon_snap",
             PeriodToken::Snap => "snap",
+            PeriodToken::TimeInvariant => "time_invariant",
         }
     }
 
@@ -72,6 +77,7 @@ impl PeriodToken {
         match self {
             PeriodToken::MonMean => Frequency::AvgMon,
             PeriodToken::DayMean => Frequency::AvgDay,
+            PeriodToken::TimeInvariant => Frequency::TimeInvariant,
             _ => Frequency::Snap,
         }
     }
@@ -101,14 +107,19 @@ pub enum SnapInstants {
 }
 
 /// The input directory of a frequency below the source root: `diags_monthly`,
-/// `diags_daily` or `diags_inst`.
+/// `diags_daily`, `diags_inst` or `time_invariant`.
 pub fn input_freq_dir(frequency: Frequency) -> &'static str {
     match frequency {
         Frequency::AvgMon => "diags_monthly",
         Frequency::AvgDay => "diags_daily",
         Frequency::Snap => "diags_inst",
+        Frequency::TimeInvariant => TIME_INVARIANT_DIR,
     }
 }
+
+/// The input directory of the time-invariant fields below the source root, and the period
+/// directory of time-invariant granules below `<dest>/<version>/<product>/`.
+pub const TIME_INVARIANT_DIR: &str = "time_invariant";
 
 /// The input period tokens accepted for a frequency, in order of preference.
 pub fn input_period_tokens(frequency: Frequency, snap: SnapInstants) -> &'static [PeriodToken] {
@@ -125,11 +136,13 @@ pub fn input_period_tokens(frequency: Frequency, snap: SnapInstants) -> &'static
             PeriodToken::MonSnap,
             PeriodToken::Snap,
         ],
+        (Frequency::TimeInvariant, _) => &[PeriodToken::TimeInvariant],
     }
 }
 
 /// The output period of a frequency: directory name and file-name token (`mon_mean`,
-/// `day_mean`, `snap`).
+/// `day_mean`, `snap`; time-invariant granules have the directory `time_invariant` and no
+/// token in their name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OutputPeriod {
     /// `mon_mean`.
@@ -138,6 +151,8 @@ pub enum OutputPeriod {
     DayMean,
     /// `snap` (whatever the input token was).
     Snap,
+    /// `time_invariant`: one granule, no time axis.
+    TimeInvariant,
 }
 
 impl OutputPeriod {
@@ -147,15 +162,17 @@ impl OutputPeriod {
             Frequency::AvgMon => OutputPeriod::MonMean,
             Frequency::AvgDay => OutputPeriod::DayMean,
             Frequency::Snap => OutputPeriod::Snap,
+            Frequency::TimeInvariant => OutputPeriod::TimeInvariant,
         }
     }
 
-    /// `mon_mean`, `day_mean` or `snap`.
+    /// `mon_mean`, `day_mean`, `snap` or `time_invariant`.
     pub fn as_str(self) -> &'static str {
         match self {
             OutputPeriod::MonMean => "mon_mean",
             OutputPeriod::DayMean => "day_mean",
             OutputPeriod::Snap => "snap",
+            OutputPeriod::TimeInvariant => TIME_INVARIANT_DIR,
         }
     }
 
@@ -165,6 +182,7 @@ impl OutputPeriod {
             OutputPeriod::MonMean => Frequency::AvgMon,
             OutputPeriod::DayMean => Frequency::AvgDay,
             OutputPeriod::Snap => Frequency::Snap,
+            OutputPeriod::TimeInvariant => Frequency::TimeInvariant,
         }
     }
 }
@@ -239,8 +257,54 @@ impl MdsFileName {
         })
     }
 
-    /// `<VAR>_<period>.<ts10>` (the pairing key of `.data` and `.meta`).
+    /// Parses the name of a time-invariant input, `<VAR>.<data|meta>` (step 0), or `None`.
+    /// Only names in a time-invariant input directory are read this way
+    /// ([`MdsFileName::parse_at`]): anywhere else such a name is not an input.
+    pub fn parse_time_invariant(name: &str) -> Option<MdsFileName> {
+        let (variable, ext) = name.rsplit_once('.')?;
+        let kind = match ext {
+            "data" => MdsFileKind::Data,
+            "meta" => MdsFileKind::Meta,
+            _ => return None,
+        };
+        let valid = !variable.is_empty()
+            && variable
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        valid.then(|| MdsFileName {
+            variable: variable.to_string(),
+            period: PeriodToken::TimeInvariant,
+            step: 0,
+            kind,
+        })
+    }
+
+    /// Parses the file `name` in directory `dir` (any `/`-separated path): a diagnostic file
+    /// name anywhere, or a time-invariant input `<VAR>.<data|meta>` in a directory
+    /// `.../time_invariant/<VAR>` (`docs/time-invariant.md` 2).
+    pub fn parse_at(dir: &str, name: &str) -> Option<MdsFileName> {
+        if let Some(parsed) = MdsFileName::parse(name) {
+            return Some(parsed);
+        }
+        let parsed = MdsFileName::parse_time_invariant(name)?;
+        let mut parents = dir.trim_end_matches('/').rsplit('/');
+        let in_place = parents.next() == Some(parsed.variable.as_str())
+            && parents.next() == Some(TIME_INVARIANT_DIR);
+        in_place.then_some(parsed)
+    }
+
+    /// [`MdsFileName::parse_at`] of a location (`/`-separated path or `s3://` URI).
+    pub fn parse_location(location: &str) -> Option<MdsFileName> {
+        let (dir, name) = location.rsplit_once('/').unwrap_or(("", location));
+        MdsFileName::parse_at(dir, name)
+    }
+
+    /// `<VAR>_<period>.<ts10>` (the pairing key of `.data` and `.meta`); `<VAR>` for a
+    /// time-invariant input.
     pub fn stem(&self) -> String {
+        if self.period == PeriodToken::TimeInvariant {
+            return self.variable.clone();
+        }
         format!("{}_{}.{:010}", self.variable, self.period, self.step)
     }
 
@@ -250,14 +314,31 @@ impl MdsFileName {
     }
 }
 
-/// `<VAR>_<period>.<ts10>.<ext>`.
+/// `<VAR>_<period>.<ts10>.<ext>`; `<VAR>.<ext>` for a time-invariant input.
 pub fn mds_file_name(variable: &str, period: PeriodToken, step: u64, kind: MdsFileKind) -> String {
+    if period == PeriodToken::TimeInvariant {
+        return format!("{variable}.{}", kind.extension());
+    }
     format!("{variable}_{period}.{step:010}.{}", kind.extension())
 }
 
-/// `<VAR>_<period>`: the per-variable input directory and file prefix.
+/// `<VAR>_<period>`: the per-variable input directory and file prefix; `<VAR>` for a
+/// time-invariant input.
 pub fn mds_prefix(variable: &str, period: PeriodToken) -> String {
+    if period == PeriodToken::TimeInvariant {
+        return variable.to_string();
+    }
     format!("{variable}_{period}")
+}
+
+/// `<freq_dir>/<VAR>_<period>` (`time_invariant/<VAR>`): the key prefix below the source
+/// root under which EDP's layout keeps the inputs of a variable and period.
+pub fn input_search_prefix(variable: &str, period: PeriodToken) -> String {
+    format!(
+        "{}/{}",
+        input_freq_dir(period.frequency()),
+        mds_prefix(variable, period)
+    )
 }
 
 /// Matches a file name exactly against `^<VAR>_<period>\.(\d{10})\.(data|meta)$` and returns
@@ -267,6 +348,10 @@ pub fn match_mds_file_name(
     variable: &str,
     period: PeriodToken,
 ) -> Option<(u64, MdsFileKind)> {
+    if period == PeriodToken::TimeInvariant {
+        let parsed = MdsFileName::parse_time_invariant(name)?;
+        return (parsed.variable == variable).then_some((0, parsed.kind));
+    }
     let (stem, step, kind) = split_step_and_kind(name)?;
     let token = stem.strip_prefix(variable)?.strip_prefix('_')?;
     (token == period.as_str()).then_some((step, kind))
@@ -288,6 +373,17 @@ pub fn granule_file_name(
     )
 }
 
+/// The file name of a time-invariant granule (`docs/naming.md` 1):
+/// `<FILENAME>_ECCO_<version>_<native|latlon>_<label>.nc`, the one file of its dataset.
+pub fn time_invariant_file_name(
+    grouping_filename: &str,
+    ecco_version: &str,
+    product: ProductType,
+    grid_label: &str,
+) -> String {
+    format!("{grouping_filename}_ECCO_{ecco_version}_{product}_{grid_label}.nc")
+}
+
 /// A granule file name split into its parts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct GranuleName {
@@ -295,7 +391,8 @@ pub struct GranuleName {
     pub prefix: String,
     /// Output period.
     pub period: OutputPeriod,
-    /// The date part as written (`1992-01`, `1992-01-01`, `1992-01-02T000000`).
+    /// The date part as written (`1992-01`, `1992-01-01`, `1992-01-02T000000`; empty for a
+    /// time-invariant granule).
     pub date: String,
     /// ECCO version (e.g. `V4r4`).
     pub ecco_version: String,
@@ -307,6 +404,8 @@ pub struct GranuleName {
 
 impl GranuleName {
     /// Parses a granule file name (no directory), validating the date format of its period.
+    /// A name without period and date is a time-invariant granule when its prefix is a
+    /// grouping file name (upper-case letters, digits and `_`).
     pub fn parse(name: &str) -> Result<GranuleName, GranuleNameError> {
         let fail = |reason: &str| GranuleNameError {
             name: name.to_string(),
@@ -334,7 +433,37 @@ impl GranuleName {
             "latlon" => ProductType::Latlon,
             _ => return Err(fail("product type is not 'native' or 'latlon'")),
         };
-        let (head, date) = left.rsplit_once('_').ok_or_else(|| fail("no date part"))?;
+        let time_invariant = |prefix: &str| GranuleName {
+            prefix: prefix.to_string(),
+            period: OutputPeriod::TimeInvariant,
+            date: String::new(),
+            ecco_version: ecco_version.to_string(),
+            product,
+            grid_label: grid_label.to_string(),
+        };
+        let grouping_like = |prefix: &str| {
+            prefix.starts_with(|c: char| c.is_ascii_uppercase())
+                && prefix
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        };
+        let Some((head, date)) = left.rsplit_once('_') else {
+            return if grouping_like(left) {
+                Ok(time_invariant(left))
+            } else {
+                Err(fail("no date part"))
+            };
+        };
+        let has_period = [
+            OutputPeriod::MonMean,
+            OutputPeriod::DayMean,
+            OutputPeriod::Snap,
+        ]
+        .iter()
+        .any(|p| head.ends_with(&format!("_{p}")));
+        if !has_period && grouping_like(left) {
+            return Ok(time_invariant(left));
+        }
         let (prefix, period) = [
             OutputPeriod::MonMean,
             OutputPeriod::DayMean,
@@ -351,6 +480,7 @@ impl GranuleName {
                 OutputPeriod::MonMean => "date of a mon_mean granule must be YYYY-MM",
                 OutputPeriod::DayMean => "date of a day_mean granule must be YYYY-MM-DD",
                 OutputPeriod::Snap => "date of a snap granule must be YYYY-MM-DDThhmmss",
+                OutputPeriod::TimeInvariant => "a time-invariant granule has no date",
             }));
         }
         Ok(GranuleName {
@@ -369,8 +499,12 @@ impl GranuleName {
     }
 
     /// PO.DAAC lookup head (`docs/metadata.md` 5): everything up to and including the
-    /// period token, e.g. `SEA_SURFACE_HEIGHT_mon_mean`.
+    /// period token, e.g. `SEA_SURFACE_HEIGHT_mon_mean`; the prefix alone for a
+    /// time-invariant granule.
     pub fn podaac_head(&self) -> String {
+        if self.period == OutputPeriod::TimeInvariant {
+            return self.prefix.clone();
+        }
         format!("{}_{}", self.prefix, self.period)
     }
 
@@ -382,6 +516,14 @@ impl GranuleName {
 
 impl fmt::Display for GranuleName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.period == OutputPeriod::TimeInvariant {
+            return f.write_str(&time_invariant_file_name(
+                &self.prefix,
+                &self.ecco_version,
+                self.product,
+                &self.grid_label,
+            ));
+        }
         write!(
             f,
             "{}_{}_{}_ECCO_{}_{}_{}.nc",
@@ -404,11 +546,13 @@ fn parse_granule_date(period: OutputPeriod, date: &str) -> Option<NaiveDateTime>
         OutputPeriod::Snap => (date.len() == 17)
             .then(|| NaiveDateTime::parse_from_str(date, "%Y-%m-%dT%H%M%S").ok())
             .flatten(),
+        OutputPeriod::TimeInvariant => None,
     }
 }
 
 /// The granule output location (`docs/edp-compatibility.md` 4.6):
-/// `join(dest_root, ecco_version, product_type, period_dir, grouping_filename, name)`.
+/// `join(dest_root, ecco_version, product_type, period_dir, grouping_filename, name)`, with
+/// the period directory `time_invariant` for time-invariant granules.
 ///
 /// A plain `/` join that works for local paths and `s3://` URIs alike, like Python's
 /// `os.path.join` on POSIX for these inputs: a `./` prefix of `dest_root` is kept, a trailing
@@ -459,5 +603,77 @@ mod tests {
             mds_prefix("ADVx_TH", PeriodToken::MonMean),
             "ADVx_TH_mon_mean"
         );
+    }
+
+    #[test]
+    fn time_invariant_inputs_are_step_less_and_only_read_in_their_directory() {
+        let ti = PeriodToken::TimeInvariant;
+        assert_eq!(
+            mds_file_name("DIFFKR", ti, 0, MdsFileKind::Data),
+            "DIFFKR.data"
+        );
+        assert_eq!(mds_prefix("DIFFKR", ti), "DIFFKR");
+        let parsed = MdsFileName::parse_at("run/time_invariant/DIFFKR", "DIFFKR.meta").unwrap();
+        assert_eq!((parsed.period, parsed.step), (ti, 0));
+        assert_eq!(parsed.file_name(), "DIFFKR.meta");
+        assert_eq!(parsed.stem(), "DIFFKR");
+        // The same name elsewhere (a grid directory's XC.data) is not an input.
+        assert_eq!(MdsFileName::parse_at("grid", "XC.data"), None);
+        assert_eq!(
+            MdsFileName::parse_at("time_invariant/KAPGM", "DIFFKR.data"),
+            None
+        );
+        assert_eq!(
+            MdsFileName::parse_at("time_invariant/A B", "A B.data"),
+            None
+        );
+        assert_eq!(
+            match_mds_file_name("DIFFKR.data", "DIFFKR", ti),
+            Some((0, MdsFileKind::Data))
+        );
+        assert_eq!(match_mds_file_name("KAPGM.data", "DIFFKR", ti), None);
+        // Diagnostics parse anywhere, as before.
+        let diag = MdsFileName::parse_at("x", "SSH_mon_mean.0000000732.data").unwrap();
+        assert_eq!(diag.period, PeriodToken::MonMean);
+    }
+
+    #[test]
+    fn time_invariant_granule_names_parse_and_print_without_period() {
+        let name = "OCEAN_3D_MIXING_COEFFS_ECCO_V4r4_native_llc0090.nc";
+        let parsed = GranuleName::parse(name).unwrap();
+        assert_eq!(parsed.period, OutputPeriod::TimeInvariant);
+        assert_eq!(parsed.prefix, "OCEAN_3D_MIXING_COEFFS");
+        assert_eq!(parsed.date, "");
+        assert_eq!(parsed.date_time(), None);
+        assert_eq!(parsed.to_string(), name);
+        assert_eq!(parsed.podaac_head(), "OCEAN_3D_MIXING_COEFFS");
+        assert_eq!(
+            time_invariant_file_name("GRID_GEOMETRY", "V4r5", ProductType::Latlon, "0p50deg"),
+            "GRID_GEOMETRY_ECCO_V4r5_latlon_0p50deg.nc"
+        );
+        assert_eq!(
+            granule_path(
+                "out",
+                "V4r4",
+                ProductType::Native,
+                Frequency::TimeInvariant,
+                "G",
+                name
+            ),
+            format!("out/V4r4/native/time_invariant/G/{name}")
+        );
+        // A time-varying name with a bad date is still an error, not a time-invariant name.
+        for bad in [
+            "SEA_SURFACE_HEIGHT_mon_mean_1992-1_ECCO_V4r4_native_llc0090.nc",
+            "SEA_SURFACE_HEIGHT_mon_mean_ECCO_V4r4_native_llc0090.nc",
+            "sea_surface_ECCO_V4r4_native_llc0090.nc",
+            "SSH_1992-01_ECCO_V4r4_native_llc0090.nc",
+        ] {
+            assert!(GranuleName::parse(bad).is_err(), "{bad}");
+        }
+        let monthly =
+            GranuleName::parse("SEA_SURFACE_HEIGHT_mon_mean_1992-01_ECCO_V4r4_native_llc0090.nc")
+                .unwrap();
+        assert_eq!(monthly.period, OutputPeriod::MonMean);
     }
 }

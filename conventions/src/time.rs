@@ -15,6 +15,12 @@ pub const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
 /// Errors of the time axis.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimeError {
+    /// A period asked of the time-invariant frequency, which has no time axis.
+    #[error("time step {step}: time-invariant (TI) granules have no time period")]
+    NoTimeAxis {
+        /// The model time-step number asked for.
+        step: u64,
+    },
     /// A time string that does not have the form `YYYY-MM-DDThh:mm:ss`.
     #[error("invalid time '{found}' for {what}: expected YYYY-MM-DDThh:mm:ss")]
     InvalidTime {
@@ -265,6 +271,9 @@ impl ModelClock {
     /// `end == model_end_time`, moved forward to the end of the model's last partial day
     /// (last record; +12 h for V4r4). SNAP: the instant, no bounds.
     pub fn period(&self, frequency: Frequency, ts: u64) -> Result<Period, TimeError> {
+        if frequency.is_time_invariant() {
+            return Err(TimeError::NoTimeAxis { step: ts });
+        }
         let end = self.step_to_datetime(ts)?;
         if end > self.end {
             return Err(TimeError::AfterModelEnd {
@@ -288,6 +297,7 @@ impl ModelClock {
             }
             Frequency::AvgMon => end.checked_sub_months(Months::new(1)),
             Frequency::AvgDay => end.checked_sub_signed(TimeDelta::days(1)),
+            Frequency::TimeInvariant => return Err(TimeError::NoTimeAxis { step: ts }),
         }
         .ok_or(TimeError::StepOverflow {
             step: ts,
@@ -421,7 +431,8 @@ impl Period {
         let format = match self.frequency {
             Frequency::AvgMon => "%Y-%m",
             Frequency::AvgDay => "%Y-%m-%d",
-            Frequency::Snap => "%Y-%m-%dT%H%M%S",
+            // `period` never makes a time-invariant period.
+            Frequency::Snap | Frequency::TimeInvariant => "%Y-%m-%dT%H%M%S",
         };
         self.centre.format(format).to_string()
     }

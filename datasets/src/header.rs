@@ -93,6 +93,7 @@ pub fn read_granule(
     values: bool,
     masks: Option<&GridMasks>,
 ) -> Result<GranuleHeader, DatasetError> {
+    edp_h5chunks::quiet_error_traces();
     let file = netcdf::open(path).map_err(|e| nc_error(name, "cannot open as NetCDF", e))?;
     let mut header = GranuleHeader {
         name: name.to_string(),
@@ -269,6 +270,7 @@ pub struct QuicklookField {
 
 /// Reads the quicklook field of the granule at `path`.
 pub fn read_quicklook_field(path: &Path, name: &str) -> Result<QuicklookField, DatasetError> {
+    edp_h5chunks::quiet_error_traces();
     let file = netcdf::open(path).map_err(|e| nc_error(name, "cannot open as NetCDF", e))?;
     let var = file
         .variables()

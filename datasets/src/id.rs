@@ -31,6 +31,8 @@ pub enum OutputPeriodName {
     DayMean,
     /// `snap`.
     Snap,
+    /// `time_invariant`: one granule without a time axis.
+    TimeInvariant,
 }
 
 impl OutputPeriodName {
@@ -40,6 +42,7 @@ impl OutputPeriodName {
             OutputPeriodName::MonMean => OutputPeriod::MonMean,
             OutputPeriodName::DayMean => OutputPeriod::DayMean,
             OutputPeriodName::Snap => OutputPeriod::Snap,
+            OutputPeriodName::TimeInvariant => OutputPeriod::TimeInvariant,
         }
     }
 
@@ -48,13 +51,14 @@ impl OutputPeriodName {
             "mon_mean" => Some(OutputPeriodName::MonMean),
             "day_mean" => Some(OutputPeriodName::DayMean),
             "snap" => Some(OutputPeriodName::Snap),
+            "time_invariant" => Some(OutputPeriodName::TimeInvariant),
             _ => None,
         }
     }
 }
 
 impl DatasetId {
-    /// Parses `<ecco_version>/<native|latlon>/<mon_mean|day_mean|snap>/<GROUPING>`.
+    /// Parses `<ecco_version>/<native|latlon>/<mon_mean|day_mean|snap|time_invariant>/<GROUPING>`.
     pub fn parse(text: &str) -> Result<DatasetId, DatasetError> {
         let invalid = |reason: &str| DatasetError::InvalidDataset {
             found: text.to_string(),
@@ -72,8 +76,9 @@ impl DatasetId {
         if !matches!(*product, "native" | "latlon") {
             return Err(invalid("the product type must be 'native' or 'latlon'"));
         }
-        let period = OutputPeriodName::parse(period)
-            .ok_or_else(|| invalid("the period must be 'mon_mean', 'day_mean' or 'snap'"))?;
+        let period = OutputPeriodName::parse(period).ok_or_else(|| {
+            invalid("the period must be 'mon_mean', 'day_mean', 'snap' or 'time_invariant'")
+        })?;
         Ok(DatasetId {
             ecco_version: version.to_string(),
             product: product.to_string(),

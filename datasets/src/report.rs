@@ -12,7 +12,7 @@ use edp_store::{Location, Store};
 use edp_task_schemas::{DatasetState, DatasetStatus, RunReport};
 
 use crate::DatasetError;
-use crate::id::DatasetId;
+use crate::id::{DatasetId, OutputPeriodName};
 use crate::status::{list_statuses, now};
 use crate::steps::{Spacing, enumerate, step_name};
 
@@ -55,12 +55,17 @@ pub fn rows(statuses: &[DatasetStatus], states: &[DatasetState]) -> Vec<Row> {
         .iter()
         .filter(|s| states.is_empty() || states.contains(&s.state))
         .map(|s| {
+            // One granule without a date: no time range to show.
+            let time_invariant = DatasetId::parse(&s.dataset)
+                .is_ok_and(|id| id.period == OutputPeriodName::TimeInvariant);
             let mut problems: Vec<String> = Vec::new();
             for failed in &s.coverage.failed {
                 problems.push(format!("failed {}: {}", failed.step, failed.message));
             }
             for range in &s.coverage.missing {
-                problems.push(if range.count == 1 {
+                problems.push(if time_invariant {
+                    "missing its one granule".to_string()
+                } else if range.count == 1 {
                     format!("missing {}", range.first)
                 } else {
                     format!("missing {}..{} ({})", range.first, range.last, range.count)
@@ -75,6 +80,7 @@ pub fn rows(statuses: &[DatasetStatus], states: &[DatasetState]) -> Vec<Row> {
                 dataset: s.dataset.clone(),
                 state: s.state,
                 coverage: match (&s.coverage.first, &s.coverage.last) {
+                    _ if time_invariant => "time-invariant".into(),
                     (Some(first), Some(last)) => format!("{first}..{last}"),
                     _ => "-".into(),
                 },

@@ -89,6 +89,9 @@ pub struct ValueSummary {
 pub fn check_series(id: &DatasetId, headers: &[GranuleHeader]) -> Vec<CheckProblem> {
     let mut problems = Vec::new();
     let period = id.period.period();
+    if period == OutputPeriod::TimeInvariant {
+        return check_time_invariant(id, headers);
+    }
     // (step of the name, interval of the contents, header)
     let mut dated: Vec<(NaiveDateTime, Interval, &GranuleHeader)> = Vec::new();
     for header in headers {
@@ -221,6 +224,48 @@ struct Interval {
     centre: NaiveDateTime,
 }
 
+/// A time-invariant dataset: exactly one granule, named for the dataset, without a time
+/// axis; its structure and values are checked as in any series.
+fn check_time_invariant(id: &DatasetId, headers: &[GranuleHeader]) -> Vec<CheckProblem> {
+    let mut problems = Vec::new();
+    for header in headers {
+        match GranuleName::parse(&header.name) {
+            Ok(name) if id.owns(&name) => {}
+            Ok(_) => problems.push(problem(
+                "grouping",
+                &header.name,
+                format!("granule found in time-invariant dataset {id}"),
+            )),
+            Err(err) => problems.push(problem("name", &header.name, err.to_string())),
+        }
+        if !header.time.is_empty() || header.time_bnds.is_some() {
+            problems.push(problem(
+                "time",
+                &header.name,
+                format!(
+                    "a time-invariant granule has no time axis, found {} time value(s)",
+                    header.time.len()
+                ),
+            ));
+        }
+    }
+    if headers.len() > 1 {
+        problems.push(problem(
+            "duplicate",
+            &id.to_string(),
+            format!(
+                "a time-invariant dataset holds one granule, found {}",
+                headers.len()
+            ),
+        ));
+    }
+    check_uniform(headers, &mut problems);
+    for header in headers {
+        check_values(header, &mut problems);
+    }
+    problems
+}
+
 fn iso(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%S").to_string()
 }
@@ -231,7 +276,7 @@ fn content_step(period: OutputPeriod, centre: NaiveDateTime) -> NaiveDateTime {
     match period {
         OutputPeriod::MonMean => centre.date().with_day(1).map_or(centre, midnight),
         OutputPeriod::DayMean => midnight(centre.date()),
-        OutputPeriod::Snap => centre,
+        OutputPeriod::Snap | OutputPeriod::TimeInvariant => centre,
     }
 }
 
@@ -300,6 +345,7 @@ fn disagreement_with_name(
     interval: &Interval,
 ) -> Option<String> {
     let (period_start, period_end, slack) = match period {
+        OutputPeriod::TimeInvariant => return None,
         OutputPeriod::Snap => {
             return (interval.centre != step).then(|| {
                 format!(
@@ -683,6 +729,35 @@ mod tests {
 
     fn id() -> DatasetId {
         DatasetId::parse("V4r4/native/mon_mean/SSH").unwrap()
+    }
+
+    #[test]
+    fn a_time_invariant_dataset_has_one_granule_without_a_time_axis() {
+        let id = DatasetId::parse("V4r4/native/time_invariant/SSH").unwrap();
+        let mut header = monthly("1992-01");
+        header.name = "SSH_ECCO_V4r4_native_llc0090.nc".into();
+        header.time.clear();
+        header.time_bnds = None;
+        header.time_units = None;
+        assert!(check_series(&id, std::slice::from_ref(&header)).is_empty());
+
+        // A time value, a second granule, a granule of another dataset.
+        let mut timed = header.clone();
+        timed.time = vec![0.0];
+        assert!(found(&check_series(&id, &[timed]), "time", "SSH_ECCO"));
+        let mut twin = header.clone();
+        twin.name = "SSH_ECCO_V4r4_native_llc0090.nc".into();
+        assert!(found(
+            &check_series(&id, &[header.clone(), twin]),
+            "duplicate",
+            "time_invariant"
+        ));
+        let stray = monthly("1992-01");
+        assert!(found(
+            &check_series(&id, &[header, stray]),
+            "grouping",
+            "mon_mean_1992-01"
+        ));
     }
 
     fn found(problems: &[CheckProblem], kind: &str, granule_part: &str) -> bool {

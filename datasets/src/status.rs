@@ -136,11 +136,19 @@ pub fn coverage_of(
     previous: Option<&DatasetStatus>,
 ) -> (ExpectedSteps, Coverage) {
     let period = id.period.period();
+    let time_invariant = period == OutputPeriod::TimeInvariant;
+    // A time-invariant dataset has one step, its one granule; it stands at a fixed time.
     let step_of = |file: &str| -> Option<NaiveDateTime> {
         GranuleName::parse(file)
             .ok()
             .filter(|name| id.owns(name))
-            .and_then(|name| name.date_time())
+            .and_then(|name| {
+                if time_invariant {
+                    Some(NaiveDateTime::MIN)
+                } else {
+                    name.date_time()
+                }
+            })
     };
     let file_of = |path: &str| path.rsplit('/').next().unwrap_or(path).to_string();
 
@@ -186,6 +194,9 @@ pub fn coverage_of(
                 known.push(t);
             }
         }
+    }
+    if time_invariant {
+        known.push(NaiveDateTime::MIN);
     }
     known.sort_unstable();
     known.dedup();
@@ -273,6 +284,8 @@ pub fn model_steps(
     let before_end = end - TimeDelta::seconds(1);
     let midnight = |t: NaiveDateTime| t.date().and_hms_opt(0, 0, 0);
     let (first, last) = match period {
+        // One granule whatever the model's time range.
+        OutputPeriod::TimeInvariant => return None,
         OutputPeriod::MonMean => (
             midnight(start)?.with_day(1)?,
             midnight(before_end)?.with_day(1)?,
@@ -514,6 +527,48 @@ mod tests {
         assert_eq!(kept.state, DatasetState::Validated);
         let redo = apply_run(&id, &manifest, "r3", &attempts, Some(status), &actor).unwrap();
         assert_eq!(redo.state, DatasetState::Produced);
+    }
+
+    #[test]
+    fn a_time_invariant_dataset_expects_its_one_granule_whatever_the_model_range() {
+        let id = DatasetId::parse("V4r4/native/time_invariant/MIX").unwrap();
+        let actor = Actor::in_run("edp run", "r1");
+        let name = "MIX_ECCO_V4r4_native_llc0090.nc";
+        let path = format!("V4r4/native/time_invariant/MIX/{name}");
+        let mut attempts = RunAttempts {
+            model_time_range: Some(v4r4_range()),
+            ..RunAttempts::default()
+        };
+        attempts
+            .failed
+            .insert(name.to_string(), (path.clone(), "bad input".into()));
+        let failed = apply_run(&id, &[], "r1", &attempts, None, &actor).unwrap();
+        assert_eq!(failed.state, DatasetState::Incomplete);
+        assert_eq!(failed.expected.count, 1);
+        assert_eq!(
+            (failed.coverage.present, failed.coverage.failed.len()),
+            (0, 1)
+        );
+
+        let manifest = [ManifestGranule {
+            path,
+            size: 1,
+            sha256: "00".into(),
+        }];
+        let mut second = RunAttempts {
+            model_time_range: Some(v4r4_range()),
+            ..RunAttempts::default()
+        };
+        second.produced.insert(name.to_string());
+        let done = apply_run(&id, &manifest, "r2", &second, Some(failed), &actor).unwrap();
+        assert_eq!(done.state, DatasetState::Produced);
+        assert_eq!((done.expected.count, done.coverage.present), (1, 1));
+        assert!(done.coverage.failed.is_empty() && done.coverage.missing.is_empty());
+        // A time-varying name in the folder is not part of it.
+        let stray = [granule("1992-01")];
+        let (expected, coverage) = coverage_of(&id, &stray, "r3", &RunAttempts::default(), None);
+        assert_eq!((expected.count, coverage.present), (1, 0));
+        assert_eq!(coverage.missing.len(), 1);
     }
 
     fn v4r4_range() -> ModelTimeRange {

@@ -17,10 +17,11 @@ pub enum Spacing {
 
 impl Spacing {
     /// The spacing of a period; SNAP uses the smallest positive difference between `known`
-    /// steps (one day when fewer than two are known).
+    /// steps (one day when fewer than two are known). A time-invariant dataset has no steps
+    /// (its status and checks do not enumerate any); it gets the monthly spacing.
     pub fn of(period: OutputPeriod, known: &[NaiveDateTime]) -> Spacing {
         match period {
-            OutputPeriod::MonMean => Spacing::Month,
+            OutputPeriod::MonMean | OutputPeriod::TimeInvariant => Spacing::Month,
             OutputPeriod::DayMean => Spacing::Fixed(TimeDelta::days(1)),
             OutputPeriod::Snap => {
                 let mut sorted = known.to_vec();
@@ -45,12 +46,14 @@ impl Spacing {
     }
 }
 
-/// Formats a step the way granule names write it for `period`.
+/// Formats a step the way granule names write it for `period` (empty: time-invariant
+/// granule names have no date).
 pub fn step_name(period: OutputPeriod, t: NaiveDateTime) -> String {
     let format = match period {
         OutputPeriod::MonMean => "%Y-%m",
         OutputPeriod::DayMean => "%Y-%m-%d",
         OutputPeriod::Snap => "%Y-%m-%dT%H%M%S",
+        OutputPeriod::TimeInvariant => return String::new(),
     };
     t.format(format).to_string()
 }

@@ -126,7 +126,7 @@ impl DemoSpec {
         match frequency {
             Frequency::AvgMon => &self.monthly_steps,
             Frequency::AvgDay => &self.daily_steps,
-            Frequency::Snap => &[],
+            Frequency::Snap | Frequency::TimeInvariant => &[],
         }
     }
 

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{GranuleError, Result};
 use crate::input::InputSource;
-use crate::request::{InputRef, base_name};
+use crate::request::InputRef;
 
 /// Size and SHA-256 of one input object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -155,7 +155,7 @@ pub fn load_input(
     component: &InputComponent,
     input: &InputRef,
     grid: &Grid,
-    step: u64,
+    step: Option<u64>,
     source: &dyn InputSource,
 ) -> Result<DecodedInput> {
     fetch_input(variable, component, input, grid, step, source)?.decode()
@@ -164,13 +164,15 @@ pub fn load_input(
 /// Fetches and checks input `input` of output variable `variable`, whose diagnostic is
 /// `component`, without decoding it. MITgcm writes big-endian (`ByteOrder::Big`); the
 /// precision comes from the `.meta`. The `.data` length is checked here, so that decoding
-/// levels later cannot fail on a short file.
+/// levels later cannot fail on a short file. `step` is the request's model time step, which
+/// the file name and `timeStepNumber` must agree with; `None` for a time-invariant input,
+/// whose `timeStepNumber` (an optimisation iteration, say) is not checked.
 pub fn fetch_input<'s>(
     variable: &str,
     component: &InputComponent,
     input: &InputRef,
     grid: &Grid,
-    step: u64,
+    step: Option<u64>,
     source: &'s dyn InputSource,
 ) -> Result<FetchedInput<'s>> {
     let mismatch = |location: &str, expected: String, found: String| GranuleError::InputMismatch {
@@ -257,7 +259,7 @@ pub fn fetch_input<'s>(
             format!("fldList {:?}", meta.fields),
         ));
     };
-    if let Some(ts) = meta.time_step
+    if let (Some(step), Some(ts)) = (step, meta.time_step)
         && ts != step
     {
         return Err(mismatch(
@@ -286,7 +288,7 @@ fn check_names(
     variable: &str,
     component: &InputComponent,
     input: &InputRef,
-    step: u64,
+    step: Option<u64>,
 ) -> Result<()> {
     let mismatch = |location: &str, expected: String, found: String| GranuleError::InputMismatch {
         variable: variable.to_string(),
@@ -311,7 +313,7 @@ fn check_names(
             format!("stem {data_stem}"),
         ));
     }
-    if let Some(name) = MdsFileName::parse(base_name(&input.data)) {
+    if let Some(name) = MdsFileName::parse_location(&input.data) {
         if name.variable != component.name {
             return Err(mismatch(
                 &input.data,
@@ -322,7 +324,9 @@ fn check_names(
                 format!("a file of {}", name.variable),
             ));
         }
-        if name.step != step {
+        if let Some(step) = step
+            && name.step != step
+        {
             return Err(mismatch(
                 &input.data,
                 format!("time step {step:010}"),

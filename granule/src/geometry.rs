@@ -15,6 +15,7 @@ use edp_conventions::attrs::{
     AttrError, AttrValue, Attrs, DynamicMetadata, GranuleContext, coordinate_attributes,
     global_attributes, set_attr, variable_attributes,
 };
+use edp_conventions::naming::time_invariant_file_name;
 use edp_conventions::time::format_time;
 use edp_conventions::{Dimension, Frequency, ProductType};
 
@@ -39,16 +40,6 @@ pub struct GeometryReport {
     pub bytes: u64,
     /// Wall time.
     pub seconds: f64,
-}
-
-/// `<prefix>_ECCO_<version>_<product>_<label>.nc`: the one file of a time-invariant dataset.
-pub fn time_invariant_file_name(
-    prefix: &str,
-    ecco_version: &str,
-    product: ProductType,
-    grid_label: &str,
-) -> String {
-    format!("{prefix}_ECCO_{ecco_version}_{product}_{grid_label}.nc")
 }
 
 /// `GRID_GEOMETRY_ECCO_<version>_<product>_<label>.nc`.
@@ -99,6 +90,12 @@ pub(crate) fn time_invariant_globals(
     Ok(globals)
 }
 
+/// The V4r5 geometry variable that MITgcm's `Depth.data` holds.
+const OCEAN_COLUMN_THICKNESS: &str = "ocean_column_thickness";
+
+/// The integer index coordinates of the native grid.
+const INDEX_COORDINATES: [&str; 9] = ["i", "i_g", "j", "j_g", "k", "k_u", "k_l", "k_p1", "tile"];
+
 /// Writes the native GRID_GEOMETRY granule of the resources' grid into directory `out_dir`
 /// (atomically: the file appears complete or not at all). Needs the native geometry
 /// metadata of the catalog.
@@ -115,6 +112,18 @@ pub fn write_native_geometry(resources: &Resources, out_dir: &Path) -> Result<Ge
     resources.grid.write_netcdf(&path)?;
 
     let mut file = netcdf::append(&path).map_err(nc_err(&path, "reopen"))?;
+    if geometry.find(OCEAN_COLUMN_THICKNESS).is_some() {
+        // MITgcm writes the ocean column thickness to `Depth.data` (ECCO's V4r5 geometry
+        // metadata says so): exact, also under ice shelves.
+        let depth = nc::to_f32(&resources.grid.depth);
+        let mut var = file
+            .add_variable::<f32>(OCEAN_COLUMN_THICKNESS, &["tile", "j", "i"])
+            .map_err(nc_err(&path, "add ocean_column_thickness"))?;
+        var.set_compression(5, true)
+            .map_err(nc_err(&path, "compress ocean_column_thickness"))?;
+        var.put_values(&depth, ..)
+            .map_err(nc_err(&path, "write ocean_column_thickness"))?;
+    }
     let names: Vec<String> = file.variables().map(|v| v.name()).collect();
     let mut data_variables = Vec::new();
     for name in &names {
@@ -123,6 +132,11 @@ pub fn write_native_geometry(resources: &Resources, out_dir: &Path) -> Result<Ge
             variable_attributes(catalog, product, name)?
         } else {
             match coordinate_attributes(catalog, product, name) {
+                // The index coordinates of the native grid carry no `axis`, as in every
+                // native granule (see `native::index_coordinate_attributes`).
+                Ok(attrs) if INDEX_COORDINATES.contains(&name.as_str()) => {
+                    crate::native::index_coordinate_attributes(attrs)
+                }
                 Ok(attrs) => attrs,
                 // Index coordinates the coordinate metadata does not describe keep none.
                 Err(AttrError::CoordinateMetadataMissing { .. }) => continue,

@@ -1,6 +1,6 @@
 //! The time-invariant lat-lon datasets: GRID_GEOMETRY (`GRID_GEOMETRY_ECCO_<v>_latlon_<label>.nc`)
-//! and the mixing coefficients, on the configuration's lat-lon grid with the resources'
-//! weights.
+//! and the layout of the mixing coefficients ([`crate::mixing`]), on the configuration's
+//! lat-lon grid with the resources' weights.
 //!
 //! GEOMETRY holds what ECCO's lat-lon geometry metadata lists: `Depth` (the bin-average of the
 //! native depths of the wet sources at the surface level, as every lat-lon field is made),
@@ -16,17 +16,19 @@ use edp_conventions::attrs::{
     AttrError, AttrValue, Attrs, coordinate_attributes, geometry_attributes, set_attr,
     variable_attributes,
 };
-use edp_conventions::catalog::Dataset;
 use edp_conventions::{Catalog, ProductType};
 use edp_grid::geometry::EARTH_RADIUS_M;
-use edp_mds::{ByteOrder, FieldSelector, MdsFile};
 use edp_regrid::Weights;
 
 use crate::atomic::AtomicFile;
+use crate::encoding::fill_nan;
 use crate::error::{GranuleError, Result, nc_err};
-use crate::geometry::{geometry_file_name, time_invariant_file_name, time_invariant_globals};
+use crate::geometry::{geometry_file_name, time_invariant_globals};
+use crate::mixing::{InvariantFile, uuid_of};
 use crate::nc;
+use crate::request::GranuleRequest;
 use crate::resources::Resources;
+use crate::skeleton;
 
 /// What a lat-lon time-invariant writer wrote.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,18 +77,27 @@ fn coordinate(catalog: &Catalog, name: &str) -> Result<Attrs> {
 /// A lat-lon data variable: name, dims, values (fill instead of NaN).
 type Field = (String, Vec<&'static str>, Vec<f32>);
 
-/// Writes a lat-lon time-invariant granule with the coordinates and `fields`.
+/// What [`write_file`] wrote.
+struct WrittenFile {
+    bytes: u64,
+    uuid: String,
+    /// The chunk sizes of each field, in order.
+    chunks: Vec<Vec<usize>>,
+}
+
+/// Writes a lat-lon time-invariant granule with the coordinates and `fields` to `out_path`
+/// (atomically).
 #[allow(clippy::too_many_arguments)]
 fn write_file(
     resources: &Resources,
     weights: &Weights,
-    out: &Path,
+    out_path: &Path,
     granule_name: &str,
     summary: String,
     fields: Vec<Field>,
     attributes_of: &dyn Fn(&str) -> Result<Attrs, AttrError>,
     extra_globals: Attrs,
-) -> Result<LatlonInvariantReport> {
+) -> Result<WrittenFile> {
     let grid = &resources.grid;
     let catalog = &resources.catalog;
     let config = &resources.config;
@@ -113,7 +124,8 @@ fn write_file(
     for (name, value) in extra_globals {
         set_attr(&mut globals, &name, value);
     }
-    let atomic = AtomicFile::new(&out.join(granule_name))?;
+    let uuid = uuid_of(&globals);
+    let atomic = AtomicFile::new(out_path)?;
     let path = atomic.temp_path().to_path_buf();
     let mut file = netcdf::create(&path).map_err(nc_err(&path, "create"))?;
     nc::add_dimensions(
@@ -142,6 +154,7 @@ fn write_file(
         nc::define_coordinate::<f32>(&mut file, &path, name, dims, &coordinate(catalog, name)?)?;
         nc::put_values(&mut file, &path, name, &nc::to_f32(&values))?;
     }
+    let mut chunks = Vec::with_capacity(fields.len());
     for (name, dims, values) in &fields {
         let mut attrs = attributes_of(name)?;
         let (lo, hi) = values
@@ -163,7 +176,7 @@ fn write_file(
                 _ => nx,
             })
             .collect();
-        nc::define_data_variable(
+        chunks.push(nc::define_data_variable(
             &mut file,
             &path,
             name,
@@ -171,18 +184,62 @@ fn write_file(
             &shape,
             &config.compression,
             &attrs,
-        )?;
+        )?);
         nc::put_values(&mut file, &path, name, values)?;
     }
     nc::put_global_attributes(&mut file, &path, &globals)?;
     file.close().map_err(nc_err(&path, "close"))?;
-    let final_path = atomic.final_path().to_path_buf();
     let bytes = atomic.commit()?;
-    Ok(LatlonInvariantReport {
-        path: final_path,
-        granule_name: granule_name.to_string(),
-        variables: names,
+    Ok(WrittenFile {
         bytes,
+        uuid,
+        chunks,
+    })
+}
+
+/// Writes the lat-lon granule of a time-invariant `request` (see [`crate::mixing`]): each
+/// (name, diagnostic, native values) field regridded level by level, targets without a wet
+/// source as fill.
+pub(crate) fn write_mixing_file(
+    request: &GranuleRequest,
+    resources: &Resources,
+    fields: Vec<(String, String, Vec<f32>)>,
+    extra_globals: Attrs,
+    out_path: &Path,
+) -> Result<InvariantFile> {
+    let weights = weights(resources)?;
+    let dims = vec!["Z", "latitude", "longitude"];
+    let mut regridded = Vec::with_capacity(fields.len());
+    let mut reported = Vec::with_capacity(fields.len());
+    for (name, diagnostic, values) in fields {
+        let mut values = weights.apply_3d(&values)?;
+        let stats = fill_nan(&mut values);
+        reported.push((name.clone(), diagnostic, stats));
+        regridded.push((name, dims.clone(), values));
+    }
+    let catalog = &resources.catalog;
+    let attributes_of = |name: &str| variable_attributes(catalog, ProductType::Latlon, name);
+    let written = write_file(
+        resources,
+        weights,
+        out_path,
+        &request.granule_name,
+        request.dynamic.summary.clone(),
+        regridded,
+        &attributes_of,
+        extra_globals,
+    )?;
+    let variables = reported
+        .into_iter()
+        .zip(written.chunks)
+        .map(|((name, diagnostic, stats), chunks)| {
+            skeleton::variable_report(&name, vec![diagnostic], &dims, chunks, &stats)
+        })
+        .collect();
+    Ok(InvariantFile {
+        bytes: written.bytes,
+        uuid: written.uuid,
+        variables,
     })
 }
 
@@ -265,88 +322,22 @@ pub fn write_latlon_geometry(
     );
     let summary = summary.split_whitespace().collect::<Vec<_>>().join(" ");
     let attributes_of = |name: &str| geometry_attributes(catalog, ProductType::Latlon, name);
-    write_file(
+    let names = fields.iter().map(|(n, _, _)| n.clone()).collect();
+    let path = out_dir.join(&granule_name);
+    let written = write_file(
         resources,
         weights,
-        out_dir,
+        &path,
         &granule_name,
         summary,
         fields,
         &attributes_of,
         Vec::new(),
-    )
-}
-
-/// Writes the lat-lon granule of time-invariant grouping `dataset` (3-D cell-centre
-/// parameter fields read from `params_dir`, as for [`crate::mixing::write_native_mixing`])
-/// into directory `out_dir`.
-pub fn write_latlon_mixing(
-    resources: &Resources,
-    dataset: &Dataset,
-    params_dir: &Path,
-    out_dir: &Path,
-) -> Result<LatlonInvariantReport> {
-    let weights = weights(resources)?;
-    let grid = &resources.grid;
-    let config = &resources.config;
-    let nz = grid.nz;
-    let mut fields = Vec::new();
-    let mut inputs = Vec::new();
-    for variable in &dataset.variables {
-        let input = &variable.inputs[0];
-        let stem = params_dir.join(&input.name);
-        let field =
-            MdsFile::open(&stem, ByteOrder::Big)?.read_tiles::<f32>(&FieldSelector::Record(0))?;
-        if field.n != grid.n || field.nz != nz {
-            return Err(GranuleError::GridMismatch {
-                what: format!("parameter field {}", stem.display()),
-                expected: format!("N = {}, {nz} levels (the grid)", grid.n),
-                found: format!("N = {}, {} levels", field.n, field.nz),
-            });
-        }
-        let values = filled(weights.apply_3d(&field.data)?);
-        fields.push((
-            variable.output_name.clone(),
-            vec!["Z", "latitude", "longitude"],
-            values,
-        ));
-        inputs.push(stem.display().to_string());
-    }
-    let granule_name = time_invariant_file_name(
-        &dataset.filename,
-        &config.ecco_version,
-        ProductType::Latlon,
-        config.grid_label(ProductType::Latlon),
-    );
-    let summary = format!(
-        "This dataset provides {}{}",
-        dataset.name,
-        config.dataset_description_tail(ProductType::Latlon)
-    );
-    let summary = summary.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut extra: Attrs = vec![("edp_input_files".into(), AttrValue::Strs(inputs))];
-    if !dataset.repairs.is_empty() {
-        extra.push((
-            "edp_metadata_repairs".into(),
-            AttrValue::Strs(
-                dataset
-                    .repairs
-                    .iter()
-                    .map(|r| format!("{}: {}", r.kind.as_str(), r.detail))
-                    .collect(),
-            ),
-        ));
-    }
-    let catalog = &resources.catalog;
-    let attributes_of = |name: &str| variable_attributes(catalog, ProductType::Latlon, name);
-    write_file(
-        resources,
-        weights,
-        out_dir,
-        &granule_name,
-        summary,
-        fields,
-        &attributes_of,
-        extra,
-    )
+    )?;
+    Ok(LatlonInvariantReport {
+        path,
+        granule_name,
+        variables: names,
+        bytes: written.bytes,
+    })
 }

@@ -88,7 +88,7 @@ pub use error::{ErrorClass, GranuleError, Result};
 pub use fields::InputDigest;
 pub use geometry::{GeometryReport, write_native_geometry};
 pub use input::{InputError, InputSource, LocalFiles, MemoryInputs};
-pub use mixing::{MixingReport, write_native_mixing};
+pub use mixing::write_from_parameters;
 pub use one_d::{OneDReport, write_one_d};
 pub use produce::{produce_granule, produce_task};
 pub use report::{GranuleReport, Timings, VariableReport};

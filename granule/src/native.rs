@@ -139,7 +139,7 @@ fn mask_of<'g>(grid: &'g Grid, horizontal: Horizontal, variable: &str) -> Result
 /// longitude/latitude/depth without units (high-priority failures of compliance-checker
 /// `cf:1.8` §4.1-4.3). Geographic positions are in `XC`/`YC`/`Z`, which keep their
 /// `standard_name`, `units` and `axis`-free CF description.
-fn index_coordinate_attributes(mut attrs: Attrs) -> Attrs {
+pub(crate) fn index_coordinate_attributes(mut attrs: Attrs) -> Attrs {
     attrs.retain(|(name, _)| name != "axis");
     attrs
 }
@@ -361,7 +361,7 @@ pub(crate) fn write_native(
             component,
             &var.planned.inputs[0],
             grid,
-            request.step,
+            Some(request.step),
             source,
         )?;
         let mask = mask_of(grid, component.location.horizontal, name)?;

@@ -1,6 +1,6 @@
 //! "Produce one granule from one task": the entry point of the batch worker and of
 //! `edp granule`. Resolves the request against the catalog, then dispatches on the product
-//! type.
+//! type (time-invariant requests to [`crate::mixing`]).
 
 use std::path::Path;
 use std::time::Instant;
@@ -12,6 +12,7 @@ use crate::error::Result;
 use crate::input::InputSource;
 use crate::latlon::write_latlon;
 use crate::metadata::plan_variables;
+use crate::mixing::write_time_invariant;
 use crate::native::write_native;
 use crate::report::GranuleReport;
 use crate::request::GranuleRequest;
@@ -36,6 +37,9 @@ pub fn produce_granule(
         .dataset(request.product, request.grouping_id as i64)?;
     let planned = plan_variables(request, &dataset)?;
     let mut report = match request.product {
+        _ if request.frequency.is_time_invariant() => write_time_invariant(
+            request, &dataset, &planned, resources, inputs, out_path, started,
+        ),
         ProductType::Native => write_native(
             request, &dataset, &planned, resources, inputs, out_path, started,
         ),

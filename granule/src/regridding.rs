@@ -148,7 +148,7 @@ impl<'a> Regridder<'a> {
                 &plan.components[c],
                 &plan.inputs[c],
                 self.grid,
-                self.step,
+                Some(self.step),
                 self.source,
             )?;
             let digest = input.digest();

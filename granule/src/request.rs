@@ -5,8 +5,8 @@
 //! our `edp` key) or from explicit values ([`GranuleRequest::new`], used by `edp granule`, the
 //! tests and the benchmark).
 
-use edp_conventions::attrs::{DynamicMetadata, dynamic_metadata};
-use edp_conventions::naming::{GranuleName, MdsFileName, granule_file_name, granule_path};
+use edp_conventions::attrs::{DynamicMetadata, granule_name_and_metadata};
+use edp_conventions::naming::{GranuleName, MdsFileName, granule_path};
 use edp_conventions::{Catalog, Frequency, ProductType, ProductionConfig};
 use edp_task_schemas::Task;
 
@@ -76,14 +76,7 @@ impl GranuleRequest {
         variables: Vec<RequestVariable>,
     ) -> Result<GranuleRequest> {
         let dataset = catalog.dataset(product, grouping_id as i64)?;
-        let period = config.clock.period(frequency, step)?;
-        let granule_name = granule_file_name(
-            &dataset.filename,
-            &period,
-            &config.ecco_version,
-            product,
-            config.grid_label(product),
-        );
+        let (granule_name, dynamic) = granule_name_and_metadata(&dataset, config, frequency, step)?;
         Ok(GranuleRequest {
             product,
             grouping_id,
@@ -91,7 +84,7 @@ impl GranuleRequest {
             step,
             granule_name,
             variables,
-            dynamic: dynamic_metadata(&dataset, &period, config),
+            dynamic,
             task_id: None,
         })
     }
@@ -250,7 +243,7 @@ fn find_grouping(
 fn input_step(variables: &[RequestVariable]) -> std::result::Result<u64, String> {
     let mut step = None;
     for input in variables.iter().flat_map(|v| &v.inputs) {
-        let Some(name) = MdsFileName::parse(base_name(&input.data)) else {
+        let Some(name) = MdsFileName::parse_location(&input.data) else {
             return Err(format!(
                 "input {} is not named <VAR>_<period>.<ts10>.data, so the time step is unknown \
                  (tasks without the 'edp' key need EDP file names)",

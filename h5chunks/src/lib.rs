@@ -26,5 +26,14 @@ pub mod index;
 pub mod write;
 
 pub use error::{H5Error, Result};
+
+/// Switches HDF5's error printing off on the calling thread. Reading a NetCDF file makes
+/// netCDF-C probe optional attributes that most files lack; on a thread where printing is on
+/// (HDF5 keeps the switch per thread, netCDF-C turns it off only on its first thread), each
+/// probe prints a harmless but alarming "HDF5-DIAG" trace. Call it before reading NetCDF on a
+/// worker thread; errors still reach the caller as return codes.
+pub fn quiet_error_traces() {
+    ffi::with_hdf5(|_| ());
+}
 pub use index::chunk_index;
 pub use write::{EncodedChunk, VariableChunks, write_chunks};

@@ -30,11 +30,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use edp_conventions::attrs::dynamic_metadata;
+use edp_conventions::attrs::granule_name_and_metadata;
 use edp_conventions::catalog::CatalogError;
-use edp_conventions::naming::{
-    MdsFileKind, PeriodToken, granule_file_name, granule_path, input_period_tokens,
-};
+use edp_conventions::naming::{MdsFileKind, PeriodToken, granule_path, input_period_tokens};
 use edp_conventions::{Catalog, Dataset, ProductionConfig};
 use edp_task_schemas::{
     DynamicMetadata, EdpTaskInfo, Frequency, InputObject, InputPair, Job, ProductKind, Task,
@@ -398,12 +396,14 @@ impl<'a> JobBuilder<'a> {
                     .dataset
                     .frequencies
                     .iter()
-                    .map(|f| f.job_frequency().map_or("TI", |f| f.as_str()))
+                    .map(|f| f.job_frequency().as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
             });
         }
         let steps: BTreeSet<u64> = match &self.job.time_steps {
+            // One granule, from the step-less inputs (step 0), whatever steps the job lists.
+            _ if self.frequency.is_time_invariant() => BTreeSet::from([0]),
             TimeSteps::All => self
                 .inputs
                 .iter()
@@ -419,8 +419,9 @@ impl<'a> JobBuilder<'a> {
         let mut duplicates = 0usize;
         let mut example = None;
         for step in steps {
-            let period = match self.config.clock.period(self.frequency, step) {
-                Ok(period) => period,
+            let named = granule_name_and_metadata(self.dataset, self.config, self.frequency, step);
+            let (name, metadata) = match named {
+                Ok(named) => named,
                 Err(err) => {
                     warnings.push(BuildWarning::InvalidStep {
                         job: self.text.clone(),
@@ -431,13 +432,6 @@ impl<'a> JobBuilder<'a> {
                 }
             };
             let product = self.dataset.product;
-            let name = granule_file_name(
-                &self.dataset.filename,
-                &period,
-                &self.config.ecco_version,
-                product,
-                self.config.grid_label(product),
-            );
             let granule = granule_path(
                 &self.options.dest_root,
                 &self.config.ecco_version,
@@ -470,7 +464,6 @@ impl<'a> JobBuilder<'a> {
                     continue;
                 }
             }
-            let metadata = dynamic_metadata(self.dataset, &period, self.config);
             let task = self.task(granule.clone(), step, assembly, metadata);
             tasks.insert(granule, task);
             planned += 1;

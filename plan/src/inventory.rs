@@ -38,7 +38,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use edp_conventions::ProductionConfig;
 use edp_conventions::naming::{
-    MdsFileKind, MdsFileName, PeriodToken, input_freq_dir, mds_file_name, mds_prefix,
+    MdsFileKind, MdsFileName, PeriodToken, input_freq_dir, input_search_prefix, mds_file_name,
+    mds_prefix,
 };
 use edp_store::{Location, ObjectMeta, Store, StoreError};
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -225,8 +226,13 @@ impl<'a> FileInfo<'a> {
         let root = self.root.written();
         let period = self.period.as_str();
         let ext = self.kind.extension();
-        // <VAR>_<period>.<10 digits>.<ext>
-        let name_len = self.variable.len() + 1 + period.len() + 1 + 10 + 1 + ext.len();
+        let time_invariant = self.period == PeriodToken::TimeInvariant;
+        // <VAR>_<period>.<10 digits>.<ext>, or <VAR>.<ext> for a time-invariant input
+        let name_len = if time_invariant {
+            self.variable.len() + 1 + ext.len()
+        } else {
+            self.variable.len() + 1 + period.len() + 1 + 10 + 1 + ext.len()
+        };
         let separator = !root.is_empty() && !root.ends_with('/');
         let dir_len = if self.dir.is_empty() {
             0
@@ -244,11 +250,13 @@ impl<'a> FileInfo<'a> {
             out.push('/');
         }
         out.push_str(self.variable);
-        out.push('_');
-        out.push_str(period);
-        out.push('.');
-        // Parsed steps have exactly 10 digits; writing into a String cannot fail.
-        let _ = write!(out, "{:010}", self.step);
+        if !time_invariant {
+            out.push('_');
+            out.push_str(period);
+            out.push('.');
+            // Parsed steps have exactly 10 digits; writing into a String cannot fail.
+            let _ = write!(out, "{:010}", self.step);
+        }
         out.push('.');
         out.push_str(ext);
         out
@@ -382,7 +390,7 @@ impl InventoryBuilder {
             return;
         };
         let (dir, name) = relative.rsplit_once('/').unwrap_or(("", relative));
-        let Some(parsed) = MdsFileName::parse(name) else {
+        let Some(parsed) = MdsFileName::parse_at(dir, name) else {
             stats.not_mds += 1;
             return;
         };
@@ -586,8 +594,7 @@ impl Inventory {
     /// The modification time of the input at `path` (a path as written in tasks), when the
     /// inventory holds it with one.
     pub fn modified_of_path(&self, path: &str) -> Option<SystemTime> {
-        let name = path.rsplit('/').next()?;
-        let parsed = MdsFileName::parse(name)?;
+        let parsed = MdsFileName::parse_location(path)?;
         let files = self.at(&parsed.variable, parsed.period, parsed.step)?;
         let info = self.file(files.get(parsed.kind)?);
         (info.path() == path).then_some(info.modified).flatten()
@@ -602,9 +609,8 @@ pub fn standard_relative_path(
     kind: MdsFileKind,
 ) -> String {
     format!(
-        "{}/{}/{}",
-        input_freq_dir(period.frequency()),
-        mds_prefix(variable, period),
+        "{}/{}",
+        input_search_prefix(variable, period),
         mds_file_name(variable, period, step, kind)
     )
 }
@@ -838,21 +844,13 @@ impl Inventory {
         step: u64,
         kind: MdsFileKind,
     ) -> String {
-        self.root.write_path(&format!(
-            "{}/{}/{}",
-            input_freq_dir(period.frequency()),
-            mds_prefix(variable, period),
-            mds_file_name(variable, period, step, kind)
-        ))
+        self.root
+            .write_path(&standard_relative_path(variable, period, step, kind))
     }
 
     /// The directory EDP searches for `variable` with `period`: `<root>/<freq_dir>/<VAR>_<period>`.
     pub fn search_dir(&self, variable: &str, period: PeriodToken) -> String {
-        self.root.write_path(&format!(
-            "{}/{}",
-            input_freq_dir(period.frequency()),
-            mds_prefix(variable, period)
-        ))
+        self.root.write_path(&input_search_prefix(variable, period))
     }
 
     fn series_of(&self, variable: &str, period: PeriodToken) -> Option<&Series> {
@@ -888,15 +886,10 @@ fn relative_path<'a>(root: &Root, object: &'a ObjectMeta) -> Option<&'a str> {
     (!text.is_empty() && std::path::MAIN_SEPARATOR == '/').then_some(text)
 }
 
-/// EDP's S3 search: the key below the root starts with `<freq_dir>/<VAR>_<period>`.
+/// EDP's S3 search: the key below the root starts with `<freq_dir>/<VAR>_<period>`
+/// (`time_invariant/<VAR>`).
 fn in_s3_prefix(relative: &str, name: &MdsFileName) -> bool {
-    let freq_dir = input_freq_dir(name.period.frequency());
-    relative
-        .strip_prefix(freq_dir)
-        .and_then(|rest| rest.strip_prefix('/'))
-        .and_then(|rest| rest.strip_prefix(name.variable.as_str()))
-        .and_then(|rest| rest.strip_prefix('_'))
-        .is_some_and(|rest| rest.starts_with(name.period.as_str()))
+    relative.starts_with(&input_search_prefix(&name.variable, name.period))
 }
 
 #[cfg(test)]

@@ -16,7 +16,8 @@
 //!   naming the file, the line number and the text (EDP skips such lines silently, bug 7.7).
 //!   With [`ParseOptions::skip_invalid_lines`] bad lines become warnings instead.
 //! * Product type: `native` / `latlon`, any case, normalised to lower case; `1D` is rejected as
-//!   unsupported. Frequency: `AVG_MON`, `AVG_DAY`, `SNAP`, any case.
+//!   unsupported. Frequency: `AVG_MON`, `AVG_DAY`, `SNAP`, `TI` (or `TIME-INVARIANT`: one granule
+//!   per dataset, its steps ignored), any case.
 //! * Steps: `'all'` in any case, a non-empty list of non-negative ints, or (Gen B) a string
 //!   holding such a list, `'[732, 1428]'`.
 //! * Repeated identical jobs are dropped with a warning.
@@ -122,7 +123,7 @@ pub enum JobFileError {
     /// Lines that are neither blank, comments nor valid jobs (all of them are listed).
     #[error(
         "{file}: {} invalid job line(s), expected [<grouping id>, '<native|latlon>', \
-         '<AVG_MON|AVG_DAY|SNAP>', <'all' | [steps]>]:{}",
+         '<AVG_MON|AVG_DAY|SNAP|TI>', <'all' | [steps]>]:{}",
         errors.len(),
         list_lines(file, errors)
     )]

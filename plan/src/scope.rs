@@ -18,7 +18,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use edp_conventions::naming::{MdsFileName, PeriodToken, input_freq_dir, input_period_tokens};
+use edp_conventions::naming::{MdsFileName, PeriodToken, input_period_tokens, input_search_prefix};
 use edp_conventions::{Catalog, ProductionConfig};
 use edp_store::{Location, Store};
 use edp_task_schemas::{Job, TimeSteps};
@@ -95,17 +95,11 @@ pub fn arrivals(root: &Root, objects: &[Location]) -> EventArrivals {
             out.unmapped.push(unmapped(UnmappedReason::OutsideRoot));
             continue;
         };
-        let name = relative.rsplit('/').next().unwrap_or(relative.as_str());
-        let Some(parsed) = MdsFileName::parse(name) else {
+        let Some(parsed) = MdsFileName::parse_location(&relative) else {
             out.unmapped.push(unmapped(UnmappedReason::NotMds));
             continue;
         };
-        let search_prefix = format!(
-            "{}/{}_{}",
-            input_freq_dir(parsed.period.frequency()),
-            parsed.variable,
-            parsed.period.as_str()
-        );
+        let search_prefix = input_search_prefix(&parsed.variable, parsed.period);
         if root.is_s3() && !relative.starts_with(&search_prefix) {
             out.unmapped
                 .push(unmapped(UnmappedReason::OutsideSearchSpace));
@@ -153,7 +147,9 @@ pub fn scope_jobs(
             .iter()
             .flat_map(|v| v.inputs.iter().map(|i| i.name.as_str()))
             .collect();
+        // A time-invariant job has one granule (inputs at step 0) whatever steps it lists.
         let wanted = |step: u64| match &job.time_steps {
+            _ if job.frequency.is_time_invariant() => true,
             TimeSteps::All => true,
             TimeSteps::Steps(steps) => steps.contains(&step),
         };

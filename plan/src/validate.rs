@@ -58,10 +58,12 @@ pub fn validate_task(task: &Task, clock: &ModelClock) -> Result<(), TaskMismatch
     for (_, pair) in task.input_pairs() {
         for location in [&pair.data, &pair.meta] {
             let base = location.rsplit('/').next().unwrap_or(location);
-            let parsed = MdsFileName::parse(base).ok_or_else(|| {
+            let parsed = MdsFileName::parse_location(location).ok_or_else(|| {
                 mismatch(
                     format!("input {location}"),
-                    "an MDS file name <VAR>_<period>.<10-digit time step>.<data|meta>".into(),
+                    "an MDS file name <VAR>_<period>.<10-digit time step>.<data|meta> (or \
+                     time_invariant/<VAR>/<VAR>.<data|meta>)"
+                        .into(),
                     format!("{base:?}"),
                 )
             })?;
@@ -104,6 +106,10 @@ pub fn validate_task(task: &Task, clock: &ModelClock) -> Result<(), TaskMismatch
             format!("{step} (the step of {location})"),
             edp.time_step.to_string(),
         ));
+    }
+    if frequency.is_time_invariant() {
+        // One granule, named without a date; its inputs carry no step (0).
+        return Ok(());
     }
     let period = clock.period(frequency, step).map_err(|e| {
         mismatch(

@@ -47,6 +47,26 @@ fn documented_example_gives_two_jobs_with_line_numbers() {
 }
 
 #[test]
+fn time_invariant_lines_parse_in_both_spellings() {
+    let text = "[20,'native','TI','all']\n[20, \"latlon\", \"time-invariant\", 'all']\n";
+    let parsed = parse_job_file("jobs.txt", text, &ParseOptions::default()).unwrap();
+    let jobs = validate("jobs.txt", &parsed.jobs, &V4R4_COUNTS).unwrap_err();
+    // Latlon 20 is out of range for V4r4's 13 lat-lon groupings; the frequency parsed.
+    assert!(jobs.to_string().contains("jobs.txt:2:"), "{jobs}");
+    assert_eq!(
+        parsed.jobs.iter().map(|j| j.frequency).collect::<Vec<_>>(),
+        [Frequency::TimeInvariant, Frequency::TimeInvariant]
+    );
+    let bad = parse_job_file(
+        "jobs.txt",
+        "[20,'native','TIME_INVARIANT','all']\n",
+        &ParseOptions::default(),
+    )
+    .unwrap_err();
+    assert!(bad.to_string().contains("TIME_INVARIANT"), "{bad}");
+}
+
+#[test]
 fn files_written_by_edp_create_job_files_parse() {
     // Two lines: `# <name>:` and Python's repr of [id, 'grid_type', 'FREQ', 'all']
     // (repr([17, 'native', 'AVG_DAY', 'all']) in CPython).

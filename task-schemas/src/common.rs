@@ -81,34 +81,47 @@ pub enum Frequency {
     /// Instantaneous snapshots (`snap`).
     #[serde(rename = "SNAP")]
     Snap,
+    /// Time-invariant fields (`TI` in V4r4 groupings, `TIME-INVARIANT` in V4r5): one granule
+    /// per dataset, without a time axis (`docs/time-invariant.md`).
+    #[serde(rename = "TI", alias = "TIME-INVARIANT")]
+    TimeInvariant,
 }
 
 impl Frequency {
-    /// Every frequency.
-    pub const ALL: [Frequency; 3] = [Frequency::AvgMon, Frequency::AvgDay, Frequency::Snap];
+    /// Every frequency with a time axis: one granule per time step.
+    pub const TIME_VARYING: [Frequency; 3] =
+        [Frequency::AvgMon, Frequency::AvgDay, Frequency::Snap];
 
-    /// The EDP spelling (`AVG_MON`, `AVG_DAY`, `SNAP`).
+    /// The EDP spelling (`AVG_MON`, `AVG_DAY`, `SNAP`, `TI`).
     pub fn as_str(self) -> &'static str {
         match self {
             Frequency::AvgMon => "AVG_MON",
             Frequency::AvgDay => "AVG_DAY",
             Frequency::Snap => "SNAP",
+            Frequency::TimeInvariant => "TI",
         }
+    }
+
+    /// True for the time-invariant frequency (no time axis, no time steps).
+    pub fn is_time_invariant(self) -> bool {
+        matches!(self, Frequency::TimeInvariant)
     }
 
     /// True for the averaged frequencies (records with time bounds).
     pub fn is_average(self) -> bool {
-        !matches!(self, Frequency::Snap)
+        matches!(self, Frequency::AvgMon | Frequency::AvgDay)
     }
 
     /// `time_coverage_duration` and `time_coverage_resolution`: `P1M`, `P1D`, `PT0S`.
     ///
-    /// SNAP uses `PT0S` (ISO 8601 zero duration); ACCESS wrote `P0S`.
+    /// SNAP uses `PT0S` (ISO 8601 zero duration); ACCESS wrote `P0S`. Time-invariant
+    /// granules have no time coverage: empty.
     pub fn duration(self) -> &'static str {
         match self {
             Frequency::AvgMon => "P1M",
             Frequency::AvgDay => "P1D",
             Frequency::Snap => "PT0S",
+            Frequency::TimeInvariant => "",
         }
     }
 
@@ -117,6 +130,7 @@ impl Frequency {
         match self {
             Frequency::AvgMon | Frequency::AvgDay => "center time of averaging period",
             Frequency::Snap => "snapshot time",
+            Frequency::TimeInvariant => "",
         }
     }
 
@@ -127,6 +141,7 @@ impl Frequency {
             Frequency::AvgMon => "monthly-averaged",
             Frequency::AvgDay => "daily-averaged",
             Frequency::Snap => "instantaneous",
+            Frequency::TimeInvariant => "time-invariant",
         }
     }
 }
@@ -146,9 +161,10 @@ impl FromStr for Frequency {
             "AVG_MON" => Ok(Frequency::AvgMon),
             "AVG_DAY" => Ok(Frequency::AvgDay),
             "SNAP" => Ok(Frequency::Snap),
+            "TI" | "TIME-INVARIANT" => Ok(Frequency::TimeInvariant),
             _ => Err(ParseValueError::Unknown {
                 what: "frequency",
-                expected: "'AVG_MON', 'AVG_DAY' or 'SNAP'",
+                expected: "'AVG_MON', 'AVG_DAY', 'SNAP' or 'TI' ('TIME-INVARIANT')",
                 found: s.to_string(),
             }),
         }
@@ -392,11 +408,20 @@ mod tests {
         assert_eq!("Avg_Day".parse::<Frequency>(), Ok(Frequency::AvgDay));
         assert_eq!("snap".parse::<Frequency>(), Ok(Frequency::Snap));
         assert!("AVG_YEAR".parse::<Frequency>().is_err());
-        for f in Frequency::ALL {
+        for f in Frequency::TIME_VARYING {
             assert_eq!(f.as_str().parse::<Frequency>(), Ok(f));
         }
-        let err = "TI".parse::<Frequency>().unwrap_err();
-        assert!(err.to_string().contains("\"TI\""), "{err}");
+        assert_eq!("ti".parse::<Frequency>(), Ok(Frequency::TimeInvariant));
+        assert_eq!(
+            "Time-Invariant".parse::<Frequency>(),
+            Ok(Frequency::TimeInvariant)
+        );
+        let err = "TIME_INVARIANT".parse::<Frequency>().unwrap_err();
+        assert!(err.to_string().contains("\"TIME_INVARIANT\""), "{err}");
+        // Both spellings deserialize; the V4r4 one is written.
+        let ti: Frequency = serde_json::from_str("\"TIME-INVARIANT\"").unwrap();
+        assert_eq!(ti, Frequency::TimeInvariant);
+        assert_eq!(serde_json::to_string(&ti).unwrap(), "\"TI\"");
     }
 
     #[test]

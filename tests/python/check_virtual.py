@@ -5,7 +5,8 @@
 REFS is a local path or an s3:// URL (read with boto3 from --s3-endpoint) of a `refs.json`
 whose granule URLs are local paths or http(s) URLs. The store is opened with xarray's zarr
 engine on fsspec's reference file system; the granules (local files, in the expected time
-order) with `xarray.open_mfdataset`. Every variable and coordinate must have the same
+order) with `xarray.open_mfdataset` (the one granule of a time-invariant dataset, which has no
+time axis, with `xarray.open_dataset`). Every variable and coordinate must have the same
 dimensions and values (NaN where the other has NaN), and the same attributes as decoded by
 xarray. Prints a one-line JSON summary; exits 1 with the first difference.
 """
@@ -84,15 +85,24 @@ def main():
         print(json.dumps({"urls": urls}))
         return 0
     virtual = open_virtual(refs)
-    real = xr.open_mfdataset(
-        args.granules,
-        combine="nested",
-        concat_dim="time",
-        data_vars="minimal",
-        coords="minimal",
-        compat="override",
-        engine="netcdf4",
-    )
+    with xr.open_dataset(args.granules[0], engine="netcdf4") as first:
+        time_axis = "time" in first.dims
+    if time_axis:
+        real = xr.open_mfdataset(
+            args.granules,
+            combine="nested",
+            concat_dim="time",
+            data_vars="minimal",
+            coords="minimal",
+            compat="override",
+            engine="netcdf4",
+        )
+    elif len(args.granules) == 1:
+        # A time-invariant dataset: its one granule.
+        real = xr.open_dataset(args.granules[0], engine="netcdf4")
+    else:
+        print(f"{len(args.granules)} granules without a time axis", file=sys.stderr)
+        return 1
     problems = []
     names_v = set(virtual.variables)
     names_r = set(real.variables)

@@ -102,12 +102,25 @@ fn dockerfile_builds_a_binary_the_workspace_defines_and_runs_it() {
 }
 
 #[test]
-fn ci_builds_the_worker_with_the_dockerfile_command() {
+fn the_tests_build_the_worker_the_dockerfile_builds() {
     let command = dockerfile_build_command();
-    let ci = read(&repo().join(".ci/run")) + &read(&repo().join("scripts/test"));
+    let script = read(&repo().join("scripts/test"));
+    // The release build itself is opt-in (EDP_RELEASE_WORKER=1): no test reads its product.
     assert!(
-        ci.contains(&command),
-        "CI (.ci/run or scripts/test) must run the Dockerfile's build command `{command}`"
+        script.contains(&command),
+        "scripts/test must hold the Dockerfile's build command `{command}`"
+    );
+    // Always: the same package and binary, in the profile the end-to-end tests run.
+    let debug = command.replace(" --release", "");
+    assert_ne!(
+        debug, command,
+        "the Dockerfile builds in release: `{command}`"
+    );
+    assert!(
+        script
+            .lines()
+            .any(|l| l.trim() == debug && !l.trim_start().starts_with('#')),
+        "scripts/test must build `{debug}` unconditionally"
     );
 }
 

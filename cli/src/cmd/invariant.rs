@@ -7,7 +7,10 @@
 //!                    [--params PARAMS_DIR] [--factors FACTORS]
 //! ```
 //!
-//! Granules go to `<out>/<ecco_version>/<native|latlon>/<PREFIX>/<PREFIX>_ECCO_<version>_<type>_<label>.nc`.
+//! Granules go to the dataset layout of every granule,
+//! `<out>/<ecco_version>/<native|latlon>/time_invariant/<PREFIX>/<PREFIX>_ECCO_<version>_<type>_<label>.nc`;
+//! the mixing coefficients can also be planned from job files (`[20, 'native', 'TI', 'all']`,
+//! `docs/time-invariant.md`).
 //! The lat-lon ones need the regridding weights (`--factors`, else built and cached as for
 //! `edp granule`).
 //! Cell bounds come from the grid directory's `GRID_GEOMETRY_*native*.nc` when it has one,
@@ -20,9 +23,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use edp_conventions::ProductType;
-use edp_granule::latlon_invariant::{write_latlon_geometry, write_latlon_mixing};
+use edp_conventions::naming::TIME_INVARIANT_DIR;
+use edp_granule::geometry::GEOMETRY_PREFIX;
+use edp_granule::latlon_invariant::write_latlon_geometry;
 use edp_granule::mixing::time_invariant_groupings;
-use edp_granule::{ResourceCache, Resources, write_native_geometry, write_native_mixing};
+use edp_granule::{ResourceCache, Resources, write_from_parameters, write_native_geometry};
 
 /// Arguments of `edp time-invariant`.
 #[derive(Debug, clap::Args)]
@@ -76,11 +81,17 @@ pub fn run(args: InvariantArgs) -> anyhow::Result<ExitCode> {
         )
         .context("lat-lon weights")?;
     let resources = Resources::new(grid, catalog, config.clone()).with_weights(weights);
-    let native = args.out.join(&config.ecco_version).join("native");
-    let latlon = args.out.join(&config.ecco_version).join("latlon");
+    // The dataset layout of every granule: `<out>/<version>/<type>/time_invariant/<PREFIX>/`.
+    let dataset_dir = |product: ProductType, prefix: &str| {
+        args.out
+            .join(&config.ecco_version)
+            .join(product.as_str())
+            .join(TIME_INVARIANT_DIR)
+            .join(prefix)
+    };
     let report = write_native_geometry(
         &resources,
-        &native.join(edp_granule::geometry::GEOMETRY_PREFIX),
+        &dataset_dir(ProductType::Native, GEOMETRY_PREFIX),
     )?;
     println!(
         "{} ({} bytes, {} geometry variables)",
@@ -90,7 +101,7 @@ pub fn run(args: InvariantArgs) -> anyhow::Result<ExitCode> {
     );
     let report = write_latlon_geometry(
         &resources,
-        &latlon.join(edp_granule::geometry::GEOMETRY_PREFIX),
+        &dataset_dir(ProductType::Latlon, GEOMETRY_PREFIX),
     )?;
     println!(
         "{} ({} bytes, {} geometry variables)",
@@ -104,23 +115,15 @@ pub fn run(args: InvariantArgs) -> anyhow::Result<ExitCode> {
                 for repair in &dataset.repairs {
                     tracing::warn!("metadata defect repaired: {repair}");
                 }
-                let (path, bytes, variables) = match product {
-                    ProductType::Native => {
-                        let dir = native.join(&dataset.filename);
-                        let r = write_native_mixing(&resources, &dataset, params, &dir);
-                        r.map(|r| (r.path, r.bytes, r.variables))
-                    }
-                    ProductType::Latlon => {
-                        let dir = latlon.join(&dataset.filename);
-                        let r = write_latlon_mixing(&resources, &dataset, params, &dir);
-                        r.map(|r| (r.path, r.bytes, r.variables))
-                    }
-                }
-                .with_context(|| format!("{product} grouping {}", dataset.grouping_id))?;
+                let dir = dataset_dir(product, &dataset.filename);
+                let report = write_from_parameters(&resources, &dataset, params, &dir)
+                    .with_context(|| format!("{product} grouping {}", dataset.grouping_id))?;
+                let names: Vec<&str> = report.variables.iter().map(|v| v.name.as_str()).collect();
                 println!(
-                    "{} ({bytes} bytes: {})",
-                    path.display(),
-                    variables.join(", ")
+                    "{} ({} bytes: {})",
+                    report.path.display(),
+                    report.bytes,
+                    names.join(", ")
                 );
             }
         }

@@ -42,9 +42,10 @@ use edp_task_schemas::{RunTrigger, ShardSizing};
 /// Arguments of `edp plan`.
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
-    /// EDP job file: one `[grouping_id, 'native'|'latlon', 'AVG_MON'|'AVG_DAY'|'SNAP',
-    /// 'all'|[steps]]` per line (local path or s3://). A file starting with `{` is read as a
-    /// JSON job spec.
+    /// EDP job file: one `[grouping_id, 'native'|'latlon', 'AVG_MON'|'AVG_DAY'|'SNAP'|'TI',
+    /// 'all'|[steps]]` per line (local path or s3://; `TI` or `TIME-INVARIANT` plans the one
+    /// granule of a time-invariant grouping). A file starting with `{` is read as a JSON job
+    /// spec.
     #[arg(long, value_name = "FILE", required_unless_present = "job_spec")]
     pub jobfile: Option<String>,
 

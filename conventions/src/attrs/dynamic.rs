@@ -2,7 +2,8 @@
 
 use crate::catalog::Dataset;
 use crate::config::ProductionConfig;
-use crate::time::{Frequency, Period};
+use crate::naming::{granule_file_name, time_invariant_file_name};
+use crate::time::{Frequency, Period, TimeError, format_time};
 
 /// The task summary (`docs/edp-compatibility.md` 2.1): `"This dataset contains " + monthly-averaged |
 /// daily-averaged | instantaneous + " " + name + tail`, whitespace runs collapsed to one
@@ -12,6 +13,13 @@ pub fn task_summary(frequency: Frequency, grouping_name: &str, description_tail:
         "This dataset contains {} {grouping_name}{description_tail}",
         frequency.summary_word()
     );
+    raw.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The summary of a time-invariant granule, as ECCO writes it in its geometry and mixing
+/// granules: `"This dataset provides " + name + tail`, whitespace collapsed.
+pub fn time_invariant_summary(grouping_name: &str, description_tail: &str) -> String {
+    let raw = format!("This dataset provides {grouping_name}{description_tail}");
     raw.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -53,6 +61,57 @@ pub fn dynamic_metadata(
             config.dataset_description_tail(dataset.product),
         ),
     }
+}
+
+/// The dynamic metadata of the one granule of a time-invariant `dataset`: the coverage of the
+/// whole model run (start, end, centre = start, as ECCO's time-invariant granules have it), no
+/// duration or resolution and no time axis, the time-invariant summary.
+pub fn time_invariant_dynamic_metadata(
+    dataset: &Dataset,
+    config: &ProductionConfig,
+) -> DynamicMetadata {
+    let start = format_time(config.clock.start());
+    DynamicMetadata {
+        name: dataset.name.clone(),
+        dimension: dataset.dimension,
+        time_coverage_start: start.clone(),
+        time_coverage_end: format_time(config.clock.end()),
+        time_coverage_center: start,
+        time_long_name: String::new(),
+        time_coverage_duration: String::new(),
+        time_coverage_resolution: String::new(),
+        comment: dataset.comment.clone(),
+        field_components: None,
+        field_orientations: None,
+        summary: time_invariant_summary(
+            &dataset.name,
+            config.dataset_description_tail(dataset.product),
+        ),
+    }
+}
+
+/// The file name and dynamic metadata of the granule of `dataset` at `frequency` and model
+/// time step `step`, as the planner writes them into a task (for a time-invariant frequency:
+/// the dataset's one granule, `step` unused).
+pub fn granule_name_and_metadata(
+    dataset: &Dataset,
+    config: &ProductionConfig,
+    frequency: Frequency,
+    step: u64,
+) -> Result<(String, DynamicMetadata), TimeError> {
+    let product = dataset.product;
+    let (version, label) = (&config.ecco_version, config.grid_label(product));
+    if frequency.is_time_invariant() {
+        return Ok((
+            time_invariant_file_name(&dataset.filename, version, product, label),
+            time_invariant_dynamic_metadata(dataset, config),
+        ));
+    }
+    let period = config.clock.period(frequency, step)?;
+    Ok((
+        granule_file_name(&dataset.filename, &period, version, product, label),
+        dynamic_metadata(dataset, &period, config),
+    ))
 }
 
 #[cfg(test)]

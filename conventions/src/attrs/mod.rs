@@ -19,7 +19,10 @@ pub use coords::{
     coordinate_attributes, global_coordinates, time_attributes, time_bnds_attributes,
     variable_coordinates,
 };
-pub use dynamic::{DynamicMetadata, dynamic_metadata, task_summary};
+pub use dynamic::{
+    DynamicMetadata, dynamic_metadata, granule_name_and_metadata, task_summary,
+    time_invariant_dynamic_metadata, time_invariant_summary,
+};
 pub use global::{COORDINATES_COMMENT, GranuleContext, global_attributes, sort_casefold};
 pub use one_d::{global_attributes_1d, time_attributes_1d, variable_attributes_1d};
 pub use variable::{gcmd_keywords, geometry_attributes, join_comments, variable_attributes};

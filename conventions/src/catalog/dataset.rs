@@ -167,7 +167,7 @@ impl Dataset {
     pub fn supports(&self, frequency: Frequency) -> bool {
         self.frequencies
             .iter()
-            .any(|f| f.job_frequency() == Some(frequency))
+            .any(|f| f.job_frequency() == frequency)
     }
 
     /// True for time-invariant groupings (`TI`), which are not produced from jobs.

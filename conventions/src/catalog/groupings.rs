@@ -19,7 +19,7 @@ pub enum GroupingFrequency {
     AvgDay,
     /// `SNAP`.
     Snap,
-    /// `TI` (V4r4) or `TIME-INVARIANT` (V4r5): time-invariant fields, not a job frequency.
+    /// `TI` (V4r4) or `TIME-INVARIANT` (V4r5): time-invariant fields, one granule.
     TimeInvariant,
 }
 
@@ -45,13 +45,13 @@ impl GroupingFrequency {
         }
     }
 
-    /// The job frequency, `None` for time-invariant groupings.
-    pub fn job_frequency(self) -> Option<Frequency> {
+    /// The job frequency.
+    pub fn job_frequency(self) -> Frequency {
         match self {
-            GroupingFrequency::AvgMon => Some(Frequency::AvgMon),
-            GroupingFrequency::AvgDay => Some(Frequency::AvgDay),
-            GroupingFrequency::Snap => Some(Frequency::Snap),
-            GroupingFrequency::TimeInvariant => None,
+            GroupingFrequency::AvgMon => Frequency::AvgMon,
+            GroupingFrequency::AvgDay => Frequency::AvgDay,
+            GroupingFrequency::Snap => Frequency::Snap,
+            GroupingFrequency::TimeInvariant => Frequency::TimeInvariant,
         }
     }
 }

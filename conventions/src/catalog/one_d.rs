@@ -53,12 +53,13 @@ impl Catalog {
         let listed: Vec<Frequency> = grouping
             .frequencies
             .iter()
-            .filter_map(|f| GroupingFrequency::job_frequency(*f))
+            .map(|f| GroupingFrequency::job_frequency(*f))
+            .filter(|f| !f.is_time_invariant())
             .collect();
         let mut in_table = Vec::new();
         if let Some(table) = self.podaac.loaded() {
             for row in &table.rows {
-                for frequency in Frequency::ALL {
+                for frequency in Frequency::TIME_VARYING {
                     // `<prefix>_<period>_ECCO_<any version>_1D.nc`.
                     let head = format!(
                         "{}_{}_ECCO_",
@@ -79,7 +80,7 @@ impl Catalog {
             listed.clone()
         } else {
             let mut sorted = in_table.clone();
-            sorted.sort_by_key(|f| Frequency::ALL.iter().position(|g| g == f));
+            sorted.sort_by_key(|f| Frequency::TIME_VARYING.iter().position(|g| g == f));
             if sorted != listed {
                 let shown =
                     |l: &[Frequency]| l.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ");

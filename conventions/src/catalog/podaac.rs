@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::error::CatalogError;
-use crate::naming::GranuleName;
+use crate::naming::{GranuleName, OutputPeriod};
 
 /// The CMR collection URL prefix of `metadata_link` (V4r4 `metadata_link_root`).
 pub const DEFAULT_METADATA_LINK_ROOT: &str =
@@ -108,10 +108,15 @@ impl PodaacTable {
         }
         let name = GranuleName::parse(granule_file_name)?;
         let (head, tail) = (name.podaac_head(), name.podaac_tail());
+        // A time-invariant name is its dataset's only file: no other row stands for it (the
+        // head/tail rule would take another version's row).
+        let time_invariant = name.period == OutputPeriod::TimeInvariant;
         let matches: Vec<&PodaacRow> = self
             .rows
             .iter()
-            .filter(|r| r.filename.starts_with(&head) && r.filename.ends_with(&tail))
+            .filter(|r| {
+                !time_invariant && r.filename.starts_with(&head) && r.filename.ends_with(&tail)
+            })
             .collect();
         match matches.as_slice() {
             [one] => Ok(one),

@@ -170,7 +170,7 @@ fn sources_log_for_diagnostics_builtin_for_mixing_coefficients() {
     let d = c.dataset(ProductType::Native, 20).unwrap();
     assert_eq!(d.frequencies, [GroupingFrequency::TimeInvariant]);
     assert!(d.is_time_invariant());
-    assert!(!Frequency::ALL.iter().any(|f| d.supports(*f)));
+    assert!(!Frequency::TIME_VARYING.iter().any(|f| d.supports(*f)));
     for v in &d.variables {
         assert_eq!(v.inputs[0].source, StaggeringSource::BuiltinTable);
         assert_eq!(v.inputs[0].levels, None);

@@ -237,7 +237,8 @@ fn every_v4r5_native_and_latlon_dataset_of_the_table_gets_complete_global_attrib
     for product in [ProductType::Native, ProductType::Latlon] {
         for g in c.groupings(product).unwrap() {
             let d = c.dataset(product, g.id as i64).unwrap();
-            for frequency in d.frequencies.iter().filter_map(|f| f.job_frequency()) {
+            let time_varying = d.frequencies.iter().map(|f| f.job_frequency());
+            for frequency in time_varying.filter(|f| !f.is_time_invariant()) {
                 // The first record: day 1 ends 12 h after the 12:00 start, month 1 at 732 h.
                 let step = if frequency == Frequency::AvgMon {
                     732

@@ -81,6 +81,7 @@ fn first_step(frequency: Frequency) -> u64 {
     match frequency {
         Frequency::AvgMon => 732,
         Frequency::AvgDay | Frequency::Snap => 12,
+        Frequency::TimeInvariant => 0,
     }
 }
 
@@ -137,7 +138,9 @@ fn run(release: &Release, work: &Path) -> Outcome {
                     continue;
                 }
             };
-            for frequency in dataset.frequencies.iter().filter_map(|f| f.job_frequency()) {
+            // Time-invariant groupings: `check_time_invariant`, from parameter fields.
+            let frequencies = dataset.frequencies.iter().map(|f| f.job_frequency());
+            for frequency in frequencies.filter(|f| !f.is_time_invariant()) {
                 let step = first_step(frequency);
                 for variable in &dataset.variables {
                     for input in &variable.inputs {
@@ -276,16 +279,8 @@ fn check_time_invariant(resources: &Resources, params: &Path, out: &Path, outcom
         let datasets = edp_granule::mixing::time_invariant_groupings(resources, product).unwrap();
         assert!(!datasets.is_empty(), "no time-invariant {product} grouping");
         for dataset in datasets {
-            let written = match product {
-                ProductType::Native => {
-                    edp_granule::write_native_mixing(resources, &dataset, params, out)
-                        .map(|r| (r.path, r.granule_name))
-                }
-                ProductType::Latlon => edp_granule::latlon_invariant::write_latlon_mixing(
-                    resources, &dataset, params, out,
-                )
-                .map(|r| (r.path, r.granule_name)),
-            };
+            let written = edp_granule::write_from_parameters(resources, &dataset, params, out)
+                .map(|r| (r.path, r.granule_name));
             let (path, name) = match written {
                 Ok(w) => w,
                 Err(e) => {
@@ -463,8 +458,8 @@ fn check_one_d(resources: &Resources, series: &Path, out: &Path, outcome: &mut O
     }
 }
 
-/// Geometry variables of V4r5 that the grid files cannot give (ice shelves).
-const NOT_FROM_GRID: &[&str] = &["ice_shelf_draft", "ocean_column_thickness"];
+/// Geometry variables of V4r5 that the grid files cannot give (the ice-shelf draft).
+const NOT_FROM_GRID: &[&str] = &["ice_shelf_draft"];
 
 /// Writes the native GRID_GEOMETRY granule and checks it against the release's geometry
 /// metadata and PO.DAAC table, and the grid.
@@ -480,7 +475,7 @@ fn check_native_geometry(resources: &Resources, out: &Path, outcome: &mut Outcom
     let file = open_nc(&report.path);
     let geometry = catalog.geometry_metadata(ProductType::Native).unwrap();
     for entry in &geometry.entries {
-        // The V4r5 ice-shelf fields need an ice-shelf input the grid directory does not have
+        // The V4r5 ice-shelf draft needs an ice-shelf input the grid directory does not have
         // (not written; the writer warns).
         if NOT_FROM_GRID.contains(&entry.name.as_str()) {
             assert!(file.variable(&entry.name).is_none());
@@ -501,6 +496,14 @@ fn check_native_geometry(resources: &Resources, out: &Path, outcome: &mut Outcom
             "{}",
             entry.name
         );
+    }
+    // The ocean column thickness is MITgcm's `Depth` (V4r5 only).
+    if let Some(thickness) = file.variable("ocean_column_thickness") {
+        let values: Vec<f32> = thickness.get_values(..).unwrap();
+        let depth: Vec<f32> = resources.grid.depth.iter().map(|v| *v as f32).collect();
+        assert_eq!(values, depth);
+        let dims: Vec<String> = thickness.dimensions().iter().map(|d| d.name()).collect();
+        assert_eq!(dims, ["tile", "j", "i"]);
     }
     // The cell bounds are the grid's corners (float32).
     let xb: Vec<f32> = file.variable("XC_bnds").unwrap().get_values(..).unwrap();

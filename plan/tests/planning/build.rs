@@ -589,3 +589,82 @@ fn json_job_specs_are_read_and_checked_against_the_catalog() {
     let err = parse_jobs("spec.json", misspelt, &counts, &ParseOptions::default()).unwrap_err();
     assert!(err.to_string().contains("dest_rot"), "{err}");
 }
+
+/// Writes the V4r4 mixing-coefficient fields as time-invariant inputs
+/// (`<root>/time_invariant/<F>/<F>.{data,meta}`, no step) on LLC2 with 3 levels.
+fn write_time_invariant_fields(root: &std::path::Path) {
+    for field in ["DIFFKR", "KAPGM", "KAPREDI"] {
+        let dir = root.join("time_invariant").join(field);
+        std::fs::create_dir_all(&dir).unwrap();
+        let meta =
+            edp_mds::Meta::new_llc(format!("{field}.meta"), 2, 3, edp_mds::Precision::F32, 1);
+        let values = vec![1.0f32; meta.n_values()];
+        edp_mds::write_mds(dir.join(field), &meta, &values, edp_mds::ByteOrder::Big).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn time_invariant_jobs_plan_one_granule_each_from_step_less_inputs() {
+    let tree = Tree::new(&STEPS);
+    let source = tree.source_dir();
+    write_time_invariant_fields(&source);
+    // Step-less names elsewhere are not inputs: a grid file, a field in another's folder.
+    std::fs::create_dir_all(source.join("grid")).unwrap();
+    std::fs::write(source.join("grid/XC.data"), b"x").unwrap();
+    std::fs::write(source.join("time_invariant/DIFFKR/KAPGM.data"), b"x").unwrap();
+    // Steps of a time-invariant job do not matter: one granule, from the inputs at step 0.
+    let jobs = "[20,'native','TIME-INVARIANT','all']\n[13,'latlon','TI',[732, 1428]]\n";
+    let Some(outcome) = dry_plan(tree.source(), tree.dest(), jobs, |_| {}).await else {
+        return;
+    };
+    let expected = [
+        "./V4r4/latlon/time_invariant/OCEAN_3D_MIXING_COEFFS/OCEAN_3D_MIXING_COEFFS_ECCO_V4r4_latlon_0p50deg.nc",
+        "./V4r4/native/time_invariant/OCEAN_3D_MIXING_COEFFS/OCEAN_3D_MIXING_COEFFS_ECCO_V4r4_native_llc0090.nc",
+    ];
+    let mut planned = granules(&outcome);
+    planned.sort();
+    assert_eq!(planned, expected);
+    let config = config();
+    for granule in expected {
+        let task = find(&outcome, granule);
+        let edp = task.edp.as_ref().unwrap();
+        assert_eq!(edp.frequency, edp_task_schemas::Frequency::TimeInvariant);
+        assert_eq!(edp.time_step, 0);
+        let names: Vec<&str> = task.variables.keys().map(String::as_str).collect();
+        assert_eq!(names, ["DIFFKR", "KAPGM", "KAPREDI"]);
+        for (name, pairs) in &task.variables {
+            let stem = format!("{SOURCE_WRITTEN}/time_invariant/{name}/{name}");
+            assert_eq!(pairs[0].data, format!("{stem}.data"));
+            assert_eq!(pairs[0].meta, format!("{stem}.meta"));
+        }
+        assert_eq!(edp.inputs.len(), 6);
+        assert!(edp.inputs.iter().all(|i| i.size.is_some_and(|s| s > 0)));
+        // No time coverage of its own: the model run's, as ECCO's time-invariant granules.
+        let dynamic = &task.dynamic_metadata;
+        assert_eq!(
+            dynamic.time_coverage_start,
+            edp_conventions::time::format_time(config.clock.start())
+        );
+        assert!(
+            dynamic.summary.starts_with("This dataset provides "),
+            "{}",
+            dynamic.summary
+        );
+        edp_plan::validate::validate_task(task, &config.clock).unwrap();
+    }
+
+    // A missing field: both granules incomplete, the expected path named.
+    std::fs::remove_file(source.join("time_invariant/KAPGM/KAPGM.meta")).unwrap();
+    let Some(outcome) = dry_plan(tree.source(), tree.dest(), jobs, |_| {}).await else {
+        return;
+    };
+    assert!(outcome.tasks.is_empty(), "{:?}", granules(&outcome));
+    assert_eq!(outcome.incomplete.len(), 2);
+    for entry in &outcome.incomplete {
+        assert_eq!(entry.missing.len(), 1);
+        assert_eq!(
+            entry.missing[0].path,
+            format!("{SOURCE_WRITTEN}/time_invariant/KAPGM/KAPGM.meta")
+        );
+    }
+}

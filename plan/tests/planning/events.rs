@@ -432,3 +432,70 @@ async fn a_reuploaded_input_of_a_finished_granule_is_reported_and_redone_only_wh
         head.etag.as_deref().map(|e| e.trim_matches('"'))
     );
 }
+
+#[tokio::test]
+async fn time_invariant_fields_arriving_on_s3_plan_their_one_granule() {
+    let Some((catalog, request)) =
+        request("[20,'native','TI','all']\n[0,'native','AVG_MON','all']\n")
+    else {
+        return;
+    };
+    let Some(moto) = Moto::start(&["edp-src", "edp-dst"]).await else {
+        return;
+    };
+    let fields = native_inputs(&catalog, 20);
+    assert_eq!(fields, ["DIFFKR", "KAPGM", "KAPREDI"]);
+    let mut keys = Vec::new();
+    for field in &fields {
+        for ext in ["data", "meta"] {
+            let location =
+                Location::parse(&format!("{SRC}/time_invariant/{field}/{field}.{ext}")).unwrap();
+            moto.store.put(&location, "field").await.unwrap();
+            keys.push(location);
+        }
+    }
+    // A step-less key outside the time-invariant layout maps to nothing.
+    let stray = Location::parse(&format!("{SRC}/time_invariant/DIFFKR.data")).unwrap();
+    keys.push(stray.clone());
+    let plan = plan_event(
+        &moto.store,
+        &moto.store,
+        &catalog,
+        &config(),
+        &request,
+        &keys,
+    )
+    .await
+    .unwrap();
+    assert_eq!(plan.unmapped.len(), 1, "{:?}", plan.unmapped);
+    assert_eq!(plan.unmapped[0].location, stray.to_string());
+    assert_eq!(plan.unmapped[0].reason, UnmappedReason::NotMds);
+    let outcome = plan.outcome.unwrap();
+    assert_eq!(
+        granules(&outcome),
+        [format!(
+            "{DST}/V4r4/native/time_invariant/OCEAN_3D_MIXING_COEFFS/\
+             OCEAN_3D_MIXING_COEFFS_ECCO_V4r4_native_llc0090.nc"
+        )]
+    );
+    // A full plan of the same jobs finds the same inputs by the S3 prefix of each field: the
+    // same granule, now held by the event's run.
+    let full = plan_run(
+        &moto.store,
+        &catalog,
+        &config(),
+        &PlanRequest {
+            dry_run: true,
+            ..request.clone()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(full.tasks.is_empty() && full.incomplete.is_empty());
+    let held: Vec<&str> = full
+        .skipped_claimed
+        .iter()
+        .map(|c| c.granule.as_str())
+        .collect();
+    assert_eq!(held, granules(&outcome));
+}

@@ -6,6 +6,7 @@
 
 mod datasets;
 mod support;
+mod time_invariant;
 mod virtual_stores;
 
 use std::path::Path;

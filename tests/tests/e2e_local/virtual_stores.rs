@@ -20,7 +20,7 @@ use edp_testkit::moto::MotoServer;
 use super::support::{Demo, edp, text};
 
 /// The Python with h5py, xarray, zarr, dask and netCDF4, or `None` (skip; a failure in CI).
-fn python() -> Option<PathBuf> {
+pub(super) fn python() -> Option<PathBuf> {
     let candidate = std::env::var_os("EDP_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| edp_testkit::repo_root().join(".venv/bin/python"));
@@ -73,7 +73,12 @@ fn script_with_env(
 }
 
 /// Like [`script`] for `check_virtual.py`, returning whether it passed.
-fn check(python: &Path, refs: &str, granules: &[PathBuf], extra: &[String]) -> serde_json::Value {
+pub(super) fn check(
+    python: &Path,
+    refs: &str,
+    granules: &[PathBuf],
+    extra: &[String],
+) -> serde_json::Value {
     check_with_env(python, refs, granules, extra, &[])
 }
 
