@@ -112,9 +112,12 @@ pub fn write_native_geometry(resources: &Resources, out_dir: &Path) -> Result<Ge
     resources.grid.write_netcdf(&path)?;
 
     let mut file = netcdf::append(&path).map_err(nc_err(&path, "reopen"))?;
-    if geometry.find(OCEAN_COLUMN_THICKNESS).is_some() {
+    if geometry.find(OCEAN_COLUMN_THICKNESS).is_some()
+        && file.variable(OCEAN_COLUMN_THICKNESS).is_none()
+    {
         // MITgcm writes the ocean column thickness to `Depth.data` (ECCO's V4r5 geometry
-        // metadata says so): exact, also under ice shelves.
+        // metadata says so): exact, also under ice shelves. (A grid with an ice-shelf draft
+        // wrote it already, with the draft.)
         let depth = nc::to_f32(&resources.grid.depth);
         let mut var = file
             .add_variable::<f32>(OCEAN_COLUMN_THICKNESS, &["tile", "j", "i"])

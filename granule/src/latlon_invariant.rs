@@ -264,7 +264,8 @@ pub fn write_latlon_geometry(
     let target = weights.target();
     let (ny, nx, nz) = (target.ny(), target.nx(), grid.nz);
 
-    let depth = filled(weights.apply_level(0, &grid.depth)?);
+    // The seafloor depth, as the native `Depth` (below ice shelves: column + draft).
+    let depth = filled(weights.apply_level(0, &grid.seafloor_depth())?);
     let r2 = EARTH_RADIUS_M * EARTH_RADIUS_M;
     let area: Vec<f32> = (0..ny)
         .flat_map(|iy| {

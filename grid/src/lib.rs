@@ -111,6 +111,11 @@ pub struct Grid {
     pub mask_s: Vec<bool>,
     /// Extended corners (for `XC_bnds`/`YC_bnds`).
     pub corners: Corners,
+    /// Depth of the ice-shelf base (m, positive, 0 where there is no ice shelf), when a source
+    /// gives it: ECCO's grid-geometry file (V4r5 `ice_shelf_draft`). `depth` is then the ocean
+    /// column thickness, which is what MITgcm writes to `Depth.data`, and the seafloor lies at
+    /// `depth + draft` ([`Grid::seafloor_depth`]). `None`: no ice shelf known.
+    pub ice_shelf_draft: Option<Vec<f64>>,
 }
 
 /// Which open fractions a loader found on disk (the rest are derived).
@@ -216,6 +221,15 @@ impl Grid {
         self.hfac_c = derive::to_f32(&c);
     }
 
+    /// Depth of the seafloor (m, positive): the ocean column thickness `depth` plus the
+    /// ice-shelf draft where one is known.
+    pub fn seafloor_depth(&self) -> Vec<f64> {
+        match &self.ice_shelf_draft {
+            Some(draft) => self.depth.iter().zip(draft).map(|(d, s)| d + s).collect(),
+            None => self.depth.clone(),
+        }
+    }
+
     /// Checks that every array has the length `n` and `nz` imply (writers call this first,
     /// so a hand-built inconsistent grid is an error, not a panic).
     pub fn check_consistent(&self) -> Result<()> {
@@ -236,6 +250,10 @@ impl Grid {
             ("ras", self.ras.len()),
             ("raz", self.raz.len()),
             ("depth", self.depth.len()),
+            (
+                "ice_shelf_draft",
+                self.ice_shelf_draft.as_ref().map_or(cells, Vec::len),
+            ),
         ];
         let three_d = [
             ("hfac_c", self.hfac_c.len()),

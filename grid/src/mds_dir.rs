@@ -271,9 +271,16 @@ impl Grid {
         // Exact corners: ECCO's own grid-geometry file when the directory has one (as EDP's
         // grid directories do), else the neighbour rule and the .mitgrid files, and only then
         // extrapolation (`Corners::provenance` says which).
-        let corners = match geometry_file(dir)? {
-            Some(path) => crate::netcdf_io::read_corners(&path, n)?,
+        let geometry = geometry_file(dir)?;
+        let corners = match &geometry {
+            Some(path) => crate::netcdf_io::read_corners(path, n)?,
             None => Corners::extend(n, &xg, &yg, &mitgrids),
+        };
+        // The ice-shelf draft is in no MDS grid file (MITgcm reads it from the shelf-ice
+        // topography input): only ECCO's grid-geometry file gives it.
+        let ice_shelf_draft = match &geometry {
+            Some(path) => crate::netcdf_io::read_ice_shelf_draft(path, n)?,
+            None => None,
         };
         let mut grid = Grid {
             n,
@@ -304,6 +311,7 @@ impl Grid {
             mask_w: Vec::new(),
             mask_s: Vec::new(),
             corners,
+            ice_shelf_draft,
         };
         grid.derive_hfacs(loaded);
         Ok(grid)

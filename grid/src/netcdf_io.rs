@@ -90,6 +90,21 @@ pub(crate) fn read_corners(path: &Path, n: usize) -> Result<Corners> {
     Ok(Corners::from_bounds(n, &xb, &yb))
 }
 
+/// `ice_shelf_draft` of a grid-geometry NetCDF file of an LLC(`n`) grid (V4r5), `None` when
+/// the file has none (V4r4). Called after [`read_corners`], which checks the tile size.
+pub(crate) fn read_ice_shelf_draft(path: &Path, n: usize) -> Result<Option<Vec<f64>>> {
+    let file = netcdf::open(path).map_err(|source| GridError::NetCdf {
+        path: path.to_path_buf(),
+        what: "open".into(),
+        source,
+    })?;
+    Reader { file, path }.optional(ICE_SHELF_DRAFT, 13 * n * n)
+}
+
+/// The V4r5 geometry variables of the ice shelves.
+const ICE_SHELF_DRAFT: &str = "ice_shelf_draft";
+const OCEAN_COLUMN_THICKNESS: &str = "ocean_column_thickness";
+
 impl Grid {
     /// Loads a grid-geometry NetCDF file in the ECCO layout. `hFacC/W/S` are read when
     /// present (else derived from `Depth`); corners come from `XC_bnds`/`YC_bnds` when
@@ -115,6 +130,18 @@ impl Grid {
         let nz = r.dim("k")?;
         let cells = 13 * n * n;
         let two_d = |name: &str| r.required(name, cells);
+        // `depth` is the ocean column thickness (MITgcm's `Depth`); a V4r5 file's `Depth` is
+        // the seafloor, below the ice-shelf draft.
+        let ice_shelf_draft = r.optional(ICE_SHELF_DRAFT, cells)?;
+        let depth = match (r.optional(OCEAN_COLUMN_THICKNESS, cells)?, &ice_shelf_draft) {
+            (Some(thickness), _) => thickness,
+            (None, Some(draft)) => two_d("Depth")?
+                .iter()
+                .zip(draft)
+                .map(|(seafloor, draft)| seafloor - draft)
+                .collect(),
+            (None, None) => two_d("Depth")?,
+        };
         let xg = two_d("XG")?;
         let yg = two_d("YG")?;
         let corners = match (
@@ -148,7 +175,7 @@ impl Grid {
             raw: two_d("rAw")?,
             ras: two_d("rAs")?,
             raz: two_d("rAz")?,
-            depth: two_d("Depth")?,
+            depth,
             rc: r.required("Z", nz)?,
             rf: r.required("Zp1", nz + 1)?,
             drf: r.required("drF", nz)?,
@@ -160,6 +187,7 @@ impl Grid {
             mask_w: Vec::new(),
             mask_s: Vec::new(),
             corners,
+            ice_shelf_draft,
         };
         grid.derive_hfacs(loaded);
         Ok(grid)
@@ -240,13 +268,14 @@ impl Grid {
         }
         let k3 = |h: [&'static str; 3]| -> [&'static str; 4] { ["k", h[0], h[1], h[2]] };
         let (kc, ku, kv) = (k3(c), k3(u), k3(v));
-        let data: [(&str, &[&str], &[f64]); 15] = [
+        let seafloor = self.seafloor_depth();
+        let mut data: Vec<(&str, &[&str], &[f64])> = vec![
             ("CS", &c, &self.cs),
             ("SN", &c, &self.sn),
             ("rA", &c, &self.rac),
             ("dxG", &v, &self.dxg),
             ("dyG", &u, &self.dyg),
-            ("Depth", &c, &self.depth),
+            ("Depth", &c, &seafloor),
             ("rAz", &g, &self.raz),
             ("dxC", &u, &self.dxc),
             ("dyC", &v, &self.dyc),
@@ -257,6 +286,10 @@ impl Grid {
             ("PHrefC", &["k"], &ph_c),
             ("PHrefF", &["k_p1"], &ph_f),
         ];
+        if let Some(draft) = &self.ice_shelf_draft {
+            data.push((ICE_SHELF_DRAFT, &c, draft));
+            data.push((OCEAN_COLUMN_THICKNESS, &c, &self.depth));
+        }
         let hfacs: [(&str, &[&str], &[f32]); 3] = [
             ("hFacC", &kc, &self.hfac_c),
             ("hFacW", &ku, &self.hfac_w),

@@ -305,6 +305,7 @@ impl Grid {
             mask_w: Vec::new(),
             mask_s: Vec::new(),
             corners,
+            ice_shelf_draft: None,
         };
         grid.derive_hfacs(HFacs::default());
         Ok(grid)

@@ -422,3 +422,61 @@ fn writers_refuse_an_inconsistent_grid() {
             .is_err()
     );
 }
+
+#[test]
+fn an_ice_shelf_draft_from_the_geometry_file_separates_seafloor_and_column_thickness() {
+    let n = 6;
+    let mut g = synthetic(n, 4, SyntheticLand::Analytic);
+    assert_eq!(g.ice_shelf_draft, None);
+    assert_eq!(g.seafloor_depth(), g.depth);
+    // A shelf over the wet cells of tile 0: 10 m of ice above the water column.
+    let cells = 13 * n * n;
+    let draft: Vec<f64> = (0..cells)
+        .map(|c| {
+            if c < n * n && g.depth[c] > 0.0 {
+                10.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    assert!(draft.iter().any(|d| *d > 0.0));
+    g.ice_shelf_draft = Some(draft.clone());
+    let seafloor = g.seafloor_depth();
+    assert!((0..cells).all(|c| seafloor[c] == g.depth[c] + draft[c]));
+
+    // ECCO's layout: Depth is the seafloor, beside ice_shelf_draft and ocean_column_thickness.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("GRID_GEOMETRY_ECCO_V4r5_native_llc0006.nc");
+    g.write_netcdf(&path).unwrap();
+    let file = netcdf::open(&path).unwrap();
+    let read = |name: &str| -> Vec<f64> { file.variable(name).unwrap().get_values(..).unwrap() };
+    let f32s = |v: &[f64]| v.iter().map(|x| *x as f32 as f64).collect::<Vec<_>>();
+    assert_eq!(read("Depth"), f32s(&seafloor));
+    assert_eq!(read("ice_shelf_draft"), f32s(&draft));
+    assert_eq!(read("ocean_column_thickness"), f32s(&g.depth));
+    let back = Grid::from_netcdf(&path).unwrap();
+    assert_eq!(back.depth, f32s(&g.depth));
+    assert_eq!(back.ice_shelf_draft, Some(f32s(&draft)));
+
+    // An MDS grid directory holding that file takes the draft from it; without the file
+    // there is none (no MDS grid file holds it).
+    let mds = tempfile::tempdir().unwrap();
+    g.write_mds_dir(mds.path(), &MdsDirOptions::default())
+        .unwrap();
+    assert_eq!(
+        Grid::from_mds_dir(mds.path()).unwrap().ice_shelf_draft,
+        None
+    );
+    std::fs::copy(
+        &path,
+        mds.path().join("GRID_GEOMETRY_ECCO_V4r5_native_llc0006.nc"),
+    )
+    .unwrap();
+    let loaded = Grid::from_mds_dir(mds.path()).unwrap();
+    assert_eq!(loaded.ice_shelf_draft, Some(f32s(&draft)));
+    assert_eq!(
+        loaded.depth, g.depth,
+        "the column thickness stays MITgcm's Depth.data"
+    );
+}
