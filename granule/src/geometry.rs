@@ -13,10 +13,9 @@ use std::time::Instant;
 
 use edp_conventions::attrs::{
     AttrError, AttrValue, Attrs, DynamicMetadata, GranuleContext, coordinate_attributes,
-    global_attributes, set_attr, variable_attributes,
+    global_attributes, run_coverage_metadata, set_attr, variable_attributes,
 };
 use edp_conventions::naming::time_invariant_file_name;
-use edp_conventions::time::format_time;
 use edp_conventions::{Dimension, Frequency, ProductType};
 
 use crate::atomic::AtomicFile;
@@ -48,38 +47,22 @@ pub fn geometry_file_name(ecco_version: &str, product: ProductType, grid_label: 
 }
 
 /// The global attributes of a time-invariant granule of `product` whose data variables are
-/// `variables` and whose summary is `summary`.
+/// `variables`, from its dynamic metadata (the model run's coverage, the summary).
 pub(crate) fn time_invariant_globals(
     resources: &Resources,
     product: ProductType,
     product_name: &str,
-    summary: String,
+    dynamic: &DynamicMetadata,
     variables: &[String],
 ) -> Result<Attrs> {
     let config = &resources.config;
-    let start = format_time(config.clock.start());
-    let end = format_time(config.clock.end());
-    let dynamic = DynamicMetadata {
-        name: product_name.to_string(),
-        dimension: Dimension::ThreeD,
-        time_coverage_start: start.clone(),
-        time_coverage_end: end,
-        time_coverage_center: start,
-        time_long_name: String::new(),
-        time_coverage_duration: String::new(),
-        time_coverage_resolution: String::new(),
-        comment: None,
-        field_components: None,
-        field_orientations: None,
-        summary,
-    };
     let uuid = uuid::Uuid::new_v4().to_string();
     let ctx = GranuleContext {
         product,
         // Not used by the global attributes of a granule without a time axis.
         frequency: Frequency::AvgMon,
         product_name,
-        dynamic: &dynamic,
+        dynamic,
         variables,
         date_created: chrono::Utc::now().naive_utc(),
         uuid: &uuid,
@@ -153,8 +136,9 @@ pub fn write_native_geometry(resources: &Resources, out_dir: &Path) -> Result<Ge
         config.dataset_description_tail(product)
     );
     let summary = summary.split_whitespace().collect::<Vec<_>>().join(" ");
+    let dynamic = run_coverage_metadata(&granule_name, Dimension::ThreeD, summary, config);
     let mut globals =
-        time_invariant_globals(resources, product, &granule_name, summary, &data_variables)?;
+        time_invariant_globals(resources, product, &granule_name, &dynamic, &data_variables)?;
     if !resources.grid.corners.is_exact() {
         set_attr(
             &mut globals,

@@ -13,10 +13,10 @@
 use std::path::{Path, PathBuf};
 
 use edp_conventions::attrs::{
-    AttrError, AttrValue, Attrs, coordinate_attributes, geometry_attributes, set_attr,
-    variable_attributes,
+    AttrError, AttrValue, Attrs, DynamicMetadata, coordinate_attributes, geometry_attributes,
+    run_coverage_metadata, set_attr, variable_attributes,
 };
-use edp_conventions::{Catalog, ProductType};
+use edp_conventions::{Catalog, Dimension, ProductType};
 use edp_grid::geometry::EARTH_RADIUS_M;
 use edp_regrid::Weights;
 
@@ -24,7 +24,7 @@ use crate::atomic::AtomicFile;
 use crate::encoding::fill_nan;
 use crate::error::{GranuleError, Result, nc_err};
 use crate::geometry::{geometry_file_name, time_invariant_globals};
-use crate::mixing::{InvariantFile, uuid_of};
+use crate::mixing::{InvariantFile, ParameterField, uuid_of};
 use crate::nc;
 use crate::request::GranuleRequest;
 use crate::resources::Resources;
@@ -93,7 +93,7 @@ fn write_file(
     weights: &Weights,
     out_path: &Path,
     granule_name: &str,
-    summary: String,
+    dynamic: &DynamicMetadata,
     fields: Vec<Field>,
     attributes_of: &dyn Fn(&str) -> Result<Attrs, AttrError>,
     extra_globals: Attrs,
@@ -118,7 +118,7 @@ fn write_file(
         resources,
         ProductType::Latlon,
         granule_name,
-        summary,
+        dynamic,
         &keyword_names,
     )?;
     for (name, value) in extra_globals {
@@ -203,7 +203,7 @@ fn write_file(
 pub(crate) fn write_mixing_file(
     request: &GranuleRequest,
     resources: &Resources,
-    fields: Vec<(String, String, Vec<f32>)>,
+    fields: Vec<ParameterField>,
     extra_globals: Attrs,
     out_path: &Path,
 ) -> Result<InvariantFile> {
@@ -211,7 +211,12 @@ pub(crate) fn write_mixing_file(
     let dims = vec!["Z", "latitude", "longitude"];
     let mut regridded = Vec::with_capacity(fields.len());
     let mut reported = Vec::with_capacity(fields.len());
-    for (name, diagnostic, values) in fields {
+    for ParameterField {
+        name,
+        diagnostic,
+        values,
+    } in fields
+    {
         let mut values = weights.apply_3d(&values)?;
         let stats = fill_nan(&mut values);
         reported.push((name.clone(), diagnostic, stats));
@@ -224,7 +229,7 @@ pub(crate) fn write_mixing_file(
         weights,
         out_path,
         &request.granule_name,
-        request.dynamic.summary.clone(),
+        &request.dynamic,
         regridded,
         &attributes_of,
         extra_globals,
@@ -322,6 +327,7 @@ pub fn write_latlon_geometry(
         config.dataset_description_tail(ProductType::Latlon)
     );
     let summary = summary.split_whitespace().collect::<Vec<_>>().join(" ");
+    let dynamic = run_coverage_metadata(&granule_name, Dimension::ThreeD, summary, config);
     let attributes_of = |name: &str| geometry_attributes(catalog, ProductType::Latlon, name);
     let names = fields.iter().map(|(n, _, _)| n.clone()).collect();
     let path = out_dir.join(&granule_name);
@@ -330,7 +336,7 @@ pub fn write_latlon_geometry(
         weights,
         &path,
         &granule_name,
-        summary,
+        &dynamic,
         fields,
         &attributes_of,
         Vec::new(),

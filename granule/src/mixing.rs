@@ -112,10 +112,10 @@ pub fn write_from_parameters(
 
 /// One parameter field read and checked: the output variable, its diagnostic and values in
 /// tile order `[k][t][j][i]`.
-struct ParameterField {
-    name: String,
-    diagnostic: String,
-    values: Vec<f32>,
+pub(crate) struct ParameterField {
+    pub name: String,
+    pub diagnostic: String,
+    pub values: Vec<f32>,
 }
 
 /// What a time-invariant writer wrote.
@@ -176,13 +176,9 @@ pub(crate) fn write_time_invariant(
     extra.extend(repair_provenance(request, dataset, grid));
     let written = match request.product {
         ProductType::Native => write_native_file(request, resources, fields, extra, out_path)?,
-        ProductType::Latlon => crate::latlon_invariant::write_mixing_file(
-            request,
-            resources,
-            fields_of(fields),
-            extra,
-            out_path,
-        )?,
+        ProductType::Latlon => {
+            crate::latlon_invariant::write_mixing_file(request, resources, fields, extra, out_path)?
+        }
     };
     Ok(GranuleReport {
         path: out_path.to_path_buf(),
@@ -200,14 +196,6 @@ pub(crate) fn write_time_invariant(
         },
         warnings: Vec::new(),
     })
-}
-
-/// The fields as (name, diagnostic, values) for the lat-lon writer.
-fn fields_of(fields: Vec<ParameterField>) -> Vec<(String, String, Vec<f32>)> {
-    fields
-        .into_iter()
-        .map(|f| (f.name, f.diagnostic, f.values))
-        .collect()
 }
 
 /// The `uuid` global attribute of `globals` (empty when there is none).
@@ -239,7 +227,7 @@ fn write_native_file(
         resources,
         ProductType::Native,
         &request.granule_name,
-        request.dynamic.summary.clone(),
+        &request.dynamic,
         &names,
     )?;
     for (name, value) in extra_globals {

@@ -4,6 +4,7 @@ use crate::catalog::Dataset;
 use crate::config::ProductionConfig;
 use crate::naming::{granule_file_name, time_invariant_file_name};
 use crate::time::{Frequency, Period, TimeError, format_time};
+use crate::vocab::Dimension;
 
 /// The task summary (`docs/edp-compatibility.md` 2.1): `"This dataset contains " + monthly-averaged |
 /// daily-averaged | instantaneous + " " + name + tail`, whitespace runs collapsed to one
@@ -70,23 +71,41 @@ pub fn time_invariant_dynamic_metadata(
     dataset: &Dataset,
     config: &ProductionConfig,
 ) -> DynamicMetadata {
+    let tail = config.dataset_description_tail(dataset.product);
+    DynamicMetadata {
+        comment: dataset.comment.clone(),
+        ..run_coverage_metadata(
+            &dataset.name,
+            dataset.dimension,
+            time_invariant_summary(&dataset.name, tail),
+            config,
+        )
+    }
+}
+
+/// The dynamic metadata of a granule without a time axis (time-invariant datasets, grid
+/// geometry): the coverage of the whole model run (start, end, centre = start), no duration,
+/// resolution or time name, no comment.
+pub fn run_coverage_metadata(
+    name: &str,
+    dimension: Dimension,
+    summary: String,
+    config: &ProductionConfig,
+) -> DynamicMetadata {
     let start = format_time(config.clock.start());
     DynamicMetadata {
-        name: dataset.name.clone(),
-        dimension: dataset.dimension,
+        name: name.to_string(),
+        dimension,
         time_coverage_start: start.clone(),
         time_coverage_end: format_time(config.clock.end()),
         time_coverage_center: start,
         time_long_name: String::new(),
         time_coverage_duration: String::new(),
         time_coverage_resolution: String::new(),
-        comment: dataset.comment.clone(),
+        comment: None,
         field_components: None,
         field_orientations: None,
-        summary: time_invariant_summary(
-            &dataset.name,
-            config.dataset_description_tail(dataset.product),
-        ),
+        summary,
     }
 }
 

@@ -20,8 +20,8 @@ pub use coords::{
     variable_coordinates,
 };
 pub use dynamic::{
-    DynamicMetadata, dynamic_metadata, granule_name_and_metadata, task_summary,
-    time_invariant_dynamic_metadata, time_invariant_summary,
+    DynamicMetadata, dynamic_metadata, granule_name_and_metadata, run_coverage_metadata,
+    task_summary, time_invariant_dynamic_metadata, time_invariant_summary,
 };
 pub use global::{COORDINATES_COMMENT, GranuleContext, global_attributes, sort_casefold};
 pub use one_d::{global_attributes_1d, time_attributes_1d, variable_attributes_1d};
