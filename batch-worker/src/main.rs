@@ -26,6 +26,8 @@ use edp_task_schemas::{ExitKind, Shard};
 use crate::cloud::{WorkerEnv, setup};
 
 fn main() -> ExitCode {
+    // First, while this is the only thread: see `disable_file_locking` for why.
+    edp_h5chunks::disable_file_locking();
     let worker_env = match WorkerEnv::from_env() {
         Ok(worker_env) => worker_env,
         Err(err) => {

@@ -61,6 +61,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // First, while this is the only thread: see `disable_file_locking` for why.
+    edp_h5chunks::disable_file_locking();
     let cli = Cli::parse();
     logging::set_format(cli.log_format);
     let result = match cli.command {

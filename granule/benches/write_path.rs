@@ -13,13 +13,16 @@
 //! EDP_BENCH_SKIP_NETCDF=1 cargo bench -p edp-granule --bench write_path   # direct path only
 //! ```
 //!
+//! The mixed run is measured once more under a working-memory budget (`EDP_MEMORY_BUDGET_MB`
+//! in the child, as `edp run --memory-budget-mb`).
+//!
 //! Granules of one process are produced `cores` at a time, costliest first (as `edp run` does). Printed per
 //! kind: seconds and peak resident memory of the process for both paths, the speed-up over
 //! the Python EDP figures measured on the same 2-core machine, and over the netCDF-C path.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
 use edp_conventions::{Frequency, ProductType};
@@ -27,6 +30,7 @@ use edp_granule::{GranuleRequest, LocalFiles, ResourceCache, WritePath, local, p
 use edp_grid::Grid;
 use edp_mds::{ByteOrder, Meta, Precision};
 use edp_plan::cost::CostModel;
+use edp_plan::memory::{MemoryModel, next_within_budget};
 use edp_task_schemas::ProductKind;
 
 /// One benchmarked kind: granules of one grouping at some time steps.
@@ -186,6 +190,14 @@ fn cpu_seconds() -> f64 {
     (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
 }
 
+/// The jobs of a child not started yet (with their working-memory estimates) and those in
+/// flight.
+struct Queue<'k> {
+    waiting: Vec<(f64, (&'k Kind, u64))>,
+    running: usize,
+    in_flight_mb: f64,
+}
+
 /// Child mode: produce the granules of `keys` (comma-separated) in this process, `cores`
 /// at a time, and print peak memory and CPU seconds.
 fn child(keys: &str, path: WritePath, root: &Path, out: &Path, weights: Option<&Path>) {
@@ -215,15 +227,57 @@ fn child(keys: &str, path: WritePath, root: &Path, out: &Path, weights: Option<&
         model.estimate_parts(product_kind, dataset.variables.len(), 0)
     };
     jobs.sort_by(|a, b| cost(b.0).total_cmp(&cost(a.0)));
-    let jobs = Mutex::new(jobs.into_iter());
+    // Under a working-memory budget, the next job is the first that fits beside those in
+    // flight (`edp_plan::memory::next_within_budget`, as `edp run --memory-budget-mb`).
+    let budget_mb: Option<f64> = std::env::var("EDP_MEMORY_BUDGET_MB")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let memory = MemoryModel::default();
+    let estimate = |kind: &Kind| {
+        let dataset = catalog.dataset(kind.product, kind.grouping as i64).unwrap();
+        let product_kind = ProductKind::new(kind.product, dataset.dimension);
+        let inputs: std::collections::HashSet<&str> = dataset
+            .variables
+            .iter()
+            .flat_map(|v| &v.inputs)
+            .map(|input| input.name.as_str())
+            .collect();
+        memory.estimate_parts(product_kind, inputs.len())
+    };
+    let queue = Mutex::new(Queue {
+        waiting: jobs.into_iter().map(|job| (estimate(job.0), job)).collect(),
+        running: 0,
+        in_flight_mb: 0.0,
+    });
+    let finished = Condvar::new();
+    let next_job = || {
+        let mut queue = queue.lock().unwrap();
+        loop {
+            let estimates: Vec<f64> = queue.waiting.iter().map(|(mb, _)| *mb).collect();
+            let pick = next_within_budget(&estimates, queue.running, queue.in_flight_mb, budget_mb);
+            if let Some(index) = pick {
+                let (mb, job) = queue.waiting.remove(index);
+                queue.running += 1;
+                queue.in_flight_mb += mb;
+                return Some((mb, job));
+            }
+            if queue.waiting.is_empty() {
+                return None;
+            }
+            queue = finished.wait(queue).unwrap();
+        }
+    };
+    let job_done = |mb: f64| {
+        let mut queue = queue.lock().unwrap();
+        queue.running -= 1;
+        queue.in_flight_mb -= mb;
+        finished.notify_all();
+    };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     std::thread::scope(|scope| {
         for _ in 0..cores {
             scope.spawn(|| {
-                loop {
-                    let Some((kind, step)) = jobs.lock().unwrap().next() else {
-                        break;
-                    };
+                while let Some((mb, (kind, step))) = next_job() {
                     let resources = match kind.product {
                         ProductType::Native => cache.resources(&grid, &metadata, None),
                         ProductType::Latlon => cache.latlon_resources(&grid, &metadata, None, None),
@@ -258,6 +312,7 @@ fn child(keys: &str, path: WritePath, root: &Path, out: &Path, weights: Option<&
                     .unwrap();
                     let target = out.join(&request.granule_name);
                     produce_granule(&request, &resources, &LocalFiles::new(), &target).unwrap();
+                    job_done(mb);
                 }
             });
         }
@@ -267,14 +322,25 @@ fn child(keys: &str, path: WritePath, root: &Path, out: &Path, weights: Option<&
 
 /// One measured process: wall seconds, peak MB, CPU seconds. `weights`: a weights cache to
 /// read instead of building the weights.
-fn measure(keys: &str, path: WritePath, root: &Path, weights: Option<&Path>) -> (f64, f64, f64) {
+fn measure(
+    keys: &str,
+    path: WritePath,
+    root: &Path,
+    weights: Option<&Path>,
+    budget_mb: Option<u64>,
+) -> (f64, f64, f64) {
     let out = tempfile::tempdir().unwrap();
     let name = match path {
         WritePath::NetCdf => "netcdf",
         _ => "direct",
     };
     let started = Instant::now();
-    let child = std::process::Command::new(std::env::current_exe().unwrap())
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command.env_remove("EDP_MEMORY_BUDGET_MB");
+    if let Some(mb) = budget_mb {
+        command.env("EDP_MEMORY_BUDGET_MB", mb.to_string());
+    }
+    let child = command
         .args([
             "--child",
             keys,
@@ -355,10 +421,11 @@ fn main() {
         }
         keys.push(kind.key);
         let (direct, direct_mb, _) =
-            measure(kind.key, WritePath::DirectChunks, inputs.path(), None);
+            measure(kind.key, WritePath::DirectChunks, inputs.path(), None, None);
         let cached = match kind.product {
             ProductType::Latlon => {
-                let (s, _, _) = measure(kind.key, WritePath::DirectChunks, inputs.path(), warm);
+                let (s, _, _) =
+                    measure(kind.key, WritePath::DirectChunks, inputs.path(), warm, None);
                 format!("{s:.2} | {:.0}x", kind.edp.0 / s)
             }
             ProductType::Native => "- | -".to_string(),
@@ -366,7 +433,7 @@ fn main() {
         let (netcdf, netcdf_mb) = if skip_netcdf {
             (f64::NAN, f64::NAN)
         } else {
-            let (s, mb, _) = measure(kind.key, WritePath::NetCdf, inputs.path(), None);
+            let (s, mb, _) = measure(kind.key, WritePath::NetCdf, inputs.path(), None, None);
             (s, mb)
         };
         println!(
@@ -379,13 +446,13 @@ fn main() {
     if keys.len() == KINDS.len() {
         let all = keys.join(",");
         let (direct, direct_mb, direct_cpu) =
-            measure(&all, WritePath::DirectChunks, inputs.path(), None);
+            measure(&all, WritePath::DirectChunks, inputs.path(), None, None);
         let (cached, cached_mb, cached_cpu) =
-            measure(&all, WritePath::DirectChunks, inputs.path(), warm);
+            measure(&all, WritePath::DirectChunks, inputs.path(), warm, None);
         let (netcdf, netcdf_mb, netcdf_cpu) = if skip_netcdf {
             (f64::NAN, f64::NAN, f64::NAN)
         } else {
-            measure(&all, WritePath::NetCdf, inputs.path(), None)
+            measure(&all, WritePath::NetCdf, inputs.path(), None, None)
         };
         let util = |cpu: f64, wall: f64| 100.0 * cpu / (wall * cores as f64);
         println!(
@@ -397,6 +464,33 @@ fn main() {
             util(netcdf_cpu, netcdf),
             netcdf / direct
         );
+        // The same mixed run under a working-memory budget (`edp run --memory-budget-mb`):
+        // with room for one 3-D lat-lon granule beside small ones, the two never overlap.
+        let (budgeted, budgeted_mb, budgeted_cpu) = measure(
+            &all,
+            WritePath::DirectChunks,
+            inputs.path(),
+            None,
+            Some(MIXED_BUDGET_MB),
+        );
+        let (budgeted_cached, budgeted_cached_mb, budgeted_cached_cpu) = measure(
+            &all,
+            WritePath::DirectChunks,
+            inputs.path(),
+            warm,
+            Some(MIXED_BUDGET_MB),
+        );
+        println!(
+            "| all 16, --memory-budget-mb {MIXED_BUDGET_MB} | {budgeted:.2} (CPU {:.0} %) | {budgeted_mb:.0} | {:.0}x | {budgeted_cached:.2} (CPU {:.0} %, {budgeted_cached_mb:.0} MB) | {:.0}x | - | - | - |",
+            util(budgeted_cpu, budgeted),
+            ALL_EDP.0 / budgeted,
+            util(budgeted_cached_cpu, budgeted_cached),
+            ALL_EDP.0 / budgeted_cached,
+        );
         println!("(EDP all 16: {} s, {} MB)", ALL_EDP.0, ALL_EDP.1);
     }
 }
+
+/// Working-memory budget of the budgeted mixed run: one 3-D lat-lon granule (T/S 152 MB,
+/// velocity 200 MB by `MemoryModel::default`) and a small one, never two large ones.
+const MIXED_BUDGET_MB: u64 = 240;

@@ -315,3 +315,28 @@ impl Drop for Dataset<'_> {
         }
     }
 }
+
+/// The environment variable through which HDF5 (1.10.1 and later) takes its file-locking
+/// setting at every file open, overriding what a file-access property list says.
+pub const FILE_LOCKING_VARIABLE: &str = "HDF5_USE_FILE_LOCKING";
+
+/// Turns HDF5's file locks off for this process and every process it starts, unless
+/// [`FILE_LOCKING_VARIABLE`] is already set (an explicit choice is kept). Call it first in
+/// `main`, before any other thread exists.
+///
+/// Why: HDF5 1.10 takes an `flock` on every file it opens and releases it only by closing the
+/// descriptor. A process started while a granule is open (fork + exec) inherits that
+/// descriptor, and with it the lock, for as long as it lives; the writer's own reopen of the
+/// finished granule (to index its chunks) then fails with "NetCDF: HDF error". netCDF-C opens
+/// files with its own property lists, so the environment is the only switch that reaches it.
+/// The locks protect nothing here: a granule is written under a temporary name by one task
+/// and renamed once complete, so no reader ever sees a file that is being written.
+pub fn disable_file_locking() {
+    if std::env::var_os(FILE_LOCKING_VARIABLE).is_none() {
+        // SAFETY: called at the start of `main`, before any thread that could read or write
+        // the environment concurrently has been started.
+        unsafe {
+            std::env::set_var(FILE_LOCKING_VARIABLE, "FALSE");
+        }
+    }
+}

@@ -35,5 +35,7 @@ pub use error::{H5Error, Result};
 pub fn quiet_error_traces() {
     ffi::with_hdf5(|_| ());
 }
+
+pub use ffi::{FILE_LOCKING_VARIABLE, disable_file_locking};
 pub use index::chunk_index;
 pub use write::{EncodedChunk, VariableChunks, write_chunks};

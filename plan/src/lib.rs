@@ -22,6 +22,7 @@ pub mod confine;
 pub mod cost;
 pub mod inventory;
 pub mod jobfile;
+pub mod memory;
 pub mod planner;
 pub mod roots;
 pub mod scope;

@@ -15,7 +15,9 @@
 //! Every finished granule is logged with `run_id`, `task_id`, `granule`, `seconds` and
 //! `bytes`, and with [`MetricsOutput::Stdout`] also written as a CloudWatch EMF line.
 //!
-//! Parallelism: up to [`WorkerOptions::effective_concurrency`] tasks are in flight; their
+//! Parallelism: up to [`WorkerOptions::effective_concurrency`] tasks are in flight, and with a
+//! memory budget ([`WorkerOptions::effective_memory_budget_mb`]) only as many as the working
+//! memory estimates of `edp_plan::memory` allow (see [`run_within_limits`]); their
 //! fetches are asynchronous, their conversions run on tokio's blocking pool and use rayon's
 //! global pool (one thread per core) inside, so the total number of busy threads stays near
 //! the core count while one granule's NetCDF write (a global lock) overlaps another's decode.
@@ -28,6 +30,7 @@ use chrono::{SecondsFormat, Utc};
 use edp_granule::{MemoryInputs, produce_task};
 use edp_plan::confine;
 use edp_plan::cost::{CostModel, task_kind};
+use edp_plan::memory::{MemoryModel, next_within_budget};
 use edp_plan::state::{
     Layout, StateError, find_done, is_recorded, record_success, task_key, write_granule_record,
     write_ledger,
@@ -36,7 +39,7 @@ use edp_plan::tasklist::unsupported_reason;
 use edp_plan::validate::validate_task;
 use edp_store::{Location, Store};
 use edp_task_schemas::{ChunkIndex, LedgerRecord, ProductKind, Shard, Task, TaskStatus};
-use futures::stream::{self, StreamExt};
+use futures::stream::{self, FuturesUnordered, StreamExt};
 use indexmap::IndexMap;
 
 use crate::digest::sha256_file;
@@ -126,22 +129,79 @@ pub async fn run_tasks(
         .with_skip_invalid_metadata(options.skip_invalid_metadata),
         observer,
     };
+    let memory_budget_mb = options.effective_memory_budget_mb();
     tracing::info!(
         run_id = %options.run_id,
         tasks = tasks.len(),
         concurrency = options.effective_concurrency(),
+        memory_budget_mb,
         "starting"
     );
-    let outcomes: Vec<TaskOutcome> = stream::iter(tasks)
-        .map(|(task, shard)| context.process(task, shard))
-        .buffer_unordered(options.effective_concurrency().max(1))
-        .collect()
-        .await;
+    let outcomes = run_within_limits(
+        tasks,
+        options.effective_concurrency().max(1),
+        memory_budget_mb.map(|mb| mb as f64),
+        |task, shard| context.process(task, shard),
+    )
+    .await;
     ShardOutcome::new(
         options.run_id.clone(),
         outcomes,
         started.elapsed().as_secs_f64(),
     )
+}
+
+/// Runs `process` on every task, at most `concurrency` at a time and, with a budget, with the
+/// working-memory estimates of the tasks in flight ([`MemoryModel`]) within `budget_mb`: the
+/// next task started is the first in order that fits ([`next_within_budget`]), so a 3-D
+/// lat-lon granule waits for another to finish while smaller ones keep the cores busy, and
+/// one task always runs. Outcomes come in the order tasks finish.
+async fn run_within_limits<F, Fut>(
+    tasks: Vec<(Task, Option<u32>)>,
+    concurrency: usize,
+    budget_mb: Option<f64>,
+    process: F,
+) -> Vec<TaskOutcome>
+where
+    F: Fn(Task, Option<u32>) -> Fut,
+    Fut: Future<Output = TaskOutcome>,
+{
+    let model = MemoryModel::default();
+    // A task whose kind is unknown fails fast in `process`; it weighs nothing here.
+    let mut estimates: Vec<f64> = tasks
+        .iter()
+        .map(|(task, _)| model.estimate(task).unwrap_or(0.0))
+        .collect();
+    let mut waiting = tasks;
+    let mut outcomes = Vec::with_capacity(waiting.len());
+    let mut running = FuturesUnordered::new();
+    let mut in_flight_mb = 0.0;
+    loop {
+        while running.len() < concurrency {
+            let Some(next) = next_within_budget(&estimates, running.len(), in_flight_mb, budget_mb)
+            else {
+                break;
+            };
+            let estimate = estimates.remove(next);
+            let (task, shard) = waiting.remove(next);
+            in_flight_mb += estimate;
+            let work = process(task, shard);
+            running.push(async move { (work.await, estimate) });
+        }
+        match running.next().await {
+            Some((outcome, estimate)) => {
+                // Exactly zero once nothing runs, whatever the rounding of the sums.
+                in_flight_mb = if running.is_empty() {
+                    0.0
+                } else {
+                    in_flight_mb - estimate
+                };
+                outcomes.push(outcome);
+            }
+            None => break,
+        }
+    }
+    outcomes
 }
 
 /// The tasks in order of decreasing estimated cost (the planner's `edp.cost_core_seconds`, else
@@ -733,5 +793,116 @@ mod tests {
         );
         assert!(ordered[0].0.granule.contains("latlon"));
         assert_eq!(ordered[0].1, Some(1));
+    }
+
+    /// Runs `tasks` through [`run_within_limits`] with a process that yields a few times, and
+    /// returns the largest number of tasks and of estimated MB that were in flight at once.
+    fn peaks(
+        tasks: Vec<(Task, Option<u32>)>,
+        concurrency: usize,
+        budget_mb: Option<f64>,
+    ) -> (usize, f64, usize) {
+        use std::sync::Mutex;
+        let model = MemoryModel::default();
+        // (tasks now, MB now, most tasks, most MB)
+        let state = Mutex::new((0usize, 0.0f64, 0usize, 0.0f64));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let outcomes = runtime.block_on(run_within_limits(
+            tasks,
+            concurrency,
+            budget_mb,
+            |task, _| {
+                let state = &state;
+                let mb = model.estimate(&task).unwrap();
+                async move {
+                    {
+                        let mut s = state.lock().unwrap();
+                        s.0 += 1;
+                        s.1 += mb;
+                        s.2 = s.2.max(s.0);
+                        s.3 = s.3.max(s.1);
+                    }
+                    for _ in 0..3 {
+                        tokio::task::yield_now().await;
+                    }
+                    let mut s = state.lock().unwrap();
+                    s.0 -= 1;
+                    s.1 -= mb;
+                    TaskOutcome {
+                        task_id: task.granule.clone(),
+                        granule: task.granule,
+                        product_kind: None,
+                        shard_index: None,
+                        status: TaskStatus::Skipped,
+                        error: None,
+                        attempts: 0,
+                        seconds: 0.0,
+                        output_bytes: None,
+                        sha256: None,
+                        warnings: Vec::new(),
+                    }
+                }
+            },
+        ));
+        let s = state.into_inner().unwrap();
+        (s.2, s.3, outcomes.len())
+    }
+
+    fn mixed_tasks() -> Vec<(Task, Option<u32>)> {
+        let latlon_3d = |month: u32| {
+            task(
+                &format!("out/Y_mon_mean_1992-{month:02}_ECCO_V4r4_latlon_0p50deg.nc"),
+                "3D",
+            )
+        };
+        let native_2d = |month: u32| {
+            task(
+                &format!("out/X_mon_mean_1992-{month:02}_ECCO_V4r4_native_llc0090.nc"),
+                "2D",
+            )
+        };
+        longest_first(
+            [
+                latlon_3d(1),
+                latlon_3d(2),
+                native_2d(1),
+                native_2d(2),
+                native_2d(3),
+            ]
+            .into_iter()
+            .map(|t| (t, None))
+            .collect(),
+        )
+    }
+
+    #[test]
+    fn without_a_budget_the_concurrency_alone_limits() {
+        let (most_tasks, most_mb, finished) = peaks(mixed_tasks(), 2, None);
+        assert_eq!(finished, 5);
+        assert_eq!(most_tasks, 2);
+        // The two 3-D lat-lon granules (104 MB each) start together.
+        let one = MemoryModel::default()
+            .estimate(&mixed_tasks()[0].0)
+            .unwrap();
+        assert_eq!(most_mb, 2.0 * one);
+    }
+
+    #[test]
+    fn a_budget_keeps_large_granules_apart_and_small_ones_running() {
+        let model = MemoryModel::default();
+        let tasks = mixed_tasks();
+        let large = model.estimate(&tasks[0].0).unwrap();
+        let small = model.estimate(&tasks[4].0).unwrap();
+        // Room for one large granule and one small one, not for two large ones.
+        let budget = large + small;
+        let (most_tasks, most_mb, finished) = peaks(tasks, 2, Some(budget));
+        assert_eq!(finished, 5);
+        assert_eq!(most_tasks, 2, "a small granule runs beside the large one");
+        assert!(most_mb <= budget, "{most_mb} MB in flight, budget {budget}");
+        // A budget below any task: one task at a time, all of them.
+        let (most_tasks, _, finished) = peaks(mixed_tasks(), 2, Some(1.0));
+        assert_eq!((most_tasks, finished), (1, 5));
     }
 }

@@ -51,7 +51,17 @@ pub struct WorkerOptions {
     /// `None` to accept inputs anywhere the store can read (a task list run without
     /// `--source`; the cloud worker reads with credentials limited to the source bucket).
     pub source_root: Option<Root>,
+    /// Working memory the granules in flight may take together, in MB, by the estimates of
+    /// [`edp_plan::memory::MemoryModel`] (beyond the grid, metadata and weights they share).
+    /// `None`: derived from the container's memory limit when there is one
+    /// ([`WorkerOptions::effective_memory_budget_mb`]), else no limit but the concurrency.
+    pub memory_budget_mb: Option<u64>,
 }
+
+/// Memory a process keeps for what its granules share (grid and masks, metadata catalogue,
+/// the 50 levels of lat-lon weights, the allocator's slack) when the working budget is derived
+/// from a container limit: about 300 MB measured on LLC90, rounded up.
+pub const SHARED_MEMORY_RESERVE_MB: u64 = 512;
 
 impl WorkerOptions {
     /// Options with the defaults: all cores, skip done granules, cache in the system
@@ -69,7 +79,17 @@ impl WorkerOptions {
             source_store: None,
             skip_invalid_metadata: false,
             source_root: None,
+            memory_budget_mb: None,
         }
+    }
+
+    /// The working-memory budget in MB: the one set, else the container's limit less
+    /// [`SHARED_MEMORY_RESERVE_MB`] (at least a quarter of the limit), else none.
+    pub fn effective_memory_budget_mb(&self) -> Option<u64> {
+        self.memory_budget_mb.or_else(|| {
+            let limit_mb = crate::process::container_memory_limit_bytes()? >> 20;
+            Some(derived_budget_mb(limit_mb))
+        })
     }
 
     /// The effective number of granules in flight.
@@ -79,5 +99,32 @@ impl WorkerOptions {
         } else {
             self.concurrency
         }
+    }
+}
+
+/// The working budget of a container limited to `limit_mb`.
+fn derived_budget_mb(limit_mb: u64) -> u64 {
+    limit_mb
+        .saturating_sub(SHARED_MEMORY_RESERVE_MB)
+        .max(limit_mb / 4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_container_limit_leaves_room_for_the_shared_resources() {
+        assert_eq!(derived_budget_mb(4096), 4096 - SHARED_MEMORY_RESERVE_MB);
+        // A small container keeps a quarter for granules rather than nothing.
+        assert_eq!(derived_budget_mb(600), 150);
+        assert_eq!(derived_budget_mb(0), 0);
+    }
+
+    #[test]
+    fn an_explicit_budget_wins() {
+        let mut options = WorkerOptions::new(Root::parse("/tmp/x").unwrap(), "run");
+        options.memory_budget_mb = Some(123);
+        assert_eq!(options.effective_memory_budget_mb(), Some(123));
     }
 }

@@ -79,6 +79,22 @@ pub fn available_cores() -> usize {
         .unwrap_or(1)
 }
 
+/// The memory limit of this process's control group in bytes (`memory.max` of cgroup v2, else
+/// `memory.limit_in_bytes` of cgroup v1), or `None` when there is none (no limit, no cgroup
+/// file, or a v1 "unlimited" value beyond 2^60). A container of AWS Batch or ECS has one.
+pub fn container_memory_limit_bytes() -> Option<u64> {
+    let v2 = std::fs::read_to_string("/sys/fs/cgroup/memory.max").ok();
+    let v1 = || std::fs::read_to_string("/sys/fs/cgroup/memory/memory.limit_in_bytes").ok();
+    v2.or_else(v1).as_deref().and_then(parse_memory_limit)
+}
+
+/// `memory.max` / `memory.limit_in_bytes` content -> bytes (`max` and v1's page-rounded
+/// `i64::MAX` mean no limit).
+fn parse_memory_limit(text: &str) -> Option<u64> {
+    let value: u64 = text.trim().parse().ok()?;
+    (value < 1 << 60).then_some(value)
+}
+
 /// CPU utilisation: CPU time / (wall time x cores), 0..1 (0 when the wall time is zero).
 pub fn cpu_utilisation(cpu: Duration, wall: Duration, cores: usize) -> f64 {
     let capacity = wall.as_secs_f64() * cores.max(1) as f64;
@@ -127,6 +143,14 @@ mod tests {
         let after = CpuTimes::now().unwrap();
         assert!(after.since(&before).total() > Duration::ZERO);
         assert!(peak_memory_bytes().unwrap() > 1024 * 1024);
+    }
+
+    #[test]
+    fn memory_limits_of_both_cgroup_versions_are_read() {
+        assert_eq!(parse_memory_limit("2147483648\n"), Some(2 << 30));
+        assert_eq!(parse_memory_limit("max\n"), None);
+        assert_eq!(parse_memory_limit("9223372036854771712\n"), None);
+        assert_eq!(parse_memory_limit(""), None);
     }
 
     #[test]

@@ -136,6 +136,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let run_args = RunArgs {
         plan: plan_args(&layout, &dest, &args.log),
         jobs: args.jobs,
+        memory_budget_mb: None,
         cache_dir: Some(layout.root.join("cache")),
         no_progress: args.no_progress,
     };

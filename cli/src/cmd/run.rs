@@ -51,6 +51,12 @@ pub struct RunArgs {
     #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 0)]
     pub jobs: usize,
 
+    /// Working memory the granules in flight may take together, in MB (estimated per kind
+    /// and input count; grid, metadata and weights come on top). Default: the container's
+    /// memory limit less 512 MB when there is one, else no limit but `--jobs`.
+    #[arg(long, env = "EDP_MEMORY_BUDGET_MB", value_name = "MB")]
+    pub memory_budget_mb: Option<u64>,
+
     /// Folder for downloads (remote grid/metadata) and granules on their way to S3.
     #[arg(long, env = "EDP_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
@@ -145,6 +151,7 @@ pub async fn execute(args: &RunArgs) -> anyhow::Result<RunResult> {
 
     let mut options = WorkerOptions::new(request.dest_root.clone(), plan.run_id.clone());
     options.concurrency = args.jobs;
+    options.memory_budget_mb = args.memory_budget_mb;
     options.force = request.force;
     options.skip_invalid_metadata = args.plan.skip_invalid_metadata;
     options.source_root = Some(request.source_root.clone());

@@ -104,6 +104,12 @@ pub struct WorkerArgs {
     #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 0)]
     pub jobs: usize,
 
+    /// Working memory the granules in flight may take together, in MB (estimated per kind
+    /// and input count; grid, metadata and weights come on top). Default: the container's
+    /// memory limit less 512 MB when there is one, else no limit but `--jobs`.
+    #[arg(long, env = "EDP_MEMORY_BUDGET_MB", value_name = "MB")]
+    pub memory_budget_mb: Option<u64>,
+
     /// Produce granules even when they are already done.
     #[arg(long)]
     pub force: bool,
@@ -183,6 +189,7 @@ async fn prepare_and_run(args: WorkerArgs) -> anyhow::Result<ExitKind> {
 
     let mut options = WorkerOptions::new(work.dest, work.run_id);
     options.concurrency = args.jobs;
+    options.memory_budget_mb = args.memory_budget_mb;
     options.force = args.force;
     options.skip_invalid_metadata = args.skip_invalid_metadata;
     if let Some(source) = &args.source {
