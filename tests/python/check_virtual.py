@@ -8,11 +8,15 @@ engine on fsspec's reference file system; the granules (local files, in the expe
 order) with `xarray.open_mfdataset` (the one granule of a time-invariant dataset, which has no
 time axis, with `xarray.open_dataset`). Every variable and coordinate must have the same
 dimensions and values (NaN where the other has NaN), and the same attributes as decoded by
-xarray. Prints a one-line JSON summary; exits 1 with the first difference.
+xarray. A local REFS with a Parquet reference folder beside it (`refs.parq/` next to
+`refs.json`) is checked the same way through fsspec's lazy Parquet references (fastparquet),
+when its granule URLs are local paths. Prints a one-line JSON summary (`parquet`: whether the
+Parquet references were checked); exits 1 with the first difference.
 """
 
 import argparse
 import json
+import os
 import sys
 
 import fsspec
@@ -60,6 +64,49 @@ def open_virtual(refs):
     return xr.open_dataset(store, engine="zarr", consolidated=False, zarr_format=2, chunks={})
 
 
+def parquet_dir(refs):
+    """The Parquet reference folder beside a local `refs*.json`, when there is one."""
+    if refs.startswith("s3://") or not refs.endswith(".json"):
+        return None
+    folder = refs[: -len(".json")] + ".parq"
+    return folder if os.path.isfile(os.path.join(folder, ".zmetadata")) else None
+
+
+def open_parquet(folder):
+    """fsspec's lazy Parquet references (LazyReferenceMapper, fastparquet) over local files."""
+    fs = fsspec.filesystem(
+        "reference", fo=folder, remote_protocol="file", skip_instance_cache=True
+    )
+    return xr.open_dataset(
+        fs.get_mapper(""), engine="zarr", consolidated=False, zarr_format=2, chunks={}
+    )
+
+
+def differences(virtual, real, what):
+    """Every way `virtual` differs from the granules `real` (names, dimensions, values with
+    NaN equal to NaN, attributes)."""
+    problems = []
+    names_v = set(virtual.variables)
+    names_r = set(real.variables)
+    if names_v != names_r:
+        problems.append(f"variables differ: {what} {sorted(names_v)} granules {sorted(names_r)}")
+    for name in sorted(names_v & names_r):
+        v, r = virtual[name], real[name]
+        if v.dims != r.dims or v.shape != r.shape:
+            problems.append(f"{name}: {what} {v.dims}{v.shape}, granules {r.dims}{r.shape}")
+            continue
+        try:
+            np.testing.assert_array_equal(v.values, r.values, err_msg=name)
+        except AssertionError as err:
+            problems.append(str(err).strip().splitlines()[0] + f" ({name}, {what})")
+        for key, value in r.attrs.items():
+            if key not in v.attrs or not same_attribute(v.attrs[key], value):
+                problems.append(
+                    f"{name}: attribute {key} {what} {v.attrs.get(key)!r} granules {value!r}"
+                )
+    return problems
+
+
 def same_attribute(stored, expected):
     """Attribute values are equal; floats within 4 ULP of float64, because JSON numbers pass
     through serde_json's default (not correctly rounded) float parser on their way from the
@@ -103,27 +150,20 @@ def main():
     else:
         print(f"{len(args.granules)} granules without a time axis", file=sys.stderr)
         return 1
-    problems = []
-    names_v = set(virtual.variables)
-    names_r = set(real.variables)
-    if names_v != names_r:
-        problems.append(f"variables differ: store {sorted(names_v)} granules {sorted(names_r)}")
-    for name in sorted(names_v & names_r):
-        v, r = virtual[name], real[name]
-        if v.dims != r.dims or v.shape != r.shape:
-            problems.append(f"{name}: store {v.dims}{v.shape}, granules {r.dims}{r.shape}")
-            continue
-        try:
-            np.testing.assert_array_equal(v.values, r.values, err_msg=name)
-        except AssertionError as err:
-            problems.append(str(err).strip().splitlines()[0] + f" ({name})")
-        for key, value in r.attrs.items():
-            if key not in v.attrs or not same_attribute(v.attrs[key], value):
-                problems.append(f"{name}: attribute {key} store {v.attrs.get(key)!r} granules {value!r}")
+    problems = differences(virtual, real, "store")
+    # The Parquet references beside a local refs.json (refs.parq/ next to refs.json,
+    # refs.https.parq/ next to refs.https.json) must open to the same dataset.
+    parquet = parquet_dir(args.refs)
+    if parquet is not None and url_scheme(refs) == "file":
+        problems += differences(open_parquet(parquet), real, "parquet store")
+    else:
+        parquet = None
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 1
+    names_v = set(virtual.variables)
     print(json.dumps({
+        "parquet": parquet is not None,
         "variables": len(names_v),
         "times": int(virtual.sizes.get("time", 0)),
         "time_values": [str(t) for t in virtual["time"].values] if "time" in virtual else [],

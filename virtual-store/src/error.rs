@@ -76,6 +76,14 @@ pub enum VirtualError {
         /// The destination root.
         dest: String,
     },
+    /// The Parquet references of a store could not be rendered.
+    #[error("{location}: cannot render the Parquet references: {reason}")]
+    Parquet {
+        /// The reference folder.
+        location: String,
+        /// Why.
+        reason: String,
+    },
     /// A conditional update kept losing against concurrent writers.
     #[error("{location}: gave up after {attempts} conflicting concurrent updates")]
     Contention {

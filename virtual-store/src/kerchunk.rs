@@ -24,55 +24,127 @@ use serde_json::{Map, Value, json};
 use crate::model::{ChunkRef, VariableLayout, VirtualState};
 use edp_task_schemas::StorageFilter;
 
-/// The references of `state`, each granule's URL being `url_of(relative path)`.
-pub fn render(state: &VirtualState, url_of: &dyn Fn(&str) -> String) -> Value {
-    let mut refs = Map::new();
-    refs.insert(
-        ".zgroup".into(),
-        Value::String(json!({"zarr_format": 2}).to_string()),
-    );
-    refs.insert(
-        ".zattrs".into(),
-        Value::String(Value::Object(state.store_attributes().into_iter().collect()).to_string()),
-    );
+/// Where one chunk of the combined store is.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ChunkTarget<'s> {
+    /// `length` bytes at `offset` of the granule at `url`.
+    Range {
+        url: &'s str,
+        offset: u64,
+        length: u64,
+    },
+    /// The chunk's bytes, base64, held by the store.
+    Inline(&'s str),
+}
+
+/// One variable of the combined store: its chunk grid and the chunks that exist.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CombinedVariable<'s> {
+    pub name: &'s str,
+    /// Shape of the combined array (time extent x granules).
+    pub shape: Vec<u64>,
+    /// Chunk extent per dimension.
+    pub chunk_shape: Vec<u64>,
+    /// Position in the combined chunk grid and target of every stored chunk.
+    pub chunks: Vec<(Vec<u64>, ChunkTarget<'s>)>,
+}
+
+/// The combined Zarr view of a state: metadata keys (`.zgroup`, `.zattrs`,
+/// `<var>/.zarray`, `<var>/.zattrs`) with their JSON documents, and every variable's chunks.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Combined<'s> {
+    pub metadata: Vec<(String, Value)>,
+    pub variables: Vec<CombinedVariable<'s>>,
+}
+
+/// The combined view of `state` with granule URLs from `urls` (one per granule, in order)
+/// and `source_url` for the time-independent variables.
+pub(crate) fn combine<'s>(
+    state: &'s VirtualState,
+    urls: &'s [String],
+    source_url: &'s str,
+) -> Combined<'s> {
+    let mut metadata = vec![
+        (".zgroup".to_string(), json!({"zarr_format": 2})),
+        (
+            ".zattrs".to_string(),
+            Value::Object(state.store_attributes().into_iter().collect()),
+        ),
+    ];
     let granules = state.granules.len() as u64;
-    let urls: Vec<String> = state.granules.iter().map(|g| url_of(&g.path)).collect();
-    let source_url = url_of(&state.source_granule);
+    let mut variables = Vec::with_capacity(state.variables.len());
     for variable in &state.variables {
-        let name = &variable.name;
+        let name = variable.name.as_str();
         let mut shape = variable.shape.clone();
         if let Some(axis) = variable.time_axis() {
             shape[axis] *= granules;
         }
-        refs.insert(
-            format!("{name}/.zarray"),
-            Value::String(zarray(variable, &shape).to_string()),
-        );
+        metadata.push((format!("{name}/.zarray"), zarray(variable, &shape)));
         let mut attributes: Map<String, Value> = variable.attributes.clone().into_iter().collect();
         attributes.insert("_ARRAY_DIMENSIONS".into(), json!(variable.dimensions));
-        refs.insert(
-            format!("{name}/.zattrs"),
-            Value::String(Value::Object(attributes).to_string()),
-        );
+        metadata.push((format!("{name}/.zattrs"), Value::Object(attributes)));
+        let mut chunks = Vec::new();
         match variable.time_axis() {
             None => {
                 for chunk in &variable.static_chunks {
-                    refs.insert(chunk_key(name, &chunk.index), reference(&source_url, chunk));
+                    chunks.push((chunk.index.clone(), target(source_url, chunk)));
                 }
             }
             Some(axis) => {
                 let per_granule = variable.time_chunks_per_granule();
                 for (k, granule) in state.granules.iter().enumerate() {
-                    let Some(chunks) = granule.chunks.get(name) else {
+                    let Some(granule_chunks) = granule.chunks.get(name) else {
                         continue;
                     };
-                    for chunk in chunks {
+                    for chunk in granule_chunks {
                         let mut index = chunk.index.clone();
                         index[axis] += k as u64 * per_granule;
-                        refs.insert(chunk_key(name, &index), reference(&urls[k], chunk));
+                        chunks.push((index, target(&urls[k], chunk)));
                     }
                 }
             }
+        }
+        variables.push(CombinedVariable {
+            name,
+            shape,
+            chunk_shape: variable.chunk_shape.clone(),
+            chunks,
+        });
+    }
+    Combined {
+        metadata,
+        variables,
+    }
+}
+
+fn target<'s>(url: &'s str, chunk: &'s ChunkRef) -> ChunkTarget<'s> {
+    match &chunk.inline {
+        Some(bytes) => ChunkTarget::Inline(bytes),
+        None => ChunkTarget::Range {
+            url,
+            offset: chunk.offset,
+            length: chunk.length,
+        },
+    }
+}
+
+/// The references of `state`, each granule's URL being `url_of(relative path)`.
+pub fn render(state: &VirtualState, url_of: &dyn Fn(&str) -> String) -> Value {
+    let urls: Vec<String> = state.granules.iter().map(|g| url_of(&g.path)).collect();
+    let source_url = url_of(&state.source_granule);
+    let combined = combine(state, &urls, &source_url);
+    let mut refs = Map::new();
+    let mut metadata = combined.metadata.into_iter();
+    // `.zgroup` and `.zattrs`, then per variable its `.zarray`, `.zattrs` and chunks.
+    for (key, document) in metadata.by_ref().take(2) {
+        refs.insert(key, Value::String(document.to_string()));
+    }
+    for variable in &combined.variables {
+        for (key, document) in metadata.by_ref().take(2) {
+            refs.insert(key, Value::String(document.to_string()));
+        }
+        for (index, target) in &variable.chunks {
+            refs.insert(chunk_key(variable.name, index), reference(target));
         }
     }
     json!({"version": 1, "refs": Value::Object(refs)})
@@ -89,10 +161,14 @@ fn chunk_key(name: &str, index: &[u64]) -> String {
 
 /// `[url, offset, length]`, or the chunk's bytes inline (`"base64:..."`, which fsspec's
 /// reference filesystem decodes) when the chunk index holds them.
-fn reference(url: &str, chunk: &ChunkRef) -> Value {
-    match &chunk.inline {
-        Some(bytes) => Value::String(format!("base64:{bytes}")),
-        None => json!([url, chunk.offset, chunk.length]),
+fn reference(target: &ChunkTarget<'_>) -> Value {
+    match target {
+        ChunkTarget::Inline(bytes) => Value::String(format!("base64:{bytes}")),
+        ChunkTarget::Range {
+            url,
+            offset,
+            length,
+        } => json!([url, offset, length]),
     }
 }
 
@@ -166,12 +242,13 @@ mod tests {
 }
 
 #[cfg(test)]
-mod render_tests {
+pub(crate) mod render_tests {
     use super::*;
     use crate::model::{GranuleLayout, ObjectFacts, VirtualState};
     use edp_task_schemas::ChunkIndex;
 
-    fn granule(month: u32, base: u64) -> GranuleLayout {
+    /// A two-tile SSH granule of `month` whose chunk offsets start at `base`.
+    pub(crate) fn granule(month: u32, base: u64) -> GranuleLayout {
         let index: ChunkIndex = serde_json::from_value(json!({
             "attributes": {"time_coverage_start": format!("1992-{month:02}-01")},
             "variables": [

@@ -10,6 +10,8 @@ pub const VIRTUAL_DIR: &str = "virtual";
 const STATE_FILE: &str = "state.json";
 const REFS_FILE: &str = "refs.json";
 const HTTPS_REFS_FILE: &str = "refs.https.json";
+const PARQUET_REFS_DIR: &str = "refs.parq";
+const HTTPS_PARQUET_REFS_DIR: &str = "refs.https.parq";
 
 /// The locations of one dataset's virtual store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +24,10 @@ pub struct VirtualLocations {
     pub refs: Location,
     /// `refs.https.json` (kerchunk, `https://` URLs).
     pub https_refs: Location,
+    /// `refs.parq/` (fsspec's Parquet references, storage URLs).
+    pub parquet_refs: Location,
+    /// `refs.https.parq/` (the same with `https://` URLs).
+    pub https_parquet_refs: Location,
 }
 
 impl VirtualLocations {
@@ -32,6 +38,8 @@ impl VirtualLocations {
             state: dir.join(STATE_FILE),
             refs: dir.join(REFS_FILE),
             https_refs: dir.join(HTTPS_REFS_FILE),
+            parquet_refs: dir.join(PARQUET_REFS_DIR),
+            https_parquet_refs: dir.join(HTTPS_PARQUET_REFS_DIR),
             dir,
         }
     }

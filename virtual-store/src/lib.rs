@@ -16,6 +16,9 @@
 //! refs.json         kerchunk references (format version 1) with `s3://` (or local path) URLs,
 //!                   rendered from state.json
 //! refs.https.json   the same with an `https://` base URL, when one is configured
+//! refs.parq/        the same references in fsspec's Parquet layout ([`parquet_refs`]):
+//!                   `.zmetadata` and `<variable>/refs.<k>.parq`, read record by record
+//! refs.https.parq/  the same with the `https://` base URL
 //! ```
 //!
 //! Updates ([`update`]) merge done records into `state.json` (new granules appended, earlier
@@ -30,6 +33,7 @@ pub mod error;
 pub mod kerchunk;
 pub mod layout;
 pub mod model;
+pub mod parquet_refs;
 pub mod update;
 
 pub use error::{Incompatibility, VirtualError};

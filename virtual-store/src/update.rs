@@ -18,9 +18,9 @@ use futures::{StreamExt, TryStreamExt, stream};
 use serde::de::DeserializeOwned;
 
 use crate::error::{Result, VirtualError};
-use crate::kerchunk;
 use crate::layout::{self, VirtualLocations, dataset_of};
 use crate::model::{GranuleLayout, Merge, ObjectFacts, STATE_FORMAT, VirtualState};
+use crate::{kerchunk, parquet_refs};
 
 /// Attempts at a conditional state update (or at publishing references that match the
 /// current state) before giving up.
@@ -330,18 +330,27 @@ async fn publish(
     options: &UpdateOptions,
     only_missing: bool,
 ) -> Result<bool> {
-    let mut targets: Vec<(Location, String)> =
-        vec![(at.refs.clone(), storage_base(dest.location()))];
+    // (refs.json, refs.parq/, URL base) per URL flavour.
+    let mut targets: Vec<(Location, Location, String)> = vec![(
+        at.refs.clone(),
+        at.parquet_refs.clone(),
+        storage_base(dest.location()),
+    )];
     if let Some(base) = &options.https_base {
         targets.push((
             at.https_refs.clone(),
+            at.https_parquet_refs.clone(),
             base.trim_end_matches('/').to_string(),
         ));
     }
     if only_missing {
         let mut missing = false;
-        for (location, _) in &targets {
-            missing |= store.head(location).await?.is_none();
+        for (json, parquet, _) in &targets {
+            missing |= store.head(json).await?.is_none();
+            missing |= store
+                .head(&parquet.join(parquet_refs::ZMETADATA))
+                .await?
+                .is_none();
         }
         if !missing {
             return Ok(false);
@@ -355,18 +364,19 @@ async fn publish(
         let Some(state) = read_state(store, &at.state).await? else {
             return Ok(wrote);
         };
-        for (location, base) in &targets {
+        for (json, parquet, base) in &targets {
             let url_of = |relative: &str| format!("{base}/{relative}");
             let refs = kerchunk::render(&state, &url_of);
-            let body = encode_compact(&refs, location)?;
-            let current = match store.get(location).await {
-                Ok(bytes) => Some(bytes),
-                Err(err) if err.is_not_found() => None,
-                Err(err) => return Err(err.into()),
-            };
-            if current.as_deref() != Some(body.as_slice()) {
-                store.put(location, body).await?;
-                wrote = true;
+            let body = encode_compact(&refs, json)?;
+            wrote |= put_if_changed(store, json, body).await?;
+            // Record files first, `.zmetadata` last (the order `render` gives).
+            let files =
+                parquet_refs::render(&state, &url_of).map_err(|e| VirtualError::Parquet {
+                    location: parquet.to_string(),
+                    reason: e.to_string(),
+                })?;
+            for (relative, body) in files {
+                wrote |= put_if_changed(store, &parquet.join(&relative), body).await?;
             }
         }
         let after = store.head(&at.state).await?;
@@ -378,6 +388,20 @@ async fn publish(
         location: at.refs.to_string(),
         attempts: ATTEMPTS,
     })
+}
+
+/// Writes `body` to `location` unless it holds exactly that already; true when written.
+async fn put_if_changed(store: &Store, location: &Location, body: Vec<u8>) -> Result<bool> {
+    let current = match store.get(location).await {
+        Ok(bytes) => Some(bytes),
+        Err(err) if err.is_not_found() => None,
+        Err(err) => return Err(err.into()),
+    };
+    if current.as_deref() == Some(body.as_slice()) {
+        return Ok(false);
+    }
+    store.put(location, body).await?;
+    Ok(true)
 }
 
 /// The URL prefix of granules in the reference files: `s3://bucket/prefix` or the absolute
@@ -550,9 +574,19 @@ mod tests {
         let url = dest.join(&february).display().to_string();
         assert_eq!(refs["refs"]["SSH/1.0"], json!([url, 8, 16]));
 
+        // The Parquet references sit beside: SSH's one record file, `.zmetadata` last.
+        let parquet = dest.join("_edp/virtual").join(DATASET).join("refs.parq");
+        let ssh_record = parquet.join("SSH/refs.0.parq");
+        assert!(ssh_record.is_file(), "{} missing", ssh_record.display());
+        let zmetadata: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(parquet.join(".zmetadata")).unwrap()).unwrap();
+        assert_eq!(zmetadata["record_size"], 10_000);
+        assert!(zmetadata["metadata"]["SSH/.zarray"].is_object());
+
         let state_path = dest.join("_edp/virtual").join(DATASET).join("state.json");
         let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).unwrap();
         let (state_time, refs_time) = (modified(&state_path), modified(&refs_path));
+        let record_time = modified(&ssh_record);
         let report = update(
             &store,
             &root(dest),
@@ -570,6 +604,24 @@ mod tests {
             (modified(&state_path), modified(&refs_path)),
             (state_time, refs_time)
         );
+        assert_eq!(modified(&ssh_record), record_time);
+
+        // A repair restores lost Parquet metadata, and only that.
+        std::fs::remove_file(parquet.join(".zmetadata")).unwrap();
+        let report = update(
+            &store,
+            &root(dest),
+            Scope::AllDone,
+            &UpdateOptions {
+                repair: true,
+                ..UpdateOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(report.datasets[0].refs_written);
+        assert!(parquet.join(".zmetadata").is_file());
+        assert_eq!(modified(&ssh_record), record_time);
     }
 
     #[tokio::test]

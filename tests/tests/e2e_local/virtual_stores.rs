@@ -178,6 +178,8 @@ fn virtual_stores_equal_the_granules_after_append_backfill_and_reprocessing() {
             &[],
         );
         assert_eq!(checked["times"], granules.len(), "{dataset}: {checked}");
+        // refs.parq/ beside refs.json opened through fsspec's Parquet references too.
+        assert_eq!(checked["parquet"], true, "{dataset}: {checked}");
     }
 
     // From here on the test stages what each update sees: the stores are removed and the done
@@ -241,6 +243,7 @@ fn virtual_stores_equal_the_granules_after_append_backfill_and_reprocessing() {
             &[],
         );
         assert_eq!(checked["times"], granules.len(), "{dataset}: {checked}");
+        assert_eq!(checked["parquet"], true, "{dataset}: {checked}");
         let times: Vec<String> = serde_json::from_value(checked["time_values"].clone()).unwrap();
         let mut sorted = times.clone();
         sorted.sort();
