@@ -124,8 +124,8 @@ impl GranuleRefs {
 /// stored bytes themselves for small chunks (a granule's `time` and `time_bnds`, from
 /// [`StoredChunk::inline`]). Stored as one flat array `[offset, length, index...]` to keep
 /// `state.json` small, or `{"at": [offset, length, index...], "inline": "<base64>"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "ChunkRefRepr", into = "ChunkRefRepr")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "ChunkRefRepr")]
 pub struct ChunkRef {
     /// Position in the chunk grid of one granule.
     pub index: Vec<u64>,
@@ -137,8 +137,8 @@ pub struct ChunkRef {
     pub inline: Option<String>,
 }
 
-/// The `state.json` form of a [`ChunkRef`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The `state.json` form of a [`ChunkRef`] (written untagged; read by [`ChunkRefVisitor`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 enum ChunkRefRepr {
     /// `[offset, length, index...]`.
@@ -185,6 +185,54 @@ impl TryFrom<ChunkRefRepr> for ChunkRef {
             length: flat[1],
             inline,
         })
+    }
+}
+
+/// The inline form's fields, read from a JSON object.
+#[derive(Deserialize)]
+struct InlineRepr {
+    at: Vec<u64>,
+    inline: String,
+}
+
+/// Reads either form of a [`ChunkRef`] straight from the document. An untagged derive would
+/// buffer every chunk of `state.json` (hundreds of thousands in a large dataset) before
+/// trying each form; this reads an array as the flat form and an object as the inline one.
+struct ChunkRefVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ChunkRefVisitor {
+    type Value = ChunkRef;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a chunk [offset, length, index...] or {\"at\": [...], \"inline\": \"...\"}")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<ChunkRef, A::Error> {
+        let mut flat = Vec::with_capacity(seq.size_hint().unwrap_or(6));
+        while let Some(value) = seq.next_element::<u64>()? {
+            flat.push(value);
+        }
+        ChunkRef::try_from(ChunkRefRepr::Flat(flat)).map_err(serde::de::Error::custom)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        map: A,
+    ) -> std::result::Result<ChunkRef, A::Error> {
+        let InlineRepr { at, inline } =
+            InlineRepr::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        ChunkRef::try_from(ChunkRefRepr::Inline { at, inline }).map_err(serde::de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for ChunkRef {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<ChunkRef, D::Error> {
+        deserializer.deserialize_any(ChunkRefVisitor)
     }
 }
 

@@ -411,13 +411,27 @@ fn storage_base(dest: &Location) -> String {
 }
 
 async fn read_state(store: &Store, location: &Location) -> Result<Option<VirtualState>> {
-    let Some(value) = get_json::<serde_json::Value>(store, location, "virtual store state").await?
-    else {
-        return Ok(None);
+    let bytes = match store.get(location).await {
+        Ok(bytes) => bytes,
+        Err(err) if err.is_not_found() => return Ok(None),
+        Err(err) => return Err(err.into()),
     };
-    let found = value
-        .get("format")
-        .and_then(serde_json::Value::as_u64)
+    let decode_error = |source| VirtualError::Decode {
+        location: location.to_string(),
+        expected: "virtual store state",
+        source,
+    };
+    // The format first (a state of another format may not parse as this one), then the state
+    // straight from the bytes: no intermediate `Value` of a document of a million chunks.
+    #[derive(serde::Deserialize)]
+    struct Format {
+        #[serde(default)]
+        format: Option<serde_json::Value>,
+    }
+    let found = serde_json::from_slice::<Format>(&bytes)
+        .map_err(decode_error)?
+        .format
+        .and_then(|format| format.as_u64())
         .unwrap_or(0);
     if found != u64::from(STATE_FORMAT) {
         return Err(VirtualError::StateFormat {
@@ -426,13 +440,9 @@ async fn read_state(store: &Store, location: &Location) -> Result<Option<Virtual
             found: u32::try_from(found).unwrap_or(u32::MAX),
         });
     }
-    serde_json::from_value(value)
+    serde_json::from_slice(&bytes)
         .map(Some)
-        .map_err(|source| VirtualError::Decode {
-            location: location.to_string(),
-            expected: "virtual store state",
-            source,
-        })
+        .map_err(decode_error)
 }
 
 async fn get_json<T: DeserializeOwned>(
@@ -673,6 +683,30 @@ mod tests {
         .unwrap();
         assert_eq!(report.datasets[0].granules, 1);
         assert_eq!(report.datasets[0].skipped, [unindexed]);
+    }
+
+    #[tokio::test]
+    async fn a_state_of_another_format_or_broken_is_refused_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path();
+        let store = Store::local_only();
+        produce(dest, "r1", 1, 100, true);
+        let (root, options) = (root(dest), UpdateOptions::default());
+        let run = || update(&store, &root, Scope::Run("r1"), &options);
+        run().await.unwrap();
+        let at = dest.join("_edp/virtual").join(DATASET).join("state.json");
+        let mut state: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&at).unwrap()).unwrap();
+        state["format"] = json!(99);
+        std::fs::write(&at, state.to_string()).unwrap();
+        let err = run().await.unwrap_err().to_string();
+        assert!(
+            err.contains("state.json") && err.contains("state format 99"),
+            "{err}"
+        );
+        std::fs::write(&at, b"{\"format\": 1, \"granules\": [").unwrap();
+        let err = run().await.unwrap_err().to_string();
+        assert!(err.contains("state.json"), "{err}");
     }
 
     #[tokio::test]
