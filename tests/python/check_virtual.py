@@ -8,9 +8,9 @@ engine on fsspec's reference file system; the granules (local files, in the expe
 order) with `xarray.open_mfdataset` (the one granule of a time-invariant dataset, which has no
 time axis, with `xarray.open_dataset`). Every variable and coordinate must have the same
 dimensions and values (NaN where the other has NaN), and the same attributes as decoded by
-xarray. A local REFS with a Parquet reference folder beside it (`refs.parq/` next to
-`refs.json`) is checked the same way through fsspec's lazy Parquet references (fastparquet),
-when its granule URLs are local paths. Prints a one-line JSON summary (`parquet`: whether the
+xarray. The Parquet reference folder beside REFS (`refs.parq/` next to `refs.json`, on disk or
+on S3, where it is copied to a scratch folder first) is checked the same way through fsspec's
+lazy Parquet references (fastparquet), when its granule URLs are local paths or http(s). Prints a one-line JSON summary (`parquet`: whether the
 Parquet references were checked); exits 1 with the first difference.
 """
 
@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 
 import fsspec
 import numpy as np
@@ -64,22 +65,47 @@ def open_virtual(refs):
     return xr.open_dataset(store, engine="zarr", consolidated=False, zarr_format=2, chunks={})
 
 
-def parquet_dir(refs):
-    """The Parquet reference folder beside a local `refs*.json`, when there is one."""
-    if refs.startswith("s3://") or not refs.endswith(".json"):
+def parquet_dir(refs, endpoint, scratch):
+    """The Parquet reference folder beside `refs*.json` (`refs.parq/` next to `refs.json`),
+    when there is one: a local folder, or the objects below an s3:// one copied into
+    `scratch` with boto3 (fsspec then reads them as a local folder)."""
+    if not refs.endswith(".json"):
         return None
     folder = refs[: -len(".json")] + ".parq"
-    return folder if os.path.isfile(os.path.join(folder, ".zmetadata")) else None
+    if not folder.startswith("s3://"):
+        return folder if os.path.isfile(os.path.join(folder, ".zmetadata")) else None
+    import boto3
+
+    bucket, prefix = folder[len("s3://"):].split("/", 1)
+    s3 = boto3.client("s3", endpoint_url=endpoint)
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/")
+    keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+    if prefix + "/.zmetadata" not in keys:
+        return None
+    for key in keys:
+        local = os.path.join(scratch, key[len(prefix) + 1:])
+        os.makedirs(os.path.dirname(local), exist_ok=True)
+        s3.download_file(bucket, key, local)
+    return scratch
 
 
-def open_parquet(folder):
-    """fsspec's lazy Parquet references (LazyReferenceMapper, fastparquet) over local files."""
-    fs = fsspec.filesystem(
-        "reference", fo=folder, remote_protocol="file", skip_instance_cache=True
-    )
-    return xr.open_dataset(
-        fs.get_mapper(""), engine="zarr", consolidated=False, zarr_format=2, chunks={}
-    )
+def open_parquet(folder, scheme):
+    """fsspec's lazy Parquet references (LazyReferenceMapper, fastparquet) over granules that
+    are local files or http(s) URLs."""
+    if scheme in ("http", "https"):
+        import zarr
+
+        fs = fsspec.filesystem(
+            "reference", fo=folder, remote_protocol=scheme, asynchronous=True,
+            remote_options={"asynchronous": True}, skip_instance_cache=True,
+        )
+        store = zarr.storage.FsspecStore(fs, read_only=True, path="")
+    else:
+        fs = fsspec.filesystem(
+            "reference", fo=folder, remote_protocol="file", skip_instance_cache=True
+        )
+        store = fs.get_mapper("")
+    return xr.open_dataset(store, engine="zarr", consolidated=False, zarr_format=2, chunks={})
 
 
 def differences(virtual, real, what):
@@ -153,11 +179,14 @@ def main():
     problems = differences(virtual, real, "store")
     # The Parquet references beside a local refs.json (refs.parq/ next to refs.json,
     # refs.https.parq/ next to refs.https.json) must open to the same dataset.
-    parquet = parquet_dir(args.refs)
-    if parquet is not None and url_scheme(refs) == "file":
-        problems += differences(open_parquet(parquet), real, "parquet store")
-    else:
+    # (Granules on s3:// would need s3fs, which the checks do not install.)
+    scheme = url_scheme(refs)
+    with tempfile.TemporaryDirectory() as scratch:
         parquet = None
+        if scheme in ("file", "http", "https"):
+            parquet = parquet_dir(args.refs, args.s3_endpoint, scratch)
+        if parquet is not None:
+            problems += differences(open_parquet(parquet, scheme), real, "parquet store")
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 1

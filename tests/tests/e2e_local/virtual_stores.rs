@@ -372,5 +372,7 @@ fn virtual_stores_on_s3_point_at_the_objects() {
         );
         assert_eq!(checked["scheme"], "http");
         assert_eq!(checked["times"], granules.len());
+        // ... and so do the Parquet references written beside them on S3.
+        assert_eq!(checked["parquet"], true, "{dataset}: {checked}");
     }
 }
