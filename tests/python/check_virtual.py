@@ -46,20 +46,22 @@ def url_scheme(refs):
     return "file"
 
 
-def open_virtual(refs):
-    scheme = url_scheme(refs)
+def open_references(fo, scheme):
+    """xarray on fsspec's reference file system: `fo` is the kerchunk references as a dict, or
+    the path of a Parquet reference folder (LazyReferenceMapper, fastparquet); `scheme` is the
+    protocol of the granule URLs."""
     if scheme in ("http", "https"):
         # zarr reads through an asynchronous file system; the http one must be too.
         import zarr
 
         fs = fsspec.filesystem(
-            "reference", fo=refs, remote_protocol=scheme, asynchronous=True,
+            "reference", fo=fo, remote_protocol=scheme, asynchronous=True,
             remote_options={"asynchronous": True}, skip_instance_cache=True,
         )
         store = zarr.storage.FsspecStore(fs, read_only=True, path="")
     else:
         fs = fsspec.filesystem(
-            "reference", fo=refs, remote_protocol=scheme, skip_instance_cache=True
+            "reference", fo=fo, remote_protocol=scheme, skip_instance_cache=True
         )
         store = fs.get_mapper("")
     return xr.open_dataset(store, engine="zarr", consolidated=False, zarr_format=2, chunks={})
@@ -87,25 +89,6 @@ def parquet_dir(refs, endpoint, scratch):
         os.makedirs(os.path.dirname(local), exist_ok=True)
         s3.download_file(bucket, key, local)
     return scratch
-
-
-def open_parquet(folder, scheme):
-    """fsspec's lazy Parquet references (LazyReferenceMapper, fastparquet) over granules that
-    are local files or http(s) URLs."""
-    if scheme in ("http", "https"):
-        import zarr
-
-        fs = fsspec.filesystem(
-            "reference", fo=folder, remote_protocol=scheme, asynchronous=True,
-            remote_options={"asynchronous": True}, skip_instance_cache=True,
-        )
-        store = zarr.storage.FsspecStore(fs, read_only=True, path="")
-    else:
-        fs = fsspec.filesystem(
-            "reference", fo=folder, remote_protocol="file", skip_instance_cache=True
-        )
-        store = fs.get_mapper("")
-    return xr.open_dataset(store, engine="zarr", consolidated=False, zarr_format=2, chunks={})
 
 
 def differences(virtual, real, what):
@@ -157,7 +140,7 @@ def main():
         urls = sorted({v[0] for v in refs["refs"].values() if isinstance(v, list)})
         print(json.dumps({"urls": urls}))
         return 0
-    virtual = open_virtual(refs)
+    virtual = open_references(refs, url_scheme(refs))
     with xr.open_dataset(args.granules[0], engine="netcdf4") as first:
         time_axis = "time" in first.dims
     if time_axis:
@@ -186,7 +169,7 @@ def main():
         if scheme in ("file", "http", "https"):
             parquet = parquet_dir(args.refs, args.s3_endpoint, scratch)
         if parquet is not None:
-            problems += differences(open_parquet(parquet, scheme), real, "parquet store")
+            problems += differences(open_references(parquet, scheme), real, "parquet store")
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 1

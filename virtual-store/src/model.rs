@@ -310,6 +310,15 @@ impl GranuleLayout {
     }
 }
 
+/// Whether `name` can name a Zarr array and a folder of the Parquet references: one path
+/// segment that cannot climb out of the store (no `/`, `\`, leading `.`, control characters).
+pub(crate) fn is_plain_variable_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\'])
+        && !name.chars().any(char::is_control)
+}
+
 /// The layout of one stored variable, checked for consistency.
 fn variable_layout(granule: &str, stored: &StoredVariable) -> Result<VariableLayout> {
     let bad = |problem: String| VirtualError::BadChunkIndex {
@@ -317,6 +326,13 @@ fn variable_layout(granule: &str, stored: &StoredVariable) -> Result<VariableLay
         variable: stored.name.clone(),
         problem,
     };
+    if !is_plain_variable_name(&stored.name) {
+        return Err(bad(
+            "the name is not one plain path segment (empty, `.`-leading, or holding `/`, `\\` \
+             or a control character): it names files of the Parquet references and Zarr keys"
+                .to_string(),
+        ));
+    }
     let rank = stored.shape.len();
     if stored.dimensions.len() != rank {
         return Err(bad(format!(
@@ -706,6 +722,29 @@ mod tests {
             err.contains("chunk [0, 2, 0, 0] lies outside the chunk grid [1, 2, 1, 1]"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn variable_names_that_are_not_one_path_segment_are_refused() {
+        for name in ["../../escape", "a/b", "..", ".zarray", "", "a\\b", "a\nb"] {
+            let mut bad = index(1, 0);
+            bad.variables[2].name = name.to_string();
+            let facts = ObjectFacts {
+                path: "g.nc".into(),
+                size: 1,
+                etag: None,
+                sha256: None,
+            };
+            let err = GranuleLayout::from_index(facts, &bad)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                err.contains("g.nc") && err.contains("not one plain path segment"),
+                "{name:?}: {err}"
+            );
+        }
+        assert!(is_plain_variable_name("SSH") && is_plain_variable_name("time_bnds"));
     }
 
     #[test]

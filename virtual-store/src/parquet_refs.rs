@@ -34,7 +34,7 @@ use parquet::schema::types::ColumnPath;
 use serde_json::{Map, Value, json};
 
 use crate::kerchunk::{ChunkTarget, CombinedVariable, combine};
-use crate::model::VirtualState;
+use crate::model::{VirtualState, is_plain_variable_name};
 
 /// Rows per record file: fsspec's default, a few hundred kB per file.
 pub const RECORD_SIZE: u64 = 10_000;
@@ -53,6 +53,14 @@ const SCHEMA: &str = "message schema {
 /// A rendering failure: the Parquet writer refused, or an inline chunk is not base64.
 #[derive(Debug, thiserror::Error)]
 pub enum ParquetRefsError {
+    /// A variable name that cannot name a folder of the references (a state written by hand).
+    #[error(
+        "variable name {name:?} cannot name a folder of the Parquet references (one plain path segment expected)"
+    )]
+    Name {
+        /// The name.
+        name: String,
+    },
     /// The Parquet writer failed on a record file.
     #[error("cannot write Parquet references {file}: {reason}")]
     Write {
@@ -95,6 +103,13 @@ pub fn render_records_of(
     let combined = combine(state, &urls, &source_url);
     let mut files = Vec::new();
     for variable in &combined.variables {
+        // Checked when a granule enters the state; checked again because the name becomes a
+        // path and the state is read back from storage.
+        if !is_plain_variable_name(variable.name) {
+            return Err(ParquetRefsError::Name {
+                name: variable.name.to_string(),
+            });
+        }
         files.extend(records(variable, record_size)?);
     }
     let metadata: Map<String, Value> = combined.metadata.into_iter().collect();
@@ -350,6 +365,19 @@ mod tests {
             (path, offset, size, raw)
         })
         .collect()
+    }
+
+    #[test]
+    fn a_state_naming_a_variable_with_a_path_is_refused() {
+        use crate::kerchunk::render_tests::granule;
+        let mut state = VirtualState::new("v/native/mon_mean/SSH", granule(1, 100));
+        // As a state.json edited by hand would hold it (granules cannot bring such a name).
+        state.variables[0].name = "../../escape".to_string();
+        let err = render(&state, &|p| p.to_string())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("\"../../escape\""), "{err}");
     }
 
     #[test]

@@ -549,6 +549,17 @@ mod tests {
         Root::parse(&dest.display().to_string()).unwrap()
     }
 
+    /// `edp virtual --repair` over every done record of `dest`.
+    async fn repair_all(store: &Store, dest: &Path) -> VirtualReport {
+        let options = UpdateOptions {
+            repair: true,
+            ..UpdateOptions::default()
+        };
+        update(store, &root(dest), Scope::AllDone, &options)
+            .await
+            .unwrap()
+    }
+
     fn state(dest: &Path) -> VirtualState {
         let at = dest.join("_edp/virtual").join(DATASET).join("state.json");
         serde_json::from_slice(&std::fs::read(at).unwrap()).unwrap()
@@ -597,17 +608,7 @@ mod tests {
         let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).unwrap();
         let (state_time, refs_time) = (modified(&state_path), modified(&refs_path));
         let record_time = modified(&ssh_record);
-        let report = update(
-            &store,
-            &root(dest),
-            Scope::AllDone,
-            &UpdateOptions {
-                repair: true,
-                ..UpdateOptions::default()
-            },
-        )
-        .await
-        .unwrap();
+        let report = repair_all(&store, dest).await;
         assert_eq!((report.datasets[0].unchanged, report.changed()), (3, 0));
         assert!(!report.datasets[0].refs_written);
         assert_eq!(
@@ -618,17 +619,7 @@ mod tests {
 
         // A repair restores lost Parquet metadata, and only that.
         std::fs::remove_file(parquet.join(".zmetadata")).unwrap();
-        let report = update(
-            &store,
-            &root(dest),
-            Scope::AllDone,
-            &UpdateOptions {
-                repair: true,
-                ..UpdateOptions::default()
-            },
-        )
-        .await
-        .unwrap();
+        let report = repair_all(&store, dest).await;
         assert!(report.datasets[0].refs_written);
         assert!(parquet.join(".zmetadata").is_file());
         assert_eq!(modified(&ssh_record), record_time);
