@@ -2,7 +2,8 @@
 #   planner   reads the source listing and the run state, writes claims/shards/run records
 #             under _edp/, submits the array job, reads its SSM settings, consumes the queue
 #   reporter  reads ledgers and granule heads, writes reports/manifests/done markers and the
-#             virtual stores (_edp/virtual/, conditional writes) under _edp/
+#             virtual stores (_edp/virtual/: state, references and Icechunk repositories, all
+#             with conditional writes: Get/Put/List, no deletes needed) under _edp/
 #   batch_job (task role of the worker) reads model output and settings locations, writes
 #             granules and run state, caches lat-lon factors
 #   batch_execution pulls the image and writes the worker log stream

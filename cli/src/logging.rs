@@ -52,7 +52,13 @@ pub fn level_filter(level: &str) -> anyhow::Result<&'static str> {
 pub fn init(level: &str) -> anyhow::Result<()> {
     let filter = match std::env::var("RUST_LOG") {
         Ok(text) if !text.is_empty() => EnvFilter::try_new(text)?,
-        _ => EnvFilter::new(level_filter(level)?),
+        // Icechunk warns on every open of a local repository that its local storage does
+        // not detect concurrent commits; edp serialises them itself (a lock file beside the
+        // repository, `edp_virtual::icechunk_repo`), so the warning would only mislead.
+        _ => EnvFilter::new(format!(
+            "{},icechunk::storage::object_store=error",
+            level_filter(level)?
+        )),
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -56,7 +56,7 @@ enum Command {
     Demo(cmd::demo::DemoArgs),
     /// Plan jobs and submit the run to AWS Batch (the planner Lambda's code, from a terminal).
     Submit(cmd::submit::SubmitArgs),
-    /// Build or repair the virtual stores (kerchunk references) of the datasets.
+    /// Build or repair the virtual stores (kerchunk references, Icechunk repositories) of the datasets.
     Virtual(cmd::virtual_store::VirtualArgs),
 }
 

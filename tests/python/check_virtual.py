@@ -10,13 +10,17 @@ time axis, with `xarray.open_dataset`). Every variable and coordinate must have 
 dimensions and values (NaN where the other has NaN), and the same attributes as decoded by
 xarray. The Parquet reference folder beside REFS (`refs.parq/` next to `refs.json`, on disk or
 on S3, where it is copied to a scratch folder first) is checked the same way through fsspec's
-lazy Parquet references (fastparquet), when its granule URLs are local paths or http(s). Prints a one-line JSON summary (`parquet`: whether the
-Parquet references were checked); exits 1 with the first difference.
+lazy Parquet references (fastparquet), when its granule URLs are local paths or http(s). The
+Icechunk repository beside REFS (`icechunk/` next to `refs.json`) is opened with
+icechunk-python and checked the same way. Prints a one-line JSON summary (`parquet`: whether
+the Parquet references were checked; `icechunk_commits`: the commits on the repository's
+`main` branch, `null` when there is none); exits 1 with the first difference.
 """
 
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 
@@ -91,6 +95,52 @@ def parquet_dir(refs, endpoint, scratch):
     return scratch
 
 
+def icechunk_repo(refs, endpoint):
+    """The Icechunk repository beside `refs*.json` (`icechunk/` next to `refs.json`,
+    `icechunk.https/` next to `refs.https.json`) opened with icechunk-python, its `main`
+    branch read-only as an xarray Dataset; `None` when there is no repository. Chunks are
+    read through the repository's virtual chunk container, which the check authorizes
+    (local files, or S3 with the endpoint's credentials from the environment)."""
+    import icechunk
+
+    # Icechunk's own log lines go to stdout, where this script prints its result.
+    icechunk.set_logs_filter("error")
+    if not refs.endswith(".json"):
+        return None
+    name = os.path.basename(refs)[: -len(".json")].replace("refs", "icechunk", 1)
+    folder = os.path.join(os.path.dirname(refs), name) if not refs.startswith("s3://") \
+        else refs.rsplit("/", 1)[0] + "/" + name
+    if folder.startswith("s3://"):
+        import boto3
+
+        bucket, prefix = folder[len("s3://"):].split("/", 1)
+        s3 = boto3.client("s3", endpoint_url=endpoint)
+        if s3.list_objects_v2(Bucket=bucket, Prefix=prefix + "/", MaxKeys=1).get("KeyCount", 0) == 0:
+            return None
+        storage = icechunk.s3_storage(
+            bucket=bucket, prefix=prefix, endpoint_url=endpoint, allow_http=True,
+            force_path_style=True, region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+            from_env=True,
+        )
+    else:
+        if not os.path.isdir(folder):
+            return None
+        storage = icechunk.local_filesystem_storage(folder)
+    config = icechunk.Repository.fetch_config(storage)
+    prefixes = list((config.virtual_chunk_containers or {}).keys()) if config else []
+    credentials = {
+        p: icechunk.s3_from_env_credentials() if p.startswith("s3://") else None
+        for p in prefixes
+    }
+    repo = icechunk.Repository.open(
+        storage, authorize_virtual_chunk_access=icechunk.containers_credentials(credentials)
+    )
+    session = repo.readonly_session(branch="main")
+    dataset = xr.open_zarr(session.store, consolidated=False, zarr_format=3, chunks={})
+    history = list(repo.ancestry(branch="main"))
+    return dataset, history, set(session.all_virtual_chunk_locations())
+
+
 def differences(virtual, real, what):
     """Every way `virtual` differs from the granules `real` (names, dimensions, values with
     NaN equal to NaN, attributes)."""
@@ -113,6 +163,18 @@ def differences(virtual, real, what):
                 problems.append(
                     f"{name}: attribute {key} {what} {v.attrs.get(key)!r} granules {value!r}"
                 )
+    return problems
+
+
+def structure_differences(virtual, real):
+    """Names, dimensions and shapes of `virtual` against the granules."""
+    problems = []
+    if set(virtual.variables) != set(real.variables):
+        problems.append(f"icechunk variables {sorted(virtual.variables)} granules {sorted(real.variables)}")
+    for name in set(virtual.variables) & set(real.variables):
+        v, r = virtual[name], real[name]
+        if v.dims != r.dims or v.shape != r.shape:
+            problems.append(f"{name}: icechunk {v.dims}{v.shape}, granules {r.dims}{r.shape}")
     return problems
 
 
@@ -140,7 +202,6 @@ def main():
         urls = sorted({v[0] for v in refs["refs"].values() if isinstance(v, list)})
         print(json.dumps({"urls": urls}))
         return 0
-    virtual = open_references(refs, url_scheme(refs))
     with xr.open_dataset(args.granules[0], engine="netcdf4") as first:
         time_axis = "time" in first.dims
     if time_axis:
@@ -159,23 +220,59 @@ def main():
     else:
         print(f"{len(args.granules)} granules without a time axis", file=sys.stderr)
         return 1
-    problems = differences(virtual, real, "store")
+    scheme = url_scheme(refs)
+    problems = []
+    virtual = None
+    if scheme != "s3":
+        # (Granules on s3:// would need s3fs, which the checks do not install: their
+        # references are checked through the Icechunk repository beside them.)
+        virtual = open_references(refs, scheme)
+        problems += differences(virtual, real, "store")
     # The Parquet references beside a local refs.json (refs.parq/ next to refs.json,
     # refs.https.parq/ next to refs.https.json) must open to the same dataset.
-    # (Granules on s3:// would need s3fs, which the checks do not install.)
-    scheme = url_scheme(refs)
     with tempfile.TemporaryDirectory() as scratch:
         parquet = None
         if scheme in ("file", "http", "https"):
             parquet = parquet_dir(args.refs, args.s3_endpoint, scratch)
         if parquet is not None:
             problems += differences(open_references(parquet, scheme), real, "parquet store")
+    icechunk_commits = None
+    opened = icechunk_repo(args.refs, args.s3_endpoint)
+    if opened is not None:
+        repo_dataset, history, locations = opened
+        icechunk_commits = len(history)
+        urls = {v[0] for v in refs["refs"].values() if isinstance(v, list)}
+        # The repository's locations are URLs (file:// for local paths); icechunk-python 1.x
+        # reports http(s) locations without their port.
+        with_port = scheme in ("http", "https") and any(":" in u.split("/")[2] for u in urls)
+        expected = {
+            "file://" + u if scheme == "file"
+            else re.sub(r"^(https?://[^/:]+):\d+/", r"\1/", u) if with_port
+            else u
+            for u in urls
+        }
+        if locations != expected:
+            problems.append(f"icechunk repository points at {sorted(locations)}, "
+                            f"the references at {sorted(expected)}")
+        if with_port:
+            # ... and, having dropped the port, finds no container for such a chunk: a
+            # repository of an emulator's http URLs is checked by its chunk locations and
+            # structure only.
+            problems += structure_differences(repo_dataset, real)
+        else:
+            problems += differences(repo_dataset, real, "icechunk repository")
+        virtual = repo_dataset if virtual is None else virtual
+    if virtual is None:
+        problems.append(f"{args.refs}: s3:// references without an Icechunk repository beside them")
+        print("\n".join(problems), file=sys.stderr)
+        return 1
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 1
     names_v = set(virtual.variables)
     print(json.dumps({
         "parquet": parquet is not None,
+        "icechunk_commits": icechunk_commits,
         "variables": len(names_v),
         "times": int(virtual.sizes.get("time", 0)),
         "time_values": [str(t) for t in virtual["time"].values] if "time" in virtual else [],

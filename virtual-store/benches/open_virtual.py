@@ -7,7 +7,8 @@ Writes GRANULES small NetCDF-4 granules (SSH(time=1, tile=13, j=30, i=30), defla
 plus XC/YC coordinates) below WORKDIR/products in edp's layout, their done records with the
 chunk index read by tests/python/chunk_index.py, builds the store with `edp virtual`, then
 times opening the dataset and reading SSH[:, 5, 10, 10] through the kerchunk JSON and
-the Parquet references (with and without dask) and through `open_mfdataset`.
+the Parquet references and the Icechunk repository (with and without dask) and through
+`open_mfdataset`.
 """
 
 import hashlib
@@ -106,6 +107,28 @@ def main(argv):
             timings[how] = (total, series, virtual["time"].values)
             print(f"virtual store ({how}): open {opened:.2f} s, "
                   f"open + point time series {total:.2f} s")
+
+    # The Icechunk repository beside them (icechunk-python; the granules' folder authorized).
+    import icechunk
+
+    icechunk.set_logs_filter("error")
+    repo_dir = os.path.join(os.path.dirname(refs), "icechunk")
+    print(f"icechunk/: {folder_bytes(repo_dir)} bytes ({folder_bytes(repo_dir) / n:.0f} B/granule)")
+    container = f"file://{os.path.abspath(dest)}/"
+    for dask in (True, False):
+        start = time.perf_counter()
+        repo = icechunk.Repository.open(
+            icechunk.local_filesystem_storage(repo_dir),
+            authorize_virtual_chunk_access=icechunk.containers_credentials({container: None}),
+        )
+        virtual = xr.open_zarr(repo.readonly_session(branch="main").store, consolidated=False,
+                               zarr_format=3, chunks={} if dask else None)
+        opened = time.perf_counter() - start
+        series = virtual["SSH"][:, 5, 10, 10].values
+        total = time.perf_counter() - start
+        how = f"icechunk, {'dask' if dask else 'no dask'}"
+        timings[how] = (total, series, virtual["time"].values)
+        print(f"virtual store ({how}): open {opened:.2f} s, open + point time series {total:.2f} s")
 
     start = time.perf_counter()
     real = xr.open_mfdataset(files, combine="nested", concat_dim="time", data_vars="minimal",

@@ -84,6 +84,14 @@ pub enum VirtualError {
         /// Why.
         reason: String,
     },
+    /// An Icechunk repository could not be opened, created or committed to.
+    #[error("Icechunk repository {location}: {reason}")]
+    Icechunk {
+        /// The repository.
+        location: String,
+        /// Why.
+        reason: String,
+    },
     /// A conditional update kept losing against concurrent writers.
     #[error("{location}: gave up after {attempts} conflicting concurrent updates")]
     Contention {

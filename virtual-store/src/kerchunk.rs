@@ -204,7 +204,12 @@ fn fill_value(dtype: &str, value: Option<f64>) -> Value {
     let Some(value) = value else {
         return Value::Null;
     };
-    let integer = dtype.contains('i') || dtype.contains('u');
+    zarr_number(value, dtype.contains('i') || dtype.contains('u'))
+}
+
+/// A number in Zarr's JSON (v2 and v3 spell it alike): an integer for integer types,
+/// `"NaN"`/`"Infinity"`/`"-Infinity"` for non-finite floats.
+pub(crate) fn zarr_number(value: f64, integer: bool) -> Value {
     if integer && value.fract() == 0.0 && value.is_finite() {
         return json!(value as i64);
     }

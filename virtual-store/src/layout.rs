@@ -12,6 +12,8 @@ const REFS_FILE: &str = "refs.json";
 const HTTPS_REFS_FILE: &str = "refs.https.json";
 const PARQUET_REFS_DIR: &str = "refs.parq";
 const HTTPS_PARQUET_REFS_DIR: &str = "refs.https.parq";
+const ICECHUNK_DIR: &str = "icechunk";
+const HTTPS_ICECHUNK_DIR: &str = "icechunk.https";
 
 /// The locations of one dataset's virtual store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +30,10 @@ pub struct VirtualLocations {
     pub parquet_refs: Location,
     /// `refs.https.parq/` (the same with `https://` URLs).
     pub https_parquet_refs: Location,
+    /// `icechunk/` (Icechunk repository, virtual chunks at storage URLs).
+    pub icechunk: Location,
+    /// `icechunk.https/` (the same with `https://` URLs).
+    pub https_icechunk: Location,
 }
 
 impl VirtualLocations {
@@ -40,6 +46,8 @@ impl VirtualLocations {
             https_refs: dir.join(HTTPS_REFS_FILE),
             parquet_refs: dir.join(PARQUET_REFS_DIR),
             https_parquet_refs: dir.join(HTTPS_PARQUET_REFS_DIR),
+            icechunk: dir.join(ICECHUNK_DIR),
+            https_icechunk: dir.join(HTTPS_ICECHUNK_DIR),
             dir,
         }
     }

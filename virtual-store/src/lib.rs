@@ -19,6 +19,9 @@
 //! refs.parq/        the same references in fsspec's Parquet layout ([`parquet_refs`]):
 //!                   `.zmetadata` and `<variable>/refs.<k>.parq`, read record by record
 //! refs.https.parq/  the same with the `https://` base URL
+//! icechunk/         an Icechunk repository (Zarr v3, virtual chunk references, one commit
+//!                   per update: snapshots and time travel; [`icechunk_repo`])
+//! icechunk.https/   the same with the `https://` base URL
 //! ```
 //!
 //! Updates ([`update`]) merge done records into `state.json` (new granules appended, earlier
@@ -30,6 +33,7 @@
 //! An update that changes nothing writes nothing.
 
 pub mod error;
+pub mod icechunk_repo;
 pub mod kerchunk;
 pub mod layout;
 pub mod model;

@@ -61,6 +61,14 @@ pub enum ParquetRefsError {
         /// The name.
         name: String,
     },
+    /// A chunk grid of more chunks than can be numbered (a state written by hand).
+    #[error("variable {variable}: chunk grid {grid:?} has more than 2^64 chunks")]
+    Grid {
+        /// The variable.
+        variable: String,
+        /// Chunks per dimension.
+        grid: Vec<u64>,
+    },
     /// The Parquet writer failed on a record file.
     #[error("cannot write Parquet references {file}: {reason}")]
     Write {
@@ -156,7 +164,13 @@ fn records(
         return Ok(Vec::new());
     }
     let grid = chunk_grid(variable);
-    let total: u64 = grid.iter().product();
+    let total = grid
+        .iter()
+        .try_fold(1u64, |total, &extent| total.checked_mul(extent))
+        .ok_or_else(|| ParquetRefsError::Grid {
+            variable: variable.name.to_string(),
+            grid: grid.clone(),
+        })?;
     let mut numbered: Vec<(u64, &Vec<u64>, &ChunkTarget<'_>)> = variable
         .chunks
         .iter()
@@ -331,6 +345,21 @@ mod tests {
             chunks: Vec::new(),
         };
         assert_eq!(chunk_grid(&scalar), [1]);
+    }
+
+    #[test]
+    fn a_grid_of_more_chunks_than_can_be_numbered_is_refused() {
+        let huge = CombinedVariable {
+            name: "v",
+            shape: vec![u64::MAX, u64::MAX],
+            chunk_shape: vec![1, 1],
+            chunks: vec![(vec![0, 0], ChunkTarget::Inline("AAAA"))],
+        };
+        let err = records(&huge, 10)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("variable v: chunk grid"), "{err}");
     }
 
     /// One row read back: `(path, offset, size, raw)`.

@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use crate::error::{Result, VirtualError};
 use crate::layout::{self, VirtualLocations, dataset_of};
 use crate::model::{GranuleLayout, Merge, ObjectFacts, STATE_FORMAT, VirtualState};
-use crate::{kerchunk, parquet_refs};
+use crate::{icechunk_repo, kerchunk, parquet_refs};
 
 /// Attempts at a conditional state update (or at publishing references that match the
 /// current state) before giving up.
@@ -58,6 +58,8 @@ pub struct DatasetOutcome {
     pub dataset: String,
     /// Its kerchunk references.
     pub refs: Location,
+    /// Its Icechunk repository.
+    pub icechunk: Location,
     /// Granules added.
     pub added: usize,
     /// Granules replaced (reprocessed).
@@ -111,7 +113,7 @@ impl fmt::Display for VirtualReport {
             }
             writeln!(
                 f,
-                "  {}: {} granule(s) (+{} added, {} replaced, {} unchanged{}) {}",
+                "  {}: {} granule(s) (+{} added, {} replaced, {} unchanged{}) {} {}",
                 d.dataset,
                 d.granules,
                 d.added,
@@ -122,7 +124,8 @@ impl fmt::Display for VirtualReport {
                 } else {
                     format!(", {} without chunk index or object", d.skipped.len())
                 },
-                d.refs
+                d.refs,
+                d.icechunk
             )?;
         }
         Ok(())
@@ -260,6 +263,7 @@ async fn update_dataset(
     let mut outcome = DatasetOutcome {
         dataset: dataset.to_string(),
         refs: at.refs.clone(),
+        icechunk: at.icechunk.clone(),
         added: 0,
         replaced: 0,
         unchanged: 0,
@@ -330,30 +334,45 @@ async fn publish(
     options: &UpdateOptions,
     only_missing: bool,
 ) -> Result<bool> {
-    // (refs.json, refs.parq/, URL base) per URL flavour.
-    let mut targets: Vec<(Location, Location, String)> = vec![(
+    let s3 = icechunk_repo::S3Settings::from_env();
+    // Per URL flavour: refs.json, refs.parq/, their URL base, and the Icechunk repository.
+    let mut targets: Vec<(Location, Location, String, icechunk_repo::RepoTarget)> = vec![(
         at.refs.clone(),
         at.parquet_refs.clone(),
         storage_base(dest.location()),
+        icechunk_repo::RepoTarget {
+            location: at.icechunk.clone(),
+            url_base: icechunk_repo::storage_url_base(dest.location()),
+        },
     )];
     if let Some(base) = &options.https_base {
+        let base = base.trim_end_matches('/').to_string();
         targets.push((
             at.https_refs.clone(),
             at.https_parquet_refs.clone(),
-            base.trim_end_matches('/').to_string(),
+            base.clone(),
+            icechunk_repo::RepoTarget {
+                location: at.https_icechunk.clone(),
+                url_base: base,
+            },
         ));
     }
+    // With `only_missing` (the state is unchanged) only what is missing is made: reference
+    // files, or a repository. A repository that lags behind its state (a writer stopped
+    // between the two) catches up at the dataset's next change or with `edp virtual`.
+    let mut render_refs = !only_missing;
+    let mut sync_repos = !only_missing;
     if only_missing {
-        let mut missing = false;
-        for (json, parquet, _) in &targets {
-            missing |= store.head(json).await?.is_none();
-            missing |= store
+        for (json, parquet, _, repo) in &targets {
+            render_refs |= store.head(json).await?.is_none();
+            render_refs |= store
                 .head(&parquet.join(parquet_refs::ZMETADATA))
                 .await?
                 .is_none();
-        }
-        if !missing {
-            return Ok(false);
+            sync_repos |= store
+                .head(&repo.location.join(icechunk_repo::CONFIG_FILE))
+                .await?
+                .is_none();
         }
     }
     let mut wrote = false;
@@ -364,25 +383,35 @@ async fn publish(
         let Some(state) = read_state(store, &at.state).await? else {
             return Ok(wrote);
         };
-        for (json, parquet, base) in &targets {
-            let url_of = |relative: &str| format!("{base}/{relative}");
-            let refs = kerchunk::render(&state, &url_of);
-            let body = encode_compact(&refs, json)?;
-            wrote |= put_if_changed(store, json, body).await?;
-            // Record files first, `.zmetadata` last (the order `render` gives).
-            let files =
-                parquet_refs::render(&state, &url_of).map_err(|e| VirtualError::Parquet {
-                    location: parquet.to_string(),
-                    reason: e.to_string(),
-                })?;
-            for (relative, body) in files {
-                wrote |= put_if_changed(store, &parquet.join(&relative), body).await?;
+        for (json, parquet, base, repo) in &targets {
+            if render_refs {
+                let url_of = |relative: &str| format!("{base}/{relative}");
+                let refs = kerchunk::render(&state, &url_of);
+                let body = encode_compact(&refs, json)?;
+                wrote |= put_if_changed(store, json, body).await?;
+                // Record files first, `.zmetadata` last (the order `render` gives).
+                let files =
+                    parquet_refs::render(&state, &url_of).map_err(|e| VirtualError::Parquet {
+                        location: parquet.to_string(),
+                        reason: e.to_string(),
+                    })?;
+                for (relative, body) in files {
+                    wrote |= put_if_changed(store, &parquet.join(&relative), body).await?;
+                }
+            }
+            if sync_repos {
+                // A no-op (one read of the branch tip) when the repository holds the state.
+                let synced = icechunk_repo::sync(repo, &state, &s3).await?;
+                wrote |= synced != icechunk_repo::SyncOutcome::Unchanged;
             }
         }
         let after = store.head(&at.state).await?;
         if after.map(|m| m.etag) == Some(before.etag) {
             return Ok(wrote);
         }
+        // The state changed under us: its references are stale whatever existed before.
+        render_refs = true;
+        sync_repos = true;
     }
     Err(VirtualError::Contention {
         location: at.refs.to_string(),

@@ -79,9 +79,14 @@ async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
         let mut text = render(&report, &source);
         let stores = edp_virtual::list_virtual_stores(&store, dest.location()).await?;
         if !stores.is_empty() {
-            let _ = writeln!(text, "virtual stores (kerchunk references):");
+            let _ = writeln!(
+                text,
+                "virtual stores (kerchunk references, Icechunk repository):"
+            );
             for (dataset, refs) in stores {
-                let _ = writeln!(text, "  {dataset}: {refs}");
+                let icechunk =
+                    edp_virtual::VirtualLocations::new(dest.location(), &dataset).icechunk;
+                let _ = writeln!(text, "  {dataset}: {refs} {icechunk}");
             }
         }
         text

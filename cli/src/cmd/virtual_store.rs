@@ -1,6 +1,6 @@
 //! `edp virtual --dest ROOT [--dataset D]... [--rebuild] [--https-base URL]`: builds or
-//! repairs the virtual stores (kerchunk references) of the datasets below a destination root
-//! from every done record's chunk index.
+//! repairs the virtual stores (kerchunk references, Icechunk repositories) of the datasets
+//! below a destination root from every done record's chunk index.
 //!
 //! Without `--rebuild` the stores are updated in place: granules not yet in a store are
 //! added in time order, reprocessed ones replaced, and reference files that do not match

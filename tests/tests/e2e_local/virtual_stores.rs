@@ -178,8 +178,13 @@ fn virtual_stores_equal_the_granules_after_append_backfill_and_reprocessing() {
             &[],
         );
         assert_eq!(checked["times"], granules.len(), "{dataset}: {checked}");
-        // refs.parq/ beside refs.json opened through fsspec's Parquet references too.
+        // refs.parq/ beside refs.json opened through fsspec's Parquet references too, and
+        // the Icechunk repository beside them with icechunk-python.
         assert_eq!(checked["parquet"], true, "{dataset}: {checked}");
+        assert!(
+            checked["icechunk_commits"].as_u64() >= Some(2),
+            "{dataset}: {checked}"
+        );
     }
 
     // From here on the test stages what each update sees: the stores are removed and the done
@@ -212,6 +217,8 @@ fn virtual_stores_equal_the_granules_after_append_backfill_and_reprocessing() {
         );
         assert_eq!(checked["times"], expected.len(), "{dataset}: {checked}");
         assert_eq!(checked["scheme"], "file");
+        // A new repository: its creation and one commit.
+        assert_eq!(checked["icechunk_commits"], 2, "{dataset}: {checked}");
         vertical[usize::from(checked["vertical"] == true)] = true;
     }
     assert_eq!(
@@ -244,6 +251,10 @@ fn virtual_stores_equal_the_granules_after_append_backfill_and_reprocessing() {
         );
         assert_eq!(checked["times"], granules.len(), "{dataset}: {checked}");
         assert_eq!(checked["parquet"], true, "{dataset}: {checked}");
+        // One more commit where the backfill changed the dataset (the daily one had its
+        // three days already).
+        let commits = if monthly(dataset) { 3 } else { 2 };
+        assert_eq!(checked["icechunk_commits"], commits, "{dataset}: {checked}");
         let times: Vec<String> = serde_json::from_value(checked["time_values"].clone()).unwrap();
         let mut sorted = times.clone();
         sorted.sort();
@@ -280,12 +291,13 @@ fn virtual_stores_equal_the_granules_after_append_backfill_and_reprocessing() {
         )),
         "{out}"
     );
-    check(
+    let checked = check(
         &python,
         &refs_of(&demo.dest, dataset).display().to_string(),
         granules,
         &[],
     );
+    assert_eq!(checked["icechunk_commits"], 4, "{dataset}: {checked}");
     let stale_check = Command::new(&python)
         .arg(edp_testkit::repo_root().join("tests/python/check_virtual.py"))
         .arg(&stale)
@@ -301,7 +313,7 @@ fn virtual_stores_equal_the_granules_after_append_backfill_and_reprocessing() {
     let status = edp(&["status", "--dest", &dest]);
     let status_text = String::from_utf8_lossy(&status.stdout);
     assert!(
-        status_text.contains("virtual stores (kerchunk references):"),
+        status_text.contains("virtual stores (kerchunk references, Icechunk repository):"),
         "{}",
         text(&status)
     );
@@ -372,7 +384,22 @@ fn virtual_stores_on_s3_point_at_the_objects() {
         );
         assert_eq!(checked["scheme"], "http");
         assert_eq!(checked["times"], granules.len());
-        // ... and so do the Parquet references written beside them on S3.
+        // ... and so do the Parquet references written beside them on S3, and the Icechunk
+        // repository of https:// references.
         assert_eq!(checked["parquet"], true, "{dataset}: {checked}");
+        assert_eq!(checked["icechunk_commits"], 2, "{dataset}: {checked}");
+        // The Icechunk repository of s3:// references, on S3, read by icechunk-python through
+        // its virtual chunk container (S3 with the emulator's credentials; every chunk
+        // reference carries the object's ETag).
+        let checked = check_with_env(
+            &python,
+            &format!("{prefix}/refs.json"),
+            &granules,
+            &endpoint_args,
+            &env,
+        );
+        assert_eq!(checked["scheme"], "s3");
+        assert_eq!(checked["times"], granules.len());
+        assert_eq!(checked["icechunk_commits"], 2, "{dataset}: {checked}");
     }
 }
