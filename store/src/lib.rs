@@ -104,6 +104,14 @@ impl Store {
         Store { s3: None }
     }
 
+    /// The configuration of the S3 side (`None` for [`Store::local_only`]), with the region
+    /// and endpoint the SDK resolved where none was configured: for another S3 client that
+    /// must reach the same buckets with the same credentials (the Icechunk repositories of
+    /// `edp-virtual`).
+    pub fn s3_config(&self) -> Option<StoreConfig> {
+        self.s3.as_ref().map(S3::resolved_config)
+    }
+
     /// Resolves `loc`; `object` operations need a key (not a bucket root).
     fn target<'a>(&'a self, op: Operation, loc: &'a Location, object: bool) -> Result<Target<'a>> {
         if let Some(path) = loc.as_local_path() {

@@ -38,6 +38,23 @@ pub(crate) struct S3 {
 }
 
 impl S3 {
+    /// The configuration, with the region the client resolved and the endpoint the SDK read
+    /// from the environment when the configuration left them to the SDK.
+    pub(crate) fn resolved_config(&self) -> StoreConfig {
+        let mut config = (*self.config).clone();
+        let client = self.client.config();
+        if config.region.is_none() {
+            config.region = client.region().map(|r| r.to_string());
+        }
+        if config.endpoint_url.is_none() {
+            // What the SDK read (the client does not say which endpoint it resolved).
+            config.endpoint_url = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+                .iter()
+                .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()));
+        }
+        config
+    }
+
     /// Builds one client from the SDK's default chains, overridden by `config`.
     pub(crate) async fn new(config: StoreConfig) -> S3 {
         let retry = match config.retry.mode {

@@ -205,6 +205,10 @@ pub struct RunReport {
     /// dataset that has a chunk index (`_edp/virtual/<dataset>/refs.json`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub virtual_stores: Vec<String>,
+    /// Icechunk repositories of the same datasets (`_edp/virtual/<dataset>/icechunk`), one
+    /// commit each where the run changed the dataset.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub icechunk_repositories: Vec<String>,
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ use bytes::Bytes;
 use edp_store::Location;
 use edp_task_schemas::StorageFilter;
 use futures::StreamExt as _;
-use icechunk::config::{Credentials, S3Credentials, S3Options};
+use icechunk::config::{Credentials, S3Credentials, S3Options, S3StaticCredentials};
 use icechunk::config::{
     ManifestConfig, ManifestSplitCondition, ManifestSplitDim, ManifestSplitDimCondition,
     ManifestSplittingConfig,
@@ -70,8 +70,9 @@ const GRANULES_PER_MANIFEST: u32 = 100;
 /// Attempts at committing against concurrent writers.
 const ATTEMPTS: u32 = 8;
 
-/// S3 settings of the repositories and of the chunk containers, from the environment the
-/// rest of edp's S3 client follows (`AWS_ENDPOINT_URL`, `AWS_REGION`, path style).
+/// S3 settings of the repositories: those of the [`edp_store::Store`] that writes the rest of
+/// the virtual store (endpoint, region, path style, and its credentials when it signs with
+/// fixed ones), so that both reach the same bucket the same way.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct S3Settings {
     /// Endpoint override (an emulator).
@@ -80,20 +81,34 @@ pub struct S3Settings {
     pub region: Option<String>,
     /// Path-style addressing.
     pub force_path_style: bool,
+    /// Fixed credentials; `None`: the SDK's credential chain.
+    pub credentials: Option<edp_store::StaticCredentials>,
 }
 
 impl S3Settings {
-    /// The settings of the process environment.
-    pub fn from_env() -> S3Settings {
-        let get = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let endpoint_url = get("AWS_ENDPOINT_URL_S3").or_else(|| get("AWS_ENDPOINT_URL"));
-        let force_path_style = edp_store::StoreConfig::from_env()
-            .map(|c| c.force_path_style)
-            .unwrap_or(endpoint_url.is_some());
+    /// The settings of `store`'s S3 client; those of the environment for a local-only store.
+    pub fn of_store(store: &edp_store::Store) -> S3Settings {
+        let config = store
+            .s3_config()
+            .or_else(|| edp_store::StoreConfig::from_env().ok())
+            .unwrap_or_default();
         S3Settings {
-            region: get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")),
-            endpoint_url,
-            force_path_style,
+            endpoint_url: config.endpoint_url,
+            region: config.region,
+            force_path_style: config.force_path_style,
+            credentials: config.credentials,
+        }
+    }
+
+    fn credentials(&self) -> S3Credentials {
+        match &self.credentials {
+            Some(fixed) => S3Credentials::Static(S3StaticCredentials {
+                access_key_id: fixed.access_key_id.clone(),
+                secret_access_key: fixed.secret_access_key.clone(),
+                session_token: fixed.session_token.clone(),
+                expires_after: None,
+            }),
+            None => S3Credentials::FromEnv,
         }
     }
 
@@ -215,6 +230,25 @@ pub async fn sync(
     })
 }
 
+/// Granules held by the tip of `main` of the repository at `target` (`None` when there is
+/// no repository).
+pub async fn granules_held(target: &RepoTarget, s3: &S3Settings) -> Result<Option<usize>> {
+    let error = |reason: String| VirtualError::Icechunk {
+        location: target.location.to_string(),
+        reason,
+    };
+    let storage = storage(&target.location, s3).await.map_err(error)?;
+    let exists = Repository::exists(Arc::clone(&storage), None)
+        .await
+        .map_err(|e| error(e.to_string()))?;
+    if !exists {
+        return Ok(None);
+    }
+    let repo = open_or_create(target, s3).await.map_err(error)?;
+    let (held, _) = tip_metadata(&repo).await.map_err(error)?;
+    Ok(Some(held))
+}
+
 /// The storage of the repository at `location`.
 async fn storage(
     location: &Location,
@@ -232,7 +266,7 @@ async fn storage(
         s3.options(),
         bucket.to_string(),
         Some(key.to_string()),
-        Some(S3Credentials::FromEnv),
+        Some(s3.credentials()),
         Vec::new(),
         Vec::new(),
         None,
@@ -255,7 +289,7 @@ fn container(
         } else {
             ObjectStoreConfig::S3(s3.options())
         };
-        (config, Some(Credentials::S3(S3Credentials::FromEnv)))
+        (config, Some(Credentials::S3(s3.credentials())))
     } else {
         (ObjectStoreConfig::Http(Default::default()), None)
     };

@@ -70,7 +70,7 @@ pub struct DatasetOutcome {
     pub granules: usize,
     /// True when `state.json` was written.
     pub state_written: bool,
-    /// True when reference files were written.
+    /// True when reference files or the Icechunk repository were written.
     pub refs_written: bool,
     /// Granules left out: done records without a chunk index, or whose object is missing.
     pub skipped: Vec<String>,
@@ -95,6 +95,15 @@ impl VirtualReport {
             .iter()
             .filter(|d| d.granules > 0)
             .map(|d| d.refs.to_string())
+            .collect()
+    }
+
+    /// The Icechunk repositories of the stores that hold granules.
+    pub fn repositories(&self) -> Vec<String> {
+        self.datasets
+            .iter()
+            .filter(|d| d.granules > 0)
+            .map(|d| d.icechunk.to_string())
             .collect()
     }
 }
@@ -334,7 +343,7 @@ async fn publish(
     options: &UpdateOptions,
     only_missing: bool,
 ) -> Result<bool> {
-    let s3 = icechunk_repo::S3Settings::from_env();
+    let s3 = icechunk_repo::S3Settings::of_store(store);
     // Per URL flavour: refs.json, refs.parq/, their URL base, and the Icechunk repository.
     let mut targets: Vec<(Location, Location, String, icechunk_repo::RepoTarget)> = vec![(
         at.refs.clone(),
@@ -652,6 +661,28 @@ mod tests {
         assert!(report.datasets[0].refs_written);
         assert!(parquet.join(".zmetadata").is_file());
         assert_eq!(modified(&ssh_record), record_time);
+
+        // A lost Icechunk repository is made again by the next update, even one that brings
+        // nothing new, and holds every granule of the state.
+        let repo = dest.join("_edp/virtual").join(DATASET).join("icechunk");
+        assert!(repo.join(icechunk_repo::CONFIG_FILE).is_file());
+        std::fs::remove_dir_all(&repo).unwrap();
+        let report = update(&store, &root(dest), Scope::Run("r2"), &options)
+            .await
+            .unwrap();
+        assert_eq!(report.changed(), 0);
+        assert!(
+            report.datasets[0].refs_written,
+            "the repository was written"
+        );
+        let target = icechunk_repo::RepoTarget {
+            location: Location::parse(&repo.display().to_string()).unwrap(),
+            url_base: icechunk_repo::storage_url_base(root(dest).location()),
+        };
+        let held = icechunk_repo::granules_held(&target, &icechunk_repo::S3Settings::default())
+            .await
+            .unwrap();
+        assert_eq!(held, Some(3));
     }
 
     #[tokio::test]
@@ -762,6 +793,16 @@ mod tests {
             refs["refs"].get("SSH/5.0").is_some(),
             "references match the final state"
         );
+        // So does the Icechunk repository (commits serialised by its lock file).
+        let at = VirtualLocations::new(dest_root.location(), DATASET);
+        let target = icechunk_repo::RepoTarget {
+            location: at.icechunk,
+            url_base: icechunk_repo::storage_url_base(dest_root.location()),
+        };
+        let held = icechunk_repo::granules_held(&target, &icechunk_repo::S3Settings::default())
+            .await
+            .unwrap();
+        assert_eq!(held, Some(6));
     }
 
     #[tokio::test]

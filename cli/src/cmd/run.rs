@@ -171,9 +171,10 @@ pub async fn execute(args: &RunArgs) -> anyhow::Result<RunResult> {
 
     let dest = request.dest_root.location().clone();
     let mut report = reconcile_run(&store, &dest, &plan.run_id).await?;
-    let (virtual_lines, virtual_stores) =
+    let (virtual_lines, virtual_stores, repositories) =
         super::virtual_store::after_run(&store, &request.dest_root, &plan.run_id).await;
     report.virtual_stores = virtual_stores;
+    report.icechunk_repositories = repositories;
     let report_location = write_report(&store, &Layout::new(&dest), &report).await?;
     let manifests = write_manifests(&store, &request.dest_root, &plan.run_id).await?;
     let datasets =

@@ -190,6 +190,7 @@ mod tests {
             by_kind: Vec::new(),
             batch_job_id: None,
             virtual_stores: Vec::new(),
+            icechunk_repositories: Vec::new(),
         };
         let text = render(&report, "report x");
         assert!(text.contains("complete: 2 task(s): 0 planned, 0 running, 1 done, 1 failed"));

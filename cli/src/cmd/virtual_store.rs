@@ -77,7 +77,7 @@ pub async fn after_run(
     store: &edp_store::Store,
     dest: &Root,
     run_id: &str,
-) -> (String, Vec<String>) {
+) -> (String, Vec<String>, Vec<String>) {
     let options = UpdateOptions {
         https_base: std::env::var(ENV_HTTPS_BASE).ok().filter(|b| !b.is_empty()),
         ..UpdateOptions::default()
@@ -90,7 +90,7 @@ pub async fn after_run(
                 refs.len(),
                 report.changed()
             );
-            (text, refs)
+            (text, refs, report.repositories())
         }
         Err(err) => {
             // The granules are done and recorded; the stores can be repaired with
@@ -101,6 +101,7 @@ pub async fn after_run(
                     "virtual stores NOT updated: {err}\n  (fix, then run `edp virtual --dest {}`)\n",
                     dest.written()
                 ),
+                Vec::new(),
                 Vec::new(),
             )
         }

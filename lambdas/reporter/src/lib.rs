@@ -211,7 +211,7 @@ pub async fn handle<D: JobDescriber, S: SettingsSource>(
     report.batch_job_id = Some(job_id.clone());
     let dest_root = Root::parse(&run.dest_root)
         .unwrap_or_else(|_| Root::with_written(dest.clone(), dest.to_string()));
-    report.virtual_stores = update_virtual_stores(
+    (report.virtual_stores, report.icechunk_repositories) = update_virtual_stores(
         &store,
         &dest_root,
         &run_id,
@@ -265,24 +265,25 @@ pub async fn handle<D: JobDescriber, S: SettingsSource>(
 }
 
 /// Merges the run's done granules into the virtual stores of their datasets (`edp_virtual`)
-/// and returns their reference files. A failure is logged, not returned: the granules and
-/// the report stand, `edp virtual` repairs the stores, and EventBridge retrying the whole
-/// invocation would not fix e.g. a granule whose chunking differs from its dataset's.
+/// and returns their reference files and Icechunk repositories. A failure is logged, not
+/// returned: the granules and the report stand, `edp virtual` repairs the stores, and
+/// EventBridge retrying the whole invocation would not fix e.g. a granule whose chunking
+/// differs from its dataset's.
 async fn update_virtual_stores(
     store: &Store,
     dest: &Root,
     run_id: &str,
     https_base: Option<String>,
-) -> Vec<String> {
+) -> (Vec<String>, Vec<String>) {
     let options = edp_virtual::UpdateOptions {
         https_base,
         ..edp_virtual::UpdateOptions::default()
     };
     match edp_virtual::update(store, dest, edp_virtual::Scope::Run(run_id), &options).await {
-        Ok(report) => report.stores(),
+        Ok(report) => (report.stores(), report.repositories()),
         Err(err) => {
             tracing::error!(%run_id, error = %err, "virtual stores not updated");
-            Vec::new()
+            (Vec::new(), Vec::new())
         }
     }
 }

@@ -613,5 +613,6 @@ pub fn build_report(
             .collect(),
         batch_job_id: run.and_then(|r| r.batch_job_id.clone()),
         virtual_stores: Vec::new(),
+        icechunk_repositories: Vec::new(),
     }
 }

@@ -392,6 +392,27 @@ async fn model_output_flows_from_s3_notifications_to_granules_and_a_run_report()
             assert!(text.contains(&format!("[\"{scheme}")), "{location}: {text}");
         }
     }
+    // ... and committed the Icechunk repository of each of those datasets on S3 (through the
+    // reporter's own S3 settings: the emulator's endpoint and credentials).
+    assert_eq!(
+        report.icechunk_repositories.len(),
+        report.virtual_stores.len(),
+        "{report:?}"
+    );
+    for repo in &report.icechunk_repositories {
+        let objects = cloud
+            .store
+            .list(&edp_store::Location::parse(repo).unwrap())
+            .await
+            .unwrap();
+        let names: Vec<String> = objects.iter().map(|o| o.location.to_string()).collect();
+        assert!(
+            names.iter().any(|n| n.ends_with("/config.yaml")),
+            "{repo}: {names:?}"
+        );
+        let snapshots = names.iter().filter(|n| n.contains("/snapshots/")).count();
+        assert!(snapshots >= 2, "creation and one commit: {names:?}");
+    }
 
     // Redelivering the same SQS batch plans nothing and submits nothing.
     let again = edp_planner_lambda::handle(event, Some("req-2"), &deps)
