@@ -53,10 +53,12 @@ pub fn init(level: &str) -> anyhow::Result<()> {
     let filter = match std::env::var("RUST_LOG") {
         Ok(text) if !text.is_empty() => EnvFilter::try_new(text)?,
         // Icechunk warns on every open of a local repository that its local storage does
-        // not detect concurrent commits; edp serialises them itself (a lock file beside the
-        // repository, `edp_virtual::icechunk_repo`), so the warning would only mislead.
+        // not detect concurrent commits, and on every conditional write that a lost response
+        // may look like a conflict; edp serialises local commits itself (a lock file beside
+        // the repository) and redoes a conflicting commit from the new tip
+        // (`edp_virtual::icechunk_repo`), so the warnings would only mislead.
         _ => EnvFilter::new(format!(
-            "{},icechunk::storage::object_store=error",
+            "{},icechunk_arrow_object_store=error,icechunk_storage::readback=error",
             level_filter(level)?
         )),
     };

@@ -24,7 +24,12 @@ pub struct LoggingError {
 
 /// Installs the global subscriber for `format`. Call once, first thing in `main`.
 pub fn init(format: LogFormat) -> Result<(), LoggingError> {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Icechunk's warnings about its conditional writes and local storage are about cases the
+    // virtual stores handle (a conflicting commit is redone from the new tip; see
+    // `edp_virtual::icechunk_repo`): left at info they would follow every commit.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new("info,icechunk_arrow_object_store=error,icechunk_storage::readback=error")
+    });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -282,7 +282,10 @@ fn container(
 ) -> std::result::Result<(VirtualChunkContainer, Option<Credentials>), String> {
     let prefix = format!("{url_base}/");
     let (store, credentials) = if prefix.starts_with("file://") {
-        (ObjectStoreConfig::LocalFileSystem(PathBuf::new()), None)
+        (
+            ObjectStoreConfig::LocalFileSystem(PathBuf::new()),
+            Some(Credentials::LocalFileSystemAccess),
+        )
     } else if prefix.starts_with("s3://") {
         let config = if s3.endpoint_url.is_some() {
             ObjectStoreConfig::S3Compatible(s3.options())
