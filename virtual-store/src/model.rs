@@ -211,11 +211,22 @@ impl<'de> serde::de::Visitor<'de> for ChunkRefVisitor {
         self,
         mut seq: A,
     ) -> std::result::Result<ChunkRef, A::Error> {
-        let mut flat = Vec::with_capacity(seq.size_hint().unwrap_or(6));
+        // Read in place (one allocation per chunk: its index), not through the flat form.
+        let too_short = |found: usize| {
+            serde::de::Error::invalid_length(found, &"a chunk [offset, length, index...]")
+        };
+        let offset = seq.next_element::<u64>()?.ok_or_else(|| too_short(0))?;
+        let length = seq.next_element::<u64>()?.ok_or_else(|| too_short(1))?;
+        let mut index = Vec::with_capacity(seq.size_hint().unwrap_or(5));
         while let Some(value) = seq.next_element::<u64>()? {
-            flat.push(value);
+            index.push(value);
         }
-        ChunkRef::try_from(ChunkRefRepr::Flat(flat)).map_err(serde::de::Error::custom)
+        Ok(ChunkRef {
+            index,
+            offset,
+            length,
+            inline: None,
+        })
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(

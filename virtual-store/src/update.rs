@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use edp_plan::roots::Root;
 use edp_plan::state::{IO_CONCURRENCY, Layout, read_ledger};
@@ -287,10 +288,12 @@ async fn update_dataset(
             Some(_) => read_state(store, &at.state).await?,
             None => None,
         };
-        let mut next = if options.rebuild {
-            None
+        // Merged into the stored state in place (no copy of a state of thousands of
+        // granules); a rebuild starts empty and is compared with the stored state at the end.
+        let (mut next, stored) = if options.rebuild {
+            (None, stored)
         } else {
-            stored.clone()
+            (stored, None)
         };
         let (mut added, mut replaced, mut unchanged) = (0, 0, 0);
         for layout in &layouts {
@@ -312,17 +315,25 @@ async fn update_dataset(
             return Ok(outcome);
         };
         outcome.granules = next.granules.len();
-        if stored.as_ref() == Some(&next) {
-            outcome.refs_written = publish(store, dest, &at, options, !options.repair).await?;
+        let unchanged_state = if options.rebuild {
+            stored.as_ref() == Some(&next)
+        } else {
+            head.is_some() && added + replaced == 0
+        };
+        if unchanged_state {
+            let known = head
+                .and_then(|meta| meta.etag)
+                .map(|etag| KnownState { etag, state: next });
+            outcome.refs_written =
+                publish(store, dest, &at, options, !options.repair, known).await?;
             return Ok(outcome);
         }
         let body = encode(&next, &at.state, "virtual store state")?;
-        let written = store
-            .put_if_unchanged(&at.state, body, head.as_ref())
-            .await?;
-        if written {
+        let written = write_state(store, &at.state, body, head.as_ref()).await?;
+        if let Some(etag) = written {
             outcome.state_written = true;
-            outcome.refs_written = publish(store, dest, &at, options, false).await?;
+            let known = etag.map(|etag| KnownState { etag, state: next });
+            outcome.refs_written = publish(store, dest, &at, options, false, known).await?;
             return Ok(outcome);
         }
         tracing::debug!(state = %at.state, "concurrent update of a virtual store: merging again");
@@ -331,6 +342,41 @@ async fn update_dataset(
         location: at.state.to_string(),
         attempts: ATTEMPTS,
     })
+}
+
+/// Writes a new `state.json` if the object is still as `seen` (the optimistic step of
+/// [`update_dataset`]): `None` when another writer got there first, otherwise the ETag of
+/// the written object when the store reports one.
+async fn write_state(
+    store: &Store,
+    location: &Location,
+    body: Vec<u8>,
+    seen: Option<&edp_store::ObjectMeta>,
+) -> Result<Option<Option<String>>> {
+    if let Some(etag) = seen.and_then(|meta| meta.etag.as_deref()) {
+        return match store.put_if_match(location, body, etag).await {
+            Ok(new_etag) => Ok(Some(new_etag)),
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    edp_store::ErrorKind::PreconditionFailed | edp_store::ErrorKind::NotFound
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(err.into()),
+        };
+    }
+    let written = store.put_if_unchanged(location, body, seen).await?;
+    Ok(written.then_some(None))
+}
+
+/// A state the caller holds and the ETag of `state.json` when it held exactly that state:
+/// [`publish`] renders from it instead of reading and parsing `state.json` again while the
+/// object still has that ETag.
+struct KnownState {
+    etag: String,
+    state: VirtualState,
 }
 
 /// Renders the reference files from the current `state.json` and writes those that differ
@@ -342,6 +388,7 @@ async fn publish(
     at: &VirtualLocations,
     options: &UpdateOptions,
     only_missing: bool,
+    mut known: Option<KnownState>,
 ) -> Result<bool> {
     let s3 = icechunk_repo::S3Settings::of_store(store);
     // Per URL flavour: refs.json, refs.parq/, their URL base, and the Icechunk repository.
@@ -389,30 +436,33 @@ async fn publish(
         let Some(before) = store.head(&at.state).await? else {
             return Ok(wrote);
         };
-        let Some(state) = read_state(store, &at.state).await? else {
-            return Ok(wrote);
+        let state = match known.take() {
+            Some(known) if before.etag.as_deref() == Some(known.etag.as_str()) => known.state,
+            _ => match read_state(store, &at.state).await? {
+                Some(state) => state,
+                None => return Ok(wrote),
+            },
         };
+        // The references and the repository are independent renderings of one state: the
+        // references are rendered on blocking threads while the repository commits.
+        let state = Arc::new(state);
         for (json, parquet, base, repo) in &targets {
-            if render_refs {
-                let url_of = |relative: &str| format!("{base}/{relative}");
-                let refs = kerchunk::render(&state, &url_of);
-                let body = encode_compact(&refs, json)?;
-                wrote |= put_if_changed(store, json, body).await?;
-                // Record files first, `.zmetadata` last (the order `render` gives).
-                let files =
-                    parquet_refs::render(&state, &url_of).map_err(|e| VirtualError::Parquet {
-                        location: parquet.to_string(),
-                        reason: e.to_string(),
-                    })?;
-                for (relative, body) in files {
-                    wrote |= put_if_changed(store, &parquet.join(&relative), body).await?;
+            let references = async {
+                if !render_refs {
+                    return Ok(false);
                 }
-            }
-            if sync_repos {
+                write_references(store, &state, json, parquet, base).await
+            };
+            let repository = async {
+                if !sync_repos {
+                    return Ok(false);
+                }
                 // A no-op (one read of the branch tip) when the repository holds the state.
                 let synced = icechunk_repo::sync(repo, &state, &s3).await?;
-                wrote |= synced != icechunk_repo::SyncOutcome::Unchanged;
-            }
+                Ok(synced != icechunk_repo::SyncOutcome::Unchanged)
+            };
+            let (references, repository) = tokio::try_join!(references, repository)?;
+            wrote |= references | repository;
         }
         let after = store.head(&at.state).await?;
         if after.map(|m| m.etag) == Some(before.etag) {
@@ -428,8 +478,65 @@ async fn publish(
     })
 }
 
+/// Renders `refs.json` and the Parquet references of `state` with granule URLs below `base`
+/// (each on a blocking thread, so both renderings and the caller's other work overlap) and
+/// writes the files that differ; true when any was written.
+async fn write_references(
+    store: &Store,
+    state: &Arc<VirtualState>,
+    json: &Location,
+    parquet: &Location,
+    base: &str,
+) -> Result<bool> {
+    let render_json = {
+        let (state, base) = (Arc::clone(state), base.to_string());
+        tokio::task::spawn_blocking(move || {
+            kerchunk::render(&state, &|relative| format!("{base}/{relative}"))
+        })
+    };
+    let render_parquet = {
+        let (state, base) = (Arc::clone(state), base.to_string());
+        tokio::task::spawn_blocking(move || {
+            parquet_refs::render(&state, &|relative| format!("{base}/{relative}"))
+        })
+    };
+    let mut wrote = put_if_changed(store, json, joined(render_json.await)).await?;
+    let files = joined(render_parquet.await).map_err(|e| VirtualError::Parquet {
+        location: parquet.to_string(),
+        reason: e.to_string(),
+    })?;
+    // Record files first, `.zmetadata` last (the order `render` gives).
+    for (relative, body) in files {
+        wrote |= put_if_changed(store, &parquet.join(&relative), body).await?;
+    }
+    Ok(wrote)
+}
+
+/// The value of a finished blocking task; a panic in it continues in the caller, as if the
+/// work had run inline.
+fn joined<T>(result: std::result::Result<T, tokio::task::JoinError>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(err) => match err.try_into_panic() {
+            Ok(payload) => std::panic::resume_unwind(payload),
+            // Only a runtime shutting down cancels a blocking task, and then no caller is
+            // left to see this.
+            Err(err) => panic!("rendering task cancelled: {err}"),
+        },
+    }
+}
+
 /// Writes `body` to `location` unless it holds exactly that already; true when written.
+/// An object of another size is replaced without reading it (on S3, a HEAD instead of a
+/// GET of megabytes of references after every append).
 async fn put_if_changed(store: &Store, location: &Location, body: Vec<u8>) -> Result<bool> {
+    match store.head(location).await? {
+        Some(meta) if meta.size == body.len() as u64 => {}
+        _ => {
+            store.put(location, body).await?;
+            return Ok(true);
+        }
+    }
     let current = match store.get(location).await {
         Ok(bytes) => Some(bytes),
         Err(err) if err.is_not_found() => None,
@@ -512,10 +619,6 @@ fn encode<T: serde::Serialize>(
         location: location.to_string(),
         source,
     })
-}
-
-fn encode_compact(value: &serde_json::Value, location: &Location) -> Result<Vec<u8>> {
-    encode(value, location, "kerchunk references")
 }
 
 /// The virtual stores below `dest`: `(dataset, refs.json location)`, sorted.
@@ -845,5 +948,25 @@ mod tests {
             .unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].0, DATASET);
+    }
+
+    #[tokio::test]
+    async fn references_are_rewritten_only_when_their_bytes_differ() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::local_only();
+        let at = Location::local(dir.path().join("refs.json")).unwrap();
+        let read = || std::fs::read(dir.path().join("refs.json")).unwrap();
+        let put = |body: &[u8]| put_if_changed(&store, &at, body.to_vec());
+        assert!(put(b"{\"a\":1}").await.unwrap());
+        // Same bytes: nothing written (the object keeps its ETag).
+        let before = store.head(&at).await.unwrap().and_then(|m| m.etag);
+        assert!(!put(b"{\"a\":1}").await.unwrap());
+        assert_eq!(store.head(&at).await.unwrap().and_then(|m| m.etag), before);
+        // Same size, other bytes: compared, and written.
+        assert!(put(b"{\"a\":2}").await.unwrap());
+        assert_eq!(read(), b"{\"a\":2}");
+        // Another size: written without comparing.
+        assert!(put(b"{\"a\":22}").await.unwrap());
+        assert_eq!(read(), b"{\"a\":22}");
     }
 }
