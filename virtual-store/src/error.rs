@@ -100,6 +100,14 @@ pub enum VirtualError {
         /// Attempts made.
         attempts: u32,
     },
+    /// A state whose arrays cannot be rendered (a hand-edited `state.json` or done record).
+    #[error("{location}: {problem}; rebuild with `edp virtual --rebuild`")]
+    BadState {
+        /// The state file.
+        location: String,
+        /// What is wrong.
+        problem: String,
+    },
     /// A stored state of a format this version does not know.
     #[error(
         "{location}: state format {found} is not supported (expected {expected}); rebuild with `edp virtual --rebuild`"

@@ -438,6 +438,56 @@ impl VirtualState {
         }
     }
 
+    /// Checks what the renderers index with, for a state read back from storage: every
+    /// variable's shape, chunk shape and dimensions have one rank; every chunk lies inside
+    /// its granule's chunk grid; and each time-dependent variable's extent times the number
+    /// of granules fits in 64 bits (so do the shifted chunk indices, which lie below it).
+    /// States built from checked chunk indices always pass; a hand-edited `state.json` may
+    /// not, and is refused here instead of panicking or overflowing in a renderer.
+    pub fn check_extents(&self) -> std::result::Result<(), String> {
+        let granules = self.granules.len() as u64;
+        for variable in &self.variables {
+            let name = &variable.name;
+            let rank = variable.shape.len();
+            if variable.dimensions.len() != rank || variable.chunk_shape.len() != rank {
+                return Err(format!(
+                    "variable {name}: dimensions {:?}, shape {:?} and chunk shape {:?} differ in rank",
+                    variable.dimensions, variable.shape, variable.chunk_shape
+                ));
+            }
+            let grid: Vec<u64> = variable
+                .shape
+                .iter()
+                .zip(&variable.chunk_shape)
+                .map(|(n, c)| n.div_ceil((*c).max(1)))
+                .collect();
+            let outside = |chunk: &ChunkRef| {
+                chunk.index.len() != rank || chunk.index.iter().zip(&grid).any(|(i, g)| i >= g)
+            };
+            let per_granule = self.granules.iter().filter_map(|g| g.chunks.get(name));
+            if let Some(chunk) = variable
+                .static_chunks
+                .iter()
+                .chain(per_granule.flatten())
+                .find(|c| outside(c))
+            {
+                return Err(format!(
+                    "variable {name}: chunk {:?} lies outside the chunk grid {grid:?}",
+                    chunk.index
+                ));
+            }
+            if let Some(axis) = variable.time_axis() {
+                let extent = variable.shape[axis];
+                if extent.checked_mul(granules).is_none() {
+                    return Err(format!(
+                        "variable {name}: time extent {extent} x {granules} granules overflows"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Merges a granule: a new one is inserted in time order, a changed one replaces its
     /// entry, the same one changes nothing. Refuses a granule whose variables, chunking or
     /// codecs differ from the dataset's (unless it replaces the only granule).

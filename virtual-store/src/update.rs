@@ -328,6 +328,11 @@ async fn update_dataset(
                 publish(store, dest, &at, options, !options.repair, known).await?;
             return Ok(outcome);
         }
+        next.check_extents()
+            .map_err(|problem| VirtualError::BadState {
+                location: at.state.to_string(),
+                problem,
+            })?;
         let body = encode(&next, &at.state, "virtual store state")?;
         let written = write_state(store, &at.state, body, head.as_ref()).await?;
         if let Some(etag) = written {
@@ -585,9 +590,14 @@ async fn read_state(store: &Store, location: &Location) -> Result<Option<Virtual
             found: u32::try_from(found).unwrap_or(u32::MAX),
         });
     }
-    serde_json::from_slice(&bytes)
-        .map(Some)
-        .map_err(decode_error)
+    let state: VirtualState = serde_json::from_slice(&bytes).map_err(decode_error)?;
+    state
+        .check_extents()
+        .map_err(|problem| VirtualError::BadState {
+            location: location.to_string(),
+            problem,
+        })?;
+    Ok(Some(state))
 }
 
 async fn get_json<T: DeserializeOwned>(
@@ -861,6 +871,62 @@ mod tests {
         std::fs::write(&at, b"{\"format\": 1, \"granules\": [").unwrap();
         let err = run().await.unwrap_err().to_string();
         assert!(err.contains("state.json"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_state_the_renderers_cannot_index_is_refused_naming_the_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path();
+        let store = Store::local_only();
+        produce(dest, "r1", 1, 100, true);
+        produce(dest, "r1", 2, 101, true);
+        let (root, options) = (root(dest), UpdateOptions::default());
+        update(&store, &root, Scope::Run("r1"), &options)
+            .await
+            .unwrap();
+        let at = dest.join("_edp/virtual").join(DATASET).join("state.json");
+        let good: serde_json::Value = serde_json::from_slice(&std::fs::read(&at).unwrap()).unwrap();
+        let ssh = good["variables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|v| v["name"] == "SSH")
+            .unwrap();
+        let refused = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut state = good.clone();
+            edit(&mut state);
+            std::fs::write(&at, state.to_string()).unwrap();
+            let store = &store;
+            let (root, options) = (&root, &options);
+            async move {
+                update(store, root, Scope::Run("r1"), options)
+                    .await
+                    .unwrap_err()
+                    .to_string()
+            }
+        };
+        // A chunk index of the wrong rank (a renderer indexed past its end).
+        let err = refused(&|s| s["granules"][0]["chunks"]["SSH"][0] = json!([8, 16, 0])).await;
+        assert!(
+            err.contains("state.json") && err.contains("SSH") && err.contains("chunk grid"),
+            "{err}"
+        );
+        // A time extent that overflows once multiplied by the granules (it wrapped).
+        let huge = json!(1u64 << 63);
+        let err = refused(&|s| {
+            s["variables"][ssh]["shape"][0] = huge.clone();
+            s["variables"][ssh]["chunk_shape"][0] = huge.clone();
+        })
+        .await;
+        assert!(err.contains("SSH") && err.contains("overflows"), "{err}");
+        // Mismatched ranks.
+        let err = refused(&|s| s["variables"][ssh]["chunk_shape"] = json!([1])).await;
+        assert!(err.contains("differ in rank"), "{err}");
+        // The untouched state still renders.
+        std::fs::write(&at, good.to_string()).unwrap();
+        update(&store, &root, Scope::Run("r1"), &options)
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
