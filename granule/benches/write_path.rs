@@ -11,6 +11,8 @@
 //! cargo bench -p edp-granule --bench write_path                 # every kind, both paths
 //! cargo bench -p edp-granule --bench write_path -- ssh-native   # some kinds (keys below)
 //! EDP_BENCH_SKIP_NETCDF=1 cargo bench -p edp-granule --bench write_path   # direct path only
+//! EDP_BENCH_KEEP_INPUTS=/tmp/in cargo bench -p edp-granule --bench write_path -- ts-latlon
+//!     # inputs kept in /tmp/in, and a child's command line printed (for profilers)
 //! ```
 //!
 //! The mixed run is measured once more under a working-memory budget (`EDP_MEMORY_BUDGET_MB`
@@ -391,8 +393,24 @@ fn main() {
     let only: Vec<&String> = args[1..].iter().filter(|a| !a.starts_with('-')).collect();
     let skip_netcdf = std::env::var_os("EDP_BENCH_SKIP_NETCDF").is_some();
     let grid = Grid::from_mds_dir(&grid_dir).unwrap();
-    let inputs = tempfile::tempdir().unwrap();
-    write_inputs(inputs.path(), &grid);
+    // $EDP_BENCH_KEEP_INPUTS: the inputs are written there and kept, and a child's command
+    // line printed, for profiling one child by hand (e.g. under `valgrind --tool=massif`).
+    let temporary = tempfile::tempdir().unwrap();
+    let kept = std::env::var_os("EDP_BENCH_KEEP_INPUTS").map(PathBuf::from);
+    let inputs = kept
+        .clone()
+        .unwrap_or_else(|| temporary.path().to_path_buf());
+    write_inputs(&inputs, &grid);
+    if let Some(kept) = &kept {
+        let all: Vec<&str> = KINDS.iter().map(|k| k.key).collect();
+        println!(
+            "inputs kept in {}; one child: {} --child {} direct {} OUT_DIR WEIGHTS_CACHE_DIR|-",
+            kept.display(),
+            std::env::current_exe().unwrap().display(),
+            all.join(","),
+            kept.display()
+        );
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "whole process per kind, LLC{} x {} levels, {cores} core(s); EDP = Python EDP on the same machine",
@@ -420,12 +438,22 @@ fn main() {
             continue;
         }
         keys.push(kind.key);
-        let (direct, direct_mb, _) =
-            measure(kind.key, WritePath::DirectChunks, inputs.path(), None, None);
+        let (direct, direct_mb, _) = measure(
+            kind.key,
+            WritePath::DirectChunks,
+            inputs.as_path(),
+            None,
+            None,
+        );
         let cached = match kind.product {
             ProductType::Latlon => {
-                let (s, _, _) =
-                    measure(kind.key, WritePath::DirectChunks, inputs.path(), warm, None);
+                let (s, _, _) = measure(
+                    kind.key,
+                    WritePath::DirectChunks,
+                    inputs.as_path(),
+                    warm,
+                    None,
+                );
                 format!("{s:.2} | {:.0}x", kind.edp.0 / s)
             }
             ProductType::Native => "- | -".to_string(),
@@ -433,7 +461,7 @@ fn main() {
         let (netcdf, netcdf_mb) = if skip_netcdf {
             (f64::NAN, f64::NAN)
         } else {
-            let (s, mb, _) = measure(kind.key, WritePath::NetCdf, inputs.path(), None, None);
+            let (s, mb, _) = measure(kind.key, WritePath::NetCdf, inputs.as_path(), None, None);
             (s, mb)
         };
         println!(
@@ -446,13 +474,13 @@ fn main() {
     if keys.len() == KINDS.len() {
         let all = keys.join(",");
         let (direct, direct_mb, direct_cpu) =
-            measure(&all, WritePath::DirectChunks, inputs.path(), None, None);
+            measure(&all, WritePath::DirectChunks, inputs.as_path(), None, None);
         let (cached, cached_mb, cached_cpu) =
-            measure(&all, WritePath::DirectChunks, inputs.path(), warm, None);
+            measure(&all, WritePath::DirectChunks, inputs.as_path(), warm, None);
         let (netcdf, netcdf_mb, netcdf_cpu) = if skip_netcdf {
             (f64::NAN, f64::NAN, f64::NAN)
         } else {
-            measure(&all, WritePath::NetCdf, inputs.path(), None, None)
+            measure(&all, WritePath::NetCdf, inputs.as_path(), None, None)
         };
         let util = |cpu: f64, wall: f64| 100.0 * cpu / (wall * cores as f64);
         println!(
@@ -469,14 +497,14 @@ fn main() {
         let (budgeted, budgeted_mb, budgeted_cpu) = measure(
             &all,
             WritePath::DirectChunks,
-            inputs.path(),
+            inputs.as_path(),
             None,
             Some(MIXED_BUDGET_MB),
         );
         let (budgeted_cached, budgeted_cached_mb, budgeted_cached_cpu) = measure(
             &all,
             WritePath::DirectChunks,
-            inputs.path(),
+            inputs.as_path(),
             warm,
             Some(MIXED_BUDGET_MB),
         );

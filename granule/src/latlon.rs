@@ -24,12 +24,12 @@
 //! components (6), regridded level by level with the weights (7.5; a `k_l` level `l` with the
 //! tracer-level-`l` weights, labelled `Z[l]`, 7.6) and filled, in slabs of whole chunks along
 //! `Z`, on a producer thread (rayon inside); this thread compresses each slab's chunks as it
-//! arrives (rayon too), so regridding overlaps compression, and writes them with
-//! `H5Dwrite_chunk` once netCDF-C has closed the file. At most two slabs and one set of decoded inputs are alive
-//! at a time.
+//! arrives (rayon too) and writes them with `H5Dwrite_chunk` once netCDF-C has closed the
+//! file. The producer waits until a slab is compressed and computes the next in the same
+//! buffer, so one slab and one set of decoded inputs are alive at a time.
 
 use std::path::Path;
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::Instant;
 
 use edp_conventions::attrs::{
@@ -445,15 +445,25 @@ pub(crate) fn write_latlon(
         pending: PendingChunks::default(),
     };
     let (written, produced) = std::thread::scope(|scope| {
-        // A rendezvous channel: the producer computes the next slab while this thread writes
-        // one, then waits for it, so at most two slabs exist (26 MB each in 3-D).
+        // A rendezvous channel and a return channel: the producer hands over a slab and
+        // waits until this thread has encoded it and handed its buffer back, then computes
+        // the next slab in that buffer. So one slab buffer exists per granule (26 MB in 3-D;
+        // two 3-D granules of a run at once held four before), allocated once (a fresh one
+        // per slab cost a page fault per 4 kB). Both steps are parallel inside (levels,
+        // chunks), so overlapping them gained little on two cores.
         let (sender, receiver) = sync_channel::<Slab>(0);
+        let (done, returned) = sync_channel::<Vec<f32>>(0);
         let plans = &plans;
         let regridder = &regridder;
-        let producer = scope.spawn(move || regridder.run(plans, |slab| sender.send(slab).is_ok()));
-        // `receiver` is consumed (dropped) by `write_all` even on error, which stops the
-        // producer before it is joined.
-        let written = sink.write_all(receiver);
+        let producer = scope.spawn(move || {
+            regridder.run(plans, |slab| {
+                sender.send(slab).ok()?;
+                returned.recv().ok()
+            })
+        });
+        // `receiver` and `done` are consumed (dropped) by `write_all` even on error, which
+        // stops the producer before it is joined.
+        let written = sink.write_all(receiver, done);
         match producer.join() {
             Ok(produced) => (written, produced),
             Err(panic) => std::panic::resume_unwind(panic),
@@ -515,17 +525,22 @@ struct SlabSink<'f, 'n> {
 }
 
 impl SlabSink<'_, '_> {
-    /// Writes every slab `receiver` delivers until the producer is done (or this fails).
-    fn write_all(&mut self, receiver: Receiver<Slab>) -> Result<()> {
+    /// Writes every slab `receiver` delivers until the producer is done (or this fails),
+    /// handing each slab's buffer back through `done` once it is written.
+    fn write_all(&mut self, receiver: Receiver<Slab>, done: SyncSender<Vec<f32>>) -> Result<()> {
         for slab in receiver {
             let started = Instant::now();
-            self.write(slab)?;
+            let buffer = self.write(slab)?;
             self.seconds += started.elapsed().as_secs_f64();
+            if done.send(buffer).is_err() {
+                break;
+            }
         }
         Ok(())
     }
 
-    fn write(&mut self, slab: Slab) -> Result<()> {
+    /// Writes one slab; returns its buffer for the next.
+    fn write(&mut self, slab: Slab) -> Result<Vec<f32>> {
         let v = slab.variable;
         let name = self.names[v].as_str();
         let (start, count) = self.layout.slab(slab.first_level, slab.levels);
@@ -546,14 +561,13 @@ impl SlabSink<'_, '_> {
             }
             None => nc::put_slab(self.file, self.path, name, &start, &count, &slab.values)?,
         }
-        drop(slab.values);
         self.stats[v] = self.stats[v].merge(slab.stats);
         self.remaining[v] = self.remaining[v].saturating_sub(slab.levels);
         if self.remaining[v] == 0 {
             let range = skeleton::valid_range(&self.stats[v]);
             nc::put_variable_attributes(self.file, self.path, name, &range)?;
         }
-        Ok(())
+        Ok(slab.values)
     }
 }
 

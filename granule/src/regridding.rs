@@ -104,13 +104,15 @@ pub(crate) struct Regridder<'a> {
 
 impl<'a> Regridder<'a> {
     /// Computes every variable of `plans` in order and passes each slab to `send`, which
-    /// returns `false` when nobody listens any more (the writer failed); then stops quietly.
+    /// returns the slab's buffer once it is written (the next slab is computed in it), or
+    /// `None` when nobody listens any more (the writer failed); then stops quietly.
     pub fn run(
         &self,
         plans: &[FieldPlan<'_>],
-        mut send: impl FnMut(Slab) -> bool,
+        mut send: impl FnMut(Slab) -> Option<Vec<f32>>,
     ) -> Result<Produced> {
         let mut produced = Produced::default();
+        let mut buffer = Vec::new();
         let mut kept: Option<Fetched<'a>> = None;
         for (index, plan) in plans.iter().enumerate() {
             let started = Instant::now();
@@ -127,10 +129,11 @@ impl<'a> Regridder<'a> {
             while first < plan.levels {
                 let started = Instant::now();
                 let levels = slab_levels.min(plan.levels - first);
-                let slab = self.slab(index, plan, &fetched.fields, first, levels)?;
+                let slab = self.slab(index, plan, &fetched.fields, first, levels, buffer)?;
                 produced.busy_seconds += started.elapsed().as_secs_f64();
-                if !send(slab) {
-                    return Ok(produced);
+                match send(slab) {
+                    Some(returned) => buffer = returned,
+                    None => return Ok(produced),
                 }
                 first += levels;
             }
@@ -177,7 +180,8 @@ impl<'a> Regridder<'a> {
     }
 
     /// Levels `first .. first + levels` of `plan` on the target grid, NaN replaced by fill
-    /// (parallel over levels; each level decodes its own slice of the inputs).
+    /// (parallel over levels; each level decodes its own slice of the inputs), computed in
+    /// `buffer` (whose values are all overwritten).
     fn slab(
         &self,
         variable: usize,
@@ -185,9 +189,11 @@ impl<'a> Regridder<'a> {
         fields: &[FetchedInput<'_>],
         first: usize,
         levels: usize,
+        buffer: Vec<f32>,
     ) -> Result<Slab> {
         let targets = self.weights.n_target();
-        let mut values = vec![0.0f32; levels * targets];
+        let mut values = buffer;
+        values.resize(levels * targets, 0.0);
         values
             .par_chunks_mut(targets)
             .enumerate()
