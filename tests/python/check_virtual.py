@@ -128,8 +128,11 @@ def icechunk_repo(refs, endpoint):
         storage = icechunk.local_filesystem_storage(folder)
     config = icechunk.Repository.fetch_config(storage)
     prefixes = list((config.virtual_chunk_containers or {}).keys()) if config else []
+    # icechunk-python 2.x authorizes local files with a sentinel (1.x: with None, which 2.x
+    # still takes but deprecates).
+    local_access = getattr(getattr(icechunk, "credentials", None), "LocalFileSystemAccess", None)
     credentials = {
-        p: icechunk.s3_from_env_credentials() if p.startswith("s3://") else None
+        p: icechunk.s3_from_env_credentials() if p.startswith("s3://") else local_access
         for p in prefixes
     }
     repo = icechunk.Repository.open(
@@ -139,6 +142,13 @@ def icechunk_repo(refs, endpoint):
     dataset = xr.open_zarr(session.store, consolidated=False, zarr_format=3, chunks={})
     history = list(repo.ancestry(branch="main"))
     return dataset, history, set(session.all_virtual_chunk_locations())
+
+
+def icechunk_version():
+    """The version of icechunk-python that read the repository (1.x and 2.x both must)."""
+    import icechunk
+
+    return icechunk.__version__
 
 
 def differences(virtual, real, what):
@@ -273,6 +283,7 @@ def main():
     print(json.dumps({
         "parquet": parquet is not None,
         "icechunk_commits": icechunk_commits,
+        "icechunk_python": icechunk_version(),
         "variables": len(names_v),
         "times": int(virtual.sizes.get("time", 0)),
         "time_values": [str(t) for t in virtual["time"].values] if "time" in virtual else [],

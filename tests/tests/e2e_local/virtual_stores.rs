@@ -45,6 +45,32 @@ pub(super) fn python() -> Option<PathBuf> {
     None
 }
 
+/// A Python with icechunk-python 2.x and the check's readers (`.venv-icechunk2`, made by
+/// scripts/python-env where a Python >= 3.12 exists; `EDP_PYTHON_ICECHUNK2` overrides), or
+/// `None`: then only icechunk-python 1.x reads the repositories, and the test says so.
+fn icechunk2_python() -> Option<PathBuf> {
+    let candidate = std::env::var_os("EDP_PYTHON_ICECHUNK2")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| edp_testkit::repo_root().join(".venv-icechunk2/bin/python"));
+    let usable = Command::new(&candidate)
+        .args([
+            "-c",
+            "import sys, icechunk, h5py, xarray, zarr, dask, netCDF4, fsspec, fastparquet; \
+             sys.exit(int(icechunk.__version__.split('.')[0]) < 2)",
+        ])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !usable {
+        eprintln!(
+            "NOT CHECKED: icechunk-python 2.x (no usable {}; scripts/python-env makes it where \
+             a Python >= 3.12 exists)",
+            candidate.display()
+        );
+    }
+    usable.then_some(candidate)
+}
+
 /// Runs `tests/python/<script>` with `args`; returns its stdout as JSON.
 fn script(python: &Path, name: &str, args: &[String]) -> serde_json::Value {
     script_with_env(python, name, args, &[])
@@ -308,6 +334,25 @@ fn virtual_stores_equal_the_granules_after_append_backfill_and_reprocessing() {
         !stale_check.status.success(),
         "the old references no longer match the reprocessed granule"
     );
+
+    // The same repositories, read by icechunk-python 2.x (the repositories are Icechunk spec
+    // 1, which both generations open): every dataset equals its granules.
+    if let Some(python2) = icechunk2_python() {
+        for (dataset, granules) in &datasets {
+            let refs = refs_of(&demo.dest, dataset).display().to_string();
+            let checked = check(&python2, &refs, granules, &[]);
+            assert!(
+                checked["icechunk_python"]
+                    .as_str()
+                    .is_some_and(|v| v.starts_with("2.")),
+                "{dataset}: {checked}"
+            );
+            assert!(
+                checked["icechunk_commits"].as_u64() >= Some(2),
+                "{dataset}: {checked}"
+            );
+        }
+    }
 
     // `edp status` shows where the stores are.
     let status = edp(&["status", "--dest", &dest]);
