@@ -115,11 +115,13 @@ def main(argv):
     repo_dir = os.path.join(os.path.dirname(refs), "icechunk")
     print(f"icechunk/: {folder_bytes(repo_dir)} bytes ({folder_bytes(repo_dir) / n:.0f} B/granule)")
     container = f"file://{os.path.abspath(dest)}/"
+    # icechunk-python 2.x authorizes local files with a sentinel; 1.x with None.
+    local_access = getattr(getattr(icechunk, "credentials", None), "LocalFileSystemAccess", None)
     for dask in (True, False):
         start = time.perf_counter()
         repo = icechunk.Repository.open(
             icechunk.local_filesystem_storage(repo_dir),
-            authorize_virtual_chunk_access=icechunk.containers_credentials({container: None}),
+            authorize_virtual_chunk_access=icechunk.containers_credentials({container: local_access}),
         )
         virtual = xr.open_zarr(repo.readonly_session(branch="main").store, consolidated=False,
                                zarr_format=3, chunks={} if dask else None)
