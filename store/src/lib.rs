@@ -283,25 +283,43 @@ impl Store {
         data: impl Into<Bytes>,
         seen: Option<&ObjectMeta>,
     ) -> Result<bool> {
+        Ok(self
+            .put_if_unchanged_tagged(loc, data, seen)
+            .await?
+            .is_some())
+    }
+
+    /// [`Store::put_if_unchanged`] that also tells the written object's ETag: `None` when
+    /// another writer got there first, `Some(tag)` when written, `tag` being the new ETag
+    /// where the write reports one (a replace on its ETag), so that a caller can later tell
+    /// whether the object is still what it wrote without reading it.
+    pub async fn put_if_unchanged_tagged(
+        &self,
+        loc: &Location,
+        data: impl Into<Bytes>,
+        seen: Option<&ObjectMeta>,
+    ) -> Result<Option<Option<String>>> {
         match seen {
-            None => Ok(self.put_if_absent(loc, data).await? == PutOutcome::Created),
+            None => {
+                Ok((self.put_if_absent(loc, data).await? == PutOutcome::Created).then_some(None))
+            }
             Some(ObjectMeta {
                 etag: Some(etag), ..
             }) => match self.put_if_match(loc, data, etag).await {
-                Ok(_) => Ok(true),
+                Ok(new_etag) => Ok(Some(new_etag)),
                 Err(err)
                     if matches!(
                         err.kind(),
                         ErrorKind::PreconditionFailed | ErrorKind::NotFound
                     ) =>
                 {
-                    Ok(false)
+                    Ok(None)
                 }
                 Err(err) => Err(err),
             },
             Some(_) => {
                 self.put(loc, data).await?;
-                Ok(true)
+                Ok(Some(None))
             }
         }
     }

@@ -321,6 +321,16 @@ impl GranuleLayout {
     }
 }
 
+/// Chunks per dimension of an array of `shape` in chunks of `chunk_shape` (a zero chunk
+/// extent counts as 1).
+pub(crate) fn chunk_grid(shape: &[u64], chunk_shape: &[u64]) -> Vec<u64> {
+    shape
+        .iter()
+        .zip(chunk_shape)
+        .map(|(n, c)| n.div_ceil((*c).max(1)))
+        .collect()
+}
+
 /// Whether `name` can name a Zarr array and a folder of the Parquet references: one path
 /// segment that cannot climb out of the store (no `/`, `\`, leading `.`, control characters).
 pub(crate) fn is_plain_variable_name(name: &str) -> bool {
@@ -364,12 +374,7 @@ fn variable_layout(granule: &str, stored: &StoredVariable) -> Result<VariableLay
         Some(shape) => shape.clone(),
         None => stored.shape.iter().map(|&n| n.max(1)).collect(),
     };
-    let grid: Vec<u64> = stored
-        .shape
-        .iter()
-        .zip(&chunk_shape)
-        .map(|(n, c)| n.div_ceil(*c))
-        .collect();
+    let grid = chunk_grid(&stored.shape, &chunk_shape);
     for chunk in &stored.chunks {
         if chunk.index.len() != rank || chunk.index.iter().zip(&grid).any(|(i, g)| i >= g) {
             return Err(bad(format!(
@@ -455,12 +460,7 @@ impl VirtualState {
                     variable.dimensions, variable.shape, variable.chunk_shape
                 ));
             }
-            let grid: Vec<u64> = variable
-                .shape
-                .iter()
-                .zip(&variable.chunk_shape)
-                .map(|(n, c)| n.div_ceil((*c).max(1)))
-                .collect();
+            let grid = chunk_grid(&variable.shape, &variable.chunk_shape);
             let outside = |chunk: &ChunkRef| {
                 chunk.index.len() != rank || chunk.index.iter().zip(&grid).any(|(i, g)| i >= g)
             };

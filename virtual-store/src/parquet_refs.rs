@@ -34,7 +34,7 @@ use parquet::schema::types::ColumnPath;
 use serde_json::{Map, Value, json};
 
 use crate::kerchunk::{ChunkTarget, CombinedVariable, combine};
-use crate::model::{VirtualState, is_plain_variable_name};
+use crate::model::{self, VirtualState, is_plain_variable_name};
 
 /// Rows per record file: fsspec's default, a few hundred kB per file.
 pub const RECORD_SIZE: u64 = 10_000;
@@ -128,12 +128,7 @@ pub fn render_records_of(
 
 /// Number of chunks along each dimension (`[1]` for a scalar, as fsspec counts it).
 fn chunk_grid(variable: &CombinedVariable<'_>) -> Vec<u64> {
-    let grid: Vec<u64> = variable
-        .shape
-        .iter()
-        .zip(&variable.chunk_shape)
-        .map(|(extent, chunk)| extent.div_ceil((*chunk).max(1)))
-        .collect();
+    let grid = model::chunk_grid(&variable.shape, &variable.chunk_shape);
     if grid.is_empty() { vec![1] } else { grid }
 }
 

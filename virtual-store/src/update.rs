@@ -334,7 +334,9 @@ async fn update_dataset(
                 problem,
             })?;
         let body = encode(&next, &at.state, "virtual store state")?;
-        let written = write_state(store, &at.state, body, head.as_ref()).await?;
+        let written = store
+            .put_if_unchanged_tagged(&at.state, body, head.as_ref())
+            .await?;
         if let Some(etag) = written {
             outcome.state_written = true;
             let known = etag.map(|etag| KnownState { etag, state: next });
@@ -347,33 +349,6 @@ async fn update_dataset(
         location: at.state.to_string(),
         attempts: ATTEMPTS,
     })
-}
-
-/// Writes a new `state.json` if the object is still as `seen` (the optimistic step of
-/// [`update_dataset`]): `None` when another writer got there first, otherwise the ETag of
-/// the written object when the store reports one.
-async fn write_state(
-    store: &Store,
-    location: &Location,
-    body: Vec<u8>,
-    seen: Option<&edp_store::ObjectMeta>,
-) -> Result<Option<Option<String>>> {
-    if let Some(etag) = seen.and_then(|meta| meta.etag.as_deref()) {
-        return match store.put_if_match(location, body, etag).await {
-            Ok(new_etag) => Ok(Some(new_etag)),
-            Err(err)
-                if matches!(
-                    err.kind(),
-                    edp_store::ErrorKind::PreconditionFailed | edp_store::ErrorKind::NotFound
-                ) =>
-            {
-                Ok(None)
-            }
-            Err(err) => Err(err.into()),
-        };
-    }
-    let written = store.put_if_unchanged(location, body, seen).await?;
-    Ok(written.then_some(None))
 }
 
 /// A state the caller holds and the ETag of `state.json` when it held exactly that state:

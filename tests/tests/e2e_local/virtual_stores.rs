@@ -19,19 +19,27 @@ use edp_testkit::moto::MotoServer;
 
 use super::support::{Demo, edp, text};
 
-/// The Python with h5py, xarray, zarr, dask and netCDF4, or `None` (skip; a failure in CI).
-pub(super) fn python() -> Option<PathBuf> {
-    let candidate = std::env::var_os("EDP_PYTHON")
+/// The Python that `variable` names (else `default` below the repository root), and
+/// whether it runs `probe`.
+fn python_at(variable: &str, default: &str, probe: &str) -> (PathBuf, bool) {
+    let candidate = std::env::var_os(variable)
         .map(PathBuf::from)
-        .unwrap_or_else(|| edp_testkit::repo_root().join(".venv/bin/python"));
+        .unwrap_or_else(|| edp_testkit::repo_root().join(default));
     let usable = Command::new(&candidate)
-        .args([
-            "-c",
-            "import h5py, xarray, zarr, dask, netCDF4, fsspec, aiohttp, boto3",
-        ])
+        .args(["-c", probe])
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false);
+    (candidate, usable)
+}
+
+/// The Python with h5py, xarray, zarr, dask and netCDF4, or `None` (skip; a failure in CI).
+pub(super) fn python() -> Option<PathBuf> {
+    let (candidate, usable) = python_at(
+        "EDP_PYTHON",
+        ".venv/bin/python",
+        "import h5py, xarray, zarr, dask, netCDF4, fsspec, aiohttp, boto3",
+    );
     if usable {
         return Some(candidate);
     }
@@ -49,18 +57,12 @@ pub(super) fn python() -> Option<PathBuf> {
 /// scripts/python-env where a Python >= 3.12 exists; `EDP_PYTHON_ICECHUNK2` overrides), or
 /// `None`: then only icechunk-python 1.x reads the repositories, and the test says so.
 fn icechunk2_python() -> Option<PathBuf> {
-    let candidate = std::env::var_os("EDP_PYTHON_ICECHUNK2")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| edp_testkit::repo_root().join(".venv-icechunk2/bin/python"));
-    let usable = Command::new(&candidate)
-        .args([
-            "-c",
-            "import sys, icechunk, h5py, xarray, zarr, dask, netCDF4, fsspec, fastparquet; \
-             sys.exit(int(icechunk.__version__.split('.')[0]) < 2)",
-        ])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+    let (candidate, usable) = python_at(
+        "EDP_PYTHON_ICECHUNK2",
+        ".venv-icechunk2/bin/python",
+        "import sys, icechunk, h5py, xarray, zarr, dask, netCDF4, fsspec, fastparquet; \
+         sys.exit(int(icechunk.__version__.split('.')[0]) < 2)",
+    );
     if !usable {
         eprintln!(
             "NOT CHECKED: icechunk-python 2.x (no usable {}; scripts/python-env makes it where \
