@@ -28,19 +28,42 @@ pub fn hfac_c_from_depth(depth: &[f64], rf: &[f64], drf: &[f64]) -> Vec<f64> {
     out
 }
 
+/// [`hfac_c_from_depth`] rounded to float32, with its wet mask (`hFacC > 0` of the float64
+/// value), in one pass: the grid keeps only these, and building the float64 arrays first
+/// (42 MB each on LLC90) cost more in page faults than the arithmetic.
+pub fn hfac_c_f32_from_depth(depth: &[f64], rf: &[f64], drf: &[f64]) -> (Vec<f32>, Vec<bool>) {
+    let cells = depth.len();
+    let mut hfac = vec![0f32; cells * drf.len()];
+    let mut mask = vec![false; hfac.len()];
+    hfac.par_chunks_mut(cells.max(1))
+        .zip(mask.par_chunks_mut(cells.max(1)))
+        .enumerate()
+        .for_each(|(k, (level, wet))| {
+            let top = rf.get(k).copied().unwrap_or(f64::NAN);
+            let thick = drf[k];
+            for ((h, m), d) in level.iter_mut().zip(wet.iter_mut()).zip(depth) {
+                let value = ((d + top) / thick).clamp(0.0, 1.0);
+                *h = value as f32;
+                *m = value > 0.0;
+            }
+        });
+    (hfac, mask)
+}
+
 /// Which neighbour an `hFac` face takes its second cell from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Face {
+pub enum Face {
     /// West face: cell `(j, i-1)`.
     West,
     /// South face: cell `(j-1, i)`.
     South,
 }
 
-fn hfac_face(n: usize, hfac_c: &[f64], face: Face) -> Vec<f64> {
-    let level_len = 13 * n * n;
-    // Neighbour index of every cell within a level (None = land beyond the domain edge).
-    let partner: Vec<Option<usize>> = (0..level_len)
+/// The cell (index within a level) that the `face` of every cell of a level shares with it;
+/// `None`: land beyond the domain edge.
+fn face_partners(n: usize, face: Face) -> Vec<Option<usize>> {
+    (0..13 * n * n)
+        .into_par_iter()
         .map(|c| {
             let (t, j, i) = (c / (n * n), (c / n) % n, c % n);
             let (jj, ii) = match face {
@@ -49,7 +72,37 @@ fn hfac_face(n: usize, hfac_c: &[f64], face: Face) -> Vec<f64> {
             };
             ghost_cell(n, t, jj, ii).map(|(bt, bj, bi)| (bt * n + bj) * n + bi)
         })
-        .collect();
+        .collect()
+}
+
+/// A face `hFac` (`West`: `hFacW`, `South`: `hFacS`) from the float32 `hFacC` of an LLC(`n`)
+/// grid, with its wet mask (`> 0`). Equal to [`hfac_w_from_c`] / [`hfac_s_from_c`] of the
+/// float64 `hFacC` rounded afterwards: rounding to float32 is monotonic, so the minimum of
+/// the rounded values is the rounded minimum.
+pub fn hfac_face_f32(n: usize, hfac_c: &[f32], face: Face) -> (Vec<f32>, Vec<bool>) {
+    let level_len = 13 * n * n;
+    let partner = face_partners(n, face);
+    let mut hfac = vec![0f32; hfac_c.len()];
+    let mut mask = vec![false; hfac_c.len()];
+    hfac.par_chunks_mut(level_len.max(1))
+        .zip(mask.par_chunks_mut(level_len.max(1)))
+        .zip(hfac_c.par_chunks(level_len.max(1)))
+        .for_each(|((dst, wet), src)| {
+            for (((d, m), here), p) in dst.iter_mut().zip(wet.iter_mut()).zip(src).zip(&partner) {
+                let value = match p {
+                    Some(p) => here.min(src[*p]),
+                    None => 0.0,
+                };
+                *d = value;
+                *m = value > 0.0;
+            }
+        });
+    (hfac, mask)
+}
+
+fn hfac_face(n: usize, hfac_c: &[f64], face: Face) -> Vec<f64> {
+    let level_len = 13 * n * n;
+    let partner = face_partners(n, face);
     let mut out = vec![0.0; hfac_c.len()];
     out.par_chunks_mut(level_len.max(1))
         .zip(hfac_c.par_chunks(level_len.max(1)))

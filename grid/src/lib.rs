@@ -197,28 +197,25 @@ impl Grid {
         Ok(())
     }
 
-    /// Fills `hfac_*` from what was loaded (or from `depth`) and recomputes the masks.
+    /// Fills `hfac_*` and the masks from what was loaded (float64 files) or, for what was
+    /// not, derives them: `hFacC` from `depth`, the faces from `hFacC`.
     ///
-    /// Masks come from the f64 values; each face array is rounded to f32 as soon as its mask
-    /// is done, so that at most two f64 arrays exist at a time.
+    /// Derived arrays are computed in float32 directly (see [`derive::hfac_face_f32`] for why
+    /// that is exact); loaded ones are rounded, with their masks from the float64 values.
     pub(crate) fn derive_hfacs(&mut self, loaded: HFacs) {
-        let c = loaded
-            .c
-            .unwrap_or_else(|| derive::hfac_c_from_depth(&self.depth, &self.rf, &self.drf));
-        let w = loaded
-            .w
-            .unwrap_or_else(|| derive::hfac_w_from_c(self.n, &c));
-        self.mask_w = derive::mask_from_hfac(&w);
-        self.hfac_w = derive::to_f32(&w);
-        drop(w);
-        let s = loaded
-            .s
-            .unwrap_or_else(|| derive::hfac_s_from_c(self.n, &c));
-        self.mask_s = derive::mask_from_hfac(&s);
-        self.hfac_s = derive::to_f32(&s);
-        drop(s);
-        self.mask_c = derive::mask_from_hfac(&c);
-        self.hfac_c = derive::to_f32(&c);
+        let rounded = |values: &[f64]| (derive::to_f32(values), derive::mask_from_hfac(values));
+        let (hfac_c, mask_c) = match &loaded.c {
+            Some(c) => rounded(c),
+            None => derive::hfac_c_f32_from_depth(&self.depth, &self.rf, &self.drf),
+        };
+        let face = |loaded: &Option<Vec<f64>>, face| match loaded {
+            Some(values) => rounded(values),
+            None => derive::hfac_face_f32(self.n, &hfac_c, face),
+        };
+        (self.hfac_w, self.mask_w) = face(&loaded.w, derive::Face::West);
+        (self.hfac_s, self.mask_s) = face(&loaded.s, derive::Face::South);
+        self.hfac_c = hfac_c;
+        self.mask_c = mask_c;
     }
 
     /// Depth of the seafloor (m, positive): the ocean column thickness `depth` plus the

@@ -127,6 +127,31 @@ fn derived_hfacc_reproduces_depth_and_the_partial_cell_rule() {
 }
 
 #[test]
+fn hfacs_and_masks_the_grid_keeps_equal_the_float64_derivation_rounded() {
+    let Some(g) = grid() else { return };
+    // The grid derives its float32 fields directly; the float64 derivation, rounded
+    // afterwards, must give the same bits and the same masks (`> 0` of the float64 value).
+    let c = edp_grid::derive::hfac_c_from_depth(&g.depth, &g.rf, &g.drf);
+    let w = edp_grid::derive::hfac_w_from_c(g.n, &c);
+    let s = edp_grid::derive::hfac_s_from_c(g.n, &c);
+    for (name, f64s, kept, mask) in [
+        ("hFacC", &c, &g.hfac_c, &g.mask_c),
+        ("hFacW", &w, &g.hfac_w, &g.mask_w),
+        ("hFacS", &s, &g.hfac_s, &g.mask_s),
+    ] {
+        assert_eq!(f64s.len(), kept.len(), "{name}");
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let rounded: Vec<f32> = f64s.iter().map(|v| *v as f32).collect();
+        assert!(bits(&rounded) == bits(kept), "{name} values differ");
+        let wet: Vec<bool> = f64s.iter().map(|v| *v > 0.0).collect();
+        assert!(&wet == mask, "{name} mask differs");
+    }
+    // Faces really differ from the centres somewhere (the test compares distinct arrays).
+    assert_ne!(g.mask_w, g.mask_c);
+    assert_ne!(g.mask_s, g.mask_w);
+}
+
+#[test]
 fn cs_sn_are_exactly_axis_aligned_between_70s_and_57n() {
     // The precise statement that holds on the real grid: on the lat-lon facets, CS/SN equal
     // (1, 0) on tiles 0-5 and (0, -1) on tiles 7-12 to within 1e-13 exactly for the cells
