@@ -8,7 +8,7 @@
 //! target specification (they are a function of both, checked by checksum on every load);
 //! where they are read from, built and cached is described in [`crate::weights`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -17,7 +17,9 @@ use edp_grid::Grid;
 use edp_regrid::{LatLonSpec, SourceGrid, Weights};
 
 use crate::error::Result;
-use crate::weights::{WeightsOrigin, latlon_spec, locate_or_build};
+use crate::weights::{
+    Prefetched, WeightsOrigin, latlon_spec, locate_or_build_prefetched, prefetch,
+};
 
 /// What a writer reads besides the inputs. Cheap to clone (shared pointers).
 ///
@@ -104,6 +106,8 @@ pub struct ResourceCache {
     catalogs: Slot<Catalog>,
     configs: Slot<ProductionConfig>,
     weights: Slot<Weights>,
+    /// Keys of the weights some caller is prefetching or has loaded (one prefetch per key).
+    prefetching: Mutex<HashSet<String>>,
     cache_dir: PathBuf,
 }
 
@@ -114,9 +118,15 @@ impl Default for ResourceCache {
             catalogs: Slot::default(),
             configs: Slot::default(),
             weights: Slot::default(),
+            prefetching: Mutex::default(),
             cache_dir: std::env::temp_dir().join("edp-cache"),
         }
     }
+}
+
+/// The key of the weights of grid location `grid_key` for `spec`.
+fn weights_key(grid_key: &str, spec: &LatLonSpec) -> String {
+    format!("{grid_key}\u{0}{spec:?}")
 }
 
 /// Key of the built-in configuration (no configuration file).
@@ -229,7 +239,36 @@ impl ResourceCache {
         spec: &LatLonSpec,
         load: impl FnOnce() -> Result<Weights>,
     ) -> Result<Arc<Weights>> {
-        Self::get_or_load(&self.weights, &format!("{grid_key}\u{0}{spec:?}"), load)
+        Self::get_or_load(&self.weights, &weights_key(grid_key, spec), load)
+    }
+
+    /// Reads the weights file that the weights of grid location `grid_key` for `spec` will
+    /// most likely come from, before the grid is loaded ([`crate::weights::prefetch`]); for
+    /// [`ResourceCache::weights_prefetched`]. `None` when they are loaded already, another
+    /// caller is prefetching them, or there is no single candidate.
+    pub fn prefetch_weights(
+        &self,
+        grid_key: &str,
+        spec: &LatLonSpec,
+        factors: Option<&Path>,
+    ) -> Option<Prefetched> {
+        let key = weights_key(grid_key, spec);
+        let loaded = self
+            .weights
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(&key);
+        if loaded {
+            return None;
+        }
+        let first = self
+            .prefetching
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key);
+        first
+            .then(|| prefetch(spec, factors, &self.cache_dir))
+            .flatten()
     }
 
     /// The lat-lon weights of `grid` (loaded from grid location `grid_key`) for `spec`: read
@@ -242,9 +281,23 @@ impl ResourceCache {
         spec: &LatLonSpec,
         factors: Option<&Path>,
     ) -> Result<Arc<Weights>> {
+        self.weights_prefetched(grid_key, grid, spec, factors, None)
+    }
+
+    /// [`ResourceCache::weights`] with what [`ResourceCache::prefetch_weights`] read (used
+    /// only when it is the file the rules choose and it matches `grid`).
+    pub fn weights_prefetched(
+        &self,
+        grid_key: &str,
+        grid: &Grid,
+        spec: &LatLonSpec,
+        factors: Option<&Path>,
+        prefetched: Option<Prefetched>,
+    ) -> Result<Arc<Weights>> {
         self.weights_with(grid_key, spec, || {
             let source = SourceGrid::from_grid(grid)?;
-            let (weights, origin) = locate_or_build(&source, spec, factors, &self.cache_dir)?;
+            let (weights, origin) =
+                locate_or_build_prefetched(&source, spec, factors, &self.cache_dir, prefetched)?;
             match &origin {
                 WeightsOrigin::Loaded(path) => {
                     tracing::info!(grid = grid_key, path = %path.display(), "loaded lat-lon weights")
@@ -277,9 +330,21 @@ impl ResourceCache {
         config_file: Option<&Path>,
         factors: Option<&Path>,
     ) -> Result<Resources> {
-        let resources = self.resources(grid_dir, metadata_dir, config_file)?;
-        let spec = latlon_spec(&resources.config);
-        let weights = self.weights(&key_of(grid_dir), &resources.grid, &spec, factors)?;
+        let spec = latlon_spec(&*self.config(config_file)?);
+        let grid_key = key_of(grid_dir);
+        // The weights file is read while the grid loads (both take tens of milliseconds), on
+        // a thread of its own: loading holds the cache's locks while it uses rayon, so it must
+        // never run inside a rayon job (a worker blocked on such a lock can hold up the very
+        // job the lock holder waits for).
+        let (resources, prefetched) = std::thread::scope(|scope| {
+            let prefetch = scope.spawn(|| self.prefetch_weights(&grid_key, &spec, factors));
+            let resources = self.resources(grid_dir, metadata_dir, config_file);
+            // A panic while prefetching only loses the prefetch.
+            (resources, prefetch.join().ok().flatten())
+        });
+        let resources = resources?;
+        let weights =
+            self.weights_prefetched(&grid_key, &resources.grid, &spec, factors, prefetched)?;
         Ok(resources.with_weights(weights))
     }
 

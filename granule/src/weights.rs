@@ -32,6 +32,10 @@
 //! directory; when even that fails the weights are used from memory and a warning is logged.
 //! Writes are atomic (temporary file + rename), so concurrent processes never see a partial
 //! file.
+//!
+//! [`prefetch`] reads the likely file before the grid (hence the name) is known, so that the
+//! read overlaps loading the grid; [`locate_or_build_prefetched`] uses it only where the rules
+//! above would read that very file, and checks it against the grid like any file it reads.
 
 use std::path::{Path, PathBuf};
 
@@ -62,7 +66,17 @@ pub fn latlon_spec(config: &ProductionConfig) -> LatLonSpec {
 /// The file name of the weights of a source grid with checksum `source_checksum` for `spec`
 /// (see the module docs).
 pub fn weights_file_name(source_checksum: &str, spec: &LatLonSpec) -> String {
-    let grid: String = source_checksum.chars().take(16).collect();
+    let grid: String = source_checksum.chars().take(GRID_DIGITS).collect();
+    format!("{NAME_PREFIX}{grid}{}", name_suffix(spec))
+}
+
+/// Every weights file name starts with this, then [`GRID_DIGITS`] hex digits of the grid.
+const NAME_PREFIX: &str = "edp_weights_";
+const GRID_DIGITS: usize = 16;
+
+/// What follows the grid digits in the name of the weights for `spec`: `_<resolution>.nc` or
+/// `_<resolution>_<spec>.nc`.
+fn name_suffix(spec: &LatLonSpec) -> String {
     // 0.5 -> "0p50deg" (as the granule names' grid label), 0.25 -> "0p25deg", 1 -> "1p00deg".
     let resolution = format!("{:.2}deg", spec.resolution_deg).replace('.', "p");
     let standard = LatLonSpec {
@@ -70,11 +84,10 @@ pub fn weights_file_name(source_checksum: &str, spec: &LatLonSpec) -> String {
         ..LatLonSpec::v4r4()
     };
     if *spec == standard {
-        format!("edp_weights_{grid}_{resolution}.nc")
+        format!("_{resolution}.nc")
     } else {
         let digest = Sha256::digest(format!("{spec:?}").as_bytes());
-        let spec_hash = hex::encode(&digest[..4]);
-        format!("edp_weights_{grid}_{resolution}_{spec_hash}.nc")
+        format!("_{resolution}_{}.nc", hex::encode(&digest[..4]))
     }
 }
 
@@ -102,13 +115,104 @@ pub fn locate_or_build(
     factors: Option<&Path>,
     cache_dir: &Path,
 ) -> Result<(Weights, WeightsOrigin)> {
+    locate_or_build_prefetched(source, spec, factors, cache_dir, None)
+}
+
+/// A weights file read before the grid was known ([`prefetch`]).
+#[derive(Debug)]
+pub struct Prefetched {
+    /// The file read.
+    pub path: PathBuf,
+    /// Its weights (consistent in themselves; not yet checked against any grid).
+    pub weights: Weights,
+}
+
+/// The one weights file for `spec` that [`locate_or_build`] could read, found and read
+/// without the grid, so that reading it overlaps loading the grid (reading the LLC90 weights
+/// takes about 30 ms on one core, during which the other cores used to wait).
+///
+/// The candidate is the explicit factors file, else the only file named for `spec` (any grid)
+/// in the first of the factors directory and the cache directory that holds such files.
+/// `None` when there is no such file, several (which one the grid needs is not known yet), or
+/// it cannot be read: [`locate_or_build_prefetched`] then finds or builds the weights as
+/// usual. Reading is the only cost of a wrong guess.
+pub fn prefetch(spec: &LatLonSpec, factors: Option<&Path>, cache_dir: &Path) -> Option<Prefetched> {
+    let path = prefetch_candidate(spec, factors, cache_dir)?;
+    // Any thread may prefetch: no "HDF5-DIAG" traces from netCDF-C's attribute probes.
+    edp_h5chunks::quiet_error_traces();
+    match Weights::read(&path) {
+        Ok(weights) => Some(Prefetched { path, weights }),
+        Err(err) => {
+            tracing::debug!(path = %path.display(), "weights not prefetched: {err}");
+            None
+        }
+    }
+}
+
+fn prefetch_candidate(
+    spec: &LatLonSpec,
+    factors: Option<&Path>,
+    cache_dir: &Path,
+) -> Option<PathBuf> {
+    let factors = factors.filter(|p| !p.as_os_str().is_empty());
+    if let Some(file) = factors.filter(|p| p.is_file()) {
+        return Some(file.to_path_buf());
+    }
+    let suffix = name_suffix(spec);
+    let named = |name: &str| {
+        name.len() == NAME_PREFIX.len() + GRID_DIGITS + suffix.len()
+            && name.starts_with(NAME_PREFIX)
+            && name.ends_with(&suffix)
+    };
+    let dirs = factors
+        .filter(|p| p.is_dir())
+        .into_iter()
+        .chain([cache_dir]);
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let found: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| named(&e.file_name().to_string_lossy()))
+            .map(|e| e.path())
+            .collect();
+        match found.as_slice() {
+            [] => continue,
+            [only] => return Some(only.clone()),
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// [`locate_or_build`], using `prefetched` in place of reading its file again when that file
+/// is the one the rules choose (and it matches the grid, as any file read must).
+pub fn locate_or_build_prefetched(
+    source: &SourceGrid,
+    spec: &LatLonSpec,
+    factors: Option<&Path>,
+    cache_dir: &Path,
+    prefetched: Option<Prefetched>,
+) -> Result<(Weights, WeightsOrigin)> {
     let checksum = source.checksum();
     let name = weights_file_name(&checksum, spec);
     let factors = factors.filter(|p| !p.as_os_str().is_empty());
+    let mut prefetched = prefetched;
+    // The weights of `path`: the prefetched ones when they were read from it.
+    let mut read = |path: &Path| -> Result<Weights> {
+        match prefetched.take() {
+            Some(p) if p.path == path => Ok(p.weights),
+            other => {
+                prefetched = other;
+                Ok(Weights::read(path)?)
+            }
+        }
+    };
 
     // An explicit file must be ours and match: the caller named it.
     if let Some(file) = factors.filter(|p| p.is_file()) {
-        let weights = Weights::read(file)?;
+        let weights = read(file)?;
         weights.check_matches(file, &checksum, spec)?;
         return Ok((weights, WeightsOrigin::Loaded(file.to_path_buf())));
     }
@@ -132,7 +236,7 @@ pub fn locate_or_build(
     writable.push(cached);
 
     for path in readable.iter().filter(|p| p.is_file()) {
-        match Weights::read(path).and_then(|w| {
+        match read(path).and_then(|w| {
             w.check_matches(path, &checksum, spec)?;
             Ok(w)
         }) {

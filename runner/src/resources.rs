@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use edp_conventions::catalog::LoadOptions;
 use edp_conventions::{Catalog, ProductionConfig};
-use edp_granule::weights::latlon_spec;
+use edp_granule::weights::{Prefetched, latlon_spec};
 use edp_granule::{ResourceCache, Resources};
 use edp_grid::Grid;
 use edp_plan::builder::TaskLocations;
@@ -131,17 +131,48 @@ impl WorkerResources {
     pub async fn for_task(&self, task: &Task) -> Result<(Resources, ResourceLocations), Failure> {
         let locations = self.locations(task)?;
         let config = self.config(locations.config.as_deref()).await?;
-        let catalog = self
-            .catalog(&locations.metadata, &config.podaac_metadata_filename)
-            .await?;
-        let grid = self.grid(&locations.grid).await?;
         let latlon = task_kind(task).is_ok_and(|k| k.product_type() == ProductType::Latlon);
-        let mut resources = Resources::new(grid, catalog, config);
+        // The weights file is read while the catalog and the grid load.
+        let (catalog, grid, prefetched) = tokio::join!(
+            self.catalog(&locations.metadata, &config.podaac_metadata_filename),
+            self.grid(&locations.grid),
+            self.prefetch_weights(latlon, &locations, &config),
+        );
+        let catalog = catalog?;
+        let mut resources = Resources::new(grid?, catalog, config);
         if latlon {
-            let weights = self.weights(&locations, &resources).await?;
+            let weights = self.weights(&locations, &resources, prefetched).await?;
             resources = resources.with_weights(weights);
         }
         Ok((resources, locations))
+    }
+
+    /// For a lat-lon task whose weights are not loaded yet, the weights file they will most
+    /// likely be read from, read before the grid is known
+    /// ([`ResourceCache::prefetch_weights`]; local or no factors location only: a remote one
+    /// is mirrored first, when the weights are loaded).
+    async fn prefetch_weights(
+        &self,
+        latlon: bool,
+        locations: &ResourceLocations,
+        config: &ProductionConfig,
+    ) -> Option<Prefetched> {
+        if !latlon {
+            return None;
+        }
+        let factors = match locations.factors.as_deref() {
+            None | Some("") => None,
+            Some(given) => Some(Location::parse(given).ok()?.as_local_path()?.to_path_buf()),
+        };
+        let cache = Arc::clone(&self.grids);
+        let grid_key = locations.grid.clone();
+        let spec = latlon_spec(config);
+        tokio::task::spawn_blocking(move || {
+            cache.prefetch_weights(&grid_key, &spec, factors.as_deref())
+        })
+        .await
+        .ok()
+        .flatten()
     }
 
     /// The lat-lon weights of the resources' grid for their configuration's target grid.
@@ -149,6 +180,7 @@ impl WorkerResources {
         &self,
         locations: &ResourceLocations,
         resources: &Resources,
+        prefetched: Option<Prefetched>,
     ) -> Result<Arc<Weights>, Failure> {
         let spec = latlon_spec(&resources.config);
         let factors = locations.factors.clone().unwrap_or_default();
@@ -158,7 +190,7 @@ impl WorkerResources {
             return found.clone();
         }
         let loaded = self
-            .load_weights(&locations.grid, &factors, resources, spec)
+            .load_weights(&locations.grid, &factors, resources, spec, prefetched)
             .await
             .map_err(|f| f.context(format!("lat-lon weights of grid {}", locations.grid)));
         map.insert(key, loaded.clone());
@@ -173,6 +205,7 @@ impl WorkerResources {
         factors: &str,
         resources: &Resources,
         spec: edp_regrid::LatLonSpec,
+        prefetched: Option<Prefetched>,
     ) -> Result<Arc<Weights>, Failure> {
         let mirror = match factors {
             "" => None,
@@ -185,7 +218,7 @@ impl WorkerResources {
         // Weights files are read through NetCDF: on its thread (see `nc_thread`).
         let weights = edp_granule::nc_thread::run(move || {
             cache
-                .weights(&grid_key, &grid, &spec, local.as_deref())
+                .weights_prefetched(&grid_key, &grid, &spec, local.as_deref(), prefetched)
                 .map_err(|e| Failure::from(&e))
         })
         .await

@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use edp_granule::weights::{locate_or_build, weights_file_name};
+use edp_granule::weights::{
+    locate_or_build, locate_or_build_prefetched, prefetch, weights_file_name,
+};
 use edp_granule::{ErrorClass, GranuleError, ResourceCache, WeightsOrigin};
 use edp_grid::{Grid, SyntheticLand, SyntheticSpec};
 use edp_regrid::{LatLonSpec, SourceGrid};
@@ -135,6 +137,103 @@ fn a_corrupt_cached_file_is_rebuilt_and_an_unwritable_location_falls_back_to_the
     let (_, origin) =
         locate_or_build(&source, &spec(), Some(&blocker.join("factors")), &cache_dir).unwrap();
     assert_eq!(built_at(origin), cached);
+}
+
+#[test]
+fn prefetched_weights_are_used_only_when_they_are_the_file_the_rules_choose_and_match() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache_dir = tmp.path().join("cache");
+    let land = grid(SyntheticLand::Analytic);
+    let source = SourceGrid::from_grid(&land).unwrap();
+    // Nothing to prefetch before anything was built.
+    assert!(prefetch(&spec(), None, &cache_dir).is_none());
+    let (built, _) = locate_or_build(&source, &spec(), None, &cache_dir).unwrap();
+    let cached = cache_dir.join(name_of(&land));
+
+    // The only weights file of the cache for this target grid is read without the grid.
+    let early = prefetch(&spec(), None, &cache_dir).unwrap();
+    assert_eq!(early.path, cached);
+    // None for another target grid (the name says which one a file is for).
+    assert!(prefetch(&LatLonSpec::global(20.0), None, &cache_dir).is_none());
+
+    // What was prefetched is used instead of reading the file again: the file is spoilt
+    // after prefetching, and the weights still come from it.
+    let saved = std::fs::read(&cached).unwrap();
+    std::fs::write(&cached, b"spoilt after prefetching").unwrap();
+    let (weights, origin) =
+        locate_or_build_prefetched(&source, &spec(), None, &cache_dir, Some(early)).unwrap();
+    assert_eq!(origin, WeightsOrigin::Loaded(cached.clone()));
+    assert_eq!(weights, built);
+    // (Read now, the spoilt file is rebuilt.)
+    let (_, origin) = locate_or_build(&source, &spec(), None, &cache_dir).unwrap();
+    assert_eq!(built_at(origin), cached);
+    std::fs::write(&cached, &saved).unwrap();
+
+    // The cache's only file is another grid's: prefetched, then refused by its checksum,
+    // and the weights of this grid are built.
+    let ocean = grid(SyntheticLand::AllOcean);
+    let ocean_source = SourceGrid::from_grid(&ocean).unwrap();
+    let guess = prefetch(&spec(), None, &cache_dir).unwrap();
+    assert_eq!(guess.path, cached);
+    let (weights, origin) =
+        locate_or_build_prefetched(&ocean_source, &spec(), None, &cache_dir, Some(guess)).unwrap();
+    assert_eq!(built_at(origin), cache_dir.join(name_of(&ocean)));
+    assert_eq!(weights.source_checksum(), ocean_source.checksum());
+    assert_ne!(weights.source_checksum(), source.checksum());
+
+    // Two grids' files: which one is needed is not known before the grid, so none is read.
+    assert!(prefetch(&spec(), None, &cache_dir).is_none());
+    // A factors directory comes first, as when reading; an explicit file is the candidate.
+    let factors = tmp.path().join("factors");
+    std::fs::create_dir(&factors).unwrap();
+    std::fs::copy(&cached, factors.join(name_of(&land))).unwrap();
+    let early = prefetch(&spec(), Some(&factors), &cache_dir).unwrap();
+    assert_eq!(early.path, factors.join(name_of(&land)));
+    let file = tmp.path().join("llc6_10deg.nc");
+    std::fs::copy(&cached, &file).unwrap();
+    assert_eq!(
+        prefetch(&spec(), Some(&file), &cache_dir).unwrap().path,
+        file
+    );
+    // A prefetched file that the rules do not choose is not used: with a factors directory
+    // holding the weights, a cache's file (prefetched alone) is not where they are read from.
+    let other_cache = tmp.path().join("other-cache");
+    std::fs::create_dir(&other_cache).unwrap();
+    std::fs::copy(&cached, other_cache.join(name_of(&land))).unwrap();
+    let from_cache = prefetch(&spec(), None, &other_cache).unwrap();
+    assert_eq!(from_cache.path, other_cache.join(name_of(&land)));
+    let (_, origin) = locate_or_build_prefetched(
+        &source,
+        &spec(),
+        Some(&factors),
+        &other_cache,
+        Some(from_cache),
+    )
+    .unwrap();
+    assert_eq!(origin, WeightsOrigin::Loaded(factors.join(name_of(&land))));
+}
+
+#[test]
+fn the_resource_cache_prefetches_weights_once_and_not_when_they_are_loaded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache_dir = tmp.path().join("cache");
+    let g = grid(SyntheticLand::Analytic);
+    let source = SourceGrid::from_grid(&g).unwrap();
+    locate_or_build(&source, &spec(), None, &cache_dir).unwrap();
+
+    let cache = ResourceCache::new().with_cache_dir(&cache_dir);
+    let early = cache.prefetch_weights("grid-a", &spec(), None).unwrap();
+    // One prefetch per grid and target grid: another caller reads nothing.
+    assert!(cache.prefetch_weights("grid-a", &spec(), None).is_none());
+    let loaded = cache
+        .weights_prefetched("grid-a", &g, &spec(), None, Some(early))
+        .unwrap();
+    assert_eq!(loaded.source_checksum(), source.checksum());
+    // Loaded weights are not prefetched again, even under a fresh key's first call.
+    let other = ResourceCache::new().with_cache_dir(&cache_dir);
+    other.weights("grid-b", &g, &spec(), None).unwrap();
+    assert!(other.prefetch_weights("grid-b", &spec(), None).is_none());
+    assert!(other.prefetch_weights("grid-c", &spec(), None).is_some());
 }
 
 #[test]
