@@ -195,6 +195,66 @@ pub fn locate_or_build_prefetched(
     cache_dir: &Path,
     prefetched: Option<Prefetched>,
 ) -> Result<(Weights, WeightsOrigin)> {
+    match locate_or_build_unwritten(source, spec, factors, cache_dir, prefetched)? {
+        Located::Found(weights, origin) => Ok((weights, origin)),
+        Located::Built(weights, unwritten) => {
+            let origin = unwritten.write(&weights);
+            Ok((weights, origin))
+        }
+    }
+}
+
+/// Weights found, or built and still to be written.
+#[derive(Debug)]
+pub enum Located {
+    /// Read from a file (or prefetched from it).
+    Found(Weights, WeightsOrigin),
+    /// Built; [`Unwritten::write`] caches them.
+    Built(Weights, Unwritten),
+}
+
+/// Where built weights are to be written, in order of preference.
+#[derive(Debug)]
+pub struct Unwritten {
+    destinations: Vec<PathBuf>,
+}
+
+impl Unwritten {
+    /// Writes `weights` to the first destination that takes them (a warning for each that
+    /// does not); [`WeightsOrigin::Built`] with that destination, `None` when none did.
+    pub fn write(self, weights: &Weights) -> WeightsOrigin {
+        let started = std::time::Instant::now();
+        for path in self.destinations {
+            match weights.write(&path) {
+                Ok(()) => {
+                    tracing::debug!(
+                        path = %path.display(),
+                        seconds = started.elapsed().as_secs_f64(),
+                        "lat-lon weights written"
+                    );
+                    return WeightsOrigin::Built(Some(path));
+                }
+                Err(err) => tracing::warn!(
+                    path = %path.display(),
+                    "cannot cache the lat-lon weights here: {err}"
+                ),
+            }
+        }
+        tracing::warn!("lat-lon weights are used from memory only (no writable location)");
+        WeightsOrigin::Built(None)
+    }
+}
+
+/// [`locate_or_build_prefetched`] without the write after a build: the caller writes them
+/// when it suits it ([`crate::ResourceCache`] does so on a thread of its own, so that writing
+/// the file does not hold up the granules waiting for the weights).
+pub fn locate_or_build_unwritten(
+    source: &SourceGrid,
+    spec: &LatLonSpec,
+    factors: Option<&Path>,
+    cache_dir: &Path,
+    prefetched: Option<Prefetched>,
+) -> Result<Located> {
     let checksum = source.checksum();
     let name = weights_file_name(&checksum, spec);
     let factors = factors.filter(|p| !p.as_os_str().is_empty());
@@ -214,7 +274,10 @@ pub fn locate_or_build_prefetched(
     if let Some(file) = factors.filter(|p| p.is_file()) {
         let weights = read(file)?;
         weights.check_matches(file, &checksum, spec)?;
-        return Ok((weights, WeightsOrigin::Loaded(file.to_path_buf())));
+        return Ok(Located::Found(
+            weights,
+            WeightsOrigin::Loaded(file.to_path_buf()),
+        ));
     }
 
     let mut readable: Vec<PathBuf> = Vec::new();
@@ -240,7 +303,9 @@ pub fn locate_or_build_prefetched(
             w.check_matches(path, &checksum, spec)?;
             Ok(w)
         }) {
-            Ok(weights) => return Ok((weights, WeightsOrigin::Loaded(path.clone()))),
+            Ok(weights) => {
+                return Ok(Located::Found(weights, WeightsOrigin::Loaded(path.clone())));
+            }
             Err(err) => tracing::warn!(
                 path = %path.display(),
                 "ignoring unusable weights file (it will be rebuilt and replaced): {err}"
@@ -255,17 +320,12 @@ pub fn locate_or_build_prefetched(
         levels = weights.n_levels(),
         "built lat-lon weights"
     );
-    for path in &writable {
-        match weights.write(path) {
-            Ok(()) => return Ok((weights, WeightsOrigin::Built(Some(path.clone())))),
-            Err(err) => tracing::warn!(
-                path = %path.display(),
-                "cannot cache the lat-lon weights here: {err}"
-            ),
-        }
-    }
-    tracing::warn!("lat-lon weights are used from memory only (no writable location)");
-    Ok((weights, WeightsOrigin::Built(None)))
+    Ok(Located::Built(
+        weights,
+        Unwritten {
+            destinations: writable,
+        },
+    ))
 }
 
 #[cfg(test)]

@@ -254,6 +254,7 @@ fn write_file(w: &Weights, path: &Path) -> Result<()> {
         &col0,
     )?;
     put(&mut file, path, "S", &["n_s"], "weight, level 0", &s0)?;
+    drop((row0, col0, s0));
     let mask_b0: Vec<i32> = level0.wet_mask(n_b).iter().map(|&m| i32::from(m)).collect();
     let frac_b0: Vec<f64> = mask_b0.iter().map(|&m| f64::from(m)).collect();
     put(
@@ -272,6 +273,7 @@ fn write_file(w: &Weights, path: &Path) -> Result<()> {
         "target wet fraction, level 0",
         &frac_b0,
     )?;
+    drop((mask_b0, frac_b0));
     let mask_a0: Vec<i32> = source.wet(0)?.iter().map(|&m| i32::from(m)).collect();
     put(
         &mut file,
@@ -281,6 +283,7 @@ fn write_file(w: &Weights, path: &Path) -> Result<()> {
         "source wet mask, level 0",
         &mask_a0,
     )?;
+    drop(mask_a0);
 
     // The neighbourhood, from which every level follows.
     let within_count = hood
@@ -302,6 +305,7 @@ fn write_file(w: &Weights, path: &Path) -> Result<()> {
         "number of sources (wet or dry) within the target's radius",
         &within_count,
     )?;
+    drop(within_count);
     let within = hood
         .within
         .iter()
@@ -315,6 +319,7 @@ fn write_file(w: &Weights, path: &Path) -> Result<()> {
         "sources within each target's radius (1-based), by distance then index",
         &within,
     )?;
+    drop(within);
     let nearest = hood
         .nearest
         .iter()
@@ -334,6 +339,7 @@ fn write_file(w: &Weights, path: &Path) -> Result<()> {
         "nearest source (1-based); 0: none within nearest_search_cap_m",
         &nearest,
     )?;
+    drop(nearest);
     let mask_a_lev: Vec<i8> = source
         .wet_masks()
         .iter()
@@ -347,6 +353,7 @@ fn write_file(w: &Weights, path: &Path) -> Result<()> {
         "source wet mask per level",
         &mask_a_lev,
     )?;
+    drop(mask_a_lev);
 
     // Grid descriptions.
     put(
@@ -365,27 +372,24 @@ fn write_file(w: &Weights, path: &Path) -> Result<()> {
         "source cell centre latitude",
         source.lat(),
     )?;
-    let (mut xc_b, mut yc_b) = (Vec::with_capacity(n_b), Vec::with_capacity(n_b));
-    let (mut xv_b, mut yv_b) = (Vec::with_capacity(4 * n_b), Vec::with_capacity(4 * n_b));
-    let mut area_b = Vec::with_capacity(n_b);
-    for iy in 0..target.ny() {
-        let [south, north] = target.lat_bounds(iy);
-        for ix in 0..target.nx() {
-            let [west, east] = target.lon_bounds(ix);
-            xc_b.push(target.longitudes()[ix]);
-            yc_b.push(target.latitudes()[iy]);
-            xv_b.extend([west, east, east, west]);
-            yv_b.extend([south, south, north, north]);
-            area_b.push(target.row_area(iy) / (AUTHALIC_RADIUS_M * AUTHALIC_RADIUS_M));
+    // The target grid's description, one array at a time: the cache file may be written
+    // beside granule production, where every megabyte counts.
+    let per_cell = |cell: &dyn Fn(usize, usize, &mut Vec<f64>)| {
+        let mut out = Vec::with_capacity(n_b);
+        for iy in 0..target.ny() {
+            for ix in 0..target.nx() {
+                cell(iy, ix, &mut out);
+            }
         }
-    }
+        out
+    };
     put(
         &mut file,
         path,
         "xc_b",
         &["n_b"],
         "target cell centre longitude",
-        &xc_b,
+        &per_cell(&|_, ix, out| out.push(target.longitudes()[ix])),
     )?;
     put(
         &mut file,
@@ -393,7 +397,7 @@ fn write_file(w: &Weights, path: &Path) -> Result<()> {
         "yc_b",
         &["n_b"],
         "target cell centre latitude",
-        &yc_b,
+        &per_cell(&|iy, _, out| out.push(target.latitudes()[iy])),
     )?;
     put(
         &mut file,
@@ -401,7 +405,10 @@ fn write_file(w: &Weights, path: &Path) -> Result<()> {
         "xv_b",
         &["n_b", "nv_b"],
         "target cell corner longitudes",
-        &xv_b,
+        &per_cell(&|_, ix, out| {
+            let [west, east] = target.lon_bounds(ix);
+            out.extend([west, east, east, west]);
+        }),
     )?;
     put(
         &mut file,
@@ -409,7 +416,10 @@ fn write_file(w: &Weights, path: &Path) -> Result<()> {
         "yv_b",
         &["n_b", "nv_b"],
         "target cell corner latitudes",
-        &yv_b,
+        &per_cell(&|iy, _, out| {
+            let [south, north] = target.lat_bounds(iy);
+            out.extend([south, south, north, north]);
+        }),
     )?;
     put(
         &mut file,
@@ -417,7 +427,9 @@ fn write_file(w: &Weights, path: &Path) -> Result<()> {
         "area_b",
         &["n_b"],
         "target cell area (steradians)",
-        &area_b,
+        &per_cell(&|iy, _, out| {
+            out.push(target.row_area(iy) / (AUTHALIC_RADIUS_M * AUTHALIC_RADIUS_M));
+        }),
     )?;
     let src_dims = vec![i32::try_from(n_a).unwrap_or(i32::MAX)];
     let dst_dims = [target.nx(), target.ny()].map(|d| i32::try_from(d).unwrap_or(i32::MAX));

@@ -144,6 +144,9 @@ pub async fn run_tasks(
         |task, shard| context.process(task, shard),
     )
     .await;
+    // A weights cache file still being written (after a build) is finished before the run
+    // reports; dropping the cache would wait for it too, but on the runtime's thread.
+    context.resources.wait_for_cache_writes().await;
     ShardOutcome::new(
         options.run_id.clone(),
         outcomes,

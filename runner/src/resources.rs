@@ -224,9 +224,23 @@ impl WorkerResources {
         .await
         .map_err(|e| Failure::permanent(e.to_string()))??;
         if let Some(mirror) = mirror {
+            // Built weights are written to the mirror in the background: wait for the file.
+            self.wait_for_cache_writes().await;
             mirror.upload_new(&self.store).await;
         }
         Ok(weights)
+    }
+
+    /// Waits until the weights files being written in the background (after a build) are
+    /// written; the executor calls it when a run's tasks are done.
+    pub async fn wait_for_cache_writes(&self) {
+        let cache = Arc::clone(&self.grids);
+        if tokio::task::spawn_blocking(move || cache.wait_for_cache_writes())
+            .await
+            .is_err()
+        {
+            tracing::warn!("waiting for the lat-lon weights cache files failed");
+        }
     }
 
     /// Mirrors a factors location: local ones are used in place; an `s3://` object or prefix

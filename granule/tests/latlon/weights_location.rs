@@ -237,6 +237,29 @@ fn the_resource_cache_prefetches_weights_once_and_not_when_they_are_loaded() {
 }
 
 #[test]
+fn weights_the_resource_cache_builds_are_written_behind_and_on_disk_once_it_is_dropped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache_dir = tmp.path().join("cache");
+    let g = grid(SyntheticLand::Analytic);
+    let built = {
+        let cache = ResourceCache::new().with_cache_dir(&cache_dir);
+        cache.weights("grid-a", &g, &spec(), None).unwrap()
+        // Dropping the cache waits for the file.
+    };
+    assert_eq!(
+        names(&cache_dir),
+        [name_of(&g)],
+        "complete, no temporary file"
+    );
+    let read = edp_regrid::Weights::read(&cache_dir.join(name_of(&g))).unwrap();
+    assert_eq!(read, *built);
+    // The next process reads it.
+    let cache = ResourceCache::new().with_cache_dir(&cache_dir);
+    let early = cache.prefetch_weights("grid-a", &spec(), None).unwrap();
+    assert_eq!(early.path, cache_dir.join(name_of(&g)));
+}
+
+#[test]
 fn the_resource_cache_loads_weights_once_per_grid_and_target_grid() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = ResourceCache::new().with_cache_dir(tmp.path().join("cache"));
@@ -251,6 +274,8 @@ fn the_resource_cache_loads_weights_once_per_grid_and_target_grid() {
         .unwrap();
     assert_eq!(c.target().nx(), 18);
     assert_eq!(cache.loaded_weights(), 2);
+    // Built weights are written to the cache directory in the background.
+    cache.wait_for_cache_writes();
     assert_eq!(
         names(&tmp.path().join("cache")).len(),
         2,
