@@ -8,9 +8,9 @@
 //! target specification (they are a function of both, checked by checksum on every load);
 //! where they are read from, built and cached is described in [`crate::weights`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
 use edp_conventions::{Catalog, LoadOptions, ProductionConfig};
@@ -107,8 +107,8 @@ pub struct ResourceCache {
     catalogs: Slot<Catalog>,
     configs: Slot<ProductionConfig>,
     weights: Slot<Weights>,
-    /// Keys of the weights some caller is prefetching or has loaded (one prefetch per key).
-    prefetching: Mutex<HashSet<String>>,
+    /// Weights files read ahead of their grid, by weights key (one prefetch per key).
+    prefetches: Mutex<HashMap<String, Arc<PrefetchSlot>>>,
     /// Threads writing built weights to the cache directory.
     cache_writes: Mutex<Vec<JoinHandle<()>>>,
     cache_dir: PathBuf,
@@ -127,10 +127,33 @@ impl Default for ResourceCache {
             catalogs: Slot::default(),
             configs: Slot::default(),
             weights: Slot::default(),
-            prefetching: Mutex::default(),
+            prefetches: Mutex::default(),
             cache_writes: Mutex::default(),
             cache_dir: std::env::temp_dir().join("edp-cache"),
         }
+    }
+}
+
+/// A weights file being read ahead ([`ResourceCache::prefetch_weights`]): `None` while the
+/// read runs, then what it gave (taken by the first loader).
+#[derive(Debug, Default)]
+struct PrefetchSlot {
+    state: Mutex<Option<Option<Prefetched>>>,
+    done: Condvar,
+}
+
+impl PrefetchSlot {
+    fn complete(&self, read: Option<Prefetched>) {
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = Some(read);
+        self.done.notify_all();
+    }
+
+    fn take(&self) -> Option<Prefetched> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        while state.is_none() {
+            state = self.done.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+        state.as_mut().and_then(Option::take)
     }
 }
 
@@ -268,15 +291,11 @@ impl ResourceCache {
     }
 
     /// Reads the weights file that the weights of grid location `grid_key` for `spec` will
-    /// most likely come from, before the grid is loaded ([`crate::weights::prefetch`]); for
-    /// [`ResourceCache::weights_prefetched`]. `None` when they are loaded already, another
-    /// caller is prefetching them, or there is no single candidate.
-    pub fn prefetch_weights(
-        &self,
-        grid_key: &str,
-        spec: &LatLonSpec,
-        factors: Option<&Path>,
-    ) -> Option<Prefetched> {
+    /// most likely come from, before the grid is loaded ([`crate::weights::prefetch`]), for
+    /// the [`ResourceCache::weights`] call that loads them (which waits for a prefetch in
+    /// progress). Does nothing when they are loaded already or another caller is prefetching
+    /// them. Call it on a thread of its own, beside loading the grid.
+    pub fn prefetch_weights(&self, grid_key: &str, spec: &LatLonSpec, factors: Option<&Path>) {
         let key = weights_key(grid_key, spec);
         let loaded = self
             .weights
@@ -284,21 +303,52 @@ impl ResourceCache {
             .unwrap_or_else(|p| p.into_inner())
             .contains_key(&key);
         if loaded {
-            return None;
+            return;
         }
-        let first = self
-            .prefetching
+        // Registered before reading, and never holding the weights lock after this point: a
+        // loader holding that lock may wait for this slot.
+        let slot = {
+            let mut slots = self.prefetches.lock().unwrap_or_else(|p| p.into_inner());
+            if slots.contains_key(&key) {
+                return;
+            }
+            let slot = Arc::new(PrefetchSlot::default());
+            slots.insert(key, Arc::clone(&slot));
+            slot
+        };
+        // A panic only loses the prefetch; the slot is completed either way.
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            prefetch(spec, factors, &self.cache_dir)
+        }));
+        slot.complete(read.ok().flatten());
+        // Weights loaded meanwhile without it (their loader came first): nobody will take
+        // what was read, so it is not kept.
+        let loaded = self
+            .weights
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(key);
-        first
-            .then(|| prefetch(spec, factors, &self.cache_dir))
-            .flatten()
+            .contains_key(&weights_key(grid_key, spec));
+        if loaded {
+            drop(slot.take());
+        }
+    }
+
+    /// What a prefetch of the weights `key` read (waiting for one in progress), taken once.
+    fn take_prefetched(&self, key: &str) -> Option<Prefetched> {
+        let slot = self
+            .prefetches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()?;
+        slot.take()
     }
 
     /// The lat-lon weights of `grid` (loaded from grid location `grid_key`) for `spec`: read
     /// from the factors location `factors` or the cache directory, else built and cached
-    /// (rules in [`crate::weights`]). Once per `(grid_key, spec)`.
+    /// (rules in [`crate::weights`]; what [`ResourceCache::prefetch_weights`] read is used
+    /// where those rules read that file). Once per `(grid_key, spec)`; built weights are
+    /// written to the cache in the background.
     pub fn weights(
         &self,
         grid_key: &str,
@@ -306,22 +356,10 @@ impl ResourceCache {
         spec: &LatLonSpec,
         factors: Option<&Path>,
     ) -> Result<Arc<Weights>> {
-        self.weights_prefetched(grid_key, grid, spec, factors, None)
-    }
-
-    /// [`ResourceCache::weights`] with what [`ResourceCache::prefetch_weights`] read (used
-    /// only when it is the file the rules choose and it matches `grid`).
-    pub fn weights_prefetched(
-        &self,
-        grid_key: &str,
-        grid: &Grid,
-        spec: &LatLonSpec,
-        factors: Option<&Path>,
-        prefetched: Option<Prefetched>,
-    ) -> Result<Arc<Weights>> {
         let key = weights_key(grid_key, spec);
         Self::get_or_load_shared(&self.weights, &key, || {
             let source = SourceGrid::from_grid(grid)?;
+            let prefetched = self.take_prefetched(&key);
             match locate_or_build_unwritten(&source, spec, factors, &self.cache_dir, prefetched)? {
                 Located::Found(weights, origin) => {
                     if let WeightsOrigin::Loaded(path) = &origin {
@@ -404,15 +442,11 @@ impl ResourceCache {
         // a thread of its own: loading holds the cache's locks while it uses rayon, so it must
         // never run inside a rayon job (a worker blocked on such a lock can hold up the very
         // job the lock holder waits for).
-        let (resources, prefetched) = std::thread::scope(|scope| {
-            let prefetch = scope.spawn(|| self.prefetch_weights(&grid_key, &spec, factors));
-            let resources = self.resources(grid_dir, metadata_dir, config_file);
-            // A panic while prefetching only loses the prefetch.
-            (resources, prefetch.join().ok().flatten())
-        });
-        let resources = resources?;
-        let weights =
-            self.weights_prefetched(&grid_key, &resources.grid, &spec, factors, prefetched)?;
+        let resources = std::thread::scope(|scope| {
+            scope.spawn(|| self.prefetch_weights(&grid_key, &spec, factors));
+            self.resources(grid_dir, metadata_dir, config_file)
+        })?;
+        let weights = self.weights(&grid_key, &resources.grid, &spec, factors)?;
         Ok(resources.with_weights(weights))
     }
 

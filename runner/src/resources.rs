@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use edp_conventions::catalog::LoadOptions;
 use edp_conventions::{Catalog, ProductionConfig};
-use edp_granule::weights::{Prefetched, latlon_spec};
+use edp_granule::weights::latlon_spec;
 use edp_granule::{ResourceCache, Resources};
 use edp_grid::Grid;
 use edp_plan::builder::TaskLocations;
@@ -133,7 +133,7 @@ impl WorkerResources {
         let config = self.config(locations.config.as_deref()).await?;
         let latlon = task_kind(task).is_ok_and(|k| k.product_type() == ProductType::Latlon);
         // The weights file is read while the catalog and the grid load.
-        let (catalog, grid, prefetched) = tokio::join!(
+        let (catalog, grid, ()) = tokio::join!(
             self.catalog(&locations.metadata, &config.podaac_metadata_filename),
             self.grid(&locations.grid),
             self.prefetch_weights(latlon, &locations, &config),
@@ -141,38 +141,43 @@ impl WorkerResources {
         let catalog = catalog?;
         let mut resources = Resources::new(grid?, catalog, config);
         if latlon {
-            let weights = self.weights(&locations, &resources, prefetched).await?;
+            let weights = self.weights(&locations, &resources).await?;
             resources = resources.with_weights(weights);
         }
         Ok((resources, locations))
     }
 
-    /// For a lat-lon task whose weights are not loaded yet, the weights file they will most
-    /// likely be read from, read before the grid is known
-    /// ([`ResourceCache::prefetch_weights`]; local or no factors location only: a remote one
-    /// is mirrored first, when the weights are loaded).
+    /// For a lat-lon task whose weights are not loaded yet, reads the weights file they will
+    /// most likely come from before the grid is known ([`ResourceCache::prefetch_weights`];
+    /// for a local or no factors location only: a remote one is mirrored first, when the
+    /// weights are loaded).
     async fn prefetch_weights(
         &self,
         latlon: bool,
         locations: &ResourceLocations,
         config: &ProductionConfig,
-    ) -> Option<Prefetched> {
+    ) {
         if !latlon {
-            return None;
+            return;
         }
         let factors = match locations.factors.as_deref() {
             None | Some("") => None,
-            Some(given) => Some(Location::parse(given).ok()?.as_local_path()?.to_path_buf()),
+            Some(given) => match Location::parse(given)
+                .ok()
+                .and_then(|l| l.as_local_path().map(Path::to_path_buf))
+            {
+                Some(local) => Some(local),
+                None => return,
+            },
         };
         let cache = Arc::clone(&self.grids);
         let grid_key = locations.grid.clone();
         let spec = latlon_spec(config);
-        tokio::task::spawn_blocking(move || {
+        // Best effort: a failed prefetch only means the weights are read when loaded.
+        let _ = tokio::task::spawn_blocking(move || {
             cache.prefetch_weights(&grid_key, &spec, factors.as_deref())
         })
-        .await
-        .ok()
-        .flatten()
+        .await;
     }
 
     /// The lat-lon weights of the resources' grid for their configuration's target grid.
@@ -180,7 +185,6 @@ impl WorkerResources {
         &self,
         locations: &ResourceLocations,
         resources: &Resources,
-        prefetched: Option<Prefetched>,
     ) -> Result<Arc<Weights>, Failure> {
         let spec = latlon_spec(&resources.config);
         let factors = locations.factors.clone().unwrap_or_default();
@@ -190,7 +194,7 @@ impl WorkerResources {
             return found.clone();
         }
         let loaded = self
-            .load_weights(&locations.grid, &factors, resources, spec, prefetched)
+            .load_weights(&locations.grid, &factors, resources, spec)
             .await
             .map_err(|f| f.context(format!("lat-lon weights of grid {}", locations.grid)));
         map.insert(key, loaded.clone());
@@ -205,7 +209,6 @@ impl WorkerResources {
         factors: &str,
         resources: &Resources,
         spec: edp_regrid::LatLonSpec,
-        prefetched: Option<Prefetched>,
     ) -> Result<Arc<Weights>, Failure> {
         let mirror = match factors {
             "" => None,
@@ -218,7 +221,7 @@ impl WorkerResources {
         // Weights files are read through NetCDF: on its thread (see `nc_thread`).
         let weights = edp_granule::nc_thread::run(move || {
             cache
-                .weights_prefetched(&grid_key, &grid, &spec, local.as_deref(), prefetched)
+                .weights(&grid_key, &grid, &spec, local.as_deref())
                 .map_err(|e| Failure::from(&e))
         })
         .await

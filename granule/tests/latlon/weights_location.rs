@@ -214,26 +214,45 @@ fn prefetched_weights_are_used_only_when_they_are_the_file_the_rules_choose_and_
 }
 
 #[test]
-fn the_resource_cache_prefetches_weights_once_and_not_when_they_are_loaded() {
+fn the_resource_cache_loads_prefetched_weights_and_prefetches_once() {
     let tmp = tempfile::tempdir().unwrap();
     let cache_dir = tmp.path().join("cache");
     let g = grid(SyntheticLand::Analytic);
     let source = SourceGrid::from_grid(&g).unwrap();
-    locate_or_build(&source, &spec(), None, &cache_dir).unwrap();
+    let (built, _) = locate_or_build(&source, &spec(), None, &cache_dir).unwrap();
+    let cached = cache_dir.join(name_of(&g));
 
     let cache = ResourceCache::new().with_cache_dir(&cache_dir);
-    let early = cache.prefetch_weights("grid-a", &spec(), None).unwrap();
-    // One prefetch per grid and target grid: another caller reads nothing.
-    assert!(cache.prefetch_weights("grid-a", &spec(), None).is_none());
-    let loaded = cache
-        .weights_prefetched("grid-a", &g, &spec(), None, Some(early))
-        .unwrap();
-    assert_eq!(loaded.source_checksum(), source.checksum());
-    // Loaded weights are not prefetched again, even under a fresh key's first call.
-    let other = ResourceCache::new().with_cache_dir(&cache_dir);
-    other.weights("grid-b", &g, &spec(), None).unwrap();
-    assert!(other.prefetch_weights("grid-b", &spec(), None).is_none());
-    assert!(other.prefetch_weights("grid-c", &spec(), None).is_some());
+    cache.prefetch_weights("grid-a", &spec(), None);
+    // The load uses what was prefetched: the file is spoilt in between.
+    let saved = std::fs::read(&cached).unwrap();
+    std::fs::write(&cached, b"spoilt after prefetching").unwrap();
+    // A second prefetch reads nothing (it would fail on the spoilt file, silently).
+    cache.prefetch_weights("grid-a", &spec(), None);
+    let loaded = cache.weights("grid-a", &g, &spec(), None).unwrap();
+    assert_eq!(*loaded, built);
+    assert_eq!(
+        std::fs::read(&cached).unwrap(),
+        b"spoilt after prefetching",
+        "read from the prefetch, nothing rebuilt"
+    );
+    std::fs::write(&cached, &saved).unwrap();
+
+    // Loads from several threads at once, one of them prefetching: one load, no deadlock.
+    let cache = ResourceCache::new().with_cache_dir(&cache_dir);
+    let loads: Vec<_> = std::thread::scope(|scope| {
+        scope.spawn(|| cache.prefetch_weights("grid-b", &spec(), None));
+        let handles: Vec<_> = (0..3)
+            .map(|_| scope.spawn(|| cache.weights("grid-b", &g, &spec(), None).unwrap()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(loads.iter().all(|w| Arc::ptr_eq(w, &loads[0])));
+    assert_eq!(cache.loaded_weights(), 1);
+    // Loaded weights are not prefetched again.
+    std::fs::write(&cached, b"spoilt").unwrap();
+    cache.prefetch_weights("grid-b", &spec(), None);
+    assert_eq!(*cache.weights("grid-b", &g, &spec(), None).unwrap(), built);
 }
 
 #[test]
@@ -253,9 +272,8 @@ fn weights_the_resource_cache_builds_are_written_behind_and_on_disk_once_it_is_d
     );
     let read = edp_regrid::Weights::read(&cache_dir.join(name_of(&g))).unwrap();
     assert_eq!(read, *built);
-    // The next process reads it.
-    let cache = ResourceCache::new().with_cache_dir(&cache_dir);
-    let early = cache.prefetch_weights("grid-a", &spec(), None).unwrap();
+    // The next process finds it before knowing the grid.
+    let early = prefetch(&spec(), None, &cache_dir).unwrap();
     assert_eq!(early.path, cache_dir.join(name_of(&g)));
 }
 
