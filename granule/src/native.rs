@@ -148,7 +148,8 @@ pub(crate) fn index_coordinate_attributes(mut attrs: Attrs) -> Attrs {
 fn check_grid(grid: &Grid) -> Result<()> {
     let cells = grid.cells();
     let want_3d = grid.nz * cells;
-    let checks: [(&str, usize, usize); 12] = [
+    let corners = 13 * (grid.n + 1) * (grid.n + 1);
+    let checks: [(&str, usize, usize); 13] = [
         ("XC", grid.xc.len(), cells),
         ("YC", grid.yc.len(), cells),
         ("XG", grid.xg.len(), cells),
@@ -158,8 +159,10 @@ fn check_grid(grid: &Grid) -> Result<()> {
         ("maskC", grid.mask_c.len(), want_3d),
         ("maskW", grid.mask_w.len(), want_3d),
         ("maskS", grid.mask_s.len(), want_3d),
-        ("XC_bnds corners", grid.corners.xc_bnds().len(), 4 * cells),
-        ("YC_bnds corners", grid.corners.yc_bnds().len(), 4 * cells),
+        // What XC_bnds and YC_bnds are made of (checked without building them).
+        ("corner tile size", grid.corners.n, grid.n),
+        ("corner longitudes", grid.corners.lon.len(), corners),
+        ("corner latitudes", grid.corners.lat.len(), corners),
         ("levels", grid.nz, grid.nz.max(1)),
     ];
     for (what, found, expected) in checks {
@@ -327,8 +330,8 @@ pub(crate) fn write_native(
     ] {
         nc::put_values(file, path, name, &nc::to_f32(values))?;
     }
-    nc::put_values(file, path, "XC_bnds", &nc::to_f32(&grid.xc_bnds()))?;
-    nc::put_values(file, path, "YC_bnds", &nc::to_f32(&grid.yc_bnds()))?;
+    nc::put_values(file, path, "XC_bnds", &grid.corners.xc_bnds_f32())?;
+    nc::put_values(file, path, "YC_bnds", &grid.corners.yc_bnds_f32())?;
     if three_d {
         let nz = grid.nz;
         let z_bnds: Vec<f64> = grid.rf.windows(2).flat_map(|w| [w[0], w[1]]).collect();
@@ -418,6 +421,29 @@ pub(crate) fn write_native(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_grid_with_corners_of_another_size_is_refused_naming_them() {
+        let grid = Grid::synthetic(&edp_grid::SyntheticSpec {
+            n: 6,
+            nz: 2,
+            land: edp_grid::SyntheticLand::Analytic,
+        })
+        .unwrap();
+        assert!(check_grid(&grid).is_ok());
+        // Too few corner longitudes: an error (building XC_bnds from them would index past
+        // their end).
+        let mut short = grid.clone();
+        short.corners.lon.pop();
+        let err = check_grid(&short).unwrap_err().to_string();
+        assert!(err.contains("corner longitudes"), "{err}");
+        assert!(err.contains(&format!("{} values", 13 * 7 * 7)), "{err}");
+        // Corners of another tile size.
+        let mut other = grid.clone();
+        other.corners.n = 5;
+        let err = check_grid(&other).unwrap_err().to_string();
+        assert!(err.contains("corner tile size"), "{err}");
+    }
 
     #[test]
     fn dims_follow_the_reference_headers() {

@@ -241,7 +241,7 @@ impl Corners {
         c
     }
 
-    fn bnds(&self, pick: impl Fn(usize) -> f64) -> Vec<f64> {
+    fn bnds<T>(&self, pick: impl Fn(usize) -> T) -> Vec<T> {
         let n = self.n;
         let mut out = Vec::with_capacity(13 * n * n * 4);
         for t in 0..13 {
@@ -265,6 +265,17 @@ impl Corners {
     /// `YC_bnds` `(tile, j, i, nb)`, same order as [`Corners::xc_bnds`].
     pub fn yc_bnds(&self) -> Vec<f64> {
         self.bnds(|k| self.lat[k])
+    }
+
+    /// [`Corners::xc_bnds`] rounded to float32 (as granules store them), without the float64
+    /// array in between.
+    pub fn xc_bnds_f32(&self) -> Vec<f32> {
+        self.bnds(|k| self.lon[k] as f32)
+    }
+
+    /// [`Corners::yc_bnds`] rounded to float32.
+    pub fn yc_bnds_f32(&self) -> Vec<f32> {
+        self.bnds(|k| self.lat[k] as f32)
     }
 }
 
