@@ -100,7 +100,9 @@ type Slot<T> = Mutex<HashMap<String, Arc<T>>>;
 /// same location wait for one load instead of loading twice.
 ///
 /// Weights that have to be built are cached in a directory ([`ResourceCache::with_cache_dir`];
-/// default `<temp dir>/edp-cache`) unless the factors location can hold them.
+/// default `<temp dir>/edp-cache`) unless the factors location can hold them, by a thread of
+/// their own ([`ResourceCache::wait_for_cache_writes`]; dropping the cache waits too). A
+/// weights file can be read ahead while the grid loads ([`ResourceCache::prefetch_weights`]).
 #[derive(Debug)]
 pub struct ResourceCache {
     grids: Slot<Grid>,
@@ -188,15 +190,7 @@ impl ResourceCache {
         key: &str,
         load: impl FnOnce() -> Result<T>,
     ) -> Result<Arc<T>> {
-        // A poisoned lock only means another thread panicked while loading; the map itself
-        // holds complete entries only, so keep using it.
-        let mut map = slot.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(found) = map.get(key) {
-            return Ok(Arc::clone(found));
-        }
-        let value = Arc::new(load()?);
-        map.insert(key.to_string(), Arc::clone(&value));
-        Ok(value)
+        Self::get_or_load_shared(slot, key, || load().map(Arc::new))
     }
 
     /// [`ResourceCache::get_or_load`] for a `load` that returns the shared value itself.
@@ -205,6 +199,8 @@ impl ResourceCache {
         key: &str,
         load: impl FnOnce() -> Result<Arc<T>>,
     ) -> Result<Arc<T>> {
+        // A poisoned lock only means another thread panicked while loading; the map itself
+        // holds complete entries only, so keep using it.
         let mut map = slot.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(found) = map.get(key) {
             return Ok(Arc::clone(found));
