@@ -276,16 +276,6 @@ impl ResourceCache {
         }
     }
 
-    /// The weights keyed by grid location `grid_key` and `spec`, loaded by `load` once.
-    pub fn weights_with(
-        &self,
-        grid_key: &str,
-        spec: &LatLonSpec,
-        load: impl FnOnce() -> Result<Weights>,
-    ) -> Result<Arc<Weights>> {
-        Self::get_or_load(&self.weights, &weights_key(grid_key, spec), load)
-    }
-
     /// Reads the weights file that the weights of grid location `grid_key` for `spec` will
     /// most likely come from, before the grid is loaded ([`crate::weights::prefetch`]), for
     /// the [`ResourceCache::weights`] call that loads them (which waits for a prefetch in
@@ -293,12 +283,7 @@ impl ResourceCache {
     /// them. Call it on a thread of its own, beside loading the grid.
     pub fn prefetch_weights(&self, grid_key: &str, spec: &LatLonSpec, factors: Option<&Path>) {
         let key = weights_key(grid_key, spec);
-        let loaded = self
-            .weights
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains_key(&key);
-        if loaded {
+        if self.weights_loaded(&key) {
             return;
         }
         // Registered before reading, and never holding the weights lock after this point: a
@@ -309,7 +294,7 @@ impl ResourceCache {
                 return;
             }
             let slot = Arc::new(PrefetchSlot::default());
-            slots.insert(key, Arc::clone(&slot));
+            slots.insert(key.clone(), Arc::clone(&slot));
             slot
         };
         // A panic only loses the prefetch; the slot is completed either way.
@@ -319,14 +304,17 @@ impl ResourceCache {
         slot.complete(read.ok().flatten());
         // Weights loaded meanwhile without it (their loader came first): nobody will take
         // what was read, so it is not kept.
-        let loaded = self
-            .weights
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains_key(&weights_key(grid_key, spec));
-        if loaded {
+        if self.weights_loaded(&key) {
             drop(slot.take());
         }
+    }
+
+    /// Whether the weights `key` are loaded.
+    fn weights_loaded(&self, key: &str) -> bool {
+        self.weights
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(key)
     }
 
     /// What a prefetch of the weights `key` read (waiting for one in progress), taken once.
@@ -357,10 +345,8 @@ impl ResourceCache {
             let source = SourceGrid::from_grid(grid)?;
             let prefetched = self.take_prefetched(&key);
             match locate_or_build_unwritten(&source, spec, factors, &self.cache_dir, prefetched)? {
-                Located::Found(weights, origin) => {
-                    if let WeightsOrigin::Loaded(path) = &origin {
-                        tracing::info!(grid = grid_key, path = %path.display(), "loaded lat-lon weights");
-                    }
+                Located::Found { weights, path } => {
+                    tracing::info!(grid = grid_key, path = %path.display(), "loaded lat-lon weights");
                     Ok(Arc::new(weights))
                 }
                 Located::Built(weights, unwritten) => {

@@ -196,7 +196,7 @@ pub fn locate_or_build_prefetched(
     prefetched: Option<Prefetched>,
 ) -> Result<(Weights, WeightsOrigin)> {
     match locate_or_build_unwritten(source, spec, factors, cache_dir, prefetched)? {
-        Located::Found(weights, origin) => Ok((weights, origin)),
+        Located::Found { weights, path } => Ok((weights, WeightsOrigin::Loaded(path))),
         Located::Built(weights, unwritten) => {
             let origin = unwritten.write(&weights);
             Ok((weights, origin))
@@ -207,8 +207,13 @@ pub fn locate_or_build_prefetched(
 /// Weights found, or built and still to be written.
 #[derive(Debug)]
 pub enum Located {
-    /// Read from a file (or prefetched from it).
-    Found(Weights, WeightsOrigin),
+    /// Read from `path` (or prefetched from it).
+    Found {
+        /// The weights.
+        weights: Weights,
+        /// The file they come from.
+        path: PathBuf,
+    },
     /// Built; [`Unwritten::write`] caches them.
     Built(Weights, Unwritten),
 }
@@ -274,10 +279,10 @@ pub fn locate_or_build_unwritten(
     if let Some(file) = factors.filter(|p| p.is_file()) {
         let weights = read(file)?;
         weights.check_matches(file, &checksum, spec)?;
-        return Ok(Located::Found(
+        return Ok(Located::Found {
             weights,
-            WeightsOrigin::Loaded(file.to_path_buf()),
-        ));
+            path: file.to_path_buf(),
+        });
     }
 
     let mut readable: Vec<PathBuf> = Vec::new();
@@ -304,7 +309,10 @@ pub fn locate_or_build_unwritten(
             Ok(w)
         }) {
             Ok(weights) => {
-                return Ok(Located::Found(weights, WeightsOrigin::Loaded(path.clone())));
+                return Ok(Located::Found {
+                    weights,
+                    path: path.clone(),
+                });
             }
             Err(err) => tracing::warn!(
                 path = %path.display(),
