@@ -12,6 +12,7 @@ use edp_conventions::config::Compression;
 use edp_h5chunks::EncodedChunk;
 use libdeflater::{CompressionLvl, Compressor};
 use rayon::prelude::*;
+use std::cell::RefCell;
 
 /// The filters of the data variables (as [`crate::nc::define_data_variable`] asks netCDF-C
 /// for them).
@@ -63,41 +64,88 @@ pub fn encode_block(
         .map(|(len, c)| len.div_ceil((*c).max(1)))
         .collect();
     let count: usize = grid.iter().product();
-    let level = filters
-        .deflate
-        .and_then(|l| CompressionLvl::new(i32::from(l)).ok())
-        .unwrap_or_default();
     (0..count)
         .into_par_iter()
-        .map_init(
-            || (Compressor::new(level), Vec::new(), Vec::new(), Vec::new()),
-            |(compressor, gathered, shuffled, scratch), n| {
-                let local = unravel(n, &grid);
-                gather(block, chunk, &local, fill, gathered);
-                let raw: &[u8] = bytemuck_f32(gathered);
-                let bytes = if filters.shuffle {
-                    shuffle4(raw, shuffled);
-                    shuffled.as_slice()
-                } else {
-                    raw
-                };
-                let index: Vec<u64> = (0..rank)
-                    .map(|d| (block.first_chunk[d] + local[d]) as u64)
-                    .collect();
-                let encoded = match filters.deflate {
-                    Some(_) => zlib(compressor, bytes, scratch).ok_or_else(|| EncodeError {
+        .map(|n| {
+            let local = unravel(n, &grid);
+            let index: Vec<u64> = (0..rank)
+                .map(|d| (block.first_chunk[d] + local[d]) as u64)
+                .collect();
+            let bytes = with_scratch(|scratch| {
+                gather_bytes(
+                    block,
+                    chunk,
+                    &local,
+                    fill,
+                    filters.shuffle,
+                    &mut scratch.chunk,
+                );
+                match filters.deflate {
+                    Some(level) => scratch.zlib(level).map_err(|bytes| EncodeError {
                         chunk: index.clone(),
-                        bytes: bytes.len(),
-                    })?,
-                    None => bytes.to_vec(),
-                };
-                Ok(EncodedChunk {
-                    index,
-                    bytes: encoded,
-                })
-            },
-        )
+                        bytes,
+                    }),
+                    None => Ok(scratch.chunk.clone()),
+                }
+            })?;
+            Ok(EncodedChunk { index, bytes })
+        })
         .collect()
+}
+
+/// The buffers one thread encodes chunks in, kept from chunk to chunk and from granule to
+/// granule: a 3-D lat-lon chunk is 6.5 MB, and buffers allocated afresh for every chunk came
+/// from the kernel each time, one page fault per 4 kB (a sixth of the CPU time of a 3-D
+/// lat-lon granule went to faulting in and zeroing pages).
+#[derive(Default)]
+struct Scratch {
+    /// The chunk's bytes as the deflate filter receives them (shuffled or not).
+    chunk: Vec<u8>,
+    /// libdeflate's output, grown to its bound once.
+    compressed: Vec<u8>,
+    /// The compressor and its level (its tables are allocated once per thread and level).
+    compressor: Option<(u8, Compressor)>,
+}
+
+impl Scratch {
+    /// zlib-format deflate of `self.chunk` at `level` (HDF5's deflate filter stores zlib
+    /// streams), returned in a buffer of exactly its length: chunks wait in memory until the
+    /// file is closed, and a buffer of the bound per chunk held 3-4 times the compressed bytes
+    /// (104 MB instead of 27 for a 3-D lat-lon T/S granule). On failure, the size of the
+    /// input.
+    fn zlib(&mut self, level: u8) -> Result<Vec<u8>, usize> {
+        let compressor = match &mut self.compressor {
+            Some((l, compressor)) if *l == level => compressor,
+            slot => {
+                let lvl = CompressionLvl::new(i32::from(level)).unwrap_or_default();
+                &mut slot.insert((level, Compressor::new(lvl))).1
+            }
+        };
+        let bound = compressor.zlib_compress_bound(self.chunk.len());
+        if self.compressed.len() < bound {
+            self.compressed.resize(bound, 0);
+        }
+        let written = compressor
+            .zlib_compress(&self.chunk, &mut self.compressed)
+            .map_err(|_| self.chunk.len())?;
+        self.compressed
+            .get(..written)
+            .map(<[u8]>::to_vec)
+            .ok_or(self.chunk.len())
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Runs `f` with this thread's [`Scratch`] (or, should it be in use further up this thread's
+/// stack, with buffers of its own).
+fn with_scratch<T>(f: impl FnOnce(&mut Scratch) -> T) -> T {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => f(&mut scratch),
+        Err(_) => f(&mut Scratch::default()),
+    })
 }
 
 /// libdeflate could not compress a chunk (it reports no reason; with an output buffer of the
@@ -122,16 +170,25 @@ fn unravel(mut n: usize, grid: &[usize]) -> Vec<usize> {
     index
 }
 
-/// Copies chunk `local` of `block` into `out` (full chunk, row-major), padding with `fill`.
-fn gather(block: Block<'_>, chunk: &[usize], local: &[usize], fill: f32, out: &mut Vec<f32>) {
+/// Writes chunk `local` of `block` into `out` as the bytes the deflate filter receives: the
+/// full chunk row-major in `<f4` (the byte order netCDF-C declares on the little-endian
+/// machines edp runs on), padded with `fill`, and with `shuffle` HDF5's byte shuffle (all
+/// first bytes, then all second bytes, ...). Gathering straight into the shuffled planes
+/// saves a pass and a chunk-sized buffer.
+fn gather_bytes(
+    block: Block<'_>,
+    chunk: &[usize],
+    local: &[usize],
+    fill: f32,
+    shuffle: bool,
+    out: &mut Vec<u8>,
+) {
     let rank = block.shape.len();
     let total: usize = chunk.iter().product();
-    out.clear();
-    out.resize(total, fill);
     if rank == 0 {
-        if let (Some(o), Some(v)) = (out.first_mut(), block.values.first()) {
-            *o = *v;
-        }
+        let value = block.values.first().copied().unwrap_or(fill);
+        out.clear();
+        out.extend_from_slice(&value.to_le_bytes());
         return;
     }
     // Strides of the block; the origin of the chunk inside it; how much of it is inside.
@@ -143,6 +200,20 @@ fn gather(block: Block<'_>, chunk: &[usize], local: &[usize], fill: f32, out: &m
     let inside: Vec<usize> = (0..rank)
         .map(|d| chunk[d].min(block.shape[d].saturating_sub(origin[d])))
         .collect();
+    let fill = fill.to_le_bytes();
+    out.resize(total * 4, 0);
+    if inside != chunk {
+        // Padding: only an edge chunk has any; every byte of the others is written below.
+        if shuffle {
+            for (plane, byte) in out.chunks_exact_mut(total).zip(fill) {
+                plane.fill(byte);
+            }
+        } else {
+            for value in out.chunks_exact_mut(4) {
+                value.copy_from_slice(&fill);
+            }
+        }
+    }
     let row = inside[rank - 1];
     let rows: usize = inside[..rank - 1].iter().product();
     let mut at = vec![0usize; rank - 1];
@@ -155,11 +226,12 @@ fn gather(block: Block<'_>, chunk: &[usize], local: &[usize], fill: f32, out: &m
             dst += at[d] * dst_stride;
             dst_stride *= chunk[d];
         }
-        if let (Some(to), Some(from)) = (
-            out.get_mut(dst..dst + row),
-            block.values.get(src..src + row),
-        ) {
-            to.copy_from_slice(from);
+        if let Some(from) = block.values.get(src..src + row) {
+            if shuffle {
+                scatter_planes(from, out, total, dst);
+            } else if let Some(to) = out.get_mut(dst * 4..(dst + row) * 4) {
+                to.copy_from_slice(bytemuck::cast_slice(from));
+            }
         }
         // Next row (odometer over the outer dimensions of the inside extent).
         for d in (0..rank - 1).rev() {
@@ -172,40 +244,33 @@ fn gather(block: Block<'_>, chunk: &[usize], local: &[usize], fill: f32, out: &m
     }
 }
 
-/// The bytes of float32 values in memory order: the `<f4` that netCDF-C declares on the
-/// little-endian machines edp runs on.
-fn bytemuck_f32(values: &[f32]) -> &[u8] {
-    bytemuck::cast_slice(values)
-}
-
-/// HDF5's byte shuffle for 4-byte elements: all first bytes, then all second bytes, ...
-fn shuffle4(raw: &[u8], out: &mut Vec<u8>) {
-    let n = raw.len() / 4;
-    out.clear();
-    out.resize(raw.len(), 0);
-    let (first, rest) = out.split_at_mut(n);
-    let (second, rest) = rest.split_at_mut(n);
-    let (third, fourth) = rest.split_at_mut(n);
-    for (i, e) in raw.chunks_exact(4).enumerate() {
-        first[i] = e[0];
-        second[i] = e[1];
-        third[i] = e[2];
-        fourth[i] = e[3];
+/// Writes the bytes of `values` into the four byte planes of `out` (each `plane` long),
+/// starting at element `at` of each plane.
+fn scatter_planes(values: &[f32], out: &mut [u8], plane: usize, at: usize) {
+    let (first, rest) = out.split_at_mut(plane);
+    let (second, rest) = rest.split_at_mut(plane);
+    let (third, fourth) = rest.split_at_mut(plane);
+    let end = at + values.len();
+    let (Some(first), Some(second), Some(third), Some(fourth)) = (
+        first.get_mut(at..end),
+        second.get_mut(at..end),
+        third.get_mut(at..end),
+        fourth.get_mut(at..end),
+    ) else {
+        return;
+    };
+    // Zipped iterators (no index checks) let the compiler vectorise the byte split.
+    let planes = first
+        .iter_mut()
+        .zip(second)
+        .zip(third.iter_mut().zip(fourth));
+    for (((b0, b1), (b2, b3)), value) in planes.zip(values) {
+        let bits = value.to_bits();
+        *b0 = bits as u8;
+        *b1 = (bits >> 8) as u8;
+        *b2 = (bits >> 16) as u8;
+        *b3 = (bits >> 24) as u8;
     }
-}
-
-/// zlib-format deflate of `bytes` (HDF5's deflate filter stores zlib streams), compressed
-/// into the thread's `scratch` buffer (grown to libdeflate's bound once) and returned in a
-/// buffer of exactly its length: chunks wait in memory until the file is closed, and a
-/// buffer of the bound per chunk held 3-4 times the compressed bytes (104 MB instead of 27
-/// for a 3-D lat-lon T/S granule).
-fn zlib(compressor: &mut Compressor, bytes: &[u8], scratch: &mut Vec<u8>) -> Option<Vec<u8>> {
-    let bound = compressor.zlib_compress_bound(bytes.len());
-    if scratch.len() < bound {
-        scratch.resize(bound, 0);
-    }
-    let written = compressor.zlib_compress(bytes, scratch).ok()?;
-    scratch.get(..written).map(<[u8]>::to_vec)
 }
 
 /// Encoded chunks of the data variables of one granule, waiting for netCDF-C to close the
@@ -329,6 +394,52 @@ mod tests {
                 v(1, 1, 1)
             ]
         );
+    }
+
+    #[test]
+    fn buffers_kept_from_a_larger_chunk_leave_nothing_in_the_next_ones() {
+        // One thread, so every chunk below goes through the same kept buffers: a large chunk
+        // of distinct values, then small ones with and without padding, shuffled or not.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let large: Vec<f32> = (0..4096).map(|v| v as f32 + 0.25).collect();
+            let shuffled = Filters {
+                shuffle: true,
+                deflate: Some(5),
+            };
+            let block = Block {
+                values: &large,
+                shape: &[64, 64],
+                first_chunk: &[0, 0],
+            };
+            let chunks = encode_block(block, &[64, 64], -1.0, shuffled).unwrap();
+            assert_eq!(decode(&chunks[0].bytes, shuffled), large);
+
+            let small: Vec<f32> = (0..6).map(|v| -(v as f32)).collect();
+            let block = Block {
+                values: &small,
+                shape: &[2, 3],
+                first_chunk: &[0, 0],
+            };
+            for filters in [
+                shuffled,
+                Filters {
+                    shuffle: false,
+                    deflate: Some(1),
+                },
+                Filters {
+                    shuffle: false,
+                    deflate: None,
+                },
+            ] {
+                let chunks = encode_block(block, &[2, 2], 7.0, filters).unwrap();
+                assert_eq!(decode(&chunks[0].bytes, filters), [-0.0, -1.0, -3.0, -4.0]);
+                assert_eq!(decode(&chunks[1].bytes, filters), [-2.0, 7.0, -5.0, 7.0]);
+            }
+        });
     }
 
     #[test]
