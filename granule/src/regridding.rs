@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use edp_conventions::catalog::{InputComponent, Orientation};
 use edp_grid::Grid;
-use edp_regrid::{VectorLocation, VectorRotation, Weights};
+use edp_regrid::{Parallel, VectorLocation, VectorRotation, Weights};
 use rayon::prelude::*;
 
 use crate::encoding::{ValueStats, fill_nan};
@@ -214,14 +214,22 @@ impl<'a> Regridder<'a> {
         let targets = self.weights.n_target();
         let mut values = buffer;
         values.resize(levels * targets, 0.0);
-        values
+        // Levels in parallel, each on one thread, when there are enough of them to share out;
+        // a single level (2-D) splits its rows instead.
+        let parallel = if levels >= 2 * rayon::current_num_threads() {
+            Parallel::No
+        } else {
+            Parallel::Rows
+        };
+        let stats = values
             .par_chunks_mut(targets)
             .enumerate()
-            .try_for_each(|(offset, out)| -> Result<()> {
+            .map(|(offset, out)| -> Result<ValueStats> {
                 let k = first + offset;
-                let mapped = match (plan.kind, fields, self.rotation) {
+                match (plan.kind, fields, self.rotation) {
                     (FieldKind::Scalar, [field], _) => {
-                        self.weights.apply_level(k, &field.level(k)?)?
+                        self.weights
+                            .apply_level_into(k, &field.level(k)?, out, parallel)?;
                     }
                     (FieldKind::Vector { location, keep }, [x, y], Some(rotation)) => {
                         let (east, north) =
@@ -230,7 +238,8 @@ impl<'a> Regridder<'a> {
                             Orientation::Zonal => east,
                             Orientation::Meridional => north,
                         };
-                        self.weights.apply_level(k, &component)?
+                        self.weights
+                            .apply_level_into(k, &component, out, parallel)?;
                     }
                     // The writer builds plans, inputs and the rotation together; this arm is
                     // unreachable unless that code changes, so say so rather than panic.
@@ -240,11 +249,12 @@ impl<'a> Regridder<'a> {
                             reason: "internal: inputs do not match the variable kind".into(),
                         });
                     }
-                };
-                out.copy_from_slice(&mapped);
-                Ok(())
-            })?;
-        let stats = fill_nan(&mut values);
+                }
+                // NaN becomes fill while the level is still in cache (a pass of its own over
+                // the slab read and wrote it all again).
+                Ok(fill_nan(out))
+            })
+            .try_reduce(ValueStats::default, |a, b| Ok(a.merge(b)))?;
         Ok(Slab {
             variable,
             first_level: first,

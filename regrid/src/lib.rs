@@ -51,4 +51,4 @@ pub use source::{SourceGrid, cell_size_range};
 pub use store::{CacheOutcome, FORMAT_VERSION};
 pub use target::{LatLonGrid, LatLonSpec, TargetRadius};
 pub use vector::{VectorLocation, VectorRotation};
-pub use weights::{BuildStats, LevelWeights, Weights};
+pub use weights::{BuildStats, LevelWeights, Parallel, Weights};

@@ -237,6 +237,15 @@ impl LevelWeights {
     }
 }
 
+/// Whether [`Weights::apply_level_into`] splits a level's target rows over rayon's threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parallel {
+    /// Rows in parallel (one level at a time).
+    Rows,
+    /// On the calling thread.
+    No,
+}
+
 /// Figures of a build that the matrices alone do not tell.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BuildStats {
@@ -450,11 +459,27 @@ impl Weights {
         k: usize,
         field: &[T],
     ) -> Result<Vec<f32>> {
+        let mut out = vec![f32::NAN; self.n_target()];
+        self.apply_level_into(k, field, &mut out, Parallel::Rows)?;
+        Ok(out)
+    }
+
+    /// [`Weights::apply_level`] into `out` (`n_b` values, all overwritten), for callers that
+    /// regrid into buffers of their own. With [`Parallel::No`] the level is computed on the
+    /// calling thread, for callers already parallel over levels (splitting each level's rows
+    /// as well only added a gather buffer and a copy per level).
+    pub fn apply_level_into<T: Copy + Into<f64> + Sync>(
+        &self,
+        k: usize,
+        field: &[T],
+        out: &mut [f32],
+        parallel: Parallel,
+    ) -> Result<()> {
         let level = self.level(k)?;
         check_len(format!("field of level {k}"), self.n_source(), field.len())?;
-        let mut out = vec![f32::NAN; self.n_target()];
-        level.apply_into(field, &mut out, true);
-        Ok(out)
+        check_len(format!("output of level {k}"), self.n_target(), out.len())?;
+        level.apply_into(field, out, parallel == Parallel::Rows);
+        Ok(())
     }
 
     /// Regrids one level of a field given only at the **wet** sources of level `k`, in
@@ -644,6 +669,37 @@ mod tests {
         let out = w.apply_level(0, &[2.0f32, 4.0, 1e30, 1e30]).unwrap();
         assert_eq!(out, vec![3.0]);
         assert_eq!(w.stats().max_within_all, 3);
+    }
+
+    #[test]
+    fn a_level_regridded_into_a_buffer_overwrites_it_whether_rows_are_split_or_not() {
+        let wet = source(
+            vec![lon_east(30.0), lon_east(10.0), lon_east(20.0)],
+            vec![true, true, false],
+            200_000.0,
+        );
+        let land = source(
+            vec![lon_east(5.0), lon_east(10.0)],
+            vec![false, true],
+            200_000.0,
+        );
+        let wet = Weights::build(&wet, &one_cell()).unwrap();
+        let land = Weights::build(&land, &one_cell()).unwrap();
+        for parallel in [Parallel::Rows, Parallel::No] {
+            // Stale values in the buffer: the mean replaces one, NaN (land) the other.
+            let mut out = [f32::INFINITY];
+            wet.apply_level_into(0, &[2.0f32, 4.0, 1e30], &mut out, parallel)
+                .unwrap();
+            assert_eq!(out, [3.0]);
+            land.apply_level_into(0, &[1.0f32, 1.0], &mut out, parallel)
+                .unwrap();
+            assert!(out[0].is_nan());
+            // A buffer of another length is an error naming it, not a panic.
+            let err = wet
+                .apply_level_into(0, &[2.0f32, 4.0, 1e30], &mut [0.0; 2], parallel)
+                .unwrap_err();
+            assert!(err.to_string().contains("output of level 0"), "{err}");
+        }
     }
 
     #[test]
