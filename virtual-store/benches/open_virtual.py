@@ -91,7 +91,9 @@ def main(argv):
     parquet = os.path.join(os.path.dirname(refs), "refs.parq")
     print(f"refs.parq: {folder_bytes(parquet)} bytes ({folder_bytes(parquet) / n:.0f} B/granule)")
 
-    # Each store opened two ways: with dask (chunks={}, what open_mfdataset gives) and without
+    # Each store opened two ways: with dask (chunks="auto": dask chunks of many store chunks, as
+    # the README shows; chunks={}, one dask task per chunk, read the series 2.7 times slower)
+    # and without
     # (zarr reads the point's chunks concurrently itself).
     timings = {}
     for label, fo in (("refs.json", refs), ("refs.parq", parquet)):
@@ -100,7 +102,7 @@ def main(argv):
             fs = fsspec.filesystem("reference", fo=fo, remote_protocol="file",
                                    skip_instance_cache=True)
             virtual = xr.open_dataset(fs.get_mapper(""), engine="zarr", consolidated=False,
-                                      zarr_format=2, chunks={} if dask else None)
+                                      zarr_format=2, chunks="auto" if dask else None)
             opened = time.perf_counter() - start
             series = virtual["SSH"][:, 5, 10, 10].values
             total = time.perf_counter() - start
@@ -125,7 +127,7 @@ def main(argv):
             authorize_virtual_chunk_access=icechunk.containers_credentials({container: local_access}),
         )
         virtual = xr.open_zarr(repo.readonly_session(branch="main").store, consolidated=False,
-                               zarr_format=3, chunks={} if dask else None)
+                               zarr_format=3, chunks="auto" if dask else None)
         opened = time.perf_counter() - start
         series = virtual["SSH"][:, 5, 10, 10].values
         total = time.perf_counter() - start
