@@ -279,12 +279,12 @@ async fn storage(
 fn container(
     url_base: &str,
     s3: &S3Settings,
-) -> std::result::Result<(VirtualChunkContainer, Option<Credentials>), String> {
+) -> std::result::Result<(VirtualChunkContainer, Credentials), String> {
     let prefix = format!("{url_base}/");
     let (store, credentials) = if prefix.starts_with("file://") {
         (
             ObjectStoreConfig::LocalFileSystem(PathBuf::new()),
-            Some(Credentials::LocalFileSystemAccess),
+            Credentials::LocalFileSystemAccess,
         )
     } else if prefix.starts_with("s3://") {
         let config = if s3.endpoint_url.is_some() {
@@ -292,9 +292,13 @@ fn container(
         } else {
             ObjectStoreConfig::S3(s3.options())
         };
-        (config, Some(Credentials::S3(s3.credentials())))
+        (config, Credentials::S3(s3.credentials()))
     } else {
-        (ObjectStoreConfig::Http(Default::default()), None)
+        // The explicit sentinel: icechunk 2.x logs a deprecation warning for `None`.
+        (
+            ObjectStoreConfig::Http(Default::default()),
+            Credentials::HttpAccess,
+        )
     };
     Ok((VirtualChunkContainer::new(prefix, store)?, credentials))
 }
@@ -314,7 +318,7 @@ async fn open_or_create(
         }),
         ..RepositoryConfig::default()
     };
-    let authorized = HashMap::from([(prefix, credentials)]);
+    let authorized = HashMap::from([(prefix, Some(credentials))]);
     let exists = Repository::exists(Arc::clone(&storage), None)
         .await
         .map_err(|e| e.to_string())?;

@@ -408,6 +408,13 @@ fn virtual_stores_on_s3_point_at_the_objects() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    // The https:// container is authorized with icechunk's explicit sentinel (`None` made
+    // icechunk warn of a deprecation on every run).
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("DEPRECATED"),
+        "{}",
+        text(&output)
+    );
     for (dataset, granules) in datasets(&demo) {
         let prefix = format!("s3://products/ecco/_edp/virtual/{dataset}");
         let endpoint_args = vec!["--s3-endpoint".to_string(), endpoint.clone()];
