@@ -94,9 +94,8 @@ pub fn encode_block(
 }
 
 /// The buffers one thread encodes chunks in, kept from chunk to chunk and from granule to
-/// granule: a 3-D lat-lon chunk is 6.5 MB, and buffers allocated afresh for every chunk came
-/// from the kernel each time, one page fault per 4 kB (a sixth of the CPU time of a 3-D
-/// lat-lon granule went to faulting in and zeroing pages).
+/// granule: a 3-D lat-lon chunk is 6.5 MB, and buffers allocated afresh for every batch of
+/// chunks came from the kernel each time, faulted in and zeroed 4 kB at a time.
 #[derive(Default)]
 struct Scratch {
     /// The chunk's bytes as the deflate filter receives them (shuffled or not).
