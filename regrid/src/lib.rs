@@ -10,6 +10,7 @@
 //! * [`Weights`]: one sparse matrix per level ([`LevelWeights`], CSR over wet targets),
 //!   built by [`Weights::build`] (docs/regridding.md §2; a 3-D k-d tree over chord distances,
 //!   rayon over target rows), applied by [`Weights::apply_level`] / [`Weights::apply_3d`]
+//!   or into a caller's buffer by [`Weights::apply_level_into`]
 //!   (f64 arithmetic, f32 result, NaN on land), stored as a NetCDF file in the SCRIP/ESMF
 //!   layout ([`Weights::write`], [`Weights::read`], [`Weights::load_or_build`]; the layout
 //!   is documented in [`store`] and in the file's global attributes).
