@@ -201,8 +201,12 @@ fn gather_bytes(
         .collect();
     let fill = fill.to_le_bytes();
     out.resize(total * 4, 0);
-    if inside != chunk {
-        // Padding: only an edge chunk has any; every byte of the others is written below.
+    // The buffer holds the previous chunk's bytes: anything the rows below do not write must
+    // be fill. Only an edge chunk has padding, and only a block with fewer values than its
+    // shape (a caller's bug, not an input) has rows missing; every byte of the others is
+    // written below.
+    let complete = block.values.len() >= block.shape.iter().product::<usize>();
+    if inside != chunk || !complete {
         if shuffle {
             for (plane, byte) in out.chunks_exact_mut(total).zip(fill) {
                 plane.fill(byte);
@@ -437,6 +441,33 @@ mod tests {
                 let chunks = encode_block(block, &[2, 2], 7.0, filters).unwrap();
                 assert_eq!(decode(&chunks[0].bytes, filters), [-0.0, -1.0, -3.0, -4.0]);
                 assert_eq!(decode(&chunks[1].bytes, filters), [-2.0, 7.0, -5.0, 7.0]);
+            }
+
+            // A block with fewer values than its shape, after the large chunk filled the
+            // buffers: its missing row is fill, not the large chunk's bytes.
+            for filters in [
+                shuffled,
+                Filters {
+                    shuffle: false,
+                    deflate: None,
+                },
+            ] {
+                let block = Block {
+                    values: &large,
+                    shape: &[64, 64],
+                    first_chunk: &[0, 0],
+                };
+                encode_block(block, &[64, 64], -1.0, filters).unwrap();
+                let short = Block {
+                    values: &small[..4],
+                    shape: &[2, 3],
+                    first_chunk: &[0, 0],
+                };
+                let chunks = encode_block(short, &[2, 3], 7.0, filters).unwrap();
+                assert_eq!(
+                    decode(&chunks[0].bytes, filters),
+                    [-0.0, -1.0, -2.0, 7.0, 7.0, 7.0]
+                );
             }
         });
     }
