@@ -199,7 +199,12 @@ impl LevelWeights {
     }
 
     /// `out[p] = sum W[p, s] F[s]` in f64 for the wet targets (cast to f32), NaN elsewhere.
-    fn apply_into<T: Copy + Into<f64> + Sync>(&self, field: &[T], out: &mut [f32], parallel: bool) {
+    fn apply_into<T: Copy + Into<f64> + Sync>(
+        &self,
+        field: &[T],
+        out: &mut [f32],
+        parallel: Parallel,
+    ) {
         out.fill(f32::NAN);
         let dot = |r: usize| -> f32 {
             let (a, b) = (self.ptr[r] as usize, self.ptr[r + 1] as usize);
@@ -220,7 +225,7 @@ impl LevelWeights {
             }
             acc as f32
         };
-        if parallel {
+        if parallel == Parallel::Rows {
             let values: Vec<f32> = (0..self.rows.len())
                 .into_par_iter()
                 .with_min_len(4096)
@@ -478,7 +483,7 @@ impl Weights {
         let level = self.level(k)?;
         check_len(format!("field of level {k}"), self.n_source(), field.len())?;
         check_len(format!("output of level {k}"), self.n_target(), out.len())?;
-        level.apply_into(field, out, parallel == Parallel::Rows);
+        level.apply_into(field, out, parallel);
         Ok(())
     }
 
@@ -516,7 +521,7 @@ impl Weights {
             .zip(field.par_chunks(n_a))
             .enumerate()
             .try_for_each(|(k, (dst, src))| {
-                self.level(k)?.apply_into(src, dst, false);
+                self.level(k)?.apply_into(src, dst, Parallel::No);
                 Ok(())
             })?;
         Ok(out)
@@ -586,7 +591,7 @@ mod tests {
         assert_eq!(means.weights, EntryWeights::RowMean);
         assert_eq!(&*means.weights(), &[0.5, 0.5, 1.0]);
         let mut out = vec![0.0f32; 3];
-        means.apply_into(&[2.0f32, 4.0, 7.0], &mut out, false);
+        means.apply_into(&[2.0f32, 4.0, 7.0], &mut out, Parallel::No);
         assert_eq!(out[0], 3.0);
         assert!(out[1].is_nan());
         assert_eq!(out[2], 7.0);
@@ -594,7 +599,7 @@ mod tests {
         let other = parts(vec![0.25, 0.75, 1.0]);
         assert_eq!(other.weights, EntryWeights::Stored(vec![0.25, 0.75, 1.0]));
         assert_eq!(other.row_of(0).unwrap(), (&[0u32, 1][..], vec![0.25, 0.75]));
-        other.apply_into(&[2.0f32, 4.0, 7.0], &mut out, true);
+        other.apply_into(&[2.0f32, 4.0, 7.0], &mut out, Parallel::Rows);
         assert_eq!(out[0], 3.5);
         // 1/3 is a row mean only as the exact double `1.0 / 3.0`.
         let third = 1.0 / 3.0;
